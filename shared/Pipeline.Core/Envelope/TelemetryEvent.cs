@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Pipeline.Core.Envelope;
+
+/// <summary>
+/// The v1 envelope as consumers see it: one event per Kafka message, UTF-8 JSON, snake_case.
+/// The edge writes it once (see <c>EnvelopeWriter</c> in the edge); everything downstream reads it with
+/// <see cref="EnvelopeCodec"/>. The schema evolves by adding fields only.
+/// </summary>
+public sealed class TelemetryEvent
+{
+    /// <summary>Unique, time-sortable id (ULID) minted at the edge.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>Edge clock at receive time.</summary>
+    public DateTimeOffset ReceivedAt { get; set; }
+
+    /// <summary><c>log</c>, <c>metric</c>, <c>trace</c> or <c>event</c>.</summary>
+    public string Kind { get; set; } = EventKinds.Log;
+
+    public EventSource Source { get; set; } = new();
+
+    /// <summary>Tenant named by the ingest token, if any.</summary>
+    public string? Tenant { get; set; }
+
+    public Dictionary<string, string>? Tags { get; set; }
+
+    /// <summary>The event stands for this many events (kept 1 in N at the edge); 1 when unsampled.</summary>
+    public int SampleRate { get; set; } = 1;
+
+    public SyslogFields? Syslog { get; set; }
+
+    public string? Message { get; set; }
+
+    /// <summary>Any JSON (HTTP events).</summary>
+    public JsonElement? Payload { get; set; }
+
+    public StreamInfo? Stream { get; set; }
+
+    /// <summary>The received line exactly as it came (syslog), so nothing is lost to a parser's opinion.</summary>
+    public string? Raw { get; set; }
+
+    /// <summary><c>ok</c>, <c>partial</c> or <c>failed</c>: how well <see cref="Raw"/> parsed.</summary>
+    public string? ParseStatus { get; set; }
+
+    /// <summary>Why a line parsed only partly or not at all; the event is shipped regardless.</summary>
+    public string? ParseError { get; set; }
+
+    /// <summary>Metric events: name, value and type (counter or timer), as the seed's examples send them.</summary>
+    public MetricFields? Metric { get; set; }
+}
+
+public sealed class EventSource
+{
+    /// <summary><c>udp</c>, <c>tcp</c>, <c>tls</c>, <c>http</c>, <c>websocket</c> or <c>stdin</c>.</summary>
+    public string Transport { get; set; } = "";
+    public string? Ip { get; set; }
+    public int? Port { get; set; }
+    /// <summary>Host name of the edge that received the event.</summary>
+    public string? Edge { get; set; }
+}
+
+public sealed class SyslogFields
+{
+    public int? Facility { get; set; }
+    public int? Severity { get; set; }
+    /// <summary>When the event happened at its origin, as the line says (resolved to an offset).</summary>
+    public DateTimeOffset? Timestamp { get; set; }
+    public string? Hostname { get; set; }
+    public string? AppName { get; set; }
+    public string? Procid { get; set; }
+    public string? Msgid { get; set; }
+    public Dictionary<string, Dictionary<string, string>>? StructuredData { get; set; }
+    /// <summary><c>5424</c> or <c>3164</c>; absent when the line could not be read as either.</summary>
+    public string? Rfc { get; set; }
+}
+
+public sealed class StreamInfo
+{
+    public string? Id { get; set; }
+    public Dictionary<string, string>? Headers { get; set; }
+}
+
+public sealed class MetricFields
+{
+    public string Name { get; set; } = "";
+    public double Value { get; set; }
+    /// <summary><c>counter</c> or <c>timer</c>.</summary>
+    public string Type { get; set; } = "counter";
+}
+
+/// <summary>The values of <see cref="TelemetryEvent.Kind"/>.</summary>
+public static class EventKinds
+{
+    public const string Log = "log";
+    public const string Metric = "metric";
+    public const string Trace = "trace";
+    public const string Event = "event";
+
+    public static bool IsKnown(string? kind) => kind is Log or Metric or Trace or Event;
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(TelemetryEvent))]
+internal sealed partial class EnvelopeJsonContext : JsonSerializerContext;

@@ -1,0 +1,90 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace Pipeline.Core.Ids;
+
+/// <summary>
+/// ULIDs (48-bit millisecond time + 80 random bits, Crockford base32, 26 characters): unique, and sortable by
+/// creation time, so event ids double as a rough clock and index well.
+/// Each thread keeps its own monotonic state: ids minted on one thread in the same millisecond increase,
+/// and ids from different threads are kept apart by 80 random bits.
+/// </summary>
+public static class Ulid
+{
+    /// <summary>Length of an encoded ULID.</summary>
+    public const int Length = 26;
+
+    private static ReadOnlySpan<byte> Alphabet => "0123456789ABCDEFGHJKMNPQRSTVWXYZ"u8;
+
+    [ThreadStatic] private static State? t_state;
+
+    /// <summary>Writes a new ULID for <paramref name="timestamp"/> as 26 ASCII bytes.</summary>
+    public static void Write(DateTimeOffset timestamp, Span<byte> destination)
+    {
+        var state = t_state ??= new State();
+        var ms = (ulong)timestamp.ToUnixTimeMilliseconds();
+        if (ms > state.LastMs)
+        {
+            state.LastMs = ms;
+            RandomNumberGenerator.Fill(state.Random);
+        }
+        else
+        {
+            Increment(state.Random);
+        }
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, state.LastMs << 16);
+        state.Random.CopyTo(bytes[6..]);
+        Encode(bytes, destination);
+    }
+
+    /// <summary>A new ULID for <paramref name="timestamp"/> as a string.</summary>
+    public static string NewString(DateTimeOffset timestamp)
+    {
+        Span<byte> ascii = stackalloc byte[Length];
+        Write(timestamp, ascii);
+        return string.Create(Length, ascii.ToArray(), static (chars, bytes) =>
+        {
+            for (var i = 0; i < chars.Length; i++) chars[i] = (char)bytes[i];
+        });
+    }
+
+    /// <summary>The millisecond timestamp encoded in a ULID string.</summary>
+    public static DateTimeOffset TimestampOf(ReadOnlySpan<char> ulid)
+    {
+        if (ulid.Length != Length) throw new FormatException("a ULID has 26 characters");
+        ulong ms = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            var v = Alphabet.IndexOf((byte)char.ToUpperInvariant(ulid[i]));
+            if (v < 0) throw new FormatException($"'{ulid[i]}' is not a Crockford base32 digit");
+            ms = (ms << 5) | (uint)v;
+        }
+        return DateTimeOffset.FromUnixTimeMilliseconds((long)ms);
+    }
+
+    private static void Increment(byte[] random)
+    {
+        for (var i = random.Length - 1; i >= 0; i--)
+            if (++random[i] != 0) return;
+    }
+
+    // 128 bits → 26 base32 digits; the first digit carries only the top 3 bits.
+    private static void Encode(ReadOnlySpan<byte> b, Span<byte> d)
+    {
+        var hi = BinaryPrimitives.ReadUInt64BigEndian(b);
+        var lo = BinaryPrimitives.ReadUInt64BigEndian(b[8..]);
+        for (var i = Length - 1; i >= 0; i--)
+        {
+            d[i] = Alphabet[(int)(lo & 31)];
+            lo = (lo >> 5) | (hi << 59);
+            hi >>= 5;
+        }
+    }
+
+    private sealed class State
+    {
+        public ulong LastMs;
+        public readonly byte[] Random = new byte[10];
+    }
+}
