@@ -1,1 +1,29 @@
-return 0;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Pipeline.Consumers.Postgres;
+using Pipeline.Kafka.Consuming;
+using Pipeline.Postgres;
+
+// The network operations team's sink: the stream into PostgreSQL, exactly once.
+var app = ConsumerHost.Build(args, new ConsumerDefaults("noc_team", "127.0.0.1:9101"), builder =>
+{
+    var options = builder.Configuration.GetSection(PostgresOptions.Section).Get<PostgresOptions>() ?? new PostgresOptions();
+    options.Validate();
+    var connection = new NpgsqlConnectionStringBuilder(options.ConnectionString) { CommandTimeout = options.CommandTimeoutSeconds };
+    builder.Services.AddSingleton(options);
+    builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connection.ConnectionString));
+    builder.Services.AddSingleton<EventPartitions>();
+    // Before the runtime: no record is read until the schema is there.
+    builder.Services.AddHostedService(sp => new MigrateOnStart(sp.GetRequiredService<NpgsqlDataSource>(), typeof(PostgresSink).Assembly, ["noc"],
+        sp.GetRequiredService<ILogger<MigrateOnStart>>()));
+    builder.Services.AddHostedService<PartitionMaintenance>();
+    builder.Services.AddSingleton<IBatchSink>(sp => new PostgresSink(sp.GetRequiredService<NpgsqlDataSource>(),
+        sp.GetRequiredService<EventPartitions>(), sp.GetRequiredService<ConsumerOptions>().Group));
+}, new Dictionary<string, string>
+{
+    ["--postgres"] = "Postgres:ConnectionString",
+    ["--retention-days"] = "Postgres:RetentionDays",
+});
+await app.RunAsync();

@@ -1,1 +1,11 @@
+using Pipeline.Edge;
+
+// pipeline-edge [serve] [options]   receive telemetry and publish it to Kafka (default)
+// pipeline-edge parse               read syslog lines on stdin, write one envelope per line on stdout
+if (args.Length > 0 && args[0] == "parse")
+    return ParseCommand.Run(Console.OpenStandardInput(), Console.OpenStandardOutput());
+
+var serveArgs = args.Length > 0 && args[0] == "serve" ? args[1..] : args;
+var app = EdgeHost.Build(serveArgs);
+await app.RunAsync();
 return 0;

@@ -19,6 +19,13 @@ public sealed class MetricsRegistry
     public Counter Counter(string name, string help, params (string Name, string Value)[] labels) =>
         (Counter)Family(name, help, "counter").Child(labels, static () => new Counter());
 
+    /// <summary>
+    /// A counter whose value is copied in from elsewhere before each scrape (see <see cref="BeforeScrape"/>),
+    /// for totals kept by a component that must read several of them consistently.
+    /// </summary>
+    public Gauge ObservedCounter(string name, string help, params (string Name, string Value)[] labels) =>
+        (Gauge)Family(name, help, "counter").Child(labels, static () => new Gauge());
+
     /// <summary>A gauge (settable) named <paramref name="name"/> with the given label values.</summary>
     public Gauge Gauge(string name, string help, params (string Name, string Value)[] labels) =>
         (Gauge)Family(name, help, "gauge").Child(labels, static () => new Gauge());

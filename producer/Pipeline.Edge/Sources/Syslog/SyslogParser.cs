@@ -36,6 +36,18 @@ public static class SyslogParser
             m.ProcId = Field(line, ref pos);
             m.MsgId = Field(line, ref pos);
             if (pos < line.Length && line[pos] == (byte)'-') pos += 2;
+            else if (pos < line.Length && line[pos] == (byte)'[')
+            {
+                var sdStart = pos;
+                while (pos < line.Length && line[pos] == (byte)'[')
+                {
+                    var end = line[pos..].IndexOf((byte)']');
+                    if (end < 0) { pos = line.Length; break; }
+                    pos += end + 1;
+                }
+                m.StructuredData = new TextRange(sdStart, pos - sdStart);
+                if (pos < line.Length && line[pos] == (byte)' ') pos++;
+            }
             m.Message = pos <= line.Length ? new TextRange(pos, line.Length - pos) : TextRange.Absent;
         }
         else

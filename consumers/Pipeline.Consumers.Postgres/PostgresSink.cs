@@ -1,0 +1,152 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+using Pipeline.Kafka.Consuming;
+using Pipeline.Postgres;
+
+namespace Pipeline.Consumers.Postgres;
+
+/// <summary>
+/// Writes batches into <c>events</c> with one binary COPY in one transaction, together with the group's
+/// offsets (exactly-once effect: rows and progress commit or roll back together, and on assignment the
+/// consumer resumes from the stored offsets). Rows are also unique by event id: when a batch holds an id
+/// the table already has (a replay or backfill into the same table), the batch is copied into a staging
+/// table instead and only the rows not there yet are inserted, so a replayed range is skipped, never
+/// duplicated.
+/// </summary>
+internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPartitions partitions, string group) : IBatchSink
+{
+    private const string Columns =
+        "id, received_at, event_time, kind, host, app, facility, severity, message, source_ip, transport, edge, tenant, " +
+        "sample_rate, stream_id, parse_status, payload, topic, kafka_partition, kafka_offset";
+
+    public OffsetStorage OffsetStorage => OffsetStorage.Sink;
+
+    public async Task<IReadOnlyDictionary<PartitionKey, long>> OnAssignedAsync(IReadOnlyCollection<PartitionKey> assigned, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var stored = await SinkOffsetStore.ReadAsync(connection, group, assigned.Select(p => (p.Topic, p.Partition)), cancellationToken);
+        return stored.ToDictionary(s => new PartitionKey(s.Key.Topic, s.Key.Partition), s => s.Value);
+    }
+
+    public Task OnRevokedAsync(IReadOnlyCollection<PartitionKey> revoked, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
+    {
+        var rows = batch.Records.Select(EventRow.From).ToList();
+        await partitions.EnsureAsync(rows.Select(r => DateOnly.FromDateTime(r.ReceivedAt)), cancellationToken);
+        try
+        {
+            await WriteOnceAsync(batch, rows, deduplicate: false, cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await WriteOnceAsync(batch, rows, deduplicate: true, cancellationToken);
+        }
+    }
+
+    private async Task WriteOnceAsync(SinkBatch batch, List<EventRow> rows, bool deduplicate, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            if (rows.Count > 0)
+            {
+                var target = "events";
+                if (deduplicate)
+                {
+                    target = "events_staging";
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        "create temporary table events_staging (like events including defaults) on commit drop",
+                        transaction: transaction, cancellationToken: cancellationToken));
+                }
+                await CopyAsync(connection, target, rows, cancellationToken);
+                if (deduplicate)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        $"insert into events ({Columns}) select {Columns} from events_staging on conflict (id, received_at) do nothing",
+                        transaction: transaction, cancellationToken: cancellationToken));
+                }
+                await WriteStreamsAsync(connection, transaction, rows, cancellationToken);
+            }
+            await SinkOffsetStore.WriteAsync(connection, transaction, group,
+                batch.NextOffsets.Select(o => (o.Key.Topic, o.Key.Partition, o.Value)), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (PostgresException ex) when (IsDataError(ex))
+        {
+            throw Poison(batch, ex);
+        }
+    }
+
+    private static async Task CopyAsync(NpgsqlConnection connection, string table, List<EventRow> rows, CancellationToken cancellationToken)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync($"copy {table} ({Columns}) from stdin (format binary)", cancellationToken);
+        foreach (var r in rows)
+        {
+            await copy.StartRowAsync(cancellationToken);
+            await copy.WriteAsync(r.Id, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.ReceivedAt, NpgsqlDbType.TimestampTz, cancellationToken);
+            await WriteNullableAsync(copy, r.EventTime, NpgsqlDbType.TimestampTz, cancellationToken);
+            await copy.WriteAsync(r.Kind, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, r.Host, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, r.App, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, r.Facility, NpgsqlDbType.Smallint, cancellationToken);
+            await WriteNullableAsync(copy, r.Severity, NpgsqlDbType.Smallint, cancellationToken);
+            await WriteNullableAsync(copy, r.Message, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, r.SourceIp, NpgsqlDbType.Inet, cancellationToken);
+            await WriteNullableAsync(copy, r.Transport, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, r.Edge, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, r.Tenant, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.SampleRate, NpgsqlDbType.Integer, cancellationToken);
+            await WriteNullableAsync(copy, r.StreamId, NpgsqlDbType.Text, cancellationToken);
+            await WriteNullableAsync(copy, r.ParseStatus, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.Payload, NpgsqlDbType.Jsonb, cancellationToken);
+            await copy.WriteAsync(r.Topic, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.Partition, NpgsqlDbType.Integer, cancellationToken);
+            await copy.WriteAsync(r.Offset, NpgsqlDbType.Bigint, cancellationToken);
+        }
+        await copy.CompleteAsync(cancellationToken);
+    }
+
+    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
+        value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, type, cancellationToken);
+
+    private static Task WriteStreamsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<EventRow> rows, CancellationToken cancellationToken)
+    {
+        var streams = rows.Where(r => r.Stream?.Id is not null).DistinctBy(r => r.Stream!.Id).ToList();
+        if (streams.Count == 0) return Task.CompletedTask;
+        return connection.ExecuteAsync(new CommandDefinition(
+            "insert into streams (id, headers) select i, h::jsonb from unnest(@ids, @headers) as s(i, h) on conflict (id) do nothing",
+            new
+            {
+                ids = streams.Select(s => s.Stream!.Id!).ToArray(),
+                headers = streams.Select(s => JsonSerializer.Serialize(s.Stream!.Headers ?? [], StreamsJson.Default.DictionaryStringString)).ToArray(),
+            }, transaction, cancellationToken: cancellationToken));
+    }
+
+    // Class 22 (data exception) and 23 (integrity) say the data is at fault and retrying will not help;
+    // anything else (connection lost, server shutting down) is the database being unavailable.
+    private static bool IsDataError(PostgresException ex) =>
+        (ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState.StartsWith("23", StringComparison.Ordinal))
+        && ex.SqlState != PostgresErrorCodes.UniqueViolation;
+
+    /// <summary>COPY names the row it failed on ("COPY events, line 7"): that record is the poison; otherwise split.</summary>
+    private static Exception Poison(SinkBatch batch, PostgresException ex)
+    {
+        var reason = $"{ex.SqlState}: {ex.MessageText}";
+        var line = CopyLine().Match(ex.Where ?? "");
+        if (line.Success && int.TryParse(line.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= batch.Records.Count)
+            return new PoisonRecordException(batch.Records[n - 1], reason, ex);
+        return new PoisonBatchException(reason, ex);
+    }
+
+    [GeneratedRegex(@"COPY events\w*, line (\d+)")]
+    private static partial Regex CopyLine();
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class StreamsJson : System.Text.Json.Serialization.JsonSerializerContext;

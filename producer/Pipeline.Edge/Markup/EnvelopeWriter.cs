@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Net;
+using System.Text.Json;
+using System.Text.Unicode;
+using Pipeline.Core.Ids;
+using Pipeline.Edge.Sources.Syslog;
+
+namespace Pipeline.Edge.Markup;
+
+/// <summary>What every envelope carries besides its content.</summary>
+internal readonly record struct EnvelopeHeader(DateTimeOffset ReceivedAt, string Kind, IngestOrigin Origin, int SampleRate);
+
+/// <summary>
+/// Writes v1 envelopes (see ARCHITECTURE.md) straight from the parsed line's spans into a reused buffer:
+/// the only per-event allocation is the final copy handed to Kafka. One writer per thread; the span it
+/// returns is valid until the next write on that thread.
+/// </summary>
+internal sealed class EnvelopeWriter
+{
+    [ThreadStatic] private static EnvelopeWriter? t_current;
+
+    private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+    private readonly Utf8JsonWriter _json;
+    private readonly byte[] _id = new byte[Ulid.Length];
+
+    private EnvelopeWriter() =>
+        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
+    /// <summary>The writer of the calling thread.</summary>
+    public static EnvelopeWriter ForCurrentThread => t_current ??= new EnvelopeWriter();
+
+    /// <summary>The id of the envelope last written, as 26 ASCII bytes.</summary>
+    public ReadOnlySpan<byte> LastId => _id;
+
+    /// <summary>An envelope for one syslog line.</summary>
+    public ReadOnlySpan<byte> WriteSyslog(in EnvelopeHeader header, ReadOnlySpan<byte> line, in SyslogMessage message)
+    {
+        Begin(header);
+        var w = _json;
+        if (message.Format != SyslogFormat.Unknown)
+        {
+            w.WriteStartObject(Names.Syslog);
+            if (message.Facility >= 0) w.WriteNumber(Names.Facility, message.Facility);
+            if (message.Severity >= 0) w.WriteNumber(Names.Severity, message.Severity);
+            if (message.Timestamp is { } ts) w.WriteString(Names.Timestamp, ts);
+            WriteRange(Names.Hostname, line, message.Hostname);
+            WriteRange(Names.AppName, line, message.AppName);
+            WriteRange(Names.Procid, line, message.ProcId);
+            WriteRange(Names.Msgid, line, message.MsgId);
+            if (message.StructuredData.IsPresent)
+            {
+                w.WritePropertyName(Names.StructuredData);
+                StructuredData.WriteJson(message.StructuredData.Of(line), w);
+            }
+            w.WriteString(Names.Rfc, message.Format == SyslogFormat.Rfc5424 ? Names.Rfc5424 : Names.Rfc3164);
+            w.WriteEndObject();
+        }
+        WriteRange(Names.Message, line, message.Message);
+        w.WriteString(Names.Raw, line);
+        if (!Utf8.IsValid(line)) w.WriteBase64String(Names.RawBase64, line);
+        w.WriteString(Names.ParseStatus, message.Status switch
+        {
+            ParseStatus.Ok => Names.Ok,
+            ParseStatus.Partial => Names.Partial,
+            _ => Names.Failed,
+        });
+        if (message.Error is { } error) w.WriteString(Names.ParseError, error);
+        return End(header);
+    }
+
+    /// <summary>An envelope for one JSON event (HTTP, WebSocket); <paramref name="payload"/> is copied as it is.</summary>
+    public ReadOnlySpan<byte> WriteJsonEvent(in EnvelopeHeader header, JsonElement payload, string? message, in MetricValue metric)
+    {
+        Begin(header);
+        var w = _json;
+        if (message is not null) w.WriteString(Names.Message, message);
+        if (metric.Name is not null)
+        {
+            w.WriteStartObject(Names.Metric);
+            w.WriteString(Names.Name, metric.Name);
+            w.WriteNumber(Names.Value, metric.Value);
+            w.WriteString(Names.Type, metric.Type);
+            w.WriteEndObject();
+        }
+        w.WritePropertyName(Names.Payload);
+        payload.WriteTo(w);
+        return End(header);
+    }
+
+    private void Begin(in EnvelopeHeader header)
+    {
+        _buffer.ResetWrittenCount();
+        _json.Reset(_buffer);
+        Ulid.Write(header.ReceivedAt, _id);
+        var w = _json;
+        var origin = header.Origin;
+        var listener = origin.Listener;
+        w.WriteStartObject();
+        w.WriteString(Names.Id, _id);
+        w.WriteString(Names.ReceivedAt, header.ReceivedAt);
+        w.WriteString(Names.Kind, header.Kind);
+        w.WriteStartObject(Names.Source);
+        w.WriteString(Names.Transport, listener.TransportJson);
+        if (origin.Peer is { } peer)
+        {
+            Span<char> ip = stackalloc char[64];
+            if (peer.Address.TryFormat(ip, out var written)) w.WriteString(Names.Ip, ip[..written]);
+            w.WriteNumber(Names.Port, peer.Port);
+        }
+        w.WriteString(Names.Edge, listener.EdgeJson);
+        w.WriteEndObject();
+        var tenant = origin.Stream?.Tenant ?? listener.Tenant;
+        if (tenant is not null) w.WriteString(Names.Tenant, tenant);
+        if (listener.TagsJson is { } tags)
+        {
+            w.WritePropertyName(Names.Tags);
+            w.WriteRawValue(tags, skipInputValidation: true);
+        }
+        w.WriteNumber(Names.SampleRate, header.SampleRate);
+    }
+
+    private ReadOnlySpan<byte> End(in EnvelopeHeader header)
+    {
+        var w = _json;
+        if (header.Origin.Stream is { } stream)
+        {
+            w.WriteStartObject(Names.Stream);
+            w.WriteString(Names.Id, stream.Id);
+            if (stream.Headers.Count > 0)
+            {
+                w.WriteStartObject(Names.Headers);
+                foreach (var (name, value) in stream.Headers) w.WriteString(name, value);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.Flush();
+        return _buffer.WrittenSpan;
+    }
+
+    private void WriteRange(JsonEncodedText name, ReadOnlySpan<byte> line, TextRange range)
+    {
+        if (range.IsPresent) _json.WriteString(name, range.Of(line));
+    }
+
+    /// <summary>Property names, encoded once.</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+        public static readonly JsonEncodedText ReceivedAt = JsonEncodedText.Encode("received_at");
+        public static readonly JsonEncodedText Kind = JsonEncodedText.Encode("kind");
+        public static readonly JsonEncodedText Source = JsonEncodedText.Encode("source");
+        public static readonly JsonEncodedText Transport = JsonEncodedText.Encode("transport");
+        public static readonly JsonEncodedText Ip = JsonEncodedText.Encode("ip");
+        public static readonly JsonEncodedText Port = JsonEncodedText.Encode("port");
+        public static readonly JsonEncodedText Edge = JsonEncodedText.Encode("edge");
+        public static readonly JsonEncodedText Tenant = JsonEncodedText.Encode("tenant");
+        public static readonly JsonEncodedText Tags = JsonEncodedText.Encode("tags");
+        public static readonly JsonEncodedText SampleRate = JsonEncodedText.Encode("sample_rate");
+        public static readonly JsonEncodedText Syslog = JsonEncodedText.Encode("syslog");
+        public static readonly JsonEncodedText Facility = JsonEncodedText.Encode("facility");
+        public static readonly JsonEncodedText Severity = JsonEncodedText.Encode("severity");
+        public static readonly JsonEncodedText Timestamp = JsonEncodedText.Encode("timestamp");
+        public static readonly JsonEncodedText Hostname = JsonEncodedText.Encode("hostname");
+        public static readonly JsonEncodedText AppName = JsonEncodedText.Encode("app_name");
+        public static readonly JsonEncodedText Procid = JsonEncodedText.Encode("procid");
+        public static readonly JsonEncodedText Msgid = JsonEncodedText.Encode("msgid");
+        public static readonly JsonEncodedText StructuredData = JsonEncodedText.Encode("structured_data");
+        public static readonly JsonEncodedText Rfc = JsonEncodedText.Encode("rfc");
+        public static readonly JsonEncodedText Rfc5424 = JsonEncodedText.Encode("5424");
+        public static readonly JsonEncodedText Rfc3164 = JsonEncodedText.Encode("3164");
+        public static readonly JsonEncodedText Message = JsonEncodedText.Encode("message");
+        public static readonly JsonEncodedText Raw = JsonEncodedText.Encode("raw");
+        public static readonly JsonEncodedText RawBase64 = JsonEncodedText.Encode("raw_b64");
+        public static readonly JsonEncodedText ParseStatus = JsonEncodedText.Encode("parse_status");
+        public static readonly JsonEncodedText ParseError = JsonEncodedText.Encode("parse_error");
+        public static readonly JsonEncodedText Ok = JsonEncodedText.Encode("ok");
+        public static readonly JsonEncodedText Partial = JsonEncodedText.Encode("partial");
+        public static readonly JsonEncodedText Failed = JsonEncodedText.Encode("failed");
+        public static readonly JsonEncodedText Stream = JsonEncodedText.Encode("stream");
+        public static readonly JsonEncodedText Headers = JsonEncodedText.Encode("headers");
+        public static readonly JsonEncodedText Payload = JsonEncodedText.Encode("payload");
+        public static readonly JsonEncodedText Metric = JsonEncodedText.Encode("metric");
+        public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText Value = JsonEncodedText.Encode("value");
+        public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
+    }
+}
+
+/// <summary>A metric event's name, value and type; <see cref="Name"/> is null for other events.</summary>
+internal readonly record struct MetricValue(string? Name, double Value, string Type);

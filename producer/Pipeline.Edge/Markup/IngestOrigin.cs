@@ -1,0 +1,26 @@
+using System.Net;
+
+namespace Pipeline.Edge.Markup;
+
+/// <summary>
+/// Where a batch of events came from: the listener (and its static markup) plus the peer and stream.
+/// One per datagram, connection or request; not per event.
+/// </summary>
+internal sealed class IngestOrigin(ListenerMarkup listener, IPEndPoint? peer, StreamMarkup? stream)
+{
+    public ListenerMarkup Listener { get; } = listener;
+    public IPEndPoint? Peer { get; private set; } = peer;
+    public StreamMarkup? Stream { get; } = stream;
+
+    /// <summary>UDP reuses one origin per receive loop and only swaps the peer.</summary>
+    public void SetPeer(IPEndPoint peer) => Peer = peer;
+}
+
+/// <summary>The connection or request events arrived on: its id and headers (as the seed's streams table keeps them).</summary>
+internal sealed class StreamMarkup(string id, IReadOnlyList<KeyValuePair<string, string>> headers, string? tenant)
+{
+    public string Id { get; } = id;
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; } = headers;
+    /// <summary>The tenant the stream's token maps to (overrides the listener's).</summary>
+    public string? Tenant { get; } = tenant;
+}

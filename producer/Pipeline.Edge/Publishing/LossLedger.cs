@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using Pipeline.Core.Metrics;
+
+namespace Pipeline.Edge.Publishing;
+
+/// <summary>Why an event that was received will never reach Kafka.</summary>
+internal enum DropReason
+{
+    /// <summary>Sampling kept another event of its run instead (by configuration, not a loss).</summary>
+    SampledOut = 0,
+    /// <summary>Buffers were over the route's shedding threshold (low priority goes first).</summary>
+    Shed = 1,
+    /// <summary>Every buffer was full (UDP only; TCP pushes back and HTTP answers 503 instead).</summary>
+    BufferFull = 2,
+    /// <summary>Kafka refused the event for good (e.g. larger than the broker allows).</summary>
+    KafkaRejected = 3,
+    /// <summary>The event was larger than the listener accepts.</summary>
+    TooLarge = 4,
+}
+
+/// <summary>
+/// The loss ledger of one listener and route. Every event is, at any moment, in exactly one place:
+/// published (Kafka acknowledged it), pending in memory (handed to the producer), pending in the spool,
+/// or dropped for a counted reason. All counts of a cell change under one lock, so that
+/// <c>received + recovered = published + pending(memory) + pending(spool) + dropped</c> holds exactly in
+/// every scrape, not just when traffic stops.
+/// </summary>
+internal sealed class LedgerCell(string listener, string route)
+{
+    private static readonly int ReasonCount = Enum.GetValues<DropReason>().Length;
+
+    private readonly object _gate = new();
+    private readonly long[] _dropped = new long[ReasonCount];
+    private long _received, _parseFailed, _recovered, _published, _pendingMemory, _pendingSpool, _spooledTotal;
+
+    public string Listener { get; } = listener;
+    public string Route { get; } = route;
+
+    public void Parsed(bool failed)
+    {
+        if (!failed) return;
+        lock (_gate) _parseFailed++;
+    }
+
+    public void ReceivedAndDropped(DropReason reason)
+    {
+        lock (_gate) { _received++; _dropped[(int)reason]++; }
+    }
+
+    public void ReceivedIntoMemory()
+    {
+        lock (_gate) { _received++; _pendingMemory++; }
+    }
+
+    /// <summary>Undoes <see cref="ReceivedIntoMemory"/> when the hand-over failed and the caller keeps the event.</summary>
+    public void Retract()
+    {
+        lock (_gate) { _received--; _pendingMemory--; }
+    }
+
+    public void ReceivedIntoSpool(int count = 1)
+    {
+        lock (_gate) { _received += count; _pendingSpool += count; _spooledTotal += count; }
+    }
+
+    /// <summary>Records found in the spool at start-up, written by an earlier run.</summary>
+    public void Recovered(int count)
+    {
+        lock (_gate) { _recovered += count; _pendingSpool += count; }
+    }
+
+    public void MemoryPublished()
+    {
+        lock (_gate) { _pendingMemory--; _published++; }
+    }
+
+    public void MemoryToSpool()
+    {
+        lock (_gate) { _pendingMemory--; _pendingSpool++; _spooledTotal++; }
+    }
+
+    public void MemoryDropped(DropReason reason)
+    {
+        lock (_gate) { _pendingMemory--; _dropped[(int)reason]++; }
+    }
+
+    public void SpoolPublished(int count = 1)
+    {
+        lock (_gate) { _pendingSpool -= count; _published += count; }
+    }
+
+    public void SpoolDropped(DropReason reason, int count = 1)
+    {
+        lock (_gate) { _pendingSpool -= count; _dropped[(int)reason] += count; }
+    }
+
+    public LedgerSnapshot Snapshot()
+    {
+        lock (_gate)
+        {
+            return new LedgerSnapshot(_received, _parseFailed, _recovered, _published, _pendingMemory, _pendingSpool,
+                _spooledTotal, (long[])_dropped.Clone());
+        }
+    }
+}
+
+internal sealed record LedgerSnapshot(long Received, long ParseFailed, long Recovered, long Published, long PendingMemory,
+    long PendingSpool, long SpooledTotal, long[] Dropped)
+{
+    public long DroppedTotal => Dropped.Sum();
+    public bool Balances => Received + Recovered == Published + PendingMemory + PendingSpool + DroppedTotal;
+}
+
+/// <summary>All ledger cells of the edge, exposed on /metrics.</summary>
+internal sealed class LossLedger
+{
+    private readonly ConcurrentDictionary<(string Listener, string Route), LedgerCell> _cells = new();
+    private readonly MetricsRegistry _metrics;
+
+    public LossLedger(MetricsRegistry metrics)
+    {
+        _metrics = metrics;
+        metrics.BeforeScrape(Publish);
+    }
+
+    public LedgerCell Cell(string listener, string route) =>
+        _cells.GetOrAdd((listener, route), static k => new LedgerCell(k.Listener, k.Route));
+
+    public IReadOnlyCollection<LedgerCell> Cells => _cells.Values.ToArray();
+
+    private void Publish()
+    {
+        foreach (var cell in _cells.Values)
+        {
+            var s = cell.Snapshot();
+            (string, string)[] labels = [("listener", cell.Listener), ("route", cell.Route)];
+            _metrics.ObservedCounter("edge_events_received_total", "Events received, by listener and route.", labels).Set(s.Received);
+            _metrics.ObservedCounter("edge_events_parse_failed_total", "Events whose line did not parse fully (still shipped raw).", labels).Set(s.ParseFailed);
+            _metrics.ObservedCounter("edge_events_recovered_total", "Events found in the spool at start-up.", labels).Set(s.Recovered);
+            _metrics.ObservedCounter("edge_events_published_total", "Events Kafka acknowledged.", labels).Set(s.Published);
+            _metrics.ObservedCounter("edge_events_spooled_total", "Events written to the disk spool.", labels).Set(s.SpooledTotal);
+            _metrics.Gauge("edge_events_pending", "Events accepted but not yet acknowledged by Kafka, by buffer.",
+                ("listener", cell.Listener), ("route", cell.Route), ("buffer", "memory")).Set(s.PendingMemory);
+            _metrics.Gauge("edge_events_pending", "Events accepted but not yet acknowledged by Kafka, by buffer.",
+                ("listener", cell.Listener), ("route", cell.Route), ("buffer", "spool")).Set(s.PendingSpool);
+            foreach (var reason in Enum.GetValues<DropReason>())
+            {
+                _metrics.ObservedCounter("edge_events_dropped_total", "Events that will never reach Kafka, by reason.",
+                    ("listener", cell.Listener), ("route", cell.Route), ("reason", ReasonLabel(reason))).Set(s.Dropped[(int)reason]);
+            }
+        }
+    }
+
+    public static string ReasonLabel(DropReason reason) => reason switch
+    {
+        DropReason.SampledOut => "sampled_out",
+        DropReason.Shed => "shed",
+        DropReason.BufferFull => "buffer_full",
+        DropReason.KafkaRejected => "kafka_rejected",
+        DropReason.TooLarge => "too_large",
+        _ => "unknown",
+    };
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Pipeline.Core.Hosting;
+
+namespace Pipeline.Kafka.Consuming;
+
+/// <summary>
+/// What every consumer executable shares: configuration from appsettings.json, environment and command
+/// line (<c>--group</c>, <c>--topics</c>, <c>--from</c>, <c>--batch-size</c>, <c>--batch-wait</c>,
+/// <c>--kafka</c>, <c>--http</c>), the runtime, and <c>/metrics</c> + <c>/healthz</c>. A consumer only adds its sink.
+/// </summary>
+public static class ConsumerHost
+{
+    public static readonly IReadOnlyDictionary<string, string> CommonSwitches = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--group"] = "Consumer:Group",
+        ["--topics"] = "Consumer:Topics",
+        ["--from"] = "Consumer:From",
+        ["--batch-size"] = "Consumer:BatchSize",
+        ["--batch-wait"] = "Consumer:BatchMaxWait",
+        ["--kafka"] = "Kafka:BootstrapServers",
+        ["--http"] = "Http:Bind",
+    };
+
+    /// <summary>
+    /// Builds the host. <paramref name="defaults"/> are the executable's own defaults (group, HTTP port);
+    /// <paramref name="addSink"/> registers an <see cref="IBatchSink"/> and anything it needs.
+    /// </summary>
+    public static WebApplication Build(string[] args, ConsumerDefaults defaults, Action<WebApplicationBuilder> addSink,
+        IReadOnlyDictionary<string, string>? extraSwitches = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Consumer:Group"] = defaults.Group,
+            ["Http:Bind"] = defaults.HttpBind,
+        });
+        // Re-add the later sources so the defaults above stay lowest in precedence.
+        builder.Configuration.AddJsonFile("appsettings.json", optional: true);
+        builder.Configuration.AddEnvironmentVariables();
+        var switches = new Dictionary<string, string>(CommonSwitches, StringComparer.Ordinal);
+        foreach (var (key, value) in extraSwitches ?? new Dictionary<string, string>()) switches[key] = value;
+        builder.Configuration.AddCommandLine(args, switches);
+        builder.AddPipelineDefaults(shutdownTimeout: TimeSpan.FromSeconds(30));
+
+        var consumer = builder.Configuration.GetSection(ConsumerOptions.Section).Get<ConsumerOptions>() ?? new ConsumerOptions();
+        consumer.Validate();
+        var kafka = builder.Configuration.GetSection(KafkaOptions.Section).Get<KafkaOptions>() ?? new KafkaOptions();
+        builder.Services.AddSingleton(consumer);
+        builder.Services.AddSingleton(kafka);
+        var bind = builder.Configuration["Http:Bind"] ?? defaults.HttpBind;
+        if (!IPEndPoint.TryParse(bind, out var endpoint)) throw new ArgumentException($"--http '{bind}' is not an address:port");
+        builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint));
+
+        addSink(builder);
+        builder.Services.AddSingleton<ConsumerRuntime>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConsumerRuntime>());
+
+        var app = builder.Build();
+        app.MapObservability();
+        return app;
+    }
+}
+
+/// <summary>An executable's own defaults: its group id and where it serves /metrics.</summary>
+public sealed record ConsumerDefaults(string Group, string HttpBind);

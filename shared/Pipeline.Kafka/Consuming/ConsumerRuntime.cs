@@ -1,0 +1,447 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pipeline.Core.Hosting;
+using Pipeline.Core.Metrics;
+
+namespace Pipeline.Kafka.Consuming;
+
+/// <summary>
+/// Runs one consumer group member for one sink: a blocking poll loop on its own thread that batches
+/// records by count and age, has the sink write them, and only then records progress. While the sink
+/// fails, every assigned partition is paused and the write is retried with capped exponential backoff,
+/// so memory stays bounded and nothing is skipped. Records the sink refuses are isolated (by splitting
+/// the batch when the sink cannot say which) and sent to <c>dlq.&lt;group&gt;</c>. On revoke the batch in
+/// hand is finished within the drain timeout or abandoned (to be read again from the stored position);
+/// on loss it is discarded. On shutdown the batch is finished, offsets recorded, and the group left.
+/// </summary>
+public sealed class ConsumerRuntime : BackgroundService
+{
+    private readonly ConsumerOptions _options;
+    private readonly KafkaOptions _kafka;
+    private readonly IBatchSink _sink;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ConsumerRuntime> _log;
+    private readonly HealthState _health;
+    private readonly ConsumerMetrics _metrics;
+    private readonly Backoff _backoff;
+
+    private readonly List<ConsumedRecord> _batch = [];
+    private readonly Dictionary<PartitionKey, long> _deadLetteredNext = [];
+    private readonly HashSet<PartitionKey> _awaitingOffsets = [];
+    private readonly ConcurrentDictionary<PartitionKey, PartitionProgress> _progress = new();
+    private DateTimeOffset _batchStartedAt;
+    private DateTimeOffset _retryAt;
+    private DateTimeOffset _offsetsRetryAt;
+    private bool _paused;
+    private IConsumer<byte[]?, byte[]>? _consumer;
+    private DeadLetterPublisher? _deadLetters;
+    private CancellationToken _stopping;
+
+    public ConsumerRuntime(ConsumerOptions options, KafkaOptions kafka, IBatchSink sink, MetricsRegistry metrics,
+        HealthState health, TimeProvider time, ILogger<ConsumerRuntime> log)
+    {
+        options.Validate();
+        _options = options;
+        _kafka = kafka;
+        _sink = sink;
+        _time = time;
+        _log = log;
+        _health = health;
+        _backoff = new Backoff(options.RetryInitialBackoff, options.RetryMaxBackoff);
+        _metrics = new ConsumerMetrics(metrics, options.Group);
+        metrics.BeforeScrape(RefreshLag);
+    }
+
+    /// <summary>Partitions this member holds now (for tests and /healthz).</summary>
+    public IReadOnlyCollection<PartitionKey> Assignment => _progress.Keys.ToArray();
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        _health.Report("sink", true);
+        _deadLetters = new DeadLetterPublisher(_kafka, _options.Group);
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(_options.ToConfig(_kafka, "consumer-" + _options.Group))
+            .SetPartitionsAssignedHandler(OnAssigned)
+            .SetPartitionsRevokedHandler(OnRevoked)
+            .SetPartitionsLostHandler(OnLost)
+            .SetErrorHandler((_, e) => ConsumerLog.KafkaError(_log, _options.Group, e.Code.ToString(), e.Reason))
+            .Build();
+        _consumer = consumer;
+        ConsumerLog.Starting(_log, _options.Group, _options.Topics, _options.From, _options.BatchSize, _options.BatchMaxWait);
+        consumer.Subscribe(_options.TopicList);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested) Step(consumer);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            ConsumerLog.LoopFailed(_log, ex, _options.Group);
+            throw;
+        }
+        finally
+        {
+            Drain(consumer, "shutdown");
+            consumer.Close();
+            _deadLetters.Dispose();
+            ConsumerLog.Stopped(_log, _options.Group);
+        }
+    }
+
+    private void Step(IConsumer<byte[]?, byte[]> consumer)
+    {
+        var now = _time.GetUtcNow();
+        if (_awaitingOffsets.Count > 0 && now >= _offsetsRetryAt) LoadAwaitedOffsets(consumer);
+
+        if (_paused)
+        {
+            if (now >= _retryAt) TryFlush(consumer);
+        }
+        else if (_batch.Count >= _options.BatchSize || (_batch.Count > 0 && now - _batchStartedAt >= _options.BatchMaxWait) || _deadLetteredNext.Count > 0)
+        {
+            TryFlush(consumer);
+        }
+
+        ConsumeResult<byte[]?, byte[]>? result;
+        try
+        {
+            result = consumer.Consume(PollTimeout(now));
+        }
+        catch (ConsumeException ex)
+        {
+            // e.g. a topic that does not exist yet: report and keep polling.
+            ConsumerLog.KafkaError(_log, _options.Group, ex.Error.Code.ToString(), ex.Error.Reason);
+            return;
+        }
+        if (result?.Message is null) return;
+
+        var record = new ConsumedRecord(result.Topic, result.Partition.Value, result.Offset.Value, result.Message.Key,
+            result.Message.Value ?? [], new DateTimeOffset(result.Message.Timestamp.UtcDateTime, TimeSpan.Zero));
+        var key = record.PartitionKey;
+        // Partitions whose start position is not known yet are read again from it once it is.
+        if (_awaitingOffsets.Contains(key)) return;
+        if (_batch.Count == 0) _batchStartedAt = _time.GetUtcNow();
+        _batch.Add(record);
+        _progress.GetOrAdd(key, static _ => new PartitionProgress()).Pending(record);
+    }
+
+    private TimeSpan PollTimeout(DateTimeOffset now)
+    {
+        var timeout = TimeSpan.FromMilliseconds(100);
+        if (_batch.Count > 0 && !_paused)
+        {
+            var untilDue = _batchStartedAt + _options.BatchMaxWait - now;
+            if (untilDue < timeout) timeout = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue;
+        }
+        return timeout;
+    }
+
+    private void TryFlush(IConsumer<byte[]?, byte[]> consumer)
+    {
+        try
+        {
+            DeliverBatch(consumer, _stopping);
+            if (_paused)
+            {
+                consumer.Resume(consumer.Assignment.Where(tp => !_awaitingOffsets.Contains(Key(tp))));
+                _paused = false;
+                ConsumerLog.WriteRecovered(_log, _options.Group, _backoff.Attempts);
+                _metrics.Paused.Set(0);
+            }
+            _backoff.Reset();
+            _health.Report("sink", true);
+        }
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        {
+            var delay = _backoff.NextDelay();
+            _retryAt = _time.GetUtcNow() + delay;
+            _metrics.Retries.Inc();
+            if (!_paused)
+            {
+                consumer.Pause(consumer.Assignment);
+                _paused = true;
+                _metrics.Paused.Set(1);
+            }
+            _health.Report("sink", false, ex.Message);
+            ConsumerLog.WriteFailed(_log, ex, _options.Group, _backoff.Attempts, delay);
+        }
+    }
+
+    /// <summary>Writes the batch in hand, isolating poison records; removes what is done even when a later part fails.</summary>
+    private void DeliverBatch(IConsumer<byte[]?, byte[]> consumer, CancellationToken cancellationToken)
+    {
+        var records = _batch.ToArray();
+        var completed = 0;
+        try
+        {
+            Deliver(consumer, records, 0, records.Length, ref completed, cancellationToken);
+            if (_deadLetteredNext.Count > 0) Write(consumer, [], cancellationToken);
+        }
+        finally
+        {
+            _batch.RemoveRange(0, completed);
+            if (_batch.Count > 0) _batchStartedAt = _time.GetUtcNow();
+        }
+    }
+
+    private void Deliver(IConsumer<byte[]?, byte[]> consumer, ConsumedRecord[] records, int start, int count, ref int completed, CancellationToken cancellationToken)
+    {
+        if (count == 0) return;
+        try
+        {
+            Write(consumer, new ArraySegment<ConsumedRecord>(records, start, count), cancellationToken);
+            completed = start + count;
+        }
+        catch (PoisonRecordException poison)
+        {
+            var at = Array.FindIndex(records, start, count, r => r.PartitionKey == poison.Record.PartitionKey && r.Offset == poison.Record.Offset);
+            if (at < 0) throw new InvalidOperationException("the sink named a poison record that is not in the batch", poison);
+            Deliver(consumer, records, start, at - start, ref completed, cancellationToken);
+            DeadLetter(records[at], poison.Reason, cancellationToken);
+            completed = at + 1;
+            Deliver(consumer, records, at + 1, start + count - at - 1, ref completed, cancellationToken);
+        }
+        catch (PoisonBatchException poison)
+        {
+            if (count == 1)
+            {
+                DeadLetter(records[start], poison.Reason, cancellationToken);
+                completed = start + 1;
+                return;
+            }
+            var half = count / 2;
+            Deliver(consumer, records, start, half, ref completed, cancellationToken);
+            Deliver(consumer, records, start + half, count - half, ref completed, cancellationToken);
+        }
+    }
+
+    private void Write(IConsumer<byte[]?, byte[]> consumer, IReadOnlyList<ConsumedRecord> records, CancellationToken cancellationToken)
+    {
+        var next = new Dictionary<PartitionKey, long>(_deadLetteredNext);
+        foreach (var r in records)
+        {
+            var key = r.PartitionKey;
+            if (!next.TryGetValue(key, out var seen) || seen <= r.Offset) next[key] = r.Offset + 1;
+        }
+        _sink.WriteAsync(new SinkBatch(records, next), cancellationToken).GetAwaiter().GetResult();
+        _deadLetteredNext.Clear();
+        _metrics.Written.Inc(records.Count);
+        if (records.Count > 0) _metrics.Batches.Inc();
+        foreach (var (key, offset) in next)
+            if (_progress.TryGetValue(key, out var progress)) progress.Written(offset, _batch, key);
+        Commit(consumer, next);
+    }
+
+    private void DeadLetter(ConsumedRecord record, string reason, CancellationToken cancellationToken)
+    {
+        _deadLetters!.Publish(record, reason, cancellationToken);
+        var key = record.PartitionKey;
+        if (!_deadLetteredNext.TryGetValue(key, out var seen) || seen <= record.Offset) _deadLetteredNext[key] = record.Offset + 1;
+        _metrics.DeadLettered.Inc();
+        ConsumerLog.DeadLettered(_log, _options.Group, record.Topic, record.Partition, record.Offset, _deadLetters.Topic, reason);
+    }
+
+    /// <summary>
+    /// At-least-once sinks: the commit is the progress. Exactly-once sinks stored it already; committing
+    /// to Kafka too keeps Kafka's tools (lag) truthful, and a failure there loses nothing.
+    /// </summary>
+    private void Commit(IConsumer<byte[]?, byte[]> consumer, Dictionary<PartitionKey, long> next)
+    {
+        if (next.Count == 0) return;
+        try
+        {
+            consumer.Commit(next.Select(n => new TopicPartitionOffset(n.Key.Topic, n.Key.Partition, n.Value)));
+        }
+        catch (KafkaException ex)
+        {
+            ConsumerLog.CommitFailed(_log, _options.Group, ex.Error.Reason);
+        }
+    }
+
+    private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> partitions)
+    {
+        ConsumerLog.Assigned(_log, _options.Group, string.Join(",", partitions));
+        _metrics.Rebalances("assigned").Inc();
+        var keys = partitions.Select(Key).ToList();
+        foreach (var key in keys) _progress.TryAdd(key, new PartitionProgress());
+        IReadOnlyDictionary<PartitionKey, long> stored;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+            timeout.CancelAfter(_options.DrainTimeout);
+            stored = _sink.OnAssignedAsync(keys, timeout.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            if (_sink.OffsetStorage == OffsetStorage.Sink)
+            {
+                ConsumerLog.OffsetsUnavailable(_log, ex, _options.Group, string.Join(",", partitions));
+                _awaitingOffsets.UnionWith(keys);
+                _offsetsRetryAt = _time.GetUtcNow();
+            }
+            stored = new Dictionary<PartitionKey, long>();
+        }
+        foreach (var (key, offset) in stored)
+            if (_progress.TryGetValue(key, out var progress)) progress.Start(offset);
+        return partitions.Select(tp => stored.TryGetValue(Key(tp), out var offset)
+            ? new TopicPartitionOffset(tp, new Offset(offset))
+            : new TopicPartitionOffset(tp, Offset.Unset));
+    }
+
+    /// <summary>Retries reading the stored start of partitions whose sink was down at assignment, then seeks there.</summary>
+    private void LoadAwaitedOffsets(IConsumer<byte[]?, byte[]> consumer)
+    {
+        var keys = _awaitingOffsets.ToList();
+        var partitions = keys.Select(k => new TopicPartition(k.Topic, k.Partition)).ToList();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+            timeout.CancelAfter(_options.DrainTimeout);
+            var stored = _sink.OnAssignedAsync(keys, timeout.Token).GetAwaiter().GetResult();
+            var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(5)).ToDictionary(c => Key(c.TopicPartition), c => c.Offset);
+            foreach (var tp in partitions)
+            {
+                var key = Key(tp);
+                var offset = stored.TryGetValue(key, out var s) ? new Offset(s)
+                    : committed.TryGetValue(key, out var c) && c != Offset.Unset ? c
+                    : _options.AutoOffsetReset == AutoOffsetReset.Earliest ? Offset.Beginning : Offset.End;
+                consumer.Seek(new TopicPartitionOffset(tp, offset));
+                if (offset.Value >= 0 && _progress.TryGetValue(key, out var progress)) progress.Start(offset.Value);
+            }
+            _awaitingOffsets.Clear();
+        }
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        {
+            ConsumerLog.OffsetsUnavailable(_log, ex, _options.Group, string.Join(",", partitions));
+            _offsetsRetryAt = _time.GetUtcNow() + _backoff.NextDelay();
+        }
+    }
+
+    private void OnRevoked(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
+    {
+        ConsumerLog.Revoked(_log, _options.Group, string.Join(",", partitions.Select(p => p.TopicPartition)));
+        _metrics.Rebalances("revoked").Inc();
+        var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
+        Drain(consumer, "revoke");
+        Forget(keys);
+    }
+
+    private void OnLost(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
+    {
+        ConsumerLog.Lost(_log, _options.Group, string.Join(",", partitions.Select(p => p.TopicPartition)));
+        _metrics.Rebalances("lost").Inc();
+        // Another member may own these already: writing or committing now could go behind its back.
+        var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
+        _batch.RemoveAll(r => keys.Contains(r.PartitionKey));
+        foreach (var key in keys) _deadLetteredNext.Remove(key);
+        Forget(keys);
+    }
+
+    /// <summary>Finishes the batch in hand within the drain timeout, or abandons it to be read again.</summary>
+    private void Drain(IConsumer<byte[]?, byte[]> consumer, string why)
+    {
+        if (_batch.Count == 0 && _deadLetteredNext.Count == 0) return;
+        using var timeout = new CancellationTokenSource(_options.DrainTimeout);
+        try
+        {
+            DeliverBatch(consumer, timeout.Token);
+        }
+        catch (Exception)
+        {
+            ConsumerLog.Abandoned(_log, _options.Group, _batch.Count);
+            _metrics.Abandoned(why).Inc(_batch.Count);
+            _batch.Clear();
+            _deadLetteredNext.Clear();
+        }
+    }
+
+    private void Forget(HashSet<PartitionKey> keys)
+    {
+        try
+        {
+            _sink.OnRevokedAsync(keys, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            ConsumerLog.LoopFailed(_log, ex, _options.Group);
+        }
+        foreach (var key in keys)
+        {
+            _progress.TryRemove(key, out _);
+            _awaitingOffsets.Remove(key);
+        }
+        _metrics.ClearLag();
+        if (_progress.IsEmpty)
+        {
+            _paused = false;
+            _metrics.Paused.Set(0);
+            _backoff.Reset();
+        }
+    }
+
+    private void RefreshLag()
+    {
+        var consumer = _consumer;
+        if (consumer is null) return;
+        var now = _time.GetUtcNow();
+        foreach (var (key, progress) in _progress)
+        {
+            WatermarkOffsets marks;
+            try
+            {
+                marks = consumer.GetWatermarkOffsets(new TopicPartition(key.Topic, key.Partition));
+            }
+            catch (Exception)
+            {
+                continue;
+            }
+            if (marks.High == Offset.Unset || progress.NextToWrite < 0) continue;
+            var lag = Math.Max(0, marks.High.Value - progress.NextToWrite);
+            _metrics.LagMessages(key).Set(lag);
+            _metrics.LagSeconds(key).Set(lag == 0 ? 0 : progress.OldestUnwrittenAge(now).TotalSeconds);
+        }
+    }
+
+    private static PartitionKey Key(TopicPartition tp) => new(tp.Topic, tp.Partition.Value);
+
+    /// <summary>Where one partition stands, for the lag gauges (written by the poll thread, read by scrapes).</summary>
+    private sealed class PartitionProgress
+    {
+        private long _nextToWrite = -1;
+        private long _oldestPendingTicks;
+        private long _lastWrittenTicks;
+
+        public long NextToWrite => Interlocked.Read(ref _nextToWrite);
+
+        public void Start(long offset) => Interlocked.Exchange(ref _nextToWrite, offset);
+
+        public void Pending(ConsumedRecord record)
+        {
+            if (Interlocked.Read(ref _nextToWrite) < 0) Interlocked.Exchange(ref _nextToWrite, record.Offset);
+            if (Interlocked.Read(ref _oldestPendingTicks) == 0) Interlocked.Exchange(ref _oldestPendingTicks, record.Timestamp.UtcTicks);
+        }
+
+        public void Written(long next, List<ConsumedRecord> batch, PartitionKey key)
+        {
+            Interlocked.Exchange(ref _nextToWrite, next);
+            var oldest = batch.Find(r => r.PartitionKey == key && r.Offset >= next);
+            Interlocked.Exchange(ref _oldestPendingTicks, oldest?.Timestamp.UtcTicks ?? 0);
+            Interlocked.Exchange(ref _lastWrittenTicks, DateTimeOffset.UtcNow.UtcTicks);
+        }
+
+        /// <summary>
+        /// Now minus the receive time of the oldest record not yet written. When that record is not fetched
+        /// yet, the time since the last write is used: the oldest unwritten record cannot be older.
+        /// </summary>
+        public TimeSpan OldestUnwrittenAge(DateTimeOffset now)
+        {
+            var pending = Interlocked.Read(ref _oldestPendingTicks);
+            var reference = pending != 0 ? pending : Interlocked.Read(ref _lastWrittenTicks);
+            return reference == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Max(0, now.UtcTicks - reference));
+        }
+    }
+}

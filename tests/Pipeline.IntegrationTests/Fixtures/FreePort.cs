@@ -1,0 +1,37 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Pipeline.IntegrationTests.Fixtures;
+
+/// <summary>Loopback ports nobody is using (TCP and UDP alike), for the processes a test starts.</summary>
+internal static class FreePort
+{
+    private static readonly object Gate = new();
+    private static readonly HashSet<int> Handed = [];
+
+    public static int Next()
+    {
+        lock (Gate)
+        {
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                var port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
+                if (Handed.Contains(port)) continue;
+                try
+                {
+                    using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                    udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                }
+                catch (SocketException)
+                {
+                    continue;
+                }
+                Handed.Add(port);
+                return port;
+            }
+        }
+        throw new InvalidOperationException("no free loopback port");
+    }
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+
+namespace Pipeline.IntegrationTests.Fixtures;
+
+/// <summary>Real programs a user would point at the pipeline (logger, curl, rsyslog), run as they are.</summary>
+internal static class Peers
+{
+    /// <summary>Runs a command to completion; throws with its output when it fails.</summary>
+    public static async Task<string> RunAsync(string file, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + file);
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish");
+        }
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {process.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+
+    /// <summary>The host name util-linux logger puts in its messages.</summary>
+    public static string HostName => System.Net.Dns.GetHostName().Split('.')[0];
+}
