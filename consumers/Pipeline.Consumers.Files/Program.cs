@@ -1,1 +1,19 @@
-return 0;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Pipeline.Consumers.Files;
+using Pipeline.Kafka.Consuming;
+
+// The generic sink a new team starts with: the whole stream as jsonl, to stdout or rotated files.
+// Adding a team is starting this with a new group id: --group new_team.
+var app = ConsumerHost.Build(args, new ConsumerDefaults("files", "127.0.0.1:9104"), builder =>
+{
+    var options = builder.Configuration.GetSection(FilesOptions.Section).Get<FilesOptions>() ?? new FilesOptions();
+    options.Validate();
+    // Events own stdout in stdout mode: the logs move to stderr.
+    if (options.ToStdout) builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    builder.Services.AddSingleton(options);
+    builder.Services.AddSingleton<IBatchSink>(sp => new FilesSink(options, sp.GetRequiredService<ConsumerOptions>().Group, sp.GetRequiredService<TimeProvider>()));
+}, new Dictionary<string, string> { ["--output"] = "Files:Output", ["--max-file-bytes"] = "Files:MaxFileBytes" });
+await app.RunAsync();

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using Pipeline.Kafka.Consuming;
+
+namespace Pipeline.Consumers.Files;
+
+/// <summary>
+/// Writes each record as one line of JSON (jsonl) to stdout or to size-rotated files, flushed (and for
+/// files fsynced) before the runtime commits: at least once. A record that is not JSON would break the
+/// file's framing, so it goes to the dead-letter topic instead.
+/// </summary>
+internal sealed class FilesSink : IBatchSink, IDisposable
+{
+    private readonly FilesOptions _options;
+    private readonly string _group;
+    private readonly TimeProvider _time;
+    private Stream? _output;
+    private long _written;
+
+    public FilesSink(FilesOptions options, string group, TimeProvider time)
+    {
+        _options = options;
+        _group = group;
+        _time = time;
+        if (!options.ToStdout) Directory.CreateDirectory(options.Output);
+    }
+
+    public OffsetStorage OffsetStorage => OffsetStorage.Kafka;
+
+    /// <summary>The file being written now (null for stdout).</summary>
+    public string? CurrentPath => _options.ToStdout ? null : Path.Combine(_options.Output, _group + ".jsonl");
+
+    public Task<IReadOnlyDictionary<PartitionKey, long>> OnAssignedAsync(IReadOnlyCollection<PartitionKey> partitions, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<PartitionKey, long>>(new Dictionary<PartitionKey, long>());
+
+    public Task OnRevokedAsync(IReadOnlyCollection<PartitionKey> partitions, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
+    {
+        foreach (var record in batch.Records)
+            if (!IsJson(record.Value)) throw new PoisonRecordException(record, "value is not a JSON document");
+
+        var output = Output();
+        foreach (var record in batch.Records)
+        {
+            await output.WriteAsync(record.Value, cancellationToken);
+            output.WriteByte((byte)'\n');
+            _written += record.Value.Length + 1;
+        }
+        await output.FlushAsync(cancellationToken);
+        if (output is FileStream file) file.Flush(flushToDisk: true);
+        if (!_options.ToStdout && _written >= _options.MaxFileBytes) Rotate();
+    }
+
+    public void Dispose() => _output?.Dispose();
+
+    private Stream Output()
+    {
+        if (_output is not null) return _output;
+        if (_options.ToStdout) return _output = Console.OpenStandardOutput();
+        var file = new FileStream(CurrentPath!, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024);
+        _written = file.Length;
+        return _output = file;
+    }
+
+    private void Rotate()
+    {
+        _output!.Dispose();
+        _output = null;
+        var stamp = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var target = Path.Combine(_options.Output, $"{_group}-{stamp}.jsonl");
+        for (var n = 1; File.Exists(target); n++) target = Path.Combine(_options.Output, $"{_group}-{stamp}-{n}.jsonl");
+        File.Move(CurrentPath!, target);
+        if (_options.KeepFiles > 0)
+        {
+            foreach (var old in Directory.GetFiles(_options.Output, _group + "-*.jsonl").Order(StringComparer.Ordinal).SkipLast(_options.KeepFiles))
+                File.Delete(old);
+        }
+    }
+
+    private static bool IsJson(byte[] value)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(value);
+            if (!reader.Read()) return false;
+            reader.Skip();
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}

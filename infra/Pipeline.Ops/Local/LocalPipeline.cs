@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Npgsql;
+using Pipeline.Kafka.Embedded;
+using Pipeline.Ops.Topics;
+
+namespace Pipeline.Ops.Local;
+
+/// <summary>Settings of <c>local</c>; each has a command-line option.</summary>
+internal sealed record LocalSettings(string PostgresConnectionString, int Brokers, string Bind, int SyslogPort, int HttpPort, string StateDirectory, IReadOnlyList<string> Workers);
+
+/// <summary>
+/// <c>local</c>: the whole pipeline on one machine, in the foreground until Ctrl-C. An embedded Kafka
+/// cluster (in this process's memory), the private PostgreSQL the caller started, the edge, and every
+/// consumer worker, each as its own process. Connection details go to <c>.pipeline/local.env</c>.
+/// </summary>
+internal static class LocalPipeline
+{
+    /// <summary>Every worker <c>local</c> knows: name, project folder, default metrics port.</summary>
+    public static readonly IReadOnlyList<(string Name, string Project, int MetricsPort)> KnownWorkers =
+    [
+        ("noc", "consumers/Pipeline.Consumers.Postgres", 9101),
+        ("siem", "consumers/Pipeline.Consumers.Siem", 9102),
+        ("topk", "consumers/Pipeline.Consumers.TopK", 9103),
+        ("files", "consumers/Pipeline.Consumers.Files", 9104),
+    ];
+
+    public static async Task<int> RunAsync(LocalSettings settings, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+
+        Directory.CreateDirectory(settings.StateDirectory);
+        using var kafka = EmbeddedKafkaCluster.Start(settings.Brokers);
+        var topics = TopicsFile.Load(RepositoryLayout.TopicsFile);
+        foreach (var topic in topics.Topics) kafka.CreateTopic(topic.Name, topic.Partitions, Math.Min(topic.ReplicationFactor, (short)settings.Brokers));
+
+        var edgeHttp = $"{settings.Bind}:{settings.HttpPort}";
+        var common = new Dictionary<string, string> { ["Kafka__BootstrapServers"] = kafka.BootstrapServers };
+        var withPostgres = new Dictionary<string, string>(common) { ["Postgres__ConnectionString"] = settings.PostgresConnectionString };
+        var children = new List<ChildProcess>();
+        try
+        {
+            var edgeDll = RepositoryLayout.Executable("producer/Pipeline.Edge") ?? throw new InvalidOperationException("the edge is not built: run the README's start command");
+            children.Add(ChildProcess.Start("edge", edgeDll,
+                ["--syslog-udp", $"{settings.Bind}:{settings.SyslogPort}", "--syslog-tcp", $"{settings.Bind}:{settings.SyslogPort}", "--http", edgeHttp,
+                 $"--Edge:Spool:Directory={Path.Combine(settings.StateDirectory, "spool")}"], common));
+
+            var started = new List<(string Name, int Port)>();
+            foreach (var (name, project, port) in KnownWorkers.Where(w => settings.Workers.Contains(w.Name)))
+            {
+                var dll = RepositoryLayout.Executable(project);
+                if (dll is null)
+                {
+                    Console.Error.WriteLine($"[local] {name}: {project} is not built; skipped");
+                    continue;
+                }
+                IEnumerable<string> args = ["--http", $"127.0.0.1:{port}"];
+                if (name == "files") args = args.Concat(["--output", Path.Combine(settings.StateDirectory, "files")]);
+                if (name == "siem") args = args.Concat([$"--Siem:Archive:Directory={Path.Combine(settings.StateDirectory, "siem-archive")}"]);
+                children.Add(ChildProcess.Start(name, dll, args, name is "noc" or "topk" ? withPostgres : common));
+                started.Add((name, port));
+            }
+
+            var envFile = Path.Combine(settings.StateDirectory, "local.env");
+            WriteEnvironmentFile(envFile, kafka.BootstrapServers, settings, started);
+            PrintBanner(kafka.BootstrapServers, settings, envFile, started);
+
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            Console.WriteLine("[local] stopping: the edge first (it flushes to Kafka), then the workers (they finish their batch and leave their groups)");
+        }
+        finally
+        {
+            // The edge drains into Kafka before the consumers stop, and Kafka outlives them all.
+            foreach (var child in children) await child.StopAsync(TimeSpan.FromSeconds(30));
+            foreach (var child in children) await child.DisposeAsync();
+        }
+        return 0;
+    }
+
+    private static void WriteEnvironmentFile(string path, string bootstrap, LocalSettings settings, List<(string Name, int Port)> workers)
+    {
+        var pg = new NpgsqlConnectionStringBuilder(settings.PostgresConnectionString);
+        var text = new StringBuilder();
+        text.AppendLine("# Written by the local pipeline while it runs. Load it with:  source .pipeline/local.env");
+        text.AppendLine(CultureInfo.InvariantCulture, $"export KAFKA_BOOTSTRAP_SERVERS={Quote(bootstrap)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"export PIPELINE_POSTGRES={Quote(settings.PostgresConnectionString)}");
+        text.AppendLine("# psql reads these, so a bare `psql` connects to the pipeline's database");
+        text.AppendLine(CultureInfo.InvariantCulture, $"export PGHOST={Quote(pg.Host ?? "127.0.0.1")} PGPORT={pg.Port} PGUSER={Quote(pg.Username ?? "")} PGDATABASE={Quote(pg.Database ?? "")} PGPASSWORD={Quote(pg.Password ?? "")}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"export SYSLOG_HOST={settings.Bind} SYSLOG_PORT={settings.SyslogPort}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"export EDGE_URL=http://{settings.Bind}:{settings.HttpPort}");
+        foreach (var (name, port) in workers)
+            text.AppendLine(CultureInfo.InvariantCulture, $"export {name.ToUpperInvariant()}_URL=http://127.0.0.1:{port}");
+        File.WriteAllText(path, text.ToString());
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    private static void PrintBanner(string bootstrap, LocalSettings settings, string envFile, List<(string Name, int Port)> workers)
+    {
+        var s = settings;
+        Console.WriteLine($"""
+
+            ==> The pipeline is running (Ctrl-C stops it).
+                Kafka (embedded, in memory)  {bootstrap}
+                PostgreSQL (private)         {new NpgsqlConnectionStringBuilder(s.PostgresConnectionString) { Password = null }}
+                Edge                         syslog udp+tcp {s.Bind}:{s.SyslogPort}   http http://{s.Bind}:{s.HttpPort}
+                Workers                      {string.Join("  ", workers.Select(w => $"{w.Name} http://127.0.0.1:{w.Port}/metrics"))}
+                Connection details           {envFile}
+
+              Send syslog:    logger -n {s.Bind} -P {s.SyslogPort} --udp "hello from $(hostname)"
+                              logger -n {s.Bind} -P {s.SyslogPort} --tcp --octet-count "hello over tcp"
+              Send JSON:      curl -s -XPOST http://{s.Bind}:{s.HttpPort}/v1/events -d '{"{"}"msg":"hi mom"{"}"}'
+              Look at it:     source {envFile}
+                              psql -c 'select received_at, host, app, severity, message from events order by received_at desc limit 10'
+                              kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -t syslog -C -o -5 -e
+                              curl -s http://{s.Bind}:{s.HttpPort}/metrics | grep edge_events
+
+            """);
+    }
+
+    private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}

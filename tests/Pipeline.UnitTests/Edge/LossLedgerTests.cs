@@ -1,0 +1,57 @@
+using Pipeline.Core.Metrics;
+using Pipeline.Edge.Publishing;
+
+namespace Pipeline.UnitTests.Edge;
+
+public sealed class LossLedgerTests
+{
+    [Fact]
+    public void EveryTransitionKeepsTheLedgerBalanced()
+    {
+        var cell = new LedgerCell("syslog-udp", "default");
+        cell.ReceivedIntoMemory();
+        cell.ReceivedIntoMemory();
+        cell.ReceivedIntoMemory();
+        cell.ReceivedAndDropped(DropReason.SampledOut);
+        cell.MemoryPublished();
+        cell.MemoryToSpool();
+        cell.ReceivedIntoSpool(2);
+        cell.SpoolPublished(2);
+        cell.Recovered(5);
+        cell.SpoolDropped(DropReason.KafkaRejected);
+        cell.ReceivedIntoMemory();
+        cell.Retract();
+
+        var s = cell.Snapshot();
+        Assert.True(s.Balances, s.ToString());
+        Assert.Equal(6, s.Received);
+        Assert.Equal(3, s.Published);
+        Assert.Equal(1, s.PendingMemory);
+        Assert.Equal(5, s.PendingSpool);
+    }
+
+    [Fact]
+    public async Task TheLedgerBalancesInEveryScrapeWhileEventsMove()
+    {
+        var metrics = new MetricsRegistry();
+        var ledger = new LossLedger(metrics);
+        var cell = ledger.Cell("syslog-tcp", "default");
+        using var stop = new CancellationTokenSource();
+        var movers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                cell.ReceivedIntoMemory();
+                cell.MemoryPublished();
+            }
+        })).ToArray();
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.True(cell.Snapshot().Balances);
+            metrics.Render();
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(movers);
+        Assert.Contains("edge_events_published_total{listener=\"syslog-tcp\",route=\"default\"}", metrics.Render());
+    }
+}
