@@ -21,7 +21,8 @@ namespace Pipeline.Edge.Sources.Syslog;
 /// (VERSION 1, then a NILVALUE or a timestamp); anything else is RFC 3164.</para>
 ///
 /// <para><b>RFC 5424</b> is read to the letter of §6: TIMESTAMP as RFC 3339 with a mandatory <c>Z</c> or
-/// <c>±hh:mm</c> offset (fraction digits beyond 6 are truncated; a leap second 60 becomes the next minute),
+/// <c>±hh:mm</c> offset (also accepted: lower-case <c>t</c>/<c>z</c> and <c>±hhmm</c>; fraction digits beyond 6
+/// are truncated; a leap second 60 becomes the next minute),
 /// HOSTNAME ≤ 255, APP-NAME ≤ 48, PROCID ≤ 128, MSGID ≤ 32 bytes of printable US-ASCII, NILVALUE <c>-</c> for any
 /// of them (field absent), STRUCTURED-DATA as NILVALUE or elements (see <see cref="StructuredData"/>), then
 /// optionally SP and MSG. A UTF-8 BOM at the start of MSG sets <see cref="SyslogMessage.MessageHadBom"/> and is left
@@ -45,7 +46,8 @@ namespace Pipeline.Edge.Sources.Syslog;
 /// <item>After a BSD time, <c>:</c> (Cisco: <c>*Mar  1 00:12:34.567: %SYS-...</c>) means no hostname follows; a
 /// zone label and colon (<c>UTC:</c>) is read as UTC when it says UTC, GMT, UT or Z, and skipped (the zone is then
 /// resolved as below) when it is another 1–5 letter upper-case name on a Cisco-style line (sequence number,
-/// <c>*</c>/<c>.</c> marker or fraction), since Cisco lets an administrator name a zone anything.</item>
+/// <c>*</c>/<c>.</c> marker or fraction) followed by a vendor id, since Cisco lets an administrator name a zone
+/// anything and the name alone cannot be told from an upper-case tag.</item>
 /// <item>The next token is the HOSTNAME unless it is a tag (<c>tag:</c>, <c>tag[pid]:</c>, <c>tag[pid]</c>) or a vendor
 /// message id, in which case the host is missing (<c>&lt;13&gt;Feb  5 17:32:18 sshd[123]: msg</c>). A hostname is
 /// 1–255 bytes of printable US-ASCII. ASA's <c>host : %ASA-...</c> is understood. A bare word after the hostname
@@ -386,8 +388,10 @@ public static class SyslogParser
         if (n is 0 or > 5 || i >= line.Length || line[i] != ':' || (i + 1 < line.Length && line[i + 1] != ' ')) return false;
         var name = line.Slice(pos, n);
         isUtc = name.SequenceEqual("UTC"u8) || name.SequenceEqual("GMT"u8) || name.SequenceEqual("UT"u8) || name.SequenceEqual("Z"u8);
-        if (!isUtc && !ciscoStyle) return false;
-        next = Math.Min(i + 2, line.Length);
+        var after = Math.Min(i + 2, line.Length);
+        // Any other name could as well be an upper-case tag ("CRON:"); Cisco puts its vendor id right after a label.
+        if (!isUtc && !(ciscoStyle && TryVendorId(line, after, out _, out _, out _))) return false;
+        next = after;
         return true;
     }
 

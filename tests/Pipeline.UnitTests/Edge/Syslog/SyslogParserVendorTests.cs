@@ -173,6 +173,16 @@ public sealed class SyslogParserVendorTests
     }
 
     [Fact]
+    public void AnUppercaseTagAfterAMillisecondTimestampIsNotMistakenForACiscoZoneLabel()
+    {
+        var p = Parsed.Of("<13>Feb  5 17:32:18.123 CRON: job", Received);
+
+        Assert.Null(p.Hostname);
+        Assert.Equal("CRON", p.AppName);
+        Assert.Equal("job", p.Message);
+    }
+
+    [Fact]
     public void AnUppercaseWordWithAColonOnAPlainLineIsATagNotAZoneLabel()
     {
         var p = Parsed.Of("<13>Feb  5 17:32:18 CRON: job", Received, new SyslogParserRfc3164Tests.FixedZone(NewYork), IPAddress.Loopback);
