@@ -37,9 +37,10 @@ public struct SyslogMessage
     public ParseStatus Status;
     /// <summary>Why the line parsed partly or not at all; null when <see cref="Status"/> is Ok.</summary>
     public string? Error;
-    /// <summary>0–23, or -1 when the line had no valid PRI.</summary>
+    /// <summary>0–23. A line without a valid PRI is read as RFC 3164 §4.3.3 says (PRI 13: user.notice, with
+    /// Status Partial); -1 only when the line is Failed (nothing to read).</summary>
     public int Facility;
-    /// <summary>0–7, or -1 when the line had no valid PRI.</summary>
+    /// <summary>0–7; see <see cref="Facility"/> for lines without a valid PRI. -1 only when the line is Failed.</summary>
     public int Severity;
     /// <summary>When the event happened at its origin, resolved to an offset; null when absent or unreadable.</summary>
     public DateTimeOffset? Timestamp;
@@ -52,4 +53,6 @@ public struct SyslogMessage
     /// <summary>MSG, without a UTF-8 BOM (see <see cref="MessageHadBom"/>).</summary>
     public TextRange Message;
     public bool MessageHadBom;
+    /// <summary>The sequence number a Cisco-style sender puts before the header (<c>&lt;189&gt;52: ...</c>), digits only.</summary>
+    public TextRange SequenceNumber;
 }
