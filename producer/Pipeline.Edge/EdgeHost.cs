@@ -11,6 +11,7 @@ using Pipeline.Core.Metrics;
 using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Routing;
+using Pipeline.Edge.Sources.Http;
 using Pipeline.Edge.Sources.Syslog;
 using Pipeline.Kafka;
 
@@ -27,6 +28,7 @@ internal static class EdgeHost
         ["--syslog-tcp"] = "Edge:Listeners:syslog-tcp:Bind",
         ["--http"] = "Edge:Listeners:http:Bind",
         ["--name"] = "Edge:Name",
+        ["--spool"] = "Edge:Spool:Directory",
     };
 
     public static WebApplication Build(string[] args)
@@ -50,26 +52,41 @@ internal static class EdgeHost
 
         builder.Services.AddSingleton(new Router(edge.Routes));
         builder.Services.AddSingleton<LossLedger>();
-        builder.Services.AddSingleton<ITimeZoneResolver>(UtcTimeZoneResolver.Instance);
-        builder.Services.AddSingleton(sp => new EdgePublisher(kafka, edge.Producer, "edge-" + edge.Name,
-            sp.GetRequiredService<HealthState>(), sp.GetRequiredService<ILogger<EdgePublisher>>()));
+        builder.Services.AddSingleton<ITimeZoneResolver>(new SourceTimeZoneTable(edge.TimeZones));
+        builder.Services.AddSingleton(sp => new EdgePublisher(kafka, edge.Producer, edge.Spool, edge.Memory, "edge-" + edge.Name,
+            sp.GetRequiredService<LossLedger>(), sp.GetRequiredService<MetricsRegistry>(), sp.GetRequiredService<HealthState>(),
+            sp.GetRequiredService<ILogger<EdgePublisher>>()));
         // Registered first so that it stops last: listeners stop taking events before the producer drains.
         builder.Services.AddHostedService<PublisherDrain>();
         builder.Services.AddSingleton<SyslogIngest>();
+        builder.Services.AddSingleton<JsonEventIngest>();
 
         foreach (var (name, listener) in edge.Listeners.Where(l => l.Value.Enabled))
         {
-            var markup = new ListenerMarkup(name, TransportName(listener.Protocol), edge.Name, MergeTags(edge.Tags, listener.Tags), listener.Tenant);
-            if (listener.Protocol == ListenerProtocol.Udp)
+            var markup = new ListenerMarkup(name, TransportName(listener.Protocol), edge.Name, MergeTags(edge.Tags, listener.Tags), listener.Tenant, listener.Buffer);
+            switch (listener.Protocol)
             {
-                builder.Services.AddSingleton<IHostedService>(sp => new UdpSyslogListener(markup, listener,
-                    sp.GetRequiredService<SyslogIngest>(), sp.GetRequiredService<MetricsRegistry>(),
-                    sp.GetRequiredService<ILoggerFactory>().CreateLogger<UdpSyslogListener>()));
+                case ListenerProtocol.Udp:
+                    builder.Services.AddSingleton<IHostedService>(sp => new UdpSyslogListener(markup, listener,
+                        sp.GetRequiredService<SyslogIngest>(), sp.GetRequiredService<MetricsRegistry>(),
+                        sp.GetRequiredService<ILoggerFactory>().CreateLogger<UdpSyslogListener>()));
+                    break;
+                case ListenerProtocol.Tcp or ListenerProtocol.Tls:
+                    builder.Services.AddSingleton<IHostedService>(sp => new TcpSyslogListener(markup, listener,
+                        sp.GetRequiredService<SyslogIngest>(), sp.GetRequiredService<MetricsRegistry>(),
+                        sp.GetRequiredService<ILoggerFactory>().CreateLogger<TcpSyslogListener>()));
+                    break;
             }
         }
 
         var app = builder.Build();
         app.MapObservability();
+        if (http.Value is { } httpListener)
+        {
+            var tags = MergeTags(edge.Tags, httpListener.Tags);
+            app.MapIngest(new ListenerMarkup(http.Key, "http", edge.Name, tags, httpListener.Tenant, httpListener.Buffer),
+                new ListenerMarkup(http.Key, "websocket", edge.Name, tags, httpListener.Tenant, httpListener.Buffer));
+        }
         return app;
     }
 
@@ -90,14 +107,13 @@ internal static class EdgeHost
 }
 
 /// <summary>On shutdown, after the listeners stopped, gives Kafka the time left to acknowledge what is in flight.</summary>
-internal sealed class PublisherDrain(EdgePublisher publisher, ILogger<PublisherDrain> log) : IHostedService
+internal sealed class PublisherDrain(EdgePublisher publisher) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        var pending = publisher.Flush(TimeSpan.FromSeconds(20));
-        if (pending > 0) EdgeLog.FlushIncomplete(log, pending);
+        publisher.Shutdown(TimeSpan.FromSeconds(15));
         return Task.CompletedTask;
     }
 }

@@ -17,9 +17,30 @@ internal static partial class EdgeLog
     [LoggerMessage(4, LogLevel.Error, "Receive loop of listener {Listener} failed; restarting it")]
     public static partial void ReceiveLoopFailed(ILogger logger, Exception exception, string listener);
 
-    [LoggerMessage(5, LogLevel.Information, "Edge stopping: flushing {Pending} events to Kafka")]
-    public static partial void Flushing(ILogger logger, int pending);
-
-    [LoggerMessage(6, LogLevel.Warning, "Edge stopped with {Pending} events not acknowledged by Kafka")]
+    [LoggerMessage(6, LogLevel.Warning, "Kafka did not acknowledge {Pending} events before the shutdown deadline; they go to the spool")]
     public static partial void FlushIncomplete(ILogger logger, int pending);
+
+    [LoggerMessage(7, LogLevel.Warning, "Spool: skipped {Regions} damaged regions ({Bytes} bytes) found at start-up; every intact record is kept")]
+    public static partial void SpoolDamaged(ILogger logger, int regions, long bytes);
+
+    [LoggerMessage(8, LogLevel.Information, "Spool: {Records} events from an earlier run will be sent to Kafka")]
+    public static partial void SpoolRecovered(ILogger logger, long records);
+
+    [LoggerMessage(9, LogLevel.Information, "Spool: {Count} events not acknowledged by Kafka were written to the spool at shutdown")]
+    public static partial void SpooledAtShutdown(ILogger logger, int count);
+
+    [LoggerMessage(10, LogLevel.Error, "Spool drainer failed; retrying")]
+    public static partial void DrainFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Error, "Spool sync failed; retrying at the next interval")]
+    public static partial void SpoolSyncFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Information, "Listening for syslog over {Transport} on {Endpoint} (listener {Listener}, {Framing})")]
+    public static partial void ListeningStream(ILogger logger, string transport, string endpoint, string listener, string framing);
+
+    [LoggerMessage(13, LogLevel.Warning, "Listener {Listener}: connection from {Peer} failed: {Reason}")]
+    public static partial void ConnectionFailed(ILogger logger, string listener, string peer, string reason);
+
+    [LoggerMessage(14, LogLevel.Warning, "Listener {Listener}: refused a connection from {Peer}: {Connections} connections already open")]
+    public static partial void TooManyConnections(ILogger logger, string listener, string peer, int connections);
 }

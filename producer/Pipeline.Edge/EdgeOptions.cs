@@ -31,6 +31,18 @@ public sealed class EdgeOptions
 
     public ProducerSettings Producer { get; set; } = new();
 
+    /// <summary>The disk spool: overflow while Kafka is away, restarts, and the write-ahead log of disk-mode listeners.</summary>
+    public Publishing.Spool.SpoolOptions Spool { get; set; } = new();
+
+    /// <summary>Limits of the in-memory buffer (events handed to the producer, not yet acknowledged).</summary>
+    public Publishing.MemoryBufferOptions Memory { get; set; } = new();
+
+    /// <summary>How RFC 3164 lines (which carry no zone) are read, by source address or hostname. Default UTC.</summary>
+    public Sources.Syslog.SyslogTimeZoneOptions TimeZones { get; set; } = new();
+
+    /// <summary>HTTP ingest: tokens, anonymous access, size limits.</summary>
+    public Sources.Http.HttpIngestOptions Http { get; set; } = new();
+
     /// <summary>Checks cross-field rules at start-up, naming what is wrong.</summary>
     public void Validate()
     {
@@ -42,10 +54,25 @@ public sealed class EdgeOptions
                 throw new ArgumentException($"listener '{name}': MaxMessageBytes must be between 64 and 16 MiB");
             if (listener.ReceiveLoops is < 1 or > 64)
                 throw new ArgumentException($"listener '{name}': ReceiveLoops must be between 1 and 64");
+            if (listener.MaxConnections < 1) throw new ArgumentException($"listener '{name}': MaxConnections must be at least 1");
+            if (listener.IdleTimeout <= TimeSpan.Zero) throw new ArgumentException($"listener '{name}': IdleTimeout must be positive");
+            if (listener.Protocol == ListenerProtocol.Tls)
+            {
+                if (listener.CertificateFile is null || !File.Exists(listener.CertificateFile))
+                    throw new ArgumentException($"listener '{name}': TLS needs CertificateFile (a PEM file); '{listener.CertificateFile}' does not exist");
+                if (listener.KeyFile is not null && !File.Exists(listener.KeyFile))
+                    throw new ArgumentException($"listener '{name}': KeyFile '{listener.KeyFile}' does not exist");
+                if (listener.ClientCaFile is not null && !File.Exists(listener.ClientCaFile))
+                    throw new ArgumentException($"listener '{name}': ClientCaFile '{listener.ClientCaFile}' does not exist");
+            }
         }
         var http = Listeners.Values.Where(l => l.Enabled && l.Protocol == ListenerProtocol.Http).ToList();
         if (http.Count > 1) throw new ArgumentException("only one http listener is supported");
         _ = new Router(Routes);
+        Spool.Validate();
+        Http.Validate();
+        if (Memory.MaxEvents < 1 || Memory.MaxBytes < 1) throw new ArgumentException("Edge:Memory limits must be positive");
+        _ = new Sources.Syslog.SourceTimeZoneTable(TimeZones);
     }
 }
 
@@ -81,4 +108,22 @@ public sealed class ListenerOptions
 
     /// <summary>UDP: kernel receive buffer asked for (SO_RCVBUFFORCE as root). Default 8 MiB.</summary>
     public int ReceiveBufferBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary><c>Memory</c> (default): accepted = handed to the idempotent producer. <c>Disk</c>: accepted = appended to the on-disk log.</summary>
+    public Publishing.BufferMode Buffer { get; set; } = Publishing.BufferMode.Memory;
+
+    /// <summary>TCP/TLS: close a connection that sent nothing for this long. Default 15 minutes.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>TCP/TLS: connections open at once, at most; more are refused. Default 10,000.</summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>TLS: PEM certificate (chain) file.</summary>
+    public string? CertificateFile { get; set; }
+
+    /// <summary>TLS: PEM private key file (may be the certificate file).</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>TLS: PEM file of CAs whose client certificates are accepted; when set, clients must present one.</summary>
+    public string? ClientCaFile { get; set; }
 }

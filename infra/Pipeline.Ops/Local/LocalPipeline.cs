@@ -46,7 +46,9 @@ internal static class LocalPipeline
             var edgeDll = RepositoryLayout.Executable("producer/Pipeline.Edge") ?? throw new InvalidOperationException("the edge is not built: run the README's start command");
             children.Add(ChildProcess.Start("edge", edgeDll,
                 ["--syslog-udp", $"{settings.Bind}:{settings.SyslogPort}", "--syslog-tcp", $"{settings.Bind}:{settings.SyslogPort}", "--http", edgeHttp,
-                 $"--Edge:Spool:Directory={Path.Combine(settings.StateDirectory, "spool")}"], common));
+                 $"--Edge:Spool:Directory={Path.Combine(settings.StateDirectory, "spool")}",
+                 // A local run takes HTTP events without a token; production configures Edge:Http:Tokens.
+                 "--Edge:Http:AllowAnonymous=true", "--Edge:Http:AnonymousTenant=local"], common));
 
             var started = new List<(string Name, int Port)>();
             foreach (var (name, project, port) in KnownWorkers.Where(w => settings.Workers.Contains(w.Name)))

@@ -8,13 +8,14 @@ namespace Pipeline.Edge.Markup;
 /// </summary>
 internal sealed class ListenerMarkup
 {
-    public ListenerMarkup(string name, string transport, string edgeName, IReadOnlyDictionary<string, string> tags, string? tenant, string? defaultTopic = null)
+    public ListenerMarkup(string name, string transport, string edgeName, IReadOnlyDictionary<string, string> tags, string? tenant,
+        Publishing.BufferMode buffer = Publishing.BufferMode.Memory)
     {
+        Buffer = buffer;
         Name = name;
         Transport = transport;
         EdgeName = edgeName;
         Tenant = tenant;
-        DefaultTopic = defaultTopic;
         TransportJson = JsonEncodedText.Encode(transport);
         EdgeJson = JsonEncodedText.Encode(edgeName);
         TagsJson = EncodeTags(tags);
@@ -25,8 +26,8 @@ internal sealed class ListenerMarkup
     public string Transport { get; }
     public string EdgeName { get; }
     public string? Tenant { get; }
-    /// <summary>The topic when no route matches; null means the router's default for the event's kind.</summary>
-    public string? DefaultTopic { get; }
+    /// <summary>What "accepted" means for this listener's events.</summary>
+    public Publishing.BufferMode Buffer { get; }
     public JsonEncodedText TransportJson { get; }
     public JsonEncodedText EdgeJson { get; }
     /// <summary>The tags object, pre-encoded; null when there are none.</summary>

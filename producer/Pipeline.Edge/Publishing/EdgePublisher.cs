@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core;
-using Pipeline.Core.Envelope;
 using Pipeline.Core.Hosting;
+using Pipeline.Core.Metrics;
+using Pipeline.Edge.Publishing.Spool;
 using Pipeline.Edge.Routing;
 using Pipeline.Kafka;
 using Pipeline.Kafka.Producing;
@@ -12,15 +14,37 @@ namespace Pipeline.Edge.Publishing;
 /// <summary>What became of an event handed to the publisher.</summary>
 internal enum PublishOutcome
 {
-    /// <summary>In the producer's queue (memory mode): the idempotent producer will deliver it.</summary>
+    /// <summary>Accepted: in the producer's queue (memory mode) or in the spool; it will reach Kafka.</summary>
     Accepted,
-    /// <summary>No room anywhere: the caller drops it (UDP), pushes back (TCP) or answers 503 (HTTP).</summary>
+    /// <summary>Dropped on purpose because buffers are filling and its route is low priority (counted as shed).</summary>
+    Shed,
+    /// <summary>No room: nothing was counted; the caller drops and counts (UDP), pushes back (TCP) or answers 503 (HTTP).</summary>
     Full,
 }
 
+/// <summary>Memory limits of the in-memory buffer (section <c>Edge:Memory</c>).</summary>
+public sealed class MemoryBufferOptions
+{
+    /// <summary>Events handed to the producer and not yet acknowledged, at most; beyond it events go to the spool. Default 100,000.</summary>
+    public int MaxEvents { get; set; } = 100_000;
+
+    /// <summary>Bytes of such events, at most. Default 128 MiB.</summary>
+    public long MaxBytes { get; set; } = 128L << 20;
+}
+
 /// <summary>
-/// Hands envelopes to the one shared Kafka producer and keeps the loss ledger true to what Kafka
-/// acknowledged. It never blocks: the producer's queue is bounded, and a full queue is reported, not waited on.
+/// Hands envelopes to Kafka and never makes a listener wait for it. One idempotent producer (acks=all,
+/// infinite message timeout: an accepted event is never timed out) carries both paths:
+/// <list type="bullet">
+/// <item>memory mode: events go straight to the producer while it has fewer than
+/// <see cref="MemoryBufferOptions.MaxEvents"/> unacknowledged; beyond that, or while the spool still holds
+/// unsent events (so that order is kept), they are appended to the spool;</item>
+/// <item>disk mode: every event is appended to the spool (write-ahead) first.</item>
+/// </list>
+/// A drainer reads the spool in order and produces what it reads, at most a window at a time; a record
+/// leaves the spool only when Kafka acknowledged it. When the spool fills, low-priority routes are shed
+/// first, then normal ones are refused, and high-priority routes get the last room. On shutdown whatever
+/// Kafka has not acknowledged is written to the spool, to be sent after the restart.
 /// </summary>
 internal sealed class EdgePublisher : IDisposable
 {
@@ -31,58 +55,367 @@ internal sealed class EdgePublisher : IDisposable
     };
 
     private readonly IProducer<byte[]?, byte[]> _producer;
+    private readonly SpoolLog _spool;
+    private readonly SpoolOptions _spoolOptions;
+    private readonly MemoryBufferOptions _memory;
+    private readonly LossLedger _ledger;
     private readonly ILogger<EdgePublisher> _log;
     private readonly HealthState _health;
+    private readonly ConcurrentDictionary<long, MemoryEvent> _inMemory = new();
+    private readonly ConcurrentDictionary<SpoolPosition, DeliveryWaiter> _spoolWaiters = new();
+    private readonly ConcurrentQueue<(SpoolRecord Record, SpoolPosition Position)> _retries = new();
+    private readonly SemaphoreSlim _drainSignal = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Thread _drainer;
+    private readonly Thread _syncer;
+    private readonly Gauge _memoryEventsGauge;
+    private long _memorySequence;
+    private long _memoryEvents;
+    private long _memoryBytes;
+    private long _spoolUnread;
+    private long _spoolInFlight;
+    private int _disposed;
+    private int _kafkaDown;
 
-    public EdgePublisher(KafkaOptions kafka, ProducerSettings settings, string clientId, HealthState health, ILogger<EdgePublisher> log)
+    public EdgePublisher(KafkaOptions kafka, ProducerSettings settings, SpoolOptions spool, MemoryBufferOptions memory, string clientId,
+        LossLedger ledger, MetricsRegistry metrics, HealthState health, ILogger<EdgePublisher> log)
     {
         _log = log;
         _health = health;
+        _ledger = ledger;
+        _memory = memory;
+        _spoolOptions = spool;
         _health.Report("kafka", true, "connecting");
-        _producer = ProducerFactory.Build(ProducerFactory.Config(kafka, settings, clientId), OnError);
+        var config = ProducerFactory.Config(kafka, settings, clientId);
+        // Accepted means it will be delivered: librdkafka keeps retrying until Kafka takes it.
+        config.MessageTimeoutMs = 0;
+        _producer = ProducerFactory.Build(config, OnError, (_, _) => { });
+
+        _spool = new SpoolLog(spool);
+        foreach (var ((listener, route), count) in _spool.Recovery.RecordsByCell) ledger.Cell(listener, route).Recovered(count);
+        _spoolUnread = _spool.Recovery.Records;
+        if (_spool.Recovery.DamagedBytes > 0)
+            EdgeLog.SpoolDamaged(_log, _spool.Recovery.DamagedRegions, _spool.Recovery.DamagedBytes);
+        if (_spool.Recovery.Records > 0) EdgeLog.SpoolRecovered(_log, _spool.Recovery.Records);
+        RegisterMetrics(metrics);
+        _memoryEventsGauge = metrics.Gauge("edge_memory_buffer_events", "Events handed to the producer directly and not yet acknowledged.");
+
+        _drainer = new Thread(Drain) { IsBackground = true, Name = "spool-drainer" };
+        _syncer = new Thread(SyncLoop) { IsBackground = true, Name = "spool-sync" };
+        _drainer.Start();
+        _syncer.Start();
     }
 
-    public PublishOutcome Publish(EventRoute route, LedgerCell cell, byte[]? key, byte[] value)
+    /// <summary>Records appended by this run and fsynced (the disk-mode durability point).</summary>
+    public long SpoolSynced => _spool.Synced;
+
+    public PublishOutcome Publish(EventRoute route, LedgerCell cell, byte[]? key, byte[] value, BufferMode mode, DeliveryWaiter? waiter = null)
     {
-        var pending = new PendingEvent(this, cell);
+        // Memory mode goes straight to the producer only while nothing older waits in the spool.
+        if (mode == BufferMode.Memory && Interlocked.Read(ref _spoolUnread) == 0
+            && Interlocked.Read(ref _memoryEvents) < _memory.MaxEvents && Interlocked.Read(ref _memoryBytes) < _memory.MaxBytes
+            && ProduceFromMemory(route.Topic, cell, key, value, waiter))
+        {
+            return PublishOutcome.Accepted;
+        }
+        return Spool(route, cell, key, value, waiter);
+    }
+
+    /// <summary>Whether an event of this priority would be taken now (TCP waits for this; HTTP checks it before a batch).</summary>
+    public bool HasRoom(RoutePriority priority, BufferMode mode, long bytes = 0)
+    {
+        if (mode == BufferMode.Memory && Interlocked.Read(ref _spoolUnread) == 0 && Interlocked.Read(ref _memoryEvents) < _memory.MaxEvents
+            && Interlocked.Read(ref _memoryBytes) + bytes < _memory.MaxBytes)
+            return true;
+        return _spool.Bytes + bytes < _spool.MaxBytes && (double)(_spool.Bytes + bytes) / _spool.MaxBytes < Threshold(priority);
+    }
+
+    /// <summary>Waits (polling briefly) until <see cref="HasRoom"/>; TCP connections stop reading meanwhile.</summary>
+    public async Task WaitForRoomAsync(RoutePriority priority, BufferMode mode, CancellationToken cancellationToken)
+    {
+        var delay = 5;
+        while (!HasRoom(priority, mode))
+        {
+            await Task.Delay(delay, cancellationToken);
+            delay = Math.Min(delay * 2, 100);
+        }
+    }
+
+    /// <summary>
+    /// Stops: gives Kafka up to <paramref name="timeout"/> to acknowledge what is in flight, then writes
+    /// every unacknowledged in-memory event to the spool and closes it. Spooled records stay for the next run.
+    /// </summary>
+    public void Shutdown(TimeSpan timeout)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        var pending = _producer.Flush(timeout);
+        if (pending > 0) EdgeLog.FlushIncomplete(_log, pending);
+        _stopping.Cancel();
+        _drainSignal.Release();
+        _drainer.Join(TimeSpan.FromSeconds(5));
+        _syncer.Join(TimeSpan.FromSeconds(5));
+        var spooled = 0;
+        foreach (var memoryEvent in _inMemory.Values)
+            if (memoryEvent.SpoolAtShutdown()) spooled++;
+        if (spooled > 0) EdgeLog.SpooledAtShutdown(_log, spooled);
+        _producer.Dispose();
+        _spool.Dispose();
+    }
+
+    public void Dispose() => Shutdown(TimeSpan.FromSeconds(5));
+
+    private bool ProduceFromMemory(string topic, LedgerCell cell, byte[]? key, byte[] value, DeliveryWaiter? waiter)
+    {
+        var memoryEvent = new MemoryEvent(this, Interlocked.Increment(ref _memorySequence), topic, cell, key, value, waiter);
         // Counted before the hand-over: the delivery report may arrive before Produce returns.
         cell.ReceivedIntoMemory();
+        _inMemory[memoryEvent.Sequence] = memoryEvent;
+        Interlocked.Increment(ref _memoryEvents);
+        Interlocked.Add(ref _memoryBytes, value.Length);
+        waiter?.Expect();
         try
         {
-            _producer.Produce(route.Topic, new Message<byte[]?, byte[]> { Key = key, Value = value, Headers = EnvelopeHeaders }, pending.OnDelivered);
+            _producer.Produce(topic, new Message<byte[]?, byte[]> { Key = key, Value = value, Headers = EnvelopeHeaders }, memoryEvent.OnDelivered);
+            return true;
         }
         catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
         {
-            cell.Retract();
-            return PublishOutcome.Full;
+            memoryEvent.Retract();
+            return false;
         }
+    }
+
+    private PublishOutcome Spool(EventRoute route, LedgerCell cell, byte[]? key, byte[] value, DeliveryWaiter? waiter)
+    {
+        var fill = _spool.Fill;
+        if (route.Priority == RoutePriority.Low && fill >= _spoolOptions.ShedLowPriorityAt)
+        {
+            cell.ReceivedAndDropped(DropReason.Shed);
+            return PublishOutcome.Shed;
+        }
+        if (fill >= Threshold(route.Priority)) return PublishOutcome.Full;
+        if (!_spool.TryAppend(new SpoolRecord(cell.Listener, cell.Route, route.Topic, key, value), out var position)) return PublishOutcome.Full;
+        cell.ReceivedIntoSpool();
+        if (waiter is not null)
+        {
+            waiter.Expect();
+            _spoolWaiters[position] = waiter;
+        }
+        Interlocked.Increment(ref _spoolUnread);
+        _drainSignal.Release();
         return PublishOutcome.Accepted;
     }
 
-    /// <summary>Waits until every event handed over so far is acknowledged or failed, up to <paramref name="timeout"/>.</summary>
-    public int Flush(TimeSpan timeout) => _producer.Flush(timeout);
+    private double Threshold(RoutePriority priority) => priority switch
+    {
+        RoutePriority.High => 1.0,
+        RoutePriority.Normal => _spoolOptions.ReserveForHighPriorityAt,
+        _ => _spoolOptions.ShedLowPriorityAt,
+    };
 
-    public void Dispose() => _producer.Dispose();
+    /// <summary>Reads the spool in order and produces each record, keeping at most a window unacknowledged.</summary>
+    private void Drain()
+    {
+        (SpoolRecord Record, SpoolPosition Position)? next = null;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (Interlocked.Read(ref _spoolInFlight) >= _spoolOptions.DrainWindow)
+                {
+                    _drainSignal.Wait(20);
+                    continue;
+                }
+                if (next is null)
+                {
+                    if (_retries.TryDequeue(out var retry)) next = retry;
+                    else if (_spool.TryReadNext(out var record, out var position))
+                    {
+                        Interlocked.Decrement(ref _spoolUnread);
+                        next = (record!, position);
+                    }
+                }
+                if (next is not { } item)
+                {
+                    _drainSignal.Wait(20);
+                    continue;
+                }
+                var delivery = new SpoolDelivery(this, item.Record, item.Position, _ledger.Cell(item.Record.Listener, item.Record.Route));
+                _producer.Produce(item.Record.Topic, new Message<byte[]?, byte[]> { Key = item.Record.Key, Value = item.Record.Value, Headers = EnvelopeHeaders }, delivery.OnDelivered);
+                Interlocked.Increment(ref _spoolInFlight);
+                next = null;
+            }
+            catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                _drainSignal.Wait(20);
+            }
+            catch (Exception ex) when (!_stopping.IsCancellationRequested)
+            {
+                EdgeLog.DrainFailed(_log, ex);
+                _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    /// <summary>Group commit of the spool, and a checkpoint of what Kafka acknowledged, on a timer of their own.</summary>
+    private void SyncLoop()
+    {
+        var lastCheckpoint = Environment.TickCount64;
+        while (!_stopping.Token.WaitHandle.WaitOne(_spoolOptions.FsyncInterval))
+        {
+            try
+            {
+                _spool.Sync();
+                if (Environment.TickCount64 - lastCheckpoint >= 1000)
+                {
+                    _spool.CheckpointAcknowledged();
+                    lastCheckpoint = Environment.TickCount64;
+                }
+            }
+            catch (Exception ex)
+            {
+                EdgeLog.SpoolSyncFailed(_log, ex);
+            }
+        }
+    }
 
     private void OnError(IProducer<byte[]?, byte[]> producer, Error error)
     {
-        if (error.Code == ErrorCode.Local_AllBrokersDown) _health.Report("kafka", false, "all brokers down");
+        if (error.Code == ErrorCode.Local_AllBrokersDown)
+        {
+            Volatile.Write(ref _kafkaDown, 1);
+            _health.Report("kafka", false, error.Reason);
+        }
         EdgeLog.KafkaError(_log, error.Code.ToString(), error.Reason);
     }
 
-    // One per event: the delivery report must find the ledger cell of its own event.
-    private sealed class PendingEvent(EdgePublisher publisher, LedgerCell cell)
+    // Health changes on state changes only, not per delivery.
+    private void KafkaReachable()
+    {
+        if (Volatile.Read(ref _kafkaDown) == 1 && Interlocked.Exchange(ref _kafkaDown, 0) == 1) _health.Report("kafka", true, "delivering");
+    }
+
+    /// <summary>Refusals that no retry will change.</summary>
+    private static bool IsPermanent(Error error) =>
+        error.IsFatal || error.Code is ErrorCode.MsgSizeTooLarge or ErrorCode.InvalidMsg or ErrorCode.InvalidRecord
+            or ErrorCode.TopicAuthorizationFailed or ErrorCode.Local_InvalidArg or ErrorCode.TopicException;
+
+    private void RegisterMetrics(MetricsRegistry metrics)
+    {
+        var bytes = metrics.Gauge("edge_spool_bytes", "Bytes in the disk spool.");
+        var max = metrics.Gauge("edge_spool_max_bytes", "Capacity of the disk spool.");
+        var unacked = metrics.Gauge("edge_spool_records", "Records in the spool not yet acknowledged by Kafka.");
+        var appended = metrics.ObservedCounter("edge_spool_appended_records_total", "Records appended to the spool by this run.");
+        var synced = metrics.ObservedCounter("edge_spool_synced_records_total", "Records appended by this run and fsynced.");
+        metrics.ObservedCounter("edge_spool_recovered_records_total", "Intact records found in the spool at start-up.").Set(_spool.Recovery.Records);
+        metrics.ObservedCounter("edge_spool_damaged_bytes_total", "Damaged bytes skipped at start-up (torn tail, corruption).").Set(_spool.Recovery.DamagedBytes);
+        metrics.ObservedCounter("edge_spool_damaged_regions_total", "Damaged regions skipped at start-up.").Set(_spool.Recovery.DamagedRegions);
+        metrics.BeforeScrape(() =>
+        {
+            bytes.Set(_spool.Bytes);
+            max.Set(_spool.MaxBytes);
+            unacked.Set(_spool.Unacknowledged);
+            appended.Set(_spool.Appended);
+            synced.Set(_spool.Synced);
+            _memoryEventsGauge.Set(Interlocked.Read(ref _memoryEvents));
+        });
+    }
+
+    /// <summary>An event handed to the producer from memory; it settles exactly once (delivery report or shutdown).</summary>
+    private sealed class MemoryEvent(EdgePublisher publisher, long sequence, string topic, LedgerCell cell, byte[]? key, byte[] value, DeliveryWaiter? waiter)
+    {
+        private int _settled;
+
+        public long Sequence { get; } = sequence;
+
+        public void OnDelivered(DeliveryReport<byte[]?, byte[]> report)
+        {
+            if (!Settle()) return;
+            if (report.Error.Code == ErrorCode.NoError)
+            {
+                publisher.KafkaReachable();
+                cell.MemoryPublished();
+                waiter?.Signal(true);
+            }
+            else if (IsPermanent(report.Error))
+            {
+                cell.MemoryDropped(DropReason.KafkaRejected);
+                waiter?.Signal(false);
+                EdgeLog.DeliveryFailed(publisher._log, report.Error.Code.ToString(), report.Error.Reason);
+            }
+            else
+            {
+                ToSpool();
+            }
+        }
+
+        /// <summary>Produce refused it at once (queue full): undo the accounting; the caller spools it.</summary>
+        public void Retract()
+        {
+            Settle();
+            cell.Retract();
+            waiter?.Unexpect();
+        }
+
+        public bool SpoolAtShutdown()
+        {
+            if (!Settle()) return false;
+            ToSpool();
+            return true;
+        }
+
+        private void ToSpool()
+        {
+            if (publisher._spool.TryAppend(new SpoolRecord(cell.Listener, cell.Route, topic, key, value), out _))
+            {
+                cell.MemoryToSpool();
+                Interlocked.Increment(ref publisher._spoolUnread);
+            }
+            else
+            {
+                cell.MemoryDropped(DropReason.BufferFull);
+            }
+            waiter?.Signal(false);
+        }
+
+        private bool Settle()
+        {
+            if (Interlocked.Exchange(ref _settled, 1) == 1) return false;
+            publisher._inMemory.TryRemove(Sequence, out _);
+            Interlocked.Decrement(ref publisher._memoryEvents);
+            Interlocked.Add(ref publisher._memoryBytes, -value.Length);
+            return true;
+        }
+    }
+
+    /// <summary>A record read from the spool and produced; acknowledged in the spool once Kafka has it.</summary>
+    private sealed class SpoolDelivery(EdgePublisher publisher, SpoolRecord record, SpoolPosition position, LedgerCell cell)
     {
         public void OnDelivered(DeliveryReport<byte[]?, byte[]> report)
         {
-            if (report.Error.Code == ErrorCode.NoError)
+            Interlocked.Decrement(ref publisher._spoolInFlight);
+            if (report.Error.Code == ErrorCode.NoError || IsPermanent(report.Error))
             {
-                cell.MemoryPublished();
-                return;
+                var delivered = report.Error.Code == ErrorCode.NoError;
+                if (delivered)
+                {
+                    publisher.KafkaReachable();
+                    cell.SpoolPublished();
+                }
+                else
+                {
+                    cell.SpoolDropped(DropReason.KafkaRejected);
+                    EdgeLog.DeliveryFailed(publisher._log, report.Error.Code.ToString(), report.Error.Reason);
+                }
+                publisher._spool.Acknowledge(position);
+                if (publisher._spoolWaiters.TryRemove(position, out var waiter)) waiter.Signal(delivered);
             }
-            // Permanent refusals will not get better by retrying; anything else is kept for a later try by the spool.
-            cell.MemoryDropped(DropReason.KafkaRejected);
-            EdgeLog.DeliveryFailed(publisher._log, report.Error.Code.ToString(), report.Error.Reason);
+            else if (!publisher._stopping.IsCancellationRequested)
+            {
+                // Not delivered yet for a reason that may pass: produce it again (it is still in the spool).
+                publisher._retries.Enqueue((record, position));
+            }
+            publisher._drainSignal.Release();
         }
     }
 }

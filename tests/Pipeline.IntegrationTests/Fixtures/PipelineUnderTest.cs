@@ -9,6 +9,7 @@ namespace Pipeline.IntegrationTests.Fixtures;
 internal sealed class PipelineUnderTest : IAsyncDisposable
 {
     private readonly List<PipelineProcess> _processes = [];
+    private readonly List<string> _directories = [];
 
     private PipelineUnderTest(EmbeddedKafkaCluster kafka) => Kafka = kafka;
 
@@ -21,17 +22,25 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         return new PipelineUnderTest(kafka);
     }
 
-    /// <summary>Starts the edge; returns it with its ports (UDP and TCP syslog share one port number).</summary>
-    public async Task<EdgeProcess> StartEdgeAsync(IEnumerable<string>? extraArgs = null, IDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts the edge with a spool directory of its own (or <paramref name="spool"/>, to restart on one);
+    /// returns it with its ports (UDP and TCP syslog share one port number). HTTP accepts anonymous requests
+    /// unless <paramref name="extraArgs"/> says otherwise.
+    /// </summary>
+    public async Task<EdgeProcess> StartEdgeAsync(IEnumerable<string>? extraArgs = null, IDictionary<string, string>? environment = null,
+        string? spool = null, int? syslogPort = null, int? httpPort = null)
     {
-        var syslog = FreePort.Next();
-        var http = FreePort.Next();
+        var syslog = syslogPort ?? FreePort.Next();
+        var http = httpPort ?? FreePort.Next();
+        spool ??= Directory.CreateTempSubdirectory("edge-spool-").FullName;
+        _directories.Add(spool);
         var process = PipelineProcess.Start("producer/Pipeline.Edge",
-            ["--kafka", Kafka.BootstrapServers, "--syslog-udp", $"127.0.0.1:{syslog}", "--syslog-tcp", $"127.0.0.1:{syslog}", "--http", $"127.0.0.1:{http}", .. extraArgs ?? []],
+            ["--kafka", Kafka.BootstrapServers, "--syslog-udp", $"127.0.0.1:{syslog}", "--syslog-tcp", $"127.0.0.1:{syslog}", "--http", $"127.0.0.1:{http}",
+             "--spool", spool, "--Edge:Http:AllowAnonymous=true", .. extraArgs ?? []],
             environment, $"http://127.0.0.1:{http}/healthz");
         _processes.Add(process);
         await process.WaitHealthyAsync();
-        return new EdgeProcess(process, syslog, http);
+        return new EdgeProcess(process, syslog, http, spool);
     }
 
     /// <summary>Starts a consumer executable (e.g. <c>consumers/Pipeline.Consumers.Postgres</c>) with its metrics on a free port.</summary>
@@ -49,7 +58,11 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
     {
         foreach (var process in _processes) await process.DisposeAsync();
         Kafka.Dispose();
+        foreach (var directory in _directories.Where(Directory.Exists)) Directory.Delete(directory, recursive: true);
     }
 }
 
-internal sealed record EdgeProcess(PipelineProcess Process, int SyslogPort, int HttpPort);
+internal sealed record EdgeProcess(PipelineProcess Process, int SyslogPort, int HttpPort, string Spool)
+{
+    public string HttpUrl => $"http://127.0.0.1:{HttpPort}";
+}

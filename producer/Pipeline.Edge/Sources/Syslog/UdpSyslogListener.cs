@@ -114,7 +114,7 @@ internal sealed class UdpSyslogListener : IHostedService, IDisposable
             }
             try
             {
-                _ingest.Accept(buffer.AsSpan(0, received), origin, dropWhenFull: true);
+                _ingest.AcceptOrDrop(buffer.AsSpan(0, received), origin);
             }
             catch (Exception ex)
             {

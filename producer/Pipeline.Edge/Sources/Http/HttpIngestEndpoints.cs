@@ -1,0 +1,385 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Pipeline.Core.Ids;
+using Pipeline.Edge.Markup;
+using Pipeline.Edge.Publishing;
+using Pipeline.Edge.Routing;
+using Pipeline.Edge.Sources.Syslog;
+
+namespace Pipeline.Edge.Sources.Http;
+
+/// <summary>The reply to an ingest request.</summary>
+internal sealed class IngestResponse
+{
+    /// <summary>Events taken (in the producer's queue or the spool; sampled-out ones are counted apart).</summary>
+    public int Accepted { get; set; }
+    public int SampledOut { get; set; }
+    /// <summary>Events dropped because buffers were filling and their route is low priority.</summary>
+    public int Shed { get; set; }
+    /// <summary>With <c>?ack=kafka</c>: events Kafka acknowledged before the reply.</summary>
+    public int? Acknowledged { get; set; }
+    public List<LineError>? Errors { get; set; }
+    public string? Error { get; set; }
+    /// <summary>On 503: the first line (1-based) not taken; resend from there.</summary>
+    public int? ResumeFromLine { get; set; }
+}
+
+internal sealed record LineError(int Line, string Error);
+
+/// <summary>
+/// <c>POST /v1/events</c> (NDJSON or a JSON array, optionally gzip), <c>POST /v1/syslog</c> (syslog lines) and
+/// <c>GET /v1/stream</c> (WebSocket, one event per message, each answered with the running count stored).
+/// </summary>
+/// <remarks>
+/// Bad input policy: each line is judged alone. A line that is not a JSON object (or a metric without a
+/// name and numeric value) is reported in <c>errors</c> with its line number (element number for an
+/// array) and the good lines are kept; the reply is 200 unless no line at all was good (400). A body
+/// over <c>MaxBodyBytes</c> (before or after gzip) is 413 and nothing of it is kept. When the buffers are
+/// full the reply is 503 with Retry-After; it says how many lines were taken and from which line to resend.
+/// </remarks>
+internal static class HttpIngestEndpoints
+{
+    public static void MapIngest(this WebApplication app, ListenerMarkup http, ListenerMarkup websocket)
+    {
+        var options = app.Services.GetRequiredService<EdgeOptions>().Http;
+        var auth = new IngestAuthenticator(options);
+        var json = app.Services.GetRequiredService<JsonEventIngest>();
+        var syslog = app.Services.GetRequiredService<SyslogIngest>();
+        var publisher = app.Services.GetRequiredService<EdgePublisher>();
+        var redact = options.RedactHeaders.ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        app.UseWebSockets();
+        app.MapPost("/v1/events", (Func<HttpContext, Task<IResult>>)(context =>
+            IngestAsync(context, http, options, auth, publisher, redact, (body, origin, waiter) => IngestJson(body, origin, json, waiter))));
+        app.MapPost("/v1/syslog", (Func<HttpContext, Task<IResult>>)(context =>
+            IngestAsync(context, http, options, auth, publisher, redact, (body, origin, waiter) => IngestSyslog(body, origin, syslog, waiter))));
+        app.Map("/v1/stream", (HttpContext context) => StreamAsync(context, websocket, options, auth, json, publisher, redact));
+    }
+
+    private delegate (IngestResponse Response, bool Full) Ingest(ReadOnlyMemory<byte> body, IngestOrigin origin, DeliveryWaiter? waiter);
+
+    private static async Task<IResult> IngestAsync(HttpContext context, ListenerMarkup markup, HttpIngestOptions options, IngestAuthenticator auth,
+        EdgePublisher publisher, HashSet<string> redact, Ingest ingest)
+    {
+        var caller = auth.Authenticate(context.Request);
+        if (!caller.Allowed)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            return Reply(StatusCodes.Status401Unauthorized, new IngestResponse { Error = "a valid bearer token is required" });
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = options.MaxBodyBytes;
+        if (context.Request.ContentLength > options.MaxBodyBytes) return TooLarge(options);
+        if (!publisher.HasRoom(RoutePriority.Normal, markup.Buffer, context.Request.ContentLength ?? 0)) return Busy(context, options, new IngestResponse { ResumeFromLine = 1 });
+
+        byte[] body;
+        int length;
+        try
+        {
+            (body, length) = await ReadBodyAsync(context.Request, options.MaxBodyBytes, context.RequestAborted);
+        }
+        catch (BodyTooLargeException)
+        {
+            return TooLarge(options);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(options);
+        }
+        catch (InvalidDataException)
+        {
+            return Reply(StatusCodes.Status400BadRequest, new IngestResponse { Error = "the body is not valid gzip" });
+        }
+        try
+        {
+            var waiter = string.Equals(context.Request.Query["ack"], "kafka", StringComparison.OrdinalIgnoreCase) ? new DeliveryWaiter() : null;
+            var origin = new IngestOrigin(markup, Peer(context), Stream(context, redact, caller.Tenant));
+            var (response, full) = ingest(body.AsMemory(0, length), origin, waiter);
+            if (full) return Busy(context, options, response);
+            var status = response.Errors is { Count: > 0 } && response.Accepted + response.Shed + response.SampledOut == 0
+                ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK;
+            if (waiter is not null)
+            {
+                waiter.Seal();
+                var all = await waiter.WaitAsync(options.AckTimeout, context.RequestAborted);
+                response.Acknowledged = waiter.Delivered;
+                // Not all acknowledged in time: taken, and will be delivered, but not yet durable in Kafka.
+                if (!all || waiter.Failed > 0) status = status == StatusCodes.Status200OK ? StatusCodes.Status202Accepted : status;
+            }
+            return Reply(status, response);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+    }
+
+    private static (IngestResponse, bool) IngestJson(ReadOnlyMemory<byte> body, IngestOrigin origin, JsonEventIngest ingest, DeliveryWaiter? waiter)
+    {
+        var response = new IngestResponse();
+        var span = body.Span;
+        var first = span.IndexOfAnyExcept(" \t\r\n"u8);
+        if (first >= 0 && span[first] == (byte)'[')
+        {
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(body);
+            }
+            catch (JsonException ex)
+            {
+                (response.Errors ??= []).Add(new LineError(1, "not a JSON array: " + ex.Message));
+                return (response, false);
+            }
+            using (document)
+            {
+                var element = 0;
+                foreach (var item in document.RootElement.EnumerateArray())
+                {
+                    element++;
+                    if (!Take(ingest.Prepare(item, origin, out var error), error, element, response, ingest, waiter)) return (response, true);
+                }
+            }
+            return (response, false);
+        }
+
+        var line = 0;
+        var rest = body;
+        while (!rest.IsEmpty)
+        {
+            line++;
+            var end = rest.Span.IndexOf((byte)'\n');
+            var text = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
+            if (text.Span.IndexOfAnyExcept(" \t\r"u8) < 0) continue;
+            PreparedEvent? prepared;
+            string? error;
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                prepared = ingest.Prepare(document.RootElement, origin, out error);
+            }
+            catch (JsonException ex)
+            {
+                prepared = null;
+                error = "not JSON: " + ex.Message;
+            }
+            if (!Take(prepared, error, line, response, ingest, waiter)) return (response, true);
+        }
+        return (response, false);
+    }
+
+    /// <summary>Counts one event's fate; false when the buffers are full and the request must stop here.</summary>
+    private static bool Take(PreparedEvent? prepared, string? error, int line, IngestResponse response, JsonEventIngest ingest, DeliveryWaiter? waiter)
+    {
+        if (error is not null)
+        {
+            (response.Errors ??= []).Add(new LineError(line, error));
+            return true;
+        }
+        if (prepared is null)
+        {
+            response.SampledOut++;
+            return true;
+        }
+        switch (ingest.Offer(prepared, waiter))
+        {
+            case PublishOutcome.Accepted:
+                response.Accepted++;
+                return true;
+            case PublishOutcome.Shed:
+                response.Shed++;
+                return true;
+            default:
+                response.ResumeFromLine = line;
+                return false;
+        }
+    }
+
+    private static (IngestResponse, bool) IngestSyslog(ReadOnlyMemory<byte> body, IngestOrigin origin, SyslogIngest ingest, DeliveryWaiter? waiter)
+    {
+        var response = new IngestResponse();
+        var line = 0;
+        var rest = body;
+        while (!rest.IsEmpty)
+        {
+            line++;
+            var end = rest.Span.IndexOf((byte)'\n');
+            var text = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
+            if (text.Span.IndexOfAnyExcept(" \t\r"u8) < 0) continue;
+            var prepared = ingest.Prepare(text.Span, origin);
+            if (prepared is null)
+            {
+                response.SampledOut++;
+                continue;
+            }
+            switch (ingest.Offer(prepared, waiter))
+            {
+                case PublishOutcome.Accepted: response.Accepted++; break;
+                case PublishOutcome.Shed: response.Shed++; break;
+                default:
+                    response.ResumeFromLine = line;
+                    return (response, true);
+            }
+        }
+        return (response, false);
+    }
+
+    private static async Task StreamAsync(HttpContext context, ListenerMarkup markup, HttpIngestOptions options, IngestAuthenticator auth,
+        JsonEventIngest ingest, EdgePublisher publisher, HashSet<string> redact)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync("GET /v1/stream is a WebSocket endpoint");
+            return;
+        }
+        var caller = auth.Authenticate(context.Request);
+        if (!caller.Allowed)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var origin = new IngestOrigin(markup, Peer(context), Stream(context, redact, caller.Tenant));
+        var buffer = ArrayPool<byte>.Shared.Rent(options.MaxEventBytes + 1);
+        var stored = 0L;
+        var aborted = context.RequestAborted;
+        try
+        {
+            while (socket.State == WebSocketState.Open && !aborted.IsCancellationRequested)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult received;
+                do
+                {
+                    if (length > options.MaxEventBytes)
+                    {
+                        await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"an event is at most {options.MaxEventBytes} bytes", aborted);
+                        return;
+                    }
+                    received = await socket.ReceiveAsync(buffer.AsMemory(length, options.MaxEventBytes + 1 - length), aborted);
+                    length += received.Count;
+                } while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
+
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, aborted);
+                    return;
+                }
+                // As the seed's server does: an empty binary message hangs up.
+                if (received.MessageType == WebSocketMessageType.Binary && length == 0)
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "empty binary message", aborted);
+                    return;
+                }
+                var prepared = PrepareMessage(buffer.AsMemory(0, length), origin, ingest);
+                if (prepared is not null)
+                {
+                    PublishOutcome outcome;
+                    while ((outcome = ingest.Offer(prepared)) == PublishOutcome.Full)
+                        await publisher.WaitForRoomAsync(prepared.Route.Priority, prepared.Buffer, aborted);
+                    if (outcome == PublishOutcome.Accepted) stored++;
+                }
+                var reply = Encoding.UTF8.GetBytes($"{{\"stored\":{stored}}}");
+                await socket.SendAsync(reply, WebSocketMessageType.Text, endOfMessage: true, aborted);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            // The client went away; everything stored so far stays stored.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static PreparedEvent? PrepareMessage(ReadOnlyMemory<byte> message, IngestOrigin origin, JsonEventIngest ingest)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(message);
+            if (document.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                var prepared = ingest.Prepare(document.RootElement, origin, out var error);
+                if (error is null) return prepared;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        // Not a JSON event: kept as a log event with the text as its message, never dropped.
+        return ingest.PrepareText(Encoding.UTF8.GetString(message.Span), origin);
+    }
+
+    private static async Task<(byte[] Body, int Length)> ReadBodyAsync(HttpRequest request, long max, CancellationToken cancellationToken)
+    {
+        Stream source = request.Body;
+        if (request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
+            source = new GZipStream(source, CompressionMode.Decompress, leaveOpen: true);
+        await using (source)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(max + 1, Math.Max(request.ContentLength ?? 64 * 1024, 4096)));
+            var length = 0;
+            try
+            {
+                while (true)
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (length > max) throw new BodyTooLargeException();
+                        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(max + 1, (long)buffer.Length * 2));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    var read = await source.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                    if (read == 0) break;
+                    length += read;
+                    if (length > max) throw new BodyTooLargeException();
+                }
+                return (buffer, length);
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
+        }
+    }
+
+    private static StreamMarkup Stream(HttpContext context, HashSet<string> redact, string? tenant)
+    {
+        var headers = context.Request.Headers.Where(h => !redact.Contains(h.Key))
+            .Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), h.Value.ToString())).ToList();
+        return new StreamMarkup(Ulid.NewString(DateTimeOffset.UtcNow), headers, tenant);
+    }
+
+    private static IPEndPoint? Peer(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, context.Connection.RemotePort) : null;
+
+    private static IResult TooLarge(HttpIngestOptions options) =>
+        Reply(StatusCodes.Status413PayloadTooLarge, new IngestResponse { Error = $"the body is larger than {options.MaxBodyBytes} bytes; nothing was kept" });
+
+    private static IResult Busy(HttpContext context, HttpIngestOptions options, IngestResponse response)
+    {
+        context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Error = "the edge's buffers are full; retry later";
+        return Reply(StatusCodes.Status503ServiceUnavailable, response);
+    }
+
+    private static IResult Reply(int status, IngestResponse response) => Results.Json(response, HttpJson.Default.IngestResponse, statusCode: status);
+
+    private sealed class BodyTooLargeException : Exception;
+}
