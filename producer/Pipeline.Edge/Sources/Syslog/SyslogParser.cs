@@ -85,6 +85,9 @@ public static class SyslogParser
         Invalid,
     }
 
+    /// <summary>Parses one syslog line (one frame, one datagram). Never throws; see the remarks for the policy.</summary>
+    /// <param name="line">The line; the result's ranges point into it, so it must outlive their use.</param>
+    /// <param name="context">Receive time, source address and time-zone resolver, used for RFC 3164 timestamps only.</param>
     public static SyslogMessage Parse(ReadOnlySpan<byte> line, in SyslogParseContext context)
     {
         var length = line.Length;
@@ -319,7 +322,7 @@ public static class SyslogParser
             {
                 var zone = parts.LabelledUtc || context.TimeZones is null
                     ? TimeZoneInfo.Utc
-                    : context.TimeZones.Resolve(context.SourceIp, m.Hostname.Of(line));
+                    : context.TimeZones.Resolve(context.SourceIp, m.Hostname.Of(line)) ?? TimeZoneInfo.Utc;
                 resolved = SyslogTimestamp.TryResolveLocal(parts, zone, context.ReceivedAt, out value);
             }
 
