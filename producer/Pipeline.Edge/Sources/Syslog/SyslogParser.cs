@@ -40,7 +40,8 @@ namespace Pipeline.Edge.Sources.Syslog;
 /// <item>A timestamp: BSD <c>Mmm dd hh:mm:ss</c> (the day space-padded as in <c>Feb  5</c>, zero-padded or bare),
 /// optionally with a Cisco <c>*</c> or <c>.</c> in front (clock not authoritative), a year before the time
 /// (<c>Mar  1 2024 00:12:34</c>, Cisco and ASA) and fraction digits; or an RFC 3339 timestamp
-/// (rsyslog's <c>RSYSLOG_ForwardFormat</c>), with or without an offset. No timestamp at all is fine: Timestamp is
+/// (rsyslog's <c>RSYSLOG_ForwardFormat</c>), with or without an offset, also with a space instead of the <c>T</c>
+/// (<c>2024-03-01 10:00:00</c>, as application loggers write it). No timestamp at all is fine: Timestamp is
 /// null and, as §4.3.2 says, there is no hostname either. Something that starts like a timestamp but is not one
 /// (<c>Feb 30</c>, <c>25:00:00</c>) is kept as text and the line is Partial.</item>
 /// <item>After a BSD time, <c>:</c> (Cisco: <c>*Mar  1 00:12:34.567: %SYS-...</c>) means no hostname follows; a
@@ -85,6 +86,9 @@ public static class SyslogParser
         Invalid,
     }
 
+    /// <summary>Parses one syslog line (one frame, one datagram). Never throws; see the remarks for the policy.</summary>
+    /// <param name="line">The line; the result's ranges point into it, so it must outlive their use.</param>
+    /// <param name="context">Receive time, source address and time-zone resolver, used for RFC 3164 timestamps only.</param>
     public static SyslogMessage Parse(ReadOnlySpan<byte> line, in SyslogParseContext context)
     {
         var length = line.Length;
@@ -319,7 +323,7 @@ public static class SyslogParser
             {
                 var zone = parts.LabelledUtc || context.TimeZones is null
                     ? TimeZoneInfo.Utc
-                    : context.TimeZones.Resolve(context.SourceIp, m.Hostname.Of(line));
+                    : context.TimeZones.Resolve(context.SourceIp, m.Hostname.Of(line)) ?? TimeZoneInfo.Utc;
                 resolved = SyslogTimestamp.TryResolveLocal(parts, zone, context.ReceivedAt, out value);
             }
 
@@ -341,7 +345,7 @@ public static class SyslogParser
             return StampKind.Bsd;
         }
 
-        used = SyslogTimestamp.ParseRfc3339(rest, out parts);
+        used = SyslogTimestamp.ParseRfc3339(rest, out parts, allowSpace: true);
         if (used > 0 && (used == rest.Length || rest[used] == ' '))
         {
             pos += used;

@@ -30,15 +30,18 @@ internal static class SyslogTimestamp
     private static readonly long MaxTicks = DateTime.MaxValue.Ticks;
     private static readonly long ThreeHours = TimeSpan.TicksPerHour * 3;
 
-    /// <summary>Reads <c>YYYY-MM-DDThh:mm:ss[.frac][Z|±hh:mm|±hhmm]</c> from the start of <paramref name="s"/>.</summary>
+    /// <summary>
+    /// Reads <c>YYYY-MM-DDThh:mm:ss[.frac][Z|±hh:mm|±hhmm]</c> from the start of <paramref name="s"/>; with
+    /// <paramref name="allowSpace"/>, also the <c>YYYY-MM-DD hh:mm:ss</c> many application loggers write.
+    /// </summary>
     /// <returns>Bytes read, or 0 when <paramref name="s"/> does not start with one.</returns>
-    public static int ParseRfc3339(ReadOnlySpan<byte> s, out TimestampParts parts)
+    public static int ParseRfc3339(ReadOnlySpan<byte> s, out TimestampParts parts, bool allowSpace = false)
     {
         parts = default;
         if (s.Length < 19
             || !Digits(s, 0, 4, out parts.Year) || s[4] != '-'
             || !Digits(s, 5, 2, out parts.Month) || s[7] != '-'
-            || !Digits(s, 8, 2, out parts.Day) || (s[10] != 'T' && s[10] != 't')
+            || !Digits(s, 8, 2, out parts.Day) || (s[10] != 'T' && s[10] != 't' && !(allowSpace && s[10] == ' '))
             || !Digits(s, 11, 2, out parts.Hour) || s[13] != ':'
             || !Digits(s, 14, 2, out parts.Minute) || s[16] != ':'
             || !Digits(s, 17, 2, out parts.Second))
@@ -129,9 +132,11 @@ internal static class SyslogTimestamp
     public static bool LooksLikeBsd(ReadOnlySpan<byte> s) =>
         s.Length >= 5 && s[3] == ' ' && (s[4] == ' ' || IsDigit(s[4])) && Month(s[0], s[1], s[2]) != 0;
 
-    /// <summary>True when <paramref name="s"/> starts with <c>dddd-</c>: an ISO date was meant.</summary>
+    /// <summary>True when <paramref name="s"/> starts with <c>dddd-dd-dd</c> and a time separator and digit: an ISO
+    /// timestamp was meant (a bare date followed by words is just text).</summary>
     public static bool LooksLikeIso(ReadOnlySpan<byte> s) =>
-        s.Length >= 5 && IsDigit(s[0]) && IsDigit(s[1]) && IsDigit(s[2]) && IsDigit(s[3]) && s[4] == '-';
+        s.Length >= 12 && Digits(s, 0, 4, out _) && s[4] == '-' && Digits(s, 5, 2, out _) && s[7] == '-'
+        && Digits(s, 8, 2, out _) && s[10] is (byte)'T' or (byte)'t' or (byte)' ' && IsDigit(s[11]);
 
     /// <summary>An instant from fields that carry their own offset.</summary>
     public static bool TryCreate(in TimestampParts p, out DateTimeOffset value) =>

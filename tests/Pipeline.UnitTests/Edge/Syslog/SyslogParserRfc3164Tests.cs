@@ -324,6 +324,43 @@ public sealed class SyslogParserRfc3164Tests
     }
 
     [Fact]
+    public void AnApplicationStyleDateAndTimeWithASpaceIsReadInTheSourcesZone()
+    {
+        var zones = new FixedZone(TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"));
+        var p = Parsed.Of("<13>2024-03-01 10:00:00.250 host app: msg", Received, zones);
+
+        Assert.Equal(ParseStatus.Ok, p.Status);
+        Assert.Equal(new DateTimeOffset(2024, 3, 1, 10, 0, 0, 250, TimeSpan.FromHours(1)), p.Timestamp);
+        Assert.Equal("host", p.Hostname);
+        Assert.Equal("msg", p.Message);
+    }
+
+    [Fact]
+    public void ADateFollowedByWordsIsTextNotABrokenTimestamp()
+    {
+        var p = Parsed.Of("<13>2024-03-01 maintenance window starts", Received);
+
+        Assert.Equal(ParseStatus.Ok, p.Status);
+        Assert.Null(p.Timestamp);
+        Assert.Equal("2024-03-01 maintenance window starts", p.Message);
+    }
+
+    [Theory]
+    [InlineData("<13>2024-13-01T10:00:00Z host app: x")]
+    [InlineData("<13>2024-03-01T10:00:00+25:00 host app: x")]
+    [InlineData("<13>2024-03-01T10:00 host app: x")]
+    public void SomethingThatStartsLikeAnIsoTimestampButIsNotOneMakesTheLinePartial(string line)
+    {
+        var p = Parsed.Of(line, Received);
+
+        Assert.Equal(ParseStatus.Partial, p.Status);
+        Assert.Equal(SyslogParseErrors.InvalidTimestamp, p.Error);
+        Assert.Null(p.Timestamp);
+        Assert.Null(p.Hostname);
+        Assert.Equal(line[4..], p.Message);
+    }
+
+    [Fact]
     public void ALineWithoutATimestampHasNoHostnameButMayHaveATag()
     {
         var p = Parsed.Of("<13>sshd[42]: hello", Received);
