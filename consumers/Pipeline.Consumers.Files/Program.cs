@@ -7,7 +7,7 @@ using Pipeline.Kafka.Consuming;
 
 // The generic sink a new team starts with: the whole stream as jsonl, to stdout or rotated files.
 // Adding a team is starting this with a new group id: --group new_team.
-var app = ConsumerHost.Build(args, new ConsumerDefaults("files", "127.0.0.1:9104"), builder =>
+return await ConsumerHost.RunAsync("pipeline-files", args, new ConsumerDefaults("files", "127.0.0.1:9104"), builder =>
 {
     var options = builder.Configuration.GetSection(FilesOptions.Section).Get<FilesOptions>() ?? new FilesOptions();
     options.Validate();
@@ -16,4 +16,3 @@ var app = ConsumerHost.Build(args, new ConsumerDefaults("files", "127.0.0.1:9104
     builder.Services.AddSingleton(options);
     builder.Services.AddSingleton<IBatchSink>(sp => new FilesSink(options, sp.GetRequiredService<ConsumerOptions>().Group, sp.GetRequiredService<TimeProvider>()));
 }, new Dictionary<string, string> { ["--output"] = "Files:Output", ["--max-file-bytes"] = "Files:MaxFileBytes" });
-await app.RunAsync();

@@ -7,7 +7,7 @@ using Pipeline.Kafka.Consuming;
 using Pipeline.Postgres;
 
 // The network operations team's sink: the stream into PostgreSQL, exactly once.
-var app = ConsumerHost.Build(args, new ConsumerDefaults("noc_team", "127.0.0.1:9101"), builder =>
+return await ConsumerHost.RunAsync("pipeline-noc", args, new ConsumerDefaults("noc_team", "127.0.0.1:9101"), builder =>
 {
     var options = builder.Configuration.GetSection(PostgresOptions.Section).Get<PostgresOptions>() ?? new PostgresOptions();
     options.Validate();
@@ -26,4 +26,3 @@ var app = ConsumerHost.Build(args, new ConsumerDefaults("noc_team", "127.0.0.1:9
     ["--postgres"] = "Postgres:ConnectionString",
     ["--retention-days"] = "Postgres:RetentionDays",
 });
-await app.RunAsync();

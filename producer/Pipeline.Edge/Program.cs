@@ -1,3 +1,4 @@
+using Pipeline.Core.Hosting;
 using Pipeline.Edge;
 
 // pipeline-edge [serve] [options]   receive telemetry and publish it to Kafka (default)
@@ -5,7 +6,9 @@ using Pipeline.Edge;
 if (args.Length > 0 && args[0] == "parse")
     return ParseCommand.Run(Console.OpenStandardInput(), Console.OpenStandardOutput());
 
-var serveArgs = args.Length > 0 && args[0] == "serve" ? args[1..] : args;
-var app = EdgeHost.Build(serveArgs);
-await app.RunAsync();
-return 0;
+return await StartupErrors.RunAsync("pipeline-edge", async () =>
+{
+    var app = EdgeHost.Build(args.Length > 0 && args[0] == "serve" ? args[1..] : args);
+    await app.RunAsync();
+    return 0;
+});

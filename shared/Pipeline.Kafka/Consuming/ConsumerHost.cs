@@ -26,6 +26,20 @@ public static class ConsumerHost
     };
 
     /// <summary>
+    /// Builds and runs the host until shutdown; a configuration error ends it with one clear line and
+    /// exit code 2. <paramref name="map"/> adds the executable's own endpoints (e.g. a query API).
+    /// </summary>
+    public static Task<int> RunAsync(string program, string[] args, ConsumerDefaults defaults, Action<WebApplicationBuilder> addSink,
+        IReadOnlyDictionary<string, string>? extraSwitches = null, Action<WebApplication>? map = null) =>
+        StartupErrors.RunAsync(program, async () =>
+        {
+            var app = Build(args, defaults, addSink, extraSwitches);
+            map?.Invoke(app);
+            await app.RunAsync();
+            return 0;
+        });
+
+    /// <summary>
     /// Builds the host. <paramref name="defaults"/> are the executable's own defaults (group, HTTP port);
     /// <paramref name="addSink"/> registers an <see cref="IBatchSink"/> and anything it needs.
     /// </summary>

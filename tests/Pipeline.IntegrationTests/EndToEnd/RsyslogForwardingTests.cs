@@ -11,9 +11,22 @@ public sealed class RsyslogForwardingTests
         var readme = await File.ReadAllTextAsync(Repository.Path_("README.md"));
         Assert.Contains(snippet.Replace("EDGE_HOST", "10.0.0.5", StringComparison.Ordinal).Trim(), readme, StringComparison.Ordinal);
 
+        await ForwardThroughRsyslogAsync("60-pipeline-udp.conf", "udp");
+    }
+
+    [Fact]
+    public async Task TheTcpSnippetForwardsToTheEdgeWithOctetCounting()
+    {
+        var snippet = await File.ReadAllTextAsync(Repository.Path_("infra", "rsyslog", "60-pipeline-tcp.conf"));
+        Assert.Contains("TCP_Framing=\"octet-counted\"", snippet, StringComparison.Ordinal);
+        await ForwardThroughRsyslogAsync("60-pipeline-tcp.conf", "tcp");
+    }
+
+    private static async Task ForwardThroughRsyslogAsync(string snippetFile, string transport)
+    {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
         var edge = await pipeline.StartEdgeAsync();
-        await using var rsyslog = await RsyslogInstance.StartAsync("60-pipeline-udp.conf", "127.0.0.1", edge.SyslogPort);
+        await using var rsyslog = await RsyslogInstance.StartAsync(snippetFile, "127.0.0.1", edge.SyslogPort);
 
         var lines = Enumerable.Range(0, 20).Select(i => $"through rsyslog {i}").ToList();
         foreach (var line in lines)
@@ -28,7 +41,7 @@ public sealed class RsyslogForwardingTests
             Assert.Equal(5, e.Syslog.Severity);
             Assert.Equal("5424", e.Syslog.Rfc);
             Assert.Equal(Peers.HostName, e.Syslog.Hostname);
-            Assert.Equal("udp", e.Source.Transport);
+            Assert.Equal(transport, e.Source.Transport);
         });
     }
 }

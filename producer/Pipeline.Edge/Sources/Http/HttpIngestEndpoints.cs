@@ -252,7 +252,7 @@ internal static class HttpIngestEndpoints
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         var origin = new IngestOrigin(markup, Peer(context), Stream(context, redact, caller.Tenant));
-        var buffer = ArrayPool<byte>.Shared.Rent(options.MaxEventBytes + 1);
+        var buffer = ArrayPool<byte>.Shared.Rent(options.EventLimit + 1);
         var stored = 0L;
         var aborted = context.RequestAborted;
         try
@@ -263,12 +263,12 @@ internal static class HttpIngestEndpoints
                 ValueWebSocketReceiveResult received;
                 do
                 {
-                    if (length > options.MaxEventBytes)
+                    if (length > options.EventLimit)
                     {
-                        await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"an event is at most {options.MaxEventBytes} bytes", aborted);
+                        await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"an event is at most {options.EventLimit} bytes", aborted);
                         return;
                     }
-                    received = await socket.ReceiveAsync(buffer.AsMemory(length, options.MaxEventBytes + 1 - length), aborted);
+                    received = await socket.ReceiveAsync(buffer.AsMemory(length, options.EventLimit + 1 - length), aborted);
                     length += received.Count;
                 } while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
 

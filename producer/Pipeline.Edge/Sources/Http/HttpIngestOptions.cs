@@ -19,8 +19,10 @@ public sealed class HttpIngestOptions
     /// <summary>Largest request body, before and after gzip decoding; larger is 413. Default 10 MiB.</summary>
     public long MaxBodyBytes { get; set; } = 10L << 20;
 
-    /// <summary>Largest single event (NDJSON line, WebSocket message). Default 1 MiB.</summary>
+    /// <summary>Largest single event (NDJSON line, WebSocket message); never more than <see cref="MaxBodyBytes"/>. Default 1 MiB.</summary>
     public int MaxEventBytes { get; set; } = 1 << 20;
+
+    internal int EventLimit => (int)Math.Min(MaxEventBytes, MaxBodyBytes);
 
     /// <summary>With <c>?ack=kafka</c>, how long a request waits for Kafka's acknowledgements. Default 30 s.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -34,7 +36,7 @@ public sealed class HttpIngestOptions
     public void Validate()
     {
         if (MaxBodyBytes < 1024) throw new ArgumentException("Edge:Http:MaxBodyBytes must be at least 1024");
-        if (MaxEventBytes < 64 || MaxEventBytes > MaxBodyBytes) throw new ArgumentException("Edge:Http:MaxEventBytes must be between 64 and MaxBodyBytes");
+        if (MaxEventBytes < 64) throw new ArgumentException("Edge:Http:MaxEventBytes must be at least 64");
         if (AckTimeout <= TimeSpan.Zero) throw new ArgumentException("Edge:Http:AckTimeout must be positive");
         for (var i = 0; i < Tokens.Count; i++)
         {
