@@ -107,13 +107,13 @@ internal static class EdgeHost
 }
 
 /// <summary>On shutdown, after the listeners stopped, gives Kafka the time left to acknowledge what is in flight.</summary>
-internal sealed class PublisherDrain(EdgePublisher publisher) : IHostedService
+internal sealed class PublisherDrain(EdgePublisher publisher, EdgeOptions options) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        publisher.Shutdown(TimeSpan.FromSeconds(15));
+        publisher.Shutdown(options.ShutdownFlushTimeout);
         return Task.CompletedTask;
     }
 }

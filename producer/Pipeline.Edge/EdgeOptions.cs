@@ -43,6 +43,9 @@ public sealed class EdgeOptions
     /// <summary>HTTP ingest: tokens, anonymous access, size limits.</summary>
     public Sources.Http.HttpIngestOptions Http { get; set; } = new();
 
+    /// <summary>On shutdown, how long to wait for Kafka to acknowledge what is in flight before spooling it. Default 10 s.</summary>
+    public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Checks cross-field rules at start-up, naming what is wrong.</summary>
     public void Validate()
     {

@@ -19,5 +19,5 @@ internal static class Eventually
 
     public static Task<bool> True(Func<Task<bool>> probe, TimeSpan timeout, string what) => Until(probe, b => b, timeout, what);
 
-    public static Task<bool> True(Func<bool> probe, TimeSpan timeout, string what) => Until(() => Task.FromResult(probe()), b => b, timeout, what);
+    public static Task<bool> True(Func<bool> probe, TimeSpan timeout, string what, TimeSpan? every = null) => Until(() => Task.FromResult(probe()), b => b, timeout, what, every);
 }

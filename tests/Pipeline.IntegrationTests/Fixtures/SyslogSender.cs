@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Pipeline.IntegrationTests.Fixtures;
@@ -15,7 +16,7 @@ internal static class SyslogSender
     /// Sends <paramref name="count"/> lines at <paramref name="perSecond"/> (0 = as fast as the socket takes
     /// them). Returns how many were written to the socket. A full edge pushes back: writes then block.
     /// </summary>
-    public static async Task<int> SendTcpAsync(int port, int count, int perSecond, Func<int, string> line, CancellationToken cancellationToken = default)
+    public static async Task<int> SendTcpAsync(int port, int count, int perSecond, Func<int, string> line, StrongBox<int>? progress = null, CancellationToken cancellationToken = default)
     {
         using var client = new TcpClient();
         await client.ConnectAsync("127.0.0.1", port, cancellationToken);
@@ -41,6 +42,7 @@ internal static class SyslogSender
                 sent++;
             }
             await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+            if (progress is not null) Volatile.Write(ref progress.Value, sent);
         }
         await stream.FlushAsync(cancellationToken);
         client.Client.Shutdown(SocketShutdown.Send);

@@ -144,7 +144,12 @@ internal sealed class SpoolLog : IDisposable
             long readable;
             lock (_segmentsGate)
             {
-                if (!_segments.TryGetValue(_readSegment, out segment!)) return false;
+                if (!_segments.TryGetValue(_readSegment, out segment!))
+                {
+                    // Finished and deleted before its successor existed (a roll in progress): move on once it does.
+                    if (!MoveToNextSegment()) return false;
+                    continue;
+                }
                 readable = segment.Written;
             }
             if (_readOffset < readable && ReadAt(segment, readable, out record, out var length))
@@ -159,15 +164,22 @@ internal sealed class SpoolLog : IDisposable
             {
                 if (!segment.Sealed || _readOffset < segment.Written) return false;
                 segment.FullyRead = true;
-                var next = _segments.Keys.FirstOrDefault(k => k > _readSegment);
                 TryDelete(segment);
-                if (next == 0) return false;
-                _readSegment = next;
+                if (!MoveToNextSegment()) return false;
             }
-            _readOffset = 0;
-            _readIndex = 0;
-            SkipAckedPrefix();
         }
+    }
+
+    /// <summary>Points the reader at the oldest segment after the current one, if there is one. Under the segment lock.</summary>
+    private bool MoveToNextSegment()
+    {
+        var next = _segments.Keys.FirstOrDefault(k => k > _readSegment);
+        if (next == 0) return false;
+        _readSegment = next;
+        _readOffset = 0;
+        _readIndex = 0;
+        SkipAckedPrefixLocked();
+        return true;
     }
 
     /// <summary>Whether records are waiting to be read (written but not yet read).</summary>
@@ -245,9 +257,9 @@ internal sealed class SpoolLog : IDisposable
         _activeFile.Flush(flushToDisk: true);
         InterlockedMax(ref _synced, Appended);
         _activeFile.Dispose();
-        var next = _active.Sequence + 1;
-        lock (_segmentsGate) _active.Sealed = true;
-        (_active, _activeFile) = OpenSegment(next);
+        var sealing = _active;
+        (_active, _activeFile) = OpenSegment(sealing.Sequence + 1);
+        lock (_segmentsGate) sealing.Sealed = true;
         lock (_segmentsGate)
         {
             // A segment may be wholly acknowledged before it is sealed.
@@ -327,12 +339,15 @@ internal sealed class SpoolLog : IDisposable
 
     private void SkipAckedPrefix()
     {
-        Segment? segment;
-        lock (_segmentsGate) _segments.TryGetValue(_readSegment, out segment);
-        if (segment is null || segment.AckedPrefix == 0 || _readIndex > 0) return;
+        lock (_segmentsGate) SkipAckedPrefixLocked();
+    }
+
+    /// <summary>Skips the records of the reader's segment that an earlier run checkpointed as acknowledged.</summary>
+    private void SkipAckedPrefixLocked()
+    {
+        if (!_segments.TryGetValue(_readSegment, out var segment) || segment.AckedPrefix == 0 || _readIndex > 0) return;
         var skip = segment.AckedPrefix;
-        long readable;
-        lock (_segmentsGate) readable = segment.Written;
+        var readable = segment.Written;
         while (_readIndex < skip && ReadAt(segment, readable, out _, out var length))
         {
             _readOffset += length;

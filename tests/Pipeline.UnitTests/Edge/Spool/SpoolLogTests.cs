@@ -117,6 +117,40 @@ public sealed class SpoolLogTests : IDisposable
     }
 
     [Fact]
+    public async Task AReaderDrainingWhileTheWriterRollsSegmentsReadsEveryRecordOnceInOrder()
+    {
+        const int count = 30_000;
+        using var spool = Open(segmentBytes: 64 * 1024);
+        var writer = Task.Run(() =>
+        {
+            for (var i = 0; i < count; i++)
+            {
+                Assert.True(spool.TryAppend(Record(i, size: 60), out _));
+                if (i % 500 == 0) spool.Sync();
+            }
+            spool.Sync();
+        });
+        var read = new List<int>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (read.Count < count && DateTime.UtcNow < deadline)
+        {
+            if (spool.TryReadNext(out var record, out var position))
+            {
+                read.Add(Number(record!));
+                spool.Acknowledge(position);
+            }
+            else
+            {
+                spool.Sync();
+                await Task.Yield();
+            }
+        }
+        await writer;
+        Assert.Equal(Enumerable.Range(0, count), read);
+        Assert.Equal(0, spool.Unacknowledged);
+    }
+
+    [Fact]
     public void ASecondEdgeCannotOpenASpoolInUse()
     {
         using var first = Open();
