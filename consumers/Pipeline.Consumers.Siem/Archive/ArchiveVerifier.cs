@@ -188,10 +188,18 @@ internal static class ArchiveVerifier
                 var seq = parsed.Seq;
                 if (seq > nextSeq)
                 {
-                    // One line ahead tells a swap (the missing record follows) from a deletion.
-                    var nextLineSeq = reader.ReadLine() && !reader.Torn && ParsedLine.TryParse(reader.Line, out var following, out _) ? following.Seq : -1;
-                    return nextLineSeq == nextSeq
-                        ? (stats, new ArchiveProblem(name, lineNo, "reordered", $"record seq {seq} stands where seq {nextSeq} belongs (it follows on the next line)"))
+                    // Looking ahead tells a reorder (the missing record comes later) from a deletion.
+                    var foundAfter = 0L;
+                    for (var ahead = 1; ahead <= 100_000 && reader.ReadLine() && !reader.Torn; ahead++)
+                    {
+                        if (ParsedLine.TryParse(reader.Line, out var following, out _) && following.Seq == nextSeq)
+                        {
+                            foundAfter = ahead;
+                            break;
+                        }
+                    }
+                    return foundAfter > 0
+                        ? (stats, new ArchiveProblem(name, lineNo, "reordered", $"record seq {seq} stands where seq {nextSeq} belongs (seq {nextSeq} is {foundAfter} line(s) further on)"))
                         : (stats, new ArchiveProblem(name, lineNo, "deleted", seq == nextSeq + 1
                             ? $"record seq {nextSeq} is missing before this line"
                             : $"records seq {nextSeq}..{seq - 1} are missing before this line"));
