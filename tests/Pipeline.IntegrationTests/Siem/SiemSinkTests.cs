@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Pipeline.Core.Envelope;
 using Pipeline.IntegrationTests.Fixtures;
+using Xunit.Abstractions;
 
 namespace Pipeline.IntegrationTests.Siem;
 
@@ -9,7 +10,7 @@ namespace Pipeline.IntegrationTests.Siem;
 /// The SIEM sink as it runs: its executable against an embedded Kafka cluster, with a real rsyslogd as
 /// the syslog SIEM, a HEC-protocol endpoint, the NOC sink beside it, SIGKILL and the verify command.
 /// </summary>
-public sealed partial class SiemSinkTests : IAsyncLifetime
+public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsyncLifetime
 {
     private const string Siem = "consumers/Pipeline.Consumers.Siem";
     private static readonly DateTimeOffset T0 = new(2025, 3, 12, 9, 0, 0, TimeSpan.Zero);
@@ -28,8 +29,16 @@ public sealed partial class SiemSinkTests : IAsyncLifetime
         _archive.Delete();
     }
 
-    private Task<PipelineProcess> StartSiemAsync(IDictionary<string, string>? environment = null, params string[] args) =>
-        _pipeline.StartConsumerAsync(Siem, ["--archive", _archive.Directory, "--topics", "syslog", "--batch-size", "500", "--batch-wait", "00:00:00.200", .. args], environment);
+    private Task<PipelineProcess> StartSiemAsync(IDictionary<string, string>? environment = null, params string[] args)
+    {
+        // A killed member holds its partitions until its session times out: keep that short so restarts resume quickly.
+        var settings = new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
+        {
+            ["Consumer__SessionTimeout"] = "00:00:06",
+            ["Consumer__DrainTimeout"] = "00:00:04",
+        };
+        return _pipeline.StartConsumerAsync(Siem, ["--archive", _archive.Directory, "--topics", "syslog", "--batch-size", "500", "--batch-wait", "00:00:00.200", .. args], settings);
+    }
 
     private static Dictionary<string, string> CefForwarder(string endpoint) => new()
     {
@@ -120,6 +129,7 @@ public sealed partial class SiemSinkTests : IAsyncLifetime
         var seen = await Eventually.Until(() => Task.FromResult(rsyslog.Lines().Select(l => long.Parse(Cef.Parse(l).Ext["cs1"], CultureInfo.InvariantCulture)).ToList()),
             s => s.Distinct().Count() >= records.Count, TimeSpan.FromSeconds(60), "every archived record at rsyslog");
         Assert.Equal(records.Select(r => r.Seq).Order(), seen.Distinct().Order());
+        testOutput.WriteLine($"{records.Count} records archived, {seen.Count} CEF lines received ({seen.Count - records.Count} duplicates from at-least-once resends)");
         await Eventually.Until(() => siem.GetAsync("/metrics"), m => Metric(m, "siem_forward_lag_records{destination=\"rsyslog\"}") == 0, TimeSpan.FromSeconds(10), "lag back to 0");
     }
 
@@ -164,6 +174,7 @@ public sealed partial class SiemSinkTests : IAsyncLifetime
         }
 
         Assert.True(hec.WithheldRequests > 0);
+        testOutput.WriteLine($"{hec.WithheldRequests} HEC requests never acknowledged; {hec.Received.Values.Sum()} events sent for {events.Count}");
         Assert.Equal(0, hec.Unauthorised);
         Assert.Equal(events.Select(e => e.Id).ToHashSet(), hec.Acknowledged);
         var marked = events.Where(e => e.Message!.Contains("withhold", StringComparison.Ordinal)).ToList();
@@ -187,8 +198,13 @@ public sealed partial class SiemSinkTests : IAsyncLifetime
         Assert.True(atKill < total, "the sink finished before it could be killed");
 
         var second = await StartSiemAsync(null, "--segment-max-bytes", "1048576");
+        var restarted = DateTime.UtcNow;
         await Eventually.Until(() => Task.FromResult(_archive.CommittedSeq), n => n >= total, TimeSpan.FromSeconds(90), "everything archived after the restart");
+        var catchUp = DateTime.UtcNow - restarted;
         await second.StopAsync();
+        testOutput.WriteLine($"killed at {atKill} committed records; {total - atKill} archived after the restart in {catchUp.TotalSeconds:F1} s");
+        foreach (var line in second.Output.Split('\n').Where(l => l.Contains("recovery", StringComparison.OrdinalIgnoreCase) || l.Contains("opened", StringComparison.Ordinal)))
+            testOutput.WriteLine(line);
 
         var records = _archive.Records();
         Assert.Equal(total, records.Count);
