@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Consumers.Siem.Archive;
 using Pipeline.Core.Hosting;
+using Pipeline.Core.Metrics;
 using Pipeline.Kafka.Consuming;
 
 namespace Pipeline.Consumers.Siem.Forwarding;
@@ -62,17 +63,17 @@ internal sealed class ArchiveForwarder : BackgroundService
     private readonly HealthState _health;
     private readonly Backoff _backoff;
     private readonly string _cursorPath;
-    private readonly Pipeline.Core.Metrics.Counter _delivered;
-    private readonly Pipeline.Core.Metrics.Counter _filtered;
-    private readonly Pipeline.Core.Metrics.Counter _failures;
-    private readonly Pipeline.Core.Metrics.Gauge _lagRecords;
-    private readonly Pipeline.Core.Metrics.Gauge _lagSeconds;
-    private readonly Pipeline.Core.Metrics.Gauge _up;
+    private readonly Counter _delivered;
+    private readonly Counter _filtered;
+    private readonly Counter _failures;
+    private readonly Gauge _lagRecords;
+    private readonly Gauge _lagSeconds;
+    private readonly Gauge _up;
     private long _cursorSeq;
     private long _behindSinceTicks;
 
     public ArchiveForwarder(string name, string include, int batchSize, TimeSpan initialBackoff, TimeSpan maxBackoff, IForwardDestination destination,
-        ArchiveWriter archive, SiemMetrics metrics, Pipeline.Core.Metrics.MetricsRegistry registry, HealthState health, TimeProvider time, ILogger log)
+        ArchiveWriter archive, SiemMetrics metrics, MetricsRegistry registry, HealthState health, TimeProvider time, ILogger log)
     {
         _name = name;
         _include = include;
