@@ -56,21 +56,31 @@ internal sealed class EcsDocument
     public void WriteTo(Utf8JsonWriter writer)
     {
         writer.WriteStartObject();
-        // The object path currently open, as segments of the last key written.
+        // The object path currently open, as segments of the last key written; keys are walked as spans, so
+        // a document costs a string only for each object it opens.
         var open = new List<string>(4);
         foreach (var (key, value) in _fields)
         {
-            var parts = key.Split('.');
+            var path = key.AsSpan();
+            var at = 0;
             var common = 0;
-            while (common < open.Count && common < parts.Length - 1 && open[common] == parts[common]) common++;
+            while (common < open.Count)
+            {
+                var dot = path[at..].IndexOf('.');
+                if (dot < 0 || !path.Slice(at, dot).SequenceEqual(open[common])) break;
+                at += dot + 1;
+                common++;
+            }
             for (var i = open.Count; i > common; i--) writer.WriteEndObject();
             open.RemoveRange(common, open.Count - common);
-            for (var i = common; i < parts.Length - 1; i++)
+            for (var dot = path[at..].IndexOf('.'); dot >= 0; dot = path[at..].IndexOf('.'))
             {
-                writer.WriteStartObject(parts[i]);
-                open.Add(parts[i]);
+                var segment = path.Slice(at, dot);
+                writer.WriteStartObject(segment);
+                open.Add(segment.ToString());
+                at += dot + 1;
             }
-            writer.WritePropertyName(parts[^1]);
+            writer.WritePropertyName(path[at..]);
             WriteValue(writer, value);
         }
         for (var i = open.Count; i > 0; i--) writer.WriteEndObject();
