@@ -1,0 +1,475 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using Pipeline.Consumers.Siem.Detection;
+using Pipeline.Consumers.Siem.Normalising;
+using Pipeline.Kafka.Consuming;
+
+namespace Pipeline.Consumers.Siem.Archive;
+
+/// <summary>
+/// Appends hash-chained records to the open segment and commits them. A batch is staged in memory
+/// (<see cref="StageEvent"/>, <see cref="StageAlert"/>), then <see cref="Commit"/> writes it with one
+/// write, fsyncs the segment, and only then replaces <c>checkpoint.json</c> (fsynced, atomically) with the
+/// new committed length, chain head, offsets and detection state. The checkpoint is the commit point:
+///
+/// <list type="bullet">
+/// <item>a crash before it leaves bytes after the committed length; at the next start they are cut
+///   (whole lines and a torn last line alike, counted) and Kafka delivers those records again from the
+///   checkpoint's offsets — so nothing is archived twice and nothing is missed;</item>
+/// <item>a crash after it loses nothing: the data was on disk before the checkpoint named it.</item>
+/// </list>
+///
+/// A segment is sealed between batches once it is big or old enough: its records are read back and
+/// checked, a manifest is written (records, first and last offset per partition, final hash), a new
+/// segment is created and the checkpoint moved to it. One process owns an archive folder (a lock file).
+/// Not thread-safe: the sink serialises calls.
+/// </summary>
+internal sealed class ArchiveWriter : IDisposable
+{
+    private readonly string _directory;
+    private readonly ArchiveOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SiemMetrics _metrics;
+    private readonly ILogger _log;
+    private readonly FileStream _lock;
+    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly ArrayBufferWriter<byte> _record = new(4096);
+    private readonly ArrayBufferWriter<byte> _pending = new(256 * 1024);
+    private readonly Utf8JsonWriter _json;
+    private readonly byte[] _stagedHash = new byte[ArchiveFormat.HashSize];
+    private Dictionary<PartitionKey, long> _offsets = [];
+    private SafeFileHandle _segment = null!;
+    private long _segmentIndex;
+    private long _length;
+    private DateTimeOffset _segmentOpenedAt;
+    private Checkpoint _checkpoint = new();
+    private long _stagedSeq;
+    private int _stagedEvents;
+    private int _stagedAlerts;
+    private volatile ArchivePosition _committed = new(1, 0, 0);
+    private TaskCompletionSource _commitSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ArchiveWriter(ArchiveOptions options, TimeProvider time, SiemMetrics metrics, ILogger log, FileStream lockFile)
+    {
+        _options = options;
+        _directory = Path.GetFullPath(options.Directory);
+        _time = time;
+        _metrics = metrics;
+        _log = log;
+        _lock = lockFile;
+        _json = new Utf8JsonWriter(_record, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = false });
+    }
+
+    public string Directory => _directory;
+
+    /// <summary>Next offset per partition, as committed.</summary>
+    public IReadOnlyDictionary<PartitionKey, long> Offsets => _offsets;
+
+    /// <summary>Detection state as committed.</summary>
+    public DetectionState? DetectionState => _checkpoint.Detection;
+
+    /// <summary>How far readers may read.</summary>
+    public ArchivePosition Committed => _committed;
+
+    /// <summary>Completes at the next commit or seal (take it before looking at <see cref="Committed"/>).</summary>
+    public Task NextCommit => Volatile.Read(ref _commitSignal).Task;
+
+    /// <summary>Records staged and not yet committed.</summary>
+    public int Staged => _stagedEvents + _stagedAlerts;
+
+    /// <summary>Opens (or creates) the archive and recovers from an unfinished write.</summary>
+    public static ArchiveWriter Open(ArchiveOptions options, TimeProvider time, SiemMetrics metrics, ILogger log)
+    {
+        var directory = Path.GetFullPath(options.Directory);
+        System.IO.Directory.CreateDirectory(directory);
+        System.IO.Directory.CreateDirectory(Path.Combine(directory, ArchiveFormat.CursorsFolder));
+        FileStream lockFile;
+        try
+        {
+            lockFile = new FileStream(Path.Combine(directory, ArchiveFormat.LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"the archive {directory} is in use by another process (one process per archive folder)", ex);
+        }
+        var writer = new ArchiveWriter(options, time, metrics, log, lockFile);
+        try
+        {
+            writer.Recover();
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+        SiemLog.ArchiveOpened(log, directory, writer._segmentIndex, writer._checkpoint.Seq, writer._offsets.Count);
+        return writer;
+    }
+
+    private string SegmentPath(long index) => Path.Combine(_directory, ArchiveFormat.SegmentName(index));
+
+    private string ManifestPath(long index) => Path.Combine(_directory, ArchiveFormat.ManifestName(index));
+
+    private string CheckpointPath => Path.Combine(_directory, ArchiveFormat.CheckpointFile);
+
+    private void Recover()
+    {
+        var checkpoint = ArchiveJson.Read(CheckpointPath, ArchiveJson.Default.Checkpoint);
+        var segments = ArchiveFormat.ListSegments(_directory);
+        if (checkpoint is null && segments.Count > 0) checkpoint = Rebuild(segments);
+        if (checkpoint is null)
+        {
+            var now = _time.GetUtcNow();
+            checkpoint = new Checkpoint { Segment = 1, Length = 0, Seq = 0, Hash = ArchiveFormat.GenesisHex, SegmentOpenedAt = now };
+            OpenSegment(1, create: true);
+            WriteCheckpoint(checkpoint);
+        }
+        else
+        {
+            RecoverTail(checkpoint, segments);
+            OpenSegment(checkpoint.Segment, create: !File.Exists(SegmentPath(checkpoint.Segment)));
+        }
+        Adopt(checkpoint);
+        // Sealed, but the crash came before the next segment was opened.
+        if (File.Exists(ManifestPath(_segmentIndex))) OpenNextSegment();
+    }
+
+    /// <summary>Cuts what was written after the checkpoint, and checks that what it names is intact.</summary>
+    private void RecoverTail(Checkpoint checkpoint, List<long> segments)
+    {
+        foreach (var later in segments.Where(s => s > checkpoint.Segment))
+        {
+            // Created by a seal whose checkpoint never landed: nothing in it was committed.
+            var path = SegmentPath(later);
+            var bytes = new FileInfo(path).Length;
+            File.Delete(path);
+            SiemLog.UncommittedSegmentRemoved(_log, Path.GetFileName(path), bytes);
+            _metrics.RecoveredBytes.Inc(bytes);
+        }
+        var segmentPath = SegmentPath(checkpoint.Segment);
+        if (!File.Exists(segmentPath))
+        {
+            if (checkpoint.Length == 0) return;
+            throw new InvalidDataException($"the checkpoint names {Path.GetFileName(segmentPath)} with {checkpoint.Length} committed bytes, but it is missing; run verify");
+        }
+        var length = new FileInfo(segmentPath).Length;
+        if (length < checkpoint.Length)
+            throw new InvalidDataException($"{Path.GetFileName(segmentPath)} holds {length} bytes but {checkpoint.Length} were committed: committed records were lost or removed; run verify");
+        if (length > checkpoint.Length)
+        {
+            long lines = 0;
+            var torn = false;
+            using (var reader = new LineReader(segmentPath, checkpoint.Length, length))
+                while (reader.ReadLine())
+                {
+                    if (reader.Torn) torn = true;
+                    else lines++;
+                }
+            using (var handle = File.OpenHandle(segmentPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+            {
+                RandomAccess.SetLength(handle, checkpoint.Length);
+                RandomAccess.FlushToDisk(handle);
+            }
+            SiemLog.TailTruncated(_log, Path.GetFileName(segmentPath), checkpoint.Length, length - checkpoint.Length, lines, torn);
+            _metrics.RecoveredBytes.Inc(length - checkpoint.Length);
+            _metrics.RecoveredLines.Inc(lines);
+            if (torn) _metrics.TornLines.Inc();
+        }
+        // The committed part must still chain up to the checkpoint's head.
+        var (stats, problem) = ArchiveVerifier.CheckSegment(segmentPath, checkpoint.Length, null, FirstSeqOf(segmentPath, checkpoint), checkpoint.Length);
+        if (problem is not null) throw new InvalidDataException($"the open segment is damaged ({problem}); run verify");
+        if (stats.Records > 0 && (stats.LastSeq != checkpoint.Seq || stats.FinalHash != checkpoint.Hash))
+            throw new InvalidDataException($"{Path.GetFileName(segmentPath)} does not end at the checkpoint's head (seq {checkpoint.Seq}); run verify");
+    }
+
+    private static long FirstSeqOf(string segmentPath, Checkpoint checkpoint)
+    {
+        using var reader = new LineReader(segmentPath, 0, checkpoint.Length);
+        return reader.ReadLine() && !reader.Torn && ParsedLine.TryParse(reader.Line, out var first, out _) ? first.Seq : checkpoint.Seq + 1;
+    }
+
+    /// <summary>No checkpoint but segments: rebuild it from the records themselves (they carry their offsets).</summary>
+    private Checkpoint Rebuild(List<long> segments)
+    {
+        var prev = ArchiveFormat.GenesisHex;
+        var nextSeq = 1L;
+        var offsets = new Dictionary<PartitionKey, long>();
+        long lastLength = 0;
+        foreach (var index in segments)
+        {
+            var path = SegmentPath(index);
+            var (stats, problem) = ArchiveVerifier.CheckSegment(path, long.MaxValue, prev, nextSeq);
+            if (problem is not null) throw new InvalidDataException($"cannot rebuild the checkpoint: {problem}; run verify");
+            if (stats.TornAt >= 0 && index != segments[^1]) throw new InvalidDataException($"cannot rebuild the checkpoint: {Path.GetFileName(path)} has a torn line before the last segment");
+            foreach (var range in stats.Partitions.Values)
+            {
+                var key = new PartitionKey(range.Topic, range.Partition);
+                offsets[key] = Math.Max(offsets.GetValueOrDefault(key), range.LastOffset + 1);
+            }
+            if (stats.Records > 0)
+            {
+                prev = stats.FinalHash;
+                nextSeq = stats.LastSeq + 1;
+            }
+            lastLength = stats.ValidBytes;
+        }
+        SiemLog.CheckpointRebuilt(_log, _directory, segments.Count, nextSeq - 1);
+        var checkpoint = new Checkpoint
+        {
+            Segment = segments[^1],
+            Length = lastLength,
+            Seq = nextSeq - 1,
+            Hash = prev,
+            SegmentOpenedAt = File.GetCreationTimeUtc(SegmentPath(segments[^1])),
+            Offsets = offsets.Select(o => new PartitionOffset(o.Key.Topic, o.Key.Partition, o.Value)).ToList(),
+        };
+        // The rebuilt head is the last whole record; a torn line after it is cut by RecoverTail.
+        WriteCheckpoint(checkpoint);
+        return checkpoint;
+    }
+
+    private void OpenSegment(long index, bool create)
+    {
+        var handle = create ? CreateSegment(index) : File.OpenHandle(SegmentPath(index), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        _segment?.Dispose();
+        _segment = handle;
+        _segmentIndex = index;
+    }
+
+    private SafeFileHandle CreateSegment(long index)
+    {
+        var handle = File.OpenHandle(SegmentPath(index), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
+        RandomAccess.FlushToDisk(handle);
+        Durable.SyncDirectory(_directory);
+        return handle;
+    }
+
+    private void Adopt(Checkpoint checkpoint)
+    {
+        _checkpoint = checkpoint;
+        _segmentIndex = checkpoint.Segment;
+        _length = checkpoint.Length;
+        _segmentOpenedAt = checkpoint.SegmentOpenedAt;
+        _offsets = checkpoint.Offsets.ToDictionary(o => new PartitionKey(o.Topic, o.Partition), o => o.Next);
+        _stagedSeq = checkpoint.Seq;
+        Convert.FromHexString(checkpoint.Hash, _stagedHash, out _, out _);
+        _stagedEvents = 0;
+        _stagedAlerts = 0;
+        _pending.ResetWrittenCount();
+        _metrics.Seq.Set(checkpoint.Seq);
+        Publish();
+    }
+
+    /// <summary>Stages an event read from Kafka.</summary>
+    public void StageEvent(ConsumedRecord source, EcsDocument doc)
+    {
+        Stage(source, doc);
+        _stagedEvents++;
+    }
+
+    /// <summary>Stages an alert.</summary>
+    public void StageAlert(EcsDocument doc)
+    {
+        Stage(null, doc);
+        _stagedAlerts++;
+    }
+
+    private void Stage(ConsumedRecord? source, EcsDocument doc)
+    {
+        _record.ResetWrittenCount();
+        _json.Reset(_record);
+        Span<byte> hex = stackalloc byte[64];
+        ArchiveFormat.ToHex(_stagedHash, hex);
+        _json.WriteStartObject();
+        _json.WriteNumber("seq"u8, _stagedSeq + 1);
+        _json.WriteString("prev"u8, hex);
+        _json.WriteString("type"u8, source is null ? ArchiveFormat.AlertType : ArchiveFormat.EventType);
+        if (source is not null)
+        {
+            _json.WriteString("topic"u8, source.Topic);
+            _json.WriteNumber("partition"u8, source.Partition);
+            _json.WriteNumber("offset"u8, source.Offset);
+        }
+        _json.WritePropertyName("doc"u8);
+        doc.WriteTo(_json);
+        _json.WriteEndObject();
+        _json.Flush();
+
+        // Only now, with the record complete, does the chain move on.
+        var content = _record.WrittenSpan;
+        ArchiveFormat.Chain(_sha, _stagedHash, content[..^1], _stagedHash);
+        var line = _pending.GetSpan(content.Length - 1 + ArchiveFormat.HashSuffixLength + 1);
+        content[..^1].CopyTo(line);
+        var at = content.Length - 1;
+        ArchiveFormat.HashMemberStart.CopyTo(line[at..]);
+        at += ArchiveFormat.HashMemberStart.Length;
+        ArchiveFormat.ToHex(_stagedHash, line.Slice(at, 64));
+        at += 64;
+        line[at++] = (byte)'"';
+        line[at++] = (byte)'}';
+        line[at++] = (byte)'\n';
+        _pending.Advance(at);
+        _stagedSeq++;
+    }
+
+    /// <summary>
+    /// Makes the staged records durable and records <paramref name="nextOffsets"/> and the detection state
+    /// with them (data fsync, then checkpoint). On failure nothing is committed and the staging is dropped.
+    /// </summary>
+    public void Commit(IReadOnlyDictionary<PartitionKey, long> nextOffsets, DetectionState? detection)
+    {
+        try
+        {
+            var bytes = _pending.WrittenSpan;
+            if (bytes.Length > 0)
+            {
+                RandomAccess.Write(_segment, bytes, _length);
+                RandomAccess.FlushToDisk(_segment);
+            }
+            var offsets = new Dictionary<PartitionKey, long>(_offsets);
+            foreach (var (key, next) in nextOffsets)
+                if (!offsets.TryGetValue(key, out var known) || next > known) offsets[key] = next;
+            var checkpoint = new Checkpoint
+            {
+                Segment = _segmentIndex,
+                Length = _length + bytes.Length,
+                Seq = _stagedSeq,
+                Hash = ArchiveFormat.ToHex(_stagedHash),
+                SegmentOpenedAt = _segmentOpenedAt,
+                Offsets = offsets.OrderBy(o => o.Key.Topic, StringComparer.Ordinal).ThenBy(o => o.Key.Partition)
+                    .Select(o => new PartitionOffset(o.Key.Topic, o.Key.Partition, o.Value)).ToList(),
+                Detection = detection,
+            };
+            WriteCheckpoint(checkpoint);
+
+            _metrics.ArchivedEvents.Inc(_stagedEvents);
+            _metrics.ArchivedAlerts.Inc(_stagedAlerts);
+            _metrics.ArchiveBytes.Inc(bytes.Length);
+            _metrics.ArchiveBatches.Inc();
+            _metrics.Seq.Set(_stagedSeq);
+            _checkpoint = checkpoint;
+            _length = checkpoint.Length;
+            _offsets = offsets;
+            _pending.ResetWrittenCount();
+            _stagedEvents = 0;
+            _stagedAlerts = 0;
+            Publish();
+        }
+        catch
+        {
+            Abort();
+            throw;
+        }
+    }
+
+    /// <summary>Drops the staged records and cuts anything a failed commit wrote past the committed length.</summary>
+    public void Abort()
+    {
+        _pending.ResetWrittenCount();
+        _stagedEvents = 0;
+        _stagedAlerts = 0;
+        _stagedSeq = _checkpoint.Seq;
+        Convert.FromHexString(_checkpoint.Hash, _stagedHash, out _, out _);
+        try
+        {
+            if (RandomAccess.GetLength(_segment) > _length) RandomAccess.SetLength(_segment, _length);
+        }
+        catch (IOException)
+        {
+            // The next start cuts it: the checkpoint never named those bytes.
+        }
+    }
+
+    /// <summary>Seals the open segment when it is big or old enough (and not empty). Call between batches.</summary>
+    public bool RollIfDue()
+    {
+        if (_length == 0 || Staged > 0) return false;
+        if (_length < _options.SegmentMaxBytes && _time.GetUtcNow() - _segmentOpenedAt < _options.SegmentMaxAge) return false;
+        Seal();
+        return true;
+    }
+
+    private void Seal()
+    {
+        var name = ArchiveFormat.SegmentName(_segmentIndex);
+        var (stats, problem) = ArchiveVerifier.CheckSegment(SegmentPath(_segmentIndex), _length, null, FirstSeqOf(SegmentPath(_segmentIndex), _checkpoint));
+        // Refuse to seal what no longer chains: someone altered the open segment under us.
+        if (problem is not null) throw new InvalidDataException($"cannot seal {name}: {problem}");
+        var manifest = new SegmentManifest
+        {
+            Segment = name,
+            Records = stats.Records,
+            Events = stats.Events,
+            Alerts = stats.Alerts,
+            FirstSeq = stats.FirstSeq,
+            LastSeq = stats.LastSeq,
+            FirstPrev = stats.FirstPrev,
+            FinalHash = stats.FinalHash,
+            Bytes = _length,
+            OpenedAt = _segmentOpenedAt,
+            SealedAt = _time.GetUtcNow(),
+            Partitions = stats.Partitions.Values.ToList(),
+        };
+        Durable.Replace(ManifestPath(_segmentIndex), JsonSerializer.SerializeToUtf8Bytes(manifest, ArchiveJson.Default.SegmentManifest));
+        _metrics.SegmentsSealed.Inc();
+        SiemLog.Sealed(_log, name, stats.Records, stats.FinalHash);
+        OpenNextSegment();
+    }
+
+    private void OpenNextSegment()
+    {
+        var next = _segmentIndex + 1;
+        var path = SegmentPath(next);
+        // Left by a crash or failure between creating it and the checkpoint that names it: nothing in it was committed.
+        if (File.Exists(path)) File.Delete(path);
+        var handle = CreateSegment(next);
+        var checkpoint = new Checkpoint
+        {
+            Segment = next,
+            Length = 0,
+            Seq = _checkpoint.Seq,
+            Hash = _checkpoint.Hash,
+            SegmentOpenedAt = _time.GetUtcNow(),
+            Offsets = _checkpoint.Offsets,
+            Detection = _checkpoint.Detection,
+        };
+        try
+        {
+            WriteCheckpoint(checkpoint);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        _segment.Dispose();
+        _segment = handle;
+        _segmentIndex = next;
+        _checkpoint = checkpoint;
+        _length = 0;
+        _segmentOpenedAt = checkpoint.SegmentOpenedAt;
+        Publish();
+    }
+
+    private void WriteCheckpoint(Checkpoint checkpoint) =>
+        Durable.Replace(CheckpointPath, JsonSerializer.SerializeToUtf8Bytes(checkpoint, ArchiveJson.Default.Checkpoint));
+
+    private void Publish()
+    {
+        _committed = new ArchivePosition(_segmentIndex, _length, _checkpoint.Seq);
+        var previous = Interlocked.Exchange(ref _commitSignal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        previous.TrySetResult();
+    }
+
+    public void Dispose()
+    {
+        _segment?.Dispose();
+        _json.Dispose();
+        _sha.Dispose();
+        _lock.Dispose();
+    }
+}

@@ -1,0 +1,165 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pipeline.Consumers.Siem.Archive;
+using Pipeline.Consumers.Siem.Detection;
+using Pipeline.Consumers.Siem.Normalising;
+using Pipeline.Core.Envelope;
+using Pipeline.Kafka.Consuming;
+
+namespace Pipeline.Consumers.Siem;
+
+/// <summary>
+/// The security team's sink: each batch is normalised to ECS, classified, run through the detection
+/// rules, and appended to the tamper-evident archive together with any alerts, then committed in one
+/// step with the batch's offsets and the detection state (<see cref="ArchiveWriter.Commit"/>). The archive
+/// is the source of truth for where to resume (<see cref="OffsetStorage.Sink"/>): exactly-once effect.
+/// Forwarding to SIEMs and publishing alerts happen elsewhere, from the archive, so they never hold a
+/// batch up. Nothing is dropped: a record that is not an envelope is archived raw.
+/// </summary>
+internal sealed class SiemSink : IBatchSink
+{
+    private readonly ArchiveWriter _archive;
+    private readonly EcsNormaliser _normaliser;
+    private readonly DetectionEngine _detection;
+    private readonly TimeProvider _time;
+    private readonly SiemMetrics _metrics;
+    private readonly ILogger _log;
+    private readonly Lock _gate = new();
+
+    public SiemSink(ArchiveWriter archive, EcsNormaliser normaliser, DetectionEngine detection, TimeProvider time, SiemMetrics metrics, ILogger<SiemSink> log)
+    {
+        _archive = archive;
+        _normaliser = normaliser;
+        _detection = detection;
+        _time = time;
+        _metrics = metrics;
+        _log = log;
+        _detection.Restore(archive.DetectionState);
+        _metrics.DetectionGroups.Set(_detection.Groups);
+    }
+
+    public OffsetStorage OffsetStorage => OffsetStorage.Sink;
+
+    public Task<IReadOnlyDictionary<PartitionKey, long>> OnAssignedAsync(IReadOnlyCollection<PartitionKey> partitions, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var offsets = _archive.Offsets;
+            IReadOnlyDictionary<PartitionKey, long> stored = partitions.Where(offsets.ContainsKey).ToDictionary(p => p, p => offsets[p]);
+            return Task.FromResult(stored);
+        }
+    }
+
+    public Task OnRevokedAsync(IReadOnlyCollection<PartitionKey> partitions, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
+    {
+        lock (_gate) Write(batch);
+        return Task.CompletedTask;
+    }
+
+    private void Write(SinkBatch batch)
+    {
+        _archive.RollIfDue();
+        var ingested = _time.GetUtcNow();
+        var offsets = _archive.Offsets;
+        var classified = new Dictionary<string, int>(StringComparer.Ordinal);
+        var unclassified = 0;
+        var unreadable = 0;
+        var skipped = 0;
+        List<Alert>? alerts = null;
+        try
+        {
+            foreach (var record in batch.Records)
+            {
+                // Below the archived position: already in the archive (a re-delivery), never twice.
+                if (offsets.TryGetValue(record.PartitionKey, out var next) && record.Offset < next)
+                {
+                    skipped++;
+                    continue;
+                }
+                TelemetryEvent? envelope = null;
+                string? error = null;
+                try
+                {
+                    envelope = EnvelopeCodec.Decode(record.Value);
+                }
+                catch (EnvelopeFormatException ex)
+                {
+                    error = ex.Message;
+                }
+                var (doc, rule) = _normaliser.Normalise(record, envelope, error, ingested);
+                try
+                {
+                    _archive.StageEvent(record, doc);
+                }
+                catch (ArgumentException ex)
+                {
+                    // Text JSON cannot carry (a lone surrogate): keep the record's bytes instead.
+                    (doc, rule) = _normaliser.Normalise(record, null, "not representable as JSON: " + ex.Message, ingested);
+                    _archive.StageEvent(record, doc);
+                    envelope = null;
+                }
+                if (envelope is null) unreadable++;
+                if (rule is null)
+                {
+                    unclassified++;
+                    continue;
+                }
+                classified[rule.Name] = classified.GetValueOrDefault(rule.Name) + 1;
+                foreach (var alert in _detection.Observe(rule.Name, doc))
+                {
+                    _archive.StageAlert(DetectionEngine.Document(alert, ingested));
+                    (alerts ??= []).Add(alert);
+                }
+            }
+            _detection.Prune();
+            _archive.Commit(batch.NextOffsets, _detection.HasRules ? _detection.Snapshot() : null);
+        }
+        catch
+        {
+            // Nothing of this batch is committed: the detection state goes back to the committed one too.
+            _archive.Abort();
+            _detection.Restore(_archive.DetectionState);
+            throw;
+        }
+
+        foreach (var (rule, count) in classified) _metrics.Classified(rule).Inc(count);
+        _metrics.Unclassified.Inc(unclassified);
+        _metrics.Unreadable.Inc(unreadable);
+        _metrics.Skipped.Inc(skipped);
+        _metrics.DetectionGroups.Set(_detection.Groups);
+        foreach (var alert in alerts ?? [])
+        {
+            _metrics.Alerts(alert.Rule.Name).Inc();
+            SiemLog.AlertFired(_log, alert.Id, alert.Rule.Name, alert.Key, alert.Evidence.Count);
+        }
+    }
+
+    /// <summary>Seals the open segment when it is due even if no batch comes (called every few seconds).</summary>
+    public void RollIfDue()
+    {
+        lock (_gate) _archive.RollIfDue();
+    }
+}
+
+/// <summary>Rolls an idle segment by age: batches check too, but a quiet stream would keep one open for ever.</summary>
+internal sealed class SegmentRoller(SiemSink sink, ArchiveOptions options, TimeProvider time, ILogger<SegmentRoller> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var every = TimeSpan.FromTicks(Math.Clamp(options.SegmentMaxAge.Ticks / 4, TimeSpan.TicksPerSecond, 30 * TimeSpan.TicksPerSecond));
+        using var timer = new PeriodicTimer(every, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                sink.RollIfDue();
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                SiemLog.RollFailed(log, ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Consumers.Siem;
+using Pipeline.Consumers.Siem.Forwarding;
+using Pipeline.Core.Hosting;
+using Pipeline.Core.Metrics;
+
+namespace Pipeline.UnitTests.Siem;
+
+public sealed class ArchiveForwarderTests
+{
+    /// <summary>A destination that confirms only what the test allows and fails when told to.</summary>
+    private sealed class ScriptedDestination : IForwardDestination
+    {
+        private readonly object _gate = new();
+        private readonly List<long> _sent = [];
+
+        public volatile bool Fail;
+        public long ConfirmUpTo;
+        public int Resets;
+
+        public int MaxInFlight => 2;
+        public TimeSpan ConfirmInterval => TimeSpan.FromMilliseconds(5);
+
+        public List<long> Sent
+        {
+            get
+            {
+                lock (_gate) return [.. _sent];
+            }
+        }
+
+        public Task SendAsync(OutgoingBatch batch, CancellationToken cancellationToken)
+        {
+            if (Fail) throw new IOException("destination down");
+            lock (_gate) _sent.AddRange(batch.Records.Select(r => r.Seq));
+            return Task.CompletedTask;
+        }
+
+        public Task ConfirmAsync(IReadOnlyCollection<OutgoingBatch> inFlight, CancellationToken cancellationToken)
+        {
+            if (Fail) throw new IOException("destination down");
+            foreach (var batch in inFlight)
+                if (batch.Records.All(r => r.Seq <= Interlocked.Read(ref ConfirmUpTo))) batch.Confirmed = true;
+            return Task.CompletedTask;
+        }
+
+        public ValueTask ResetAsync()
+        {
+            Interlocked.Increment(ref Resets);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private static ArchiveForwarder Forwarder(Pipeline.Consumers.Siem.Archive.ArchiveWriter archive, IForwardDestination destination, MetricsRegistry registry) =>
+        new("scripted", "all", 10, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20), destination, archive,
+            new SiemMetrics(registry), registry, new HealthState(), TimeProvider.System, NullLogger.Instance);
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
+            await Task.Delay(5);
+        }
+    }
+
+    [Fact]
+    public async Task TheCursorMovesOnlyOverConfirmedBatchesAndAfterAFailureEverythingUnconfirmedIsSentAgain()
+    {
+        using var dir = new TempDir();
+        using var archive = TestArchive.Open(dir.Path, segmentMaxBytes: 4096);
+        for (var b = 0; b < 3; b++) TestArchive.WriteBatch(archive, b * 10, 10);
+        var registry = new MetricsRegistry();
+        var destination = new ScriptedDestination { ConfirmUpTo = 10 };
+        var forwarder = Forwarder(archive, destination, registry);
+
+        await forwarder.StartAsync(CancellationToken.None);
+        // Two batches in flight, only the first confirmed: the cursor stops after it.
+        await Until(() => destination.Sent.Contains(20) && forwarder.Cursor.Seq == 10, "two batches sent, one confirmed");
+        Assert.Equal(10, forwarder.Cursor.Seq);
+        Assert.Equal(10d, registry.Read("siem_forward_records_total", ("destination", "scripted"), ("outcome", "delivered")));
+
+        destination.Fail = true;
+        await Until(() => destination.Resets > 0, "a failure");
+        destination.Fail = false;
+        Interlocked.Exchange(ref destination.ConfirmUpTo, long.MaxValue);
+        await Until(() => forwarder.Cursor.Seq == 30, "everything confirmed");
+        await forwarder.StopAsync(CancellationToken.None);
+
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), destination.Sent.Distinct().Order());
+        Assert.True(destination.Sent.Count(s => s == 15) >= 2, "the unconfirmed batch was not sent again");
+        Assert.Equal(30d, registry.Read("siem_forward_records_total", ("destination", "scripted"), ("outcome", "delivered")));
+        Assert.True(registry.Read("siem_forward_failures_total", ("destination", "scripted")) >= 1);
+    }
+
+    [Fact]
+    public async Task AfterARestartForwardingResumesFromTheDurableCursorAcrossSegments()
+    {
+        using var dir = new TempDir();
+        using var archive = TestArchive.Open(dir.Path, segmentMaxBytes: 4096);
+        for (var b = 0; b < 4; b++) TestArchive.WriteBatch(archive, b * 10, 10);
+        var first = new ScriptedDestination { ConfirmUpTo = long.MaxValue };
+        var forwarder = Forwarder(archive, first, new MetricsRegistry());
+        await forwarder.StartAsync(CancellationToken.None);
+        await Until(() => forwarder.Cursor.Seq == 40, "first forwarder done");
+        await forwarder.StopAsync(CancellationToken.None);
+
+        for (var b = 4; b < 6; b++) TestArchive.WriteBatch(archive, b * 10, 10);
+        var second = new ScriptedDestination { ConfirmUpTo = long.MaxValue };
+        var restarted = Forwarder(archive, second, new MetricsRegistry());
+        await restarted.StartAsync(CancellationToken.None);
+        await Until(() => restarted.Cursor.Seq == 60, "restarted forwarder done");
+        await restarted.StopAsync(CancellationToken.None);
+
+        Assert.True(archive.Committed.Segment > 2, "the records should span several segments");
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), first.Sent);
+        Assert.Equal(Enumerable.Range(41, 20).Select(i => (long)i), second.Sent);
+    }
+}
