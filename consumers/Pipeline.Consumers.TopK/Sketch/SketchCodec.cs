@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 
 namespace Pipeline.Consumers.TopK.Sketch;
@@ -15,21 +14,30 @@ internal static class SketchCodec
 
     public static byte[] Encode(SpaceSaving sketch)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 + sketch.Count * 24);
-        WriteVarint(buffer, Version);
-        WriteVarint(buffer, (ulong)sketch.Capacity);
-        WriteVarint(buffer, (ulong)sketch.Total);
-        WriteVarint(buffer, (ulong)sketch.Count);
-        foreach (var e in sketch.HeapOrder())
+        // Sized exactly first, then written once: checkpoints encode many sketches per batch.
+        var size = VarintLength(Version) + VarintLength((ulong)sketch.Capacity) + VarintLength((ulong)sketch.Total) + VarintLength((ulong)sketch.Count);
+        for (var i = 0; i < sketch.Count; i++)
         {
+            var e = sketch.AtSlot(i);
             var length = Encoding.UTF8.GetByteCount(e.Key);
-            WriteVarint(buffer, (ulong)length);
-            Encoding.UTF8.GetBytes(e.Key, buffer.GetSpan(length));
-            buffer.Advance(length);
-            WriteVarint(buffer, (ulong)e.Count);
-            WriteVarint(buffer, (ulong)e.Error);
+            size += VarintLength((ulong)length) + length + VarintLength((ulong)e.Count) + VarintLength((ulong)e.Error);
         }
-        return buffer.WrittenSpan.ToArray();
+        var data = new byte[size];
+        var at = 0;
+        WriteVarint(data, ref at, Version);
+        WriteVarint(data, ref at, (ulong)sketch.Capacity);
+        WriteVarint(data, ref at, (ulong)sketch.Total);
+        WriteVarint(data, ref at, (ulong)sketch.Count);
+        for (var i = 0; i < sketch.Count; i++)
+        {
+            var e = sketch.AtSlot(i);
+            var length = Encoding.UTF8.GetByteCount(e.Key);
+            WriteVarint(data, ref at, (ulong)length);
+            at += Encoding.UTF8.GetBytes(e.Key, data.AsSpan(at, length));
+            WriteVarint(data, ref at, (ulong)e.Count);
+            WriteVarint(data, ref at, (ulong)e.Error);
+        }
+        return data;
     }
 
     /// <summary>Reads a stored sketch; <paramref name="capacity"/> overrides the stored one when given.</summary>
@@ -63,17 +71,25 @@ internal static class SketchCodec
         return (capacity, total, entries);
     }
 
-    private static void WriteVarint(ArrayBufferWriter<byte> buffer, ulong value)
+    private static int VarintLength(ulong value)
     {
-        var span = buffer.GetSpan(10);
-        var n = 0;
+        var n = 1;
         while (value >= 0x80)
         {
-            span[n++] = (byte)(value | 0x80);
+            value >>= 7;
+            n++;
+        }
+        return n;
+    }
+
+    private static void WriteVarint(Span<byte> data, ref int at, ulong value)
+    {
+        while (value >= 0x80)
+        {
+            data[at++] = (byte)(value | 0x80);
             value >>= 7;
         }
-        span[n++] = (byte)value;
-        buffer.Advance(n);
+        data[at++] = (byte)value;
     }
 
     private static ulong ReadVarint(ReadOnlySpan<byte> data, ref int at)

@@ -54,6 +54,17 @@ internal sealed class SpaceSaving
     /// <summary>Adds <paramref name="weight"/> occurrences of <paramref name="key"/>.</summary>
     public void Add(ReadOnlySpan<char> key, long weight)
     {
+        string? materialized = null;
+        Add(key, weight, ref materialized);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="weight"/> occurrences of <paramref name="key"/>. When the key is not tracked it
+    /// needs a string: <paramref name="materialized"/> is used if set, else set, so the sketches of several
+    /// windows updated with the same key share one string.
+    /// </summary>
+    public void Add(ReadOnlySpan<char> key, long weight, ref string? materialized)
+    {
         if (weight <= 0) return;
         Total += weight;
         if (_lookup.TryGetValue(key, out var node))
@@ -62,7 +73,7 @@ internal sealed class SpaceSaving
             SiftDown(node.Slot);
             return;
         }
-        AddUntracked(key.ToString(), weight);
+        AddUntracked(materialized ??= key.ToString(), weight);
     }
 
     /// <summary>Adds <paramref name="weight"/> occurrences of <paramref name="key"/>.</summary>
@@ -84,18 +95,20 @@ internal sealed class SpaceSaving
         if (_size < Capacity)
         {
             if (_size == _heap.Length) Array.Resize(ref _heap, Math.Min(Capacity, _heap.Length * 2));
-            var node = new Node(key, weight, 0, _size);
-            _heap[_size++] = node;
-            _nodes.Add(key, node);
-            SiftUp(node.Slot);
+            var added = new Node(key, weight, 0, _size);
+            _heap[_size++] = added;
+            _nodes.Add(key, added);
+            SiftUp(added.Slot);
             return;
         }
         // Replace the minimum: the newcomer may have been among the evicted, so it inherits the minimum as its error.
-        var min = _heap[0];
-        _nodes.Remove(min.Key);
-        var replacement = new Node(key, min.Count + weight, min.Count, 0);
-        _heap[0] = replacement;
-        _nodes.Add(key, replacement);
+        // The evicted node is reused: on a long tail most updates are replacements.
+        var node = _heap[0];
+        _nodes.Remove(node.Key);
+        node.Key = key;
+        node.Error = node.Count;
+        node.Count += weight;
+        _nodes.Add(key, node);
         SiftDown(0);
     }
 
@@ -111,11 +124,11 @@ internal sealed class SpaceSaving
     /// <summary>The entry of <paramref name="key"/>, if tracked.</summary>
     public SketchEntry? Find(string key) => _nodes.TryGetValue(key, out var node) ? node.Entry : null;
 
-    /// <summary>The entries in heap order (what the codec stores, so a restore rebuilds the very same heap).</summary>
-    internal IEnumerable<SketchEntry> HeapOrder()
-    {
-        for (var i = 0; i < _size; i++) yield return _heap[i].Entry;
-    }
+    /// <summary>
+    /// The entry in heap slot <paramref name="slot"/> (0 to <see cref="Count"/> - 1): the codec stores entries in
+    /// heap order, so a restore rebuilds the very same heap.
+    /// </summary>
+    internal SketchEntry AtSlot(int slot) => _heap[slot].Entry;
 
     /// <summary>
     /// Rebuilds a sketch from stored heap order. Entries beyond the capacity are dropped smallest first;
@@ -195,9 +208,9 @@ internal sealed class SpaceSaving
 
     private sealed class Node(string key, long count, long error, int slot)
     {
-        public string Key { get; } = key;
+        public string Key = key;
         public long Count = count;
-        public long Error { get; } = error;
+        public long Error = error;
         public int Slot = slot;
         public SketchEntry Entry => new(Key, Count, Error);
     }

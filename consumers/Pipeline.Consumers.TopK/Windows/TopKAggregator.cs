@@ -46,7 +46,7 @@ internal sealed class TopKAggregator
     private readonly AggregatorSettings _settings;
     private readonly Dimension[] _dimensions;
     private readonly Granularity[] _granularities;
-    private readonly int[] _payloadSlot;
+    private readonly KeyExtractor _keys;
     private readonly EnvelopeScanner _scanner;
     private readonly ScannedEvent _event;
     private readonly Dictionary<PartitionKey, PartitionState> _partitions = [];
@@ -58,17 +58,8 @@ internal sealed class TopKAggregator
         _settings = settings;
         _dimensions = [.. settings.Dimensions];
         _granularities = [.. settings.Granularities];
-        var paths = new List<string[]>();
-        _payloadSlot = new int[_dimensions.Length];
-        for (var d = 0; d < _dimensions.Length; d++)
-        {
-            _payloadSlot[d] = -1;
-            if (_dimensions[d].Kind != DimensionKind.Payload) continue;
-            _payloadSlot[d] = paths.Count;
-            paths.Add(_dimensions[d].PayloadPath);
-        }
-        _scanner = new EnvelopeScanner(paths);
-        _event = new ScannedEvent(paths.Count);
+        _keys = new KeyExtractor(_dimensions, settings.MaxKeyLength);
+        (_scanner, _event) = _keys.NewScanner();
         _targets = new WindowState?[_granularities.Length];
         _emptySketch = SketchCodec.Encode(new SpaceSaving(settings.Capacity));
     }
@@ -175,11 +166,11 @@ internal sealed class TopKAggregator
 
         for (var d = 0; d < _dimensions.Length; d++)
         {
-            var key = KeyOf(d);
+            var key = _keys.KeyOf(d, _event);
             if (key.IsEmpty) continue;
-            if (key.Length > _settings.MaxKeyLength) key = key[.._settings.MaxKeyLength];
+            string? materialized = null;
             for (var g = 0; g < _targets.Length; g++)
-                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, weight);
+                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, weight, ref materialized);
         }
         return true;
     }
@@ -242,39 +233,6 @@ internal sealed class TopKAggregator
             }
         }
         return closed;
-    }
-
-    private ReadOnlySpan<char> KeyOf(int d)
-    {
-        var e = _event;
-        switch (_dimensions[d].Kind)
-        {
-            case DimensionKind.Host: return e.Text(e.Host);
-            case DimensionKind.App: return e.Text(e.App);
-            case DimensionKind.Tenant: return e.Text(e.Tenant);
-            case DimensionKind.Kind: return e.Text(e.Kind);
-            case DimensionKind.SenderIp: return e.Text(e.SenderIp);
-            case DimensionKind.Payload: return e.Text(e.Payload[_payloadSlot[d]]);
-            case DimensionKind.Severity:
-                return e.Severity >= 0 && e.Severity < Dimension.SeverityNames.Length ? Dimension.SeverityNames[e.Severity] : default;
-            case DimensionKind.Template:
-            {
-                if (!e.Message.IsPresent) return default;
-                // Take the scratch space first: growing the arena moves the message text.
-                var scratch = e.Scratch(_settings.MaxKeyLength);
-                var n = MessageTemplate.Mask(e.Text(e.Message), scratch, _settings.MaxKeyLength);
-                return scratch[..n];
-            }
-            case DimensionKind.SourceIp:
-            {
-                if (!e.Message.IsPresent) return default;
-                var scratch = e.Scratch(64);
-                var n = SourceIp.Find(e.Text(e.Message), scratch);
-                return scratch[..n];
-            }
-            default:
-                return default;
-        }
     }
 
     /// <summary>
