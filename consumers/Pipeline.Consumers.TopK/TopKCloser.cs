@@ -5,23 +5,32 @@ namespace Pipeline.Consumers.TopK;
 
 /// <summary>
 /// The aggregator's clock: every <see cref="TopKOptions.CloseInterval"/> it closes the windows of idle
-/// partitions that the wall clock says are due (a quiet stream must not hold a result back), publishes
-/// closed windows not yet published, and once an hour deletes windows past retention.
+/// partitions that the wall clock says are due (a quiet stream must not hold a result back) and once an
+/// hour deletes windows past retention; beside it, a second loop publishes closed windows not yet published.
 /// </summary>
 internal sealed class TopKCloser(TopKSink sink, TopKPublisher publisher, TopKStore store, TopKOptions options, TimeProvider time, ILogger<TopKCloser> log)
     : BackgroundService
 {
     private DateTimeOffset _nextRetention = DateTimeOffset.MinValue;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        // Two loops: a Kafka that does not take results (timeouts) must not hold window closing back.
+        Task.WhenAll(LoopAsync(CloseAsync, stoppingToken), LoopAsync(PublishAsync, stoppingToken));
+
+    private async Task LoopAsync(Func<CancellationToken, Task> step, CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.CloseInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-            await TickAsync(stoppingToken);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken)) await step(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
     }
 
-    /// <summary>One round: close, publish, expire. Each step's failure is logged and retried next round.</summary>
-    public async Task TickAsync(CancellationToken cancellationToken)
+    /// <summary>One round: close what is due, and once an hour delete windows past retention. Failures are logged and retried next round.</summary>
+    public async Task CloseAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -30,14 +39,6 @@ internal sealed class TopKCloser(TopKSink sink, TopKPublisher publisher, TopKSto
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             TopKLog.CloseFailed(log, ex, options.CloseInterval);
-        }
-        try
-        {
-            await publisher.PublishPendingAsync(cancellationToken);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            TopKLog.PublishFailed(log, ex, options.PublishTopic);
         }
         var now = time.GetUtcNow();
         if (options.RetentionDays > 0 && now >= _nextRetention)
@@ -52,6 +53,19 @@ internal sealed class TopKCloser(TopKSink sink, TopKPublisher publisher, TopKSto
             {
                 TopKLog.RetentionFailed(log, ex);
             }
+        }
+    }
+
+    /// <summary>One round of publishing closed windows; a failure is logged and retried next round.</summary>
+    public async Task PublishAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await publisher.PublishPendingAsync(cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            TopKLog.PublishFailed(log, ex, options.PublishTopic);
         }
     }
 }

@@ -36,36 +36,47 @@ internal sealed class TopKPublisher : IDisposable
 
     public bool Enabled => _producer is not null;
 
-    /// <summary>Publishes every pending window (in rounds of 100); returns how many were published.</summary>
+    /// <summary>
+    /// Publishes every pending window, in rounds of 100 sent at once; returns how many were published.
+    /// Throws when a round delivered nothing (Kafka unreachable): the caller retries later.
+    /// </summary>
     public async Task<int> PublishPendingAsync(CancellationToken cancellationToken)
     {
         if (_producer is null) return 0;
         var published = 0;
         while (true)
         {
-            var round = await _store.PublishPendingAsync(100, (window, parts, late) => PublishAsync(window, parts, late, cancellationToken), cancellationToken);
+            var failed = 0;
+            var round = await _store.PublishPendingAsync(100, async windows =>
+            {
+                var sends = windows.Select(w => (w.Window, Task: SendAsync(w.Window, w.Parts, w.Late, cancellationToken))).ToList();
+                try
+                {
+                    await Task.WhenAll(sends.Select(s => s.Task));
+                }
+                catch (Exception)
+                {
+                    // Looked at one by one below: what was delivered is marked, the rest stays pending.
+                }
+                failed = sends.Count(s => !s.Task.IsCompletedSuccessfully);
+                return sends.Where(s => s.Task.IsCompletedSuccessfully).Select(s => s.Window).ToList();
+            }, cancellationToken);
             published += round;
-            if (round < 100) return published;
+            _metrics.Published.Inc(round);
+            _metrics.PublishFailures.Inc(failed);
+            if (failed > 0 && round == 0) throw new InvalidOperationException($"{failed} window results could not be published to {_options.PublishTopic}");
+            if (round + failed < 100 || failed > 0) return published;
         }
     }
 
-    private async Task PublishAsync(PendingWindow window, IReadOnlyList<StoredWindowPart> parts, long late, CancellationToken cancellationToken)
+    private async Task SendAsync(PendingWindow window, IReadOnlyList<StoredWindowPart> parts, long late, CancellationToken cancellationToken)
     {
         // A window of a size no longer configured is still published, with a size read from the store.
         var granularity = _granularities.TryGetValue(window.GranularitySeconds, out var g) ? g : new Granularity(TimeSpan.FromSeconds(window.GranularitySeconds));
         var result = TopKResult.Build(_store.Group, window.Dimension, granularity, window.WindowStart, parts, late, _options.PublishTop);
         var key = Encoding.UTF8.GetBytes($"{granularity.Label}/{window.Dimension}/{window.WindowStart.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}");
         var value = JsonSerializer.SerializeToUtf8Bytes(result, TopKJson.Default.TopKResult);
-        try
-        {
-            await _producer!.ProduceAsync(_options.PublishTopic, new Message<byte[]?, byte[]> { Key = key, Value = value }, cancellationToken);
-            _metrics.Published.Inc();
-        }
-        catch (Exception)
-        {
-            _metrics.PublishFailures.Inc();
-            throw;
-        }
+        await _producer!.ProduceAsync(_options.PublishTopic, new Message<byte[]?, byte[]> { Key = key, Value = value }, cancellationToken);
     }
 
     public void Dispose()

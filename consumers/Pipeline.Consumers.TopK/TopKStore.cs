@@ -242,28 +242,35 @@ internal sealed class TopKStore(NpgsqlDataSource dataSource, string group)
 
     /// <summary>
     /// Publishes pending windows: in one transaction, takes up to <paramref name="limit"/> windows with closed,
-    /// unpublished partials (rows another member is publishing are skipped, not waited for), lets
-    /// <paramref name="publish"/> send each, and marks the partials it included as published. When
-    /// <paramref name="publish"/> throws, nothing is marked and the windows are tried again next time.
+    /// unpublished partials (rows another member is publishing are skipped, not waited for), hands them with
+    /// every closed partial of each to <paramref name="publish"/>, and marks the partials of the windows it
+    /// reports delivered as published. The others stay pending and are tried again next time.
     /// </summary>
-    public async Task<int> PublishPendingAsync(int limit, Func<PendingWindow, IReadOnlyList<StoredWindowPart>, long, Task> publish, CancellationToken cancellationToken)
+    public async Task<int> PublishPendingAsync(int limit,
+        Func<IReadOnlyList<(PendingWindow Window, IReadOnlyList<StoredWindowPart> Parts, long Late)>, Task<IReadOnlyList<PendingWindow>>> publish,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<(int GranularityS, DateTime WindowStart, string Dimension, string Topic, int Partition)>(new CommandDefinition("""
-            select granularity_s, window_start, dimension, topic, partition from topk_windows
+        var rows = (await connection.QueryAsync<(int GranularityS, DateTime WindowStart, string Dimension)>(new CommandDefinition("""
+            select granularity_s, window_start, dimension from topk_windows
             where group_id = @group and closed_at is not null and published_at is null
             order by window_start, granularity_s, dimension
             limit @limit
             for update skip locked
             """, new { group, limit = limit * 16 }, transaction, cancellationToken: cancellationToken))).ToList();
         if (rows.Count == 0) return 0;
-        var windows = rows.GroupBy(r => new PendingWindow(r.GranularityS, Utc(r.WindowStart), r.Dimension)).Take(limit).ToList();
+        var windows = rows.Select(r => new PendingWindow(r.GranularityS, Utc(r.WindowStart), r.Dimension)).Distinct().Take(limit).ToList();
+        var batch = new List<(PendingWindow, IReadOnlyList<StoredWindowPart>, long)>();
         foreach (var window in windows)
         {
-            var (parts, late) = await ReadWindowAsync(window.Key.GranularitySeconds, window.Key.WindowStart, window.Key.Dimension, closedOnly: true,
+            var (parts, late) = await ReadWindowAsync(window.GranularitySeconds, window.WindowStart, window.Dimension, closedOnly: true,
                 cancellationToken, connection, transaction);
-            await publish(window.Key, parts, late);
+            batch.Add((window, parts, late));
+        }
+        var delivered = (await publish(batch)).ToHashSet();
+        foreach (var (window, parts, _) in batch.Where(b => delivered.Contains(b.Item1)))
+        {
             await connection.ExecuteAsync(new CommandDefinition("""
                 update topk_windows set published_at = now()
                 where group_id = @group and granularity_s = @g and window_start = @s and dimension = @d
@@ -272,15 +279,15 @@ internal sealed class TopKStore(NpgsqlDataSource dataSource, string group)
                 """, new
             {
                 group,
-                g = window.Key.GranularitySeconds,
-                s = window.Key.WindowStart.UtcDateTime,
-                d = window.Key.Dimension,
+                g = window.GranularitySeconds,
+                s = window.WindowStart.UtcDateTime,
+                d = window.Dimension,
                 topics = parts.Select(p => p.Topic).ToArray(),
                 numbers = parts.Select(p => p.Partition).ToArray(),
             }, transaction, cancellationToken: cancellationToken));
         }
         await transaction.CommitAsync(cancellationToken);
-        return windows.Count;
+        return delivered.Count;
     }
 
     /// <summary>Deletes windows that started before <paramref name="before"/>; returns the rows deleted.</summary>
