@@ -18,6 +18,7 @@ public sealed class TopKReferenceRun : IAsyncLifetime
     internal string PublishTopic { get; } = "topk-out-" + Guid.NewGuid().ToString("N")[..8];
     internal Dictionary<string, JsonObject> Answers { get; private set; } = null!;
     internal List<(string Key, string Value)> Published { get; } = [];
+    internal Dictionary<string, (int Status, string Body)> Statuses { get; } = [];
     private TemporaryDatabase _db = null!;
 
     public async Task InitializeAsync()
@@ -31,6 +32,14 @@ public sealed class TopKReferenceRun : IAsyncLifetime
         var process = await Aggregators.StartAsync(Pipeline, _db, group, Topic, PublishTopic);
         await Aggregators.WaitDoneAsync(_db, group, process);
         Answers = await Aggregators.AnswersAsync(process, Stream);
+        using var http = new HttpClient();
+        var root = new Uri(process.HealthUrl!);
+        foreach (var query in new[] { "/topk", "/topk?dimension=nope", "/topk?dimension=host&window=5m", "/topk?dimension=host&k=0",
+            $"/topk?dimension=host&k={TopKStream.Capacity + 1}", "/topk?dimension=host&at=yesterday", "/topk/windows?dimension=host&window=1h" })
+        {
+            using var response = await http.GetAsync(new Uri(root, query));
+            Statuses[query] = ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
         ReadPublished();
         await process.StopAsync();
     }
@@ -165,6 +174,20 @@ public sealed class TopKProcessTests(TopKReferenceRun reference, ITestOutputHelp
                 message!.Remove("group");
                 Assert.Equal(reference.Answers[$"{label}/{dimension}"].ToJsonString(), message.ToJsonString());
             }
+    }
+
+    [Fact]
+    public void TheQueryRefusesWhatItCannotAnswerAndListsStoredWindows()
+    {
+        foreach (var (query, (status, body)) in reference.Statuses.Where(s => s.Key.StartsWith("/topk?", StringComparison.Ordinal) || s.Key == "/topk"))
+        {
+            Assert.True(status == 400, $"{query} answered {status}: {body}");
+            Assert.Contains("\"error\"", body, StringComparison.Ordinal);
+        }
+        var (listStatus, list) = reference.Statuses["/topk/windows?dimension=host&window=1h"];
+        Assert.Equal(200, listStatus);
+        var starts = JsonNode.Parse(list)!["window_starts"]!.AsArray();
+        Assert.Equal(reference.Stream.Start.AddMinutes(-10), DateTimeOffset.Parse((string)starts.Single()!, CultureInfo.InvariantCulture));
     }
 
     private static async Task<long> AppliedAsync(PipelineProcess process)
