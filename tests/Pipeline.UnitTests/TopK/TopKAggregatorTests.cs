@@ -113,6 +113,24 @@ public sealed class TopKAggregatorTests
     }
 
     [Fact]
+    public void OpenWindowsStayWithinLatenessOverWindowPlusTwoWhateverTheOrderOfEvents()
+    {
+        var aggregator = TopKTestData.Aggregator("host", lateness: TimeSpan.FromSeconds(150));
+        var stats = new ApplyStats(2);
+        var random = new Random(3);
+        for (var i = 0; i < 20_000; i++)
+        {
+            // Three hours of events in no order at all, as a mix of live traffic and spool replays could give.
+            aggregator.Apply(P0, i, TopKTestData.Syslog(T.AddSeconds(random.Next(3 * 3600))), T.AddHours(3), stats);
+            var state = aggregator.Find(P0)!;
+            Assert.InRange(state.Open[0].Count, 0, 150 / 60 + 2);
+            Assert.InRange(state.Open[1].Count, 0, 2);
+            if (i % 1000 == 0) aggregator.Checkpointed();
+        }
+        Assert.Equal(20_000, stats.Counted[0] + stats.Late[0]);
+    }
+
+    [Fact]
     public void RecordsBelowTheCheckpointedOffsetAreNotCountedAgain()
     {
         var aggregator = TopKTestData.Aggregator("host");
