@@ -1,0 +1,76 @@
+namespace Pipeline.Consumers.TopK.Extraction;
+
+/// <summary>
+/// Reads each configured dimension's key from a scanned envelope: straight from the envelope's text, or
+/// derived (template, source address) into the event's scratch space. Keys are spans valid until the next
+/// key is derived or the next event is scanned; nothing is allocated.
+/// </summary>
+internal sealed class KeyExtractor
+{
+    private readonly Dimension[] _dimensions;
+    private readonly int[] _payloadSlot;
+    private readonly int _maxKeyLength;
+
+    public KeyExtractor(IReadOnlyList<Dimension> dimensions, int maxKeyLength)
+    {
+        _dimensions = [.. dimensions];
+        _maxKeyLength = maxKeyLength;
+        var paths = new List<string[]>();
+        _payloadSlot = new int[_dimensions.Length];
+        for (var d = 0; d < _dimensions.Length; d++)
+        {
+            _payloadSlot[d] = -1;
+            if (_dimensions[d].Kind != DimensionKind.Payload) continue;
+            _payloadSlot[d] = paths.Count;
+            paths.Add(_dimensions[d].PayloadPath);
+        }
+        PayloadPaths = paths;
+    }
+
+    public IReadOnlyList<Dimension> Dimensions => _dimensions;
+
+    /// <summary>The payload paths the scanner must read, in slot order.</summary>
+    public IReadOnlyList<string[]> PayloadPaths { get; }
+
+    /// <summary>A scanner and a reusable event for these dimensions.</summary>
+    public (EnvelopeScanner Scanner, ScannedEvent Event) NewScanner() => (new EnvelopeScanner(PayloadPaths), new ScannedEvent(PayloadPaths.Count));
+
+    /// <summary>The key of dimension <paramref name="d"/> in <paramref name="e"/>, cut at the maximum key length; empty when it has none.</summary>
+    public ReadOnlySpan<char> KeyOf(int d, ScannedEvent e)
+    {
+        var key = Read(d, e);
+        return key.Length > _maxKeyLength ? key[.._maxKeyLength] : key;
+    }
+
+    private ReadOnlySpan<char> Read(int d, ScannedEvent e)
+    {
+        switch (_dimensions[d].Kind)
+        {
+            case DimensionKind.Host: return e.Text(e.Host);
+            case DimensionKind.App: return e.Text(e.App);
+            case DimensionKind.Tenant: return e.Text(e.Tenant);
+            case DimensionKind.Kind: return e.Text(e.Kind);
+            case DimensionKind.SenderIp: return e.Text(e.SenderIp);
+            case DimensionKind.Payload: return e.Text(e.Payload[_payloadSlot[d]]);
+            case DimensionKind.Severity:
+                return e.Severity >= 0 && e.Severity < Dimension.SeverityNames.Length ? Dimension.SeverityNames[e.Severity] : default;
+            case DimensionKind.Template:
+            {
+                if (!e.Message.IsPresent) return default;
+                // Take the scratch space first: growing the arena moves the message text.
+                var scratch = e.Scratch(_maxKeyLength);
+                var n = MessageTemplate.Mask(e.Text(e.Message), scratch, _maxKeyLength);
+                return scratch[..n];
+            }
+            case DimensionKind.SourceIp:
+            {
+                if (!e.Message.IsPresent) return default;
+                var scratch = e.Scratch(64);
+                var n = SourceIp.Find(e.Text(e.Message), scratch);
+                return scratch[..n];
+            }
+            default:
+                return default;
+        }
+    }
+}

@@ -1,0 +1,424 @@
+using Pipeline.Consumers.TopK.Extraction;
+using Pipeline.Consumers.TopK.Sketch;
+using Pipeline.Kafka.Consuming;
+
+namespace Pipeline.Consumers.TopK.Windows;
+
+/// <summary>What the aggregator needs to know, taken from <see cref="TopKOptions"/>.</summary>
+internal sealed record AggregatorSettings(
+    IReadOnlyList<Dimension> Dimensions, IReadOnlyList<Granularity> Granularities, int Capacity,
+    TimeSpan AllowedLateness, TimeSpan MaxClockSkew, int MaxKeyLength)
+{
+    public static AggregatorSettings From(TopKOptions options) => new(options.DimensionList, options.Granularities, options.Capacity,
+        options.AllowedLateness, options.MaxClockSkew, options.MaxKeyLength);
+}
+
+/// <summary>Counts of what happened to the records of one batch (for metrics).</summary>
+internal sealed class ApplyStats(int granularities)
+{
+    public long Records;
+    public long Duplicates;
+    public long Future;
+    /// <summary>Weighted events counted into a window, per granularity.</summary>
+    public long[] Counted { get; } = new long[granularities];
+    /// <summary>Weighted events whose window had already closed, per granularity.</summary>
+    public long[] Late { get; } = new long[granularities];
+}
+
+/// <summary>
+/// The windowed heavy hitters of the partitions this member owns, in memory: for each source partition,
+/// its open windows per granularity, and in each window one <see cref="SpaceSaving"/> sketch per dimension.
+/// State is kept per source partition so that a partition's counts can be checkpointed, moved on a
+/// rebalance and merged with other partitions' (other members') at query time.
+/// <para>
+/// Time: an event belongs to the windows holding its <c>received_at</c>. Each partition keeps a watermark
+/// (the latest <c>received_at</c> seen); a window closes for that partition once the watermark passes its end
+/// plus the allowed lateness, or — when the partition has been idle — once the wall clock does
+/// (<see cref="CloseIdle"/>). Windows close in time order, so "closed through T" per granularity says it all:
+/// an event whose window ends at or before T is late, counted as such, and never folded into another window.
+/// The decisions depend only on the partition's own records (and, for idle partitions, on the clock), so a
+/// replay from a checkpoint decides exactly as the first pass did.
+/// </para>
+/// Not thread-safe: the sink serialises every call.
+/// </summary>
+internal sealed class TopKAggregator
+{
+    private readonly AggregatorSettings _settings;
+    private readonly Dimension[] _dimensions;
+    private readonly Granularity[] _granularities;
+    private readonly KeyExtractor _keys;
+    private readonly EnvelopeScanner _scanner;
+    private readonly ScannedEvent _event;
+    private readonly Dictionary<PartitionKey, PartitionState> _partitions = [];
+    private readonly WindowState?[] _targets;
+    private readonly byte[] _emptySketch;
+
+    public TopKAggregator(AggregatorSettings settings)
+    {
+        _settings = settings;
+        _dimensions = [.. settings.Dimensions];
+        _granularities = [.. settings.Granularities];
+        _keys = new KeyExtractor(_dimensions, settings.MaxKeyLength);
+        (_scanner, _event) = _keys.NewScanner();
+        _targets = new WindowState?[_granularities.Length];
+        _emptySketch = SketchCodec.Encode(new SpaceSaving(settings.Capacity));
+    }
+
+    public IReadOnlyList<Dimension> Dimensions => _dimensions;
+    public IReadOnlyList<Granularity> Granularities => _granularities;
+    public AggregatorSettings Settings => _settings;
+    public IReadOnlyCollection<PartitionKey> Partitions => _partitions.Keys;
+
+    public PartitionState? Find(PartitionKey key) => _partitions.GetValueOrDefault(key);
+
+    /// <summary>Starts a partition with no stored state (a group's first read of it).</summary>
+    public PartitionState Track(PartitionKey key, DateTimeOffset now)
+    {
+        if (!_partitions.TryGetValue(key, out var state))
+        {
+            state = new PartitionState(key, _granularities.Length) { LastActivity = now };
+            _partitions[key] = state;
+        }
+        return state;
+    }
+
+    /// <summary>Replaces a partition's state with what was checkpointed.</summary>
+    public PartitionState Restore(StoredPartition stored, DateTimeOffset now)
+    {
+        var state = new PartitionState(stored.Key, _granularities.Length)
+        {
+            NextOffset = stored.NextOffset ?? -1,
+            Epoch = stored.Epoch,
+            Watermark = stored.Watermark,
+            // Idle is measured from now: after a restart or a rebalance, the backlog has not been fetched yet.
+            LastActivity = now,
+        };
+        for (var g = 0; g < _granularities.Length; g++)
+            if (stored.ClosedThrough.TryGetValue(_granularities[g].Seconds, out var through)) state.ClosedThrough[g] = through.UtcTicks;
+        var dimensionIndex = _dimensions.Select((d, i) => (d.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+        foreach (var partial in stored.Open)
+        {
+            var g = Array.FindIndex(_granularities, x => x.Seconds == partial.GranularitySeconds);
+            // A dimension or window size no longer configured: its rows stay in the store, untouched.
+            if (g < 0 || !dimensionIndex.TryGetValue(partial.Dimension, out var d)) continue;
+            var start = partial.WindowStart.UtcTicks;
+            if (start + _granularities[g].Size.Ticks <= state.ClosedThrough[g]) continue;
+            var window = state.Window(g, start, _dimensions.Length);
+            window.Events = Math.Max(window.Events, partial.Events);
+            window.Sketches[d] = SketchCodec.Decode(partial.Sketch);
+        }
+        _partitions[stored.Key] = state;
+        return state;
+    }
+
+    public void Drop(PartitionKey key) => _partitions.Remove(key);
+
+    public void DropAll() => _partitions.Clear();
+
+    /// <summary>
+    /// Counts one record of <paramref name="partition"/>. Returns false when the record is not a v1 envelope
+    /// with an id and a <c>received_at</c> (the caller treats it as poison). A record below the partition's
+    /// checkpointed offset was counted already and is skipped.
+    /// </summary>
+    public bool Apply(PartitionKey partition, long offset, ReadOnlySpan<byte> value, DateTimeOffset now, ApplyStats stats)
+    {
+        var state = _partitions.GetValueOrDefault(partition) ?? Track(partition, now);
+        stats.Records++;
+        if (offset < state.NextOffset)
+        {
+            stats.Duplicates++;
+            return true;
+        }
+        if (!_scanner.Scan(value, _event) || _event.ReceivedAt is not { } at) return false;
+        state.NextOffset = offset + 1;
+        state.LastActivity = now;
+        state.ProgressDirty = true;
+        if (at > now + _settings.MaxClockSkew)
+        {
+            stats.Future++;
+            return true;
+        }
+        // An event kept 1 in N at the edge stands for N events.
+        var weight = (long)Math.Max(1, _event.SampleRate);
+        AdvanceWatermark(state, at);
+
+        var any = false;
+        var ticks = at.UtcTicks;
+        for (var g = 0; g < _granularities.Length; g++)
+        {
+            var granularity = _granularities[g];
+            var start = granularity.StartTicks(ticks);
+            if (start + granularity.Size.Ticks <= state.ClosedThrough[g])
+            {
+                state.AddLate(g, start, weight);
+                stats.Late[g] += weight;
+                _targets[g] = null;
+                continue;
+            }
+            var window = state.Window(g, start, _dimensions.Length);
+            window.Events += weight;
+            window.Dirty = true;
+            stats.Counted[g] += weight;
+            _targets[g] = window;
+            any = true;
+        }
+        if (!any) return true;
+
+        for (var d = 0; d < _dimensions.Length; d++)
+        {
+            var key = _keys.KeyOf(d, _event);
+            if (key.IsEmpty) continue;
+            string? materialized = null;
+            for (var g = 0; g < _targets.Length; g++)
+                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, weight, ref materialized);
+        }
+        return true;
+    }
+
+    /// <summary>Sets the next offsets a batch ends at (they also cover records sent to the dead-letter topic).</summary>
+    public void Advance(IReadOnlyDictionary<PartitionKey, long> nextOffsets)
+    {
+        foreach (var (key, next) in nextOffsets)
+        {
+            // Partitions this member does not hold are not its to record.
+            if (!_partitions.TryGetValue(key, out var state) || next <= state.NextOffset) continue;
+            state.NextOffset = next;
+            state.ProgressDirty = true;
+        }
+    }
+
+    /// <summary>
+    /// Closes, on the wall clock, the due windows of partitions that delivered nothing for
+    /// <paramref name="idleTimeout"/>: a quiet stream must not hold a result back. Returns the windows closed.
+    /// </summary>
+    public int CloseIdle(DateTimeOffset now, TimeSpan idleTimeout)
+    {
+        var closed = 0;
+        foreach (var state in _partitions.Values)
+        {
+            if (now - state.LastActivity < idleTimeout) continue;
+            closed += CloseThrough(state, now - _settings.AllowedLateness);
+        }
+        return closed;
+    }
+
+    private void AdvanceWatermark(PartitionState state, DateTimeOffset at)
+    {
+        if (state.Watermark is { } seen && seen >= at) return;
+        state.Watermark = at;
+        CloseThrough(state, at - _settings.AllowedLateness);
+    }
+
+    /// <summary>Closes every window of <paramref name="state"/> that ends at or before the window boundary under <paramref name="time"/>.</summary>
+    private int CloseThrough(PartitionState state, DateTimeOffset time)
+    {
+        var closed = 0;
+        for (var g = 0; g < _granularities.Length; g++)
+        {
+            var boundary = _granularities[g].StartTicks(time);
+            if (boundary <= state.ClosedThrough[g]) continue;
+            state.ClosedThrough[g] = boundary;
+            state.ProgressDirty = true;
+            var open = state.Open[g];
+            if (open.Count == 0) continue;
+            List<long>? due = null;
+            foreach (var (start, _) in open)
+                if (start + _granularities[g].Size.Ticks <= boundary) (due ??= []).Add(start);
+            if (due is null) continue;
+            foreach (var start in due)
+            {
+                state.PendingClose.Add(open[start]);
+                open.Remove(start);
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    /// <summary>
+    /// What changed since the last checkpoint, encoded for the store: dirty open windows, windows closed
+    /// since, late counts, progress and the next offsets. <see cref="Checkpointed"/> clears it once stored.
+    /// </summary>
+    public Checkpoint TakeCheckpoint(DateTimeOffset now)
+    {
+        var partials = new List<PartialRow>();
+        var late = new List<LateRow>();
+        var progress = new List<ProgressRow>();
+        foreach (var state in _partitions.Values)
+        {
+            var before = partials.Count;
+            for (var g = 0; g < _granularities.Length; g++)
+                foreach (var window in state.Open[g].Values)
+                    if (window.Dirty) AddRows(partials, state, window, closed: false);
+            foreach (var window in state.PendingClose) AddRows(partials, state, window, closed: true);
+            foreach (var ((g, start), weight) in state.PendingLate)
+                late.Add(new LateRow(state.Key, _granularities[g].Seconds, new DateTimeOffset(start, TimeSpan.Zero), weight));
+            // Every write of a partition carries its epoch (the store fences on it), so progress goes with any change.
+            if (state.ProgressDirty || partials.Count > before || state.PendingLate.Count > 0)
+            {
+                for (var g = 0; g < _granularities.Length; g++)
+                    progress.Add(new ProgressRow(state.Key, state.Epoch, _granularities[g].Seconds, state.Watermark,
+                        state.ClosedThrough[g] == long.MinValue ? null : new DateTimeOffset(state.ClosedThrough[g], TimeSpan.Zero),
+                        state.NextOffset));
+            }
+        }
+        return new Checkpoint(partials, late, progress, now);
+    }
+
+    private void AddRows(List<PartialRow> rows, PartitionState state, WindowState window, bool closed)
+    {
+        var g = _granularities[window.Granularity];
+        var start = new DateTimeOffset(window.StartTicks, TimeSpan.Zero);
+        for (var d = 0; d < _dimensions.Length; d++)
+        {
+            var sketch = window.Sketches[d];
+            // Every dimension gets a row, even with no key seen: the window's event count and "nothing seen" are answers too.
+            rows.Add(sketch is null
+                ? new PartialRow(state.Key, g.Seconds, start, _dimensions[d].Name, window.Events, 0, _settings.Capacity, _emptySketch, closed)
+                : new PartialRow(state.Key, g.Seconds, start, _dimensions[d].Name, window.Events, sketch.Total, sketch.Capacity, SketchCodec.Encode(sketch), closed));
+        }
+    }
+
+    /// <summary>The last checkpoint is stored: forget what it carried.</summary>
+    public void Checkpointed()
+    {
+        foreach (var state in _partitions.Values)
+        {
+            for (var g = 0; g < _granularities.Length; g++)
+                foreach (var window in state.Open[g].Values) window.Dirty = false;
+            state.PendingClose.Clear();
+            state.PendingLate.Clear();
+            state.ProgressDirty = false;
+        }
+    }
+
+    /// <summary>Merges what this aggregator holds in memory for one window and dimension over every partition (tests, the benchmark).</summary>
+    public MergedSketch MergeInMemory(string dimension, Granularity granularity, DateTimeOffset at)
+    {
+        var d = Array.FindIndex(_dimensions, x => x.Name == dimension);
+        var g = Array.IndexOf(_granularities, granularity);
+        if (d < 0 || g < 0) throw new ArgumentException($"no dimension {dimension} or window {granularity}");
+        var start = granularity.StartTicks(at);
+        var parts = new List<PartialSketch>();
+        foreach (var state in _partitions.Values.OrderBy(s => s.Key.Topic, StringComparer.Ordinal).ThenBy(s => s.Key.Partition))
+        {
+            var window = state.Open[g].GetValueOrDefault(start) ?? state.PendingClose.Find(w => w.Granularity == g && w.StartTicks == start);
+            if (window?.Sketches[d] is { } sketch) parts.Add(PartialSketch.Of(sketch));
+        }
+        return SketchMerge.Merge(parts);
+    }
+
+    /// <summary>Open windows and tracked keys over every partition held (for the gauges).</summary>
+    public (int Windows, long Entries) Size()
+    {
+        var windows = 0;
+        var entries = 0L;
+        foreach (var state in _partitions.Values)
+            foreach (var open in state.Open)
+                foreach (var window in open.Values)
+                {
+                    windows++;
+                    foreach (var sketch in window.Sketches) entries += sketch?.Count ?? 0;
+                }
+        return (windows, entries);
+    }
+}
+
+/// <summary>One source partition's windows and clock.</summary>
+internal sealed class PartitionState
+{
+    public PartitionState(PartitionKey key, int granularities)
+    {
+        Key = key;
+        ClosedThrough = new long[granularities];
+        Array.Fill(ClosedThrough, long.MinValue);
+        Open = new Dictionary<long, WindowState>[granularities];
+        for (var g = 0; g < granularities; g++) Open[g] = [];
+    }
+
+    public PartitionKey Key { get; }
+
+    /// <summary>The next offset to count; records below it were counted already. -1 before the first.</summary>
+    public long NextOffset { get; set; } = -1;
+
+    /// <summary>This member's ownership epoch of the partition in the store (fencing a member that lost it).</summary>
+    public long Epoch { get; set; }
+
+    /// <summary>The latest <c>received_at</c> seen (event time).</summary>
+    public DateTimeOffset? Watermark { get; set; }
+
+    /// <summary>Wall-clock time of the last record read (or of the assignment).</summary>
+    public DateTimeOffset LastActivity { get; set; }
+
+    /// <summary>Per granularity: every window ending at or before this (UTC ticks) is closed.</summary>
+    public long[] ClosedThrough { get; }
+
+    /// <summary>Per granularity: open windows by start (UTC ticks).</summary>
+    public Dictionary<long, WindowState>[] Open { get; }
+
+    /// <summary>Windows closed since the last checkpoint, to be stored as closed.</summary>
+    public List<WindowState> PendingClose { get; } = [];
+
+    /// <summary>Late weight per (granularity, window start) since the last checkpoint.</summary>
+    public Dictionary<(int Granularity, long Start), long> PendingLate { get; } = [];
+
+    public bool ProgressDirty { get; set; }
+
+    public WindowState Window(int granularity, long start, int dimensions)
+    {
+        var open = Open[granularity];
+        if (!open.TryGetValue(start, out var window))
+        {
+            window = new WindowState(granularity, start, dimensions);
+            open[start] = window;
+        }
+        return window;
+    }
+
+    public void AddLate(int granularity, long start, long weight)
+    {
+        ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(PendingLate, (granularity, start), out _);
+        slot += weight;
+    }
+}
+
+/// <summary>One window of one partition: a sketch per dimension (created on the first key).</summary>
+internal sealed class WindowState(int granularity, long startTicks, int dimensions)
+{
+    public int Granularity { get; } = granularity;
+    public long StartTicks { get; } = startTicks;
+    public SpaceSaving?[] Sketches { get; } = new SpaceSaving?[dimensions];
+
+    /// <summary>Weighted events counted into this window (whatever dimensions they had).</summary>
+    public long Events { get; set; }
+
+    public bool Dirty { get; set; }
+
+    public SpaceSaving Sketch(int dimension, int capacity) => Sketches[dimension] ??= new SpaceSaving(capacity);
+}
+
+/// <summary>A partition's state as the store returns it.</summary>
+internal sealed record StoredPartition(
+    PartitionKey Key, long? NextOffset, long Epoch, DateTimeOffset? Watermark,
+    IReadOnlyDictionary<int, DateTimeOffset> ClosedThrough, IReadOnlyList<StoredPartial> Open);
+
+/// <summary>An open window's sketch of one dimension, as stored.</summary>
+internal sealed record StoredPartial(int GranularitySeconds, DateTimeOffset WindowStart, string Dimension, long Events, byte[] Sketch);
+
+/// <summary>A row of <c>topk_windows</c>: one window, dimension and source partition.</summary>
+internal sealed record PartialRow(
+    PartitionKey Partition, int GranularitySeconds, DateTimeOffset WindowStart, string Dimension,
+    long Events, long Total, int Capacity, byte[] Sketch, bool Closed);
+
+/// <summary>Late weight to add to a window of a partition.</summary>
+internal sealed record LateRow(PartitionKey Partition, int GranularitySeconds, DateTimeOffset WindowStart, long Weight);
+
+/// <summary>A partition's clock per granularity, and its next offset.</summary>
+internal sealed record ProgressRow(
+    PartitionKey Partition, long Epoch, int GranularitySeconds, DateTimeOffset? Watermark, DateTimeOffset? ClosedThrough, long NextOffset);
+
+/// <summary>Everything one checkpoint transaction stores.</summary>
+internal sealed record Checkpoint(IReadOnlyList<PartialRow> Partials, IReadOnlyList<LateRow> Late, IReadOnlyList<ProgressRow> Progress, DateTimeOffset At)
+{
+    public bool IsEmpty => Partials.Count == 0 && Late.Count == 0 && Progress.Count == 0;
+}

@@ -1,0 +1,196 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Pipeline.Consumers.TopK;
+using Pipeline.Consumers.TopK.Windows;
+using Pipeline.Core.Envelope;
+using Pipeline.Core.Ids;
+using Pipeline.Core.Metrics;
+using Pipeline.IntegrationTests.Fixtures;
+using Pipeline.Kafka;
+using Pipeline.Kafka.Consuming;
+using Pipeline.Postgres;
+
+namespace Pipeline.IntegrationTests.TopK;
+
+/// <summary>The aggregator sink in this process against a real PostgreSQL: what a checkpoint stores, loads and refuses.</summary>
+public sealed class TopKSinkTests : IAsyncLifetime
+{
+    private static readonly PartitionKey P0 = new("syslog", 0);
+    private static readonly PartitionKey P1 = new("syslog", 1);
+    private static readonly DateTimeOffset T = new(2025, 3, 14, 12, 0, 0, TimeSpan.Zero);
+    private readonly ManualTime _time = new(T.AddMinutes(30));
+    private TemporaryDatabase _db = null!;
+    private NpgsqlDataSource _dataSource = null!;
+
+    public async Task InitializeAsync()
+    {
+        _db = await PostgresServer.Instance.CreateDatabaseAsync();
+        _dataSource = NpgsqlDataSource.Create(_db.ConnectionString);
+        await Migrator.ApplyCoreAsync(_dataSource, CancellationToken.None);
+        await Migrator.ApplyAsync(_dataSource, typeof(TopKSink).Assembly, ["topk"], CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        await _db.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CountsAndOffsetsAreStoredTogetherAndAReassignedMemberResumesFromThem()
+    {
+        var first = Sink();
+        Assert.Empty(await first.OnAssignedAsync([P0, P1], default));
+        await first.WriteAsync(Batch(P0, 0, Events(40, "a", sampleRate: 2)), default);
+        await first.WriteAsync(Batch(P1, 0, Events(10, "b")), default);
+        Assert.Equal(40L, await _db.ScalarAsync<long>("select next_offset from consumer_offsets where group_id = 'topk' and partition = 0"));
+
+        // Another process takes over: it starts where the store says, with the counts the store holds.
+        var second = Sink();
+        var resume = await second.OnAssignedAsync([P0, P1], default);
+        Assert.Equal(new Dictionary<PartitionKey, long> { [P0] = 40, [P1] = 10 }, resume);
+        await second.WriteAsync(Batch(P0, 40, Events(5, "a", sampleRate: 2)), default);
+
+        var answer = await Query("host", 60, T);
+        Assert.Equal("open", answer.State);
+        Assert.Equal([("a", 90L, 0L), ("b", 10L, 0L)], answer.Top.Select(e => (e.Key, e.Count, e.Error)));
+        Assert.Equal(100, answer.Events);
+    }
+
+    [Fact]
+    public async Task AMemberThatLostAPartitionCannotOverwriteTheNewOwnersCheckpoint()
+    {
+        var old = Sink();
+        await old.OnAssignedAsync([P0], default);
+        await old.WriteAsync(Batch(P0, 0, Events(10, "a")), default);
+
+        var current = Sink();
+        await current.OnAssignedAsync([P0], default);
+        await current.WriteAsync(Batch(P0, 10, Events(5, "a")), default);
+
+        // The old member still believes it owns P0 and writes the same records again: refused, and it lets go.
+        await old.WriteAsync(Batch(P0, 10, Events(5, "a")), default);
+        Assert.DoesNotContain(P0, old.Owned);
+        Assert.Equal(15, (await Query("host", 60, T)).Top.Single().Count);
+        Assert.Equal(15L, await _db.ScalarAsync<long>("select next_offset from consumer_offsets where group_id = 'topk'"));
+    }
+
+    [Fact]
+    public async Task WhenACheckpointFailsTheRetriedBatchIsCountedOnceNotTwice()
+    {
+        var sink = Sink();
+        await sink.OnAssignedAsync([P0], default);
+        await sink.WriteAsync(Batch(P0, 0, Events(10, "a")), default);
+
+        await using (var connection = await _dataSource.OpenConnectionAsync())
+            await connection.ExecuteAsync("alter table topk_windows rename to topk_windows_away");
+        var batch = Batch(P0, 10, Events(7, "a"));
+        await Assert.ThrowsAnyAsync<PostgresException>(() => sink.WriteAsync(batch, default));
+        await using (var connection = await _dataSource.OpenConnectionAsync())
+            await connection.ExecuteAsync("alter table topk_windows_away rename to topk_windows");
+        await sink.WriteAsync(batch, default);
+
+        Assert.Equal(17, (await Query("host", 60, T)).Top.Single().Count);
+    }
+
+    [Fact]
+    public async Task AQuietPartitionsWindowClosesOnTheWallClockAndLaterEventsForItAreCountedAsLate()
+    {
+        var sink = Sink(lateness: TimeSpan.FromSeconds(10), idle: TimeSpan.FromSeconds(5));
+        _time.Now = T.AddSeconds(50);
+        await sink.OnAssignedAsync([P0], default);
+        await sink.WriteAsync(Batch(P0, 0, Events(10, "a")), default);
+
+        // No event arrives any more: at end + lateness the window closes anyway.
+        _time.Now = T.AddSeconds(69);
+        Assert.Equal(0, await sink.CloseDueAsync(default));
+        _time.Now = T.AddSeconds(70);
+        Assert.Equal(1, await sink.CloseDueAsync(default));
+        Assert.Equal("closed", (await Query("host", 60, T)).State);
+
+        await sink.WriteAsync(Batch(P0, 10, Events(3, "late", sampleRate: 4)), default);
+        var answer = await Query("host", 60, T);
+        Assert.Equal(12, answer.Late);
+        Assert.Equal([("a", 10L)], answer.Top.Select(e => (e.Key, e.Count)));
+        // The hour is still open and takes them.
+        Assert.Contains(("late", 12L), (await Query("host", 3600, T)).Top.Select(e => (e.Key, e.Count)));
+    }
+
+    [Fact]
+    public async Task ClosedWindowsArePublishedAndOnlyWhatKafkaTookIsMarked()
+    {
+        var sink = Sink(lateness: TimeSpan.Zero, idle: TimeSpan.FromSeconds(1));
+        await sink.OnAssignedAsync([P0, P1], default);
+        await sink.WriteAsync(Batch(P0, 0, Events(4, "a")), default);
+        await sink.WriteAsync(Batch(P1, 0, Events(6, "b")), default);
+        _time.Now = T.AddHours(2);
+        Assert.Equal(4, await sink.CloseDueAsync(default));
+
+        var store = new TopKStore(_dataSource, "topk");
+        // Kafka takes only the minute's result this round: the hour's stays pending.
+        var offered = new List<(PendingWindow Window, int Parts)>();
+        Assert.Equal(1, await store.PublishPendingAsync(100, windows =>
+        {
+            offered.AddRange(windows.Select(w => (w.Window, w.Parts.Count)));
+            return Task.FromResult<IReadOnlyList<PendingWindow>>(windows.Where(w => w.Window.GranularitySeconds == 60).Select(w => w.Window).ToList());
+        }, default));
+        // One minute and one hour window of one dimension, each with both partitions merged into one message.
+        Assert.Equal([(60, 2), (3600, 2)], offered.Select(o => (o.Window.GranularitySeconds, o.Parts)).Order());
+
+        var again = new List<PendingWindow>();
+        Assert.Equal(1, await store.PublishPendingAsync(100, windows =>
+        {
+            again.AddRange(windows.Select(w => w.Window));
+            return Task.FromResult<IReadOnlyList<PendingWindow>>(again);
+        }, default));
+        Assert.Equal(3600, Assert.Single(again).GranularitySeconds);
+        Assert.Equal(0, await store.PublishPendingAsync(100, windows => Task.FromResult<IReadOnlyList<PendingWindow>>([]), default));
+    }
+
+    private TopKSink Sink(TimeSpan? lateness = null, TimeSpan? idle = null)
+    {
+        var options = new TopKOptions
+        {
+            ConnectionString = _db.ConnectionString,
+            Dimensions = "host",
+            AllowedLateness = lateness ?? TimeSpan.FromSeconds(30),
+            IdleTimeout = idle ?? TimeSpan.FromSeconds(10),
+        };
+        var metrics = new TopKMetrics(new MetricsRegistry(), "topk", options.Granularities);
+        return new TopKSink(new TopKAggregator(AggregatorSettings.From(options)), new TopKStore(_dataSource, "topk"), metrics, options, _time,
+            NullLogger<TopKSink>.Instance);
+    }
+
+    private async Task<TopKResult> Query(string dimension, int seconds, DateTimeOffset at)
+    {
+        var store = new TopKStore(_dataSource, "topk");
+        var g = new Granularity(TimeSpan.FromSeconds(seconds));
+        var (parts, late) = await store.ReadWindowAsync(seconds, g.Start(at), dimension, closedOnly: false, default);
+        return TopKResult.Build("topk", dimension, g, g.Start(at), parts, late, 10);
+    }
+
+    private static IEnumerable<byte[]> Events(int count, string host, int sampleRate = 1) =>
+        Enumerable.Range(0, count).Select(i => EnvelopeCodec.Encode(new TelemetryEvent
+        {
+            Id = Ulid.NewString(T),
+            ReceivedAt = T.AddSeconds(i % 50),
+            Source = new EventSource { Transport = "udp" },
+            SampleRate = sampleRate,
+            Syslog = new SyslogFields { Hostname = host, Severity = 6 },
+            Message = "m",
+        }));
+
+    private static SinkBatch Batch(PartitionKey partition, long firstOffset, IEnumerable<byte[]> values)
+    {
+        var records = values.Select((v, i) => new ConsumedRecord(partition.Topic, partition.Partition, firstOffset + i, null, v, T)).ToList();
+        return new SinkBatch(records, new Dictionary<PartitionKey, long> { [partition] = firstOffset + records.Count });
+    }
+
+    /// <summary>A clock the test moves by hand.</summary>
+    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}

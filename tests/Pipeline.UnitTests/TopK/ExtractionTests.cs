@@ -1,0 +1,125 @@
+using System.Text;
+using Pipeline.Consumers.TopK.Extraction;
+using Pipeline.Core.Envelope;
+
+namespace Pipeline.UnitTests.TopK;
+
+public sealed class MessageTemplateTests
+{
+    [Theory]
+    [InlineData("Failed password for root from 1.2.3.4 port 22 ssh2", "Failed password for root from <ip> port <num> <*>")]
+    [InlineData("Failed password for root from 5.6.7.8 port 4711 ssh2", "Failed password for root from <ip> port <num> <*>")]
+    [InlineData("Connection closed by 2001:db8::7 port 50022 [preauth]", "Connection closed by <ip> port <num> [preauth]")]
+    [InlineData("session 3f2a9c1b-77aa-4e1b-9a0c-12ab34cd56ef opened for user bob", "session <*> opened for user bob")]
+    [InlineData("pid=4242 uid=0 took 12.5 ms (99%)", "pid=<num> uid=<num> took <num> ms (<num>)")]
+    [InlineData("client 10.1.2.3:51234 query: example.com IN A", "client <ip> query: example.com IN A")]
+    [InlineData("disk /dev/sda1 at 91.5%.", "disk <*> at <num>.")]
+    [InlineData("no digits here, just words", "no digits here, just words")]
+    [InlineData("", "")]
+    public void NumbersAddressesAndIdsAreMaskedAndWordsKept(string message, string template) =>
+        Assert.Equal(template, MessageTemplate.Mask(message));
+
+    [Fact]
+    public void TheBrief_sExamplesGroupTogether() =>
+        Assert.Equal(MessageTemplate.Mask("Failed password for root from 1.2.3.4"), MessageTemplate.Mask("Failed password for root from 5.6.7.8"));
+
+    [Fact]
+    public void ALongMessageIsCutWithAnEllipsisAtTheLimit()
+    {
+        var template = MessageTemplate.Mask(string.Join(' ', Enumerable.Repeat("word", 100)), maxLength: 32);
+        Assert.Equal(32, template.Length);
+        Assert.EndsWith("…", template, StringComparison.Ordinal);
+        Assert.StartsWith("word word word", template, StringComparison.Ordinal);
+    }
+}
+
+public sealed class SourceIpTests
+{
+    [Theory]
+    [InlineData("Failed password for invalid user admin from 203.0.113.9 port 40022 ssh2", "203.0.113.9")]
+    [InlineData("IN=eth0 OUT= DST=10.0.0.1 SRC=198.51.100.23 LEN=60 PROTO=TCP", "198.51.100.23")]
+    [InlineData("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.44 user=root", "192.0.2.44")]
+    [InlineData("[client 203.0.113.77:51234] AH01630: client denied by server configuration", "203.0.113.77")]
+    [InlineData("connect from unknown[198.51.100.5]", "198.51.100.5")]
+    [InlineData("NOQUEUE: reject: RCPT from mail.example.com[192.0.2.200]: 554", "192.0.2.200")]
+    [InlineData("Accepted publickey for bob from 2001:db8::42 port 22 ssh2", "2001:db8::42")]
+    [InlineData("upstream 10.9.8.7 timed out", "10.9.8.7")]
+    [InlineData("remote_addr=\"192.0.2.1\" status=500", "192.0.2.1")]
+    public void TheAddressAMessageSpeaksOfIsFound(string message, string ip) => Assert.Equal(ip, SourceIp.Find(message));
+
+    [Theory]
+    [InlineData("version 1.2.3.4.5 released")]
+    [InlineData("value 300.1.1.1 is not an address")]
+    [InlineData("at 12:34:56 nothing happened")]
+    [InlineData("no address at all")]
+    public void WhatIsNotAnAddressIsNotTakenForOne(string message) => Assert.Null(SourceIp.Find(message));
+}
+
+public sealed class EnvelopeScannerTests
+{
+    [Fact]
+    public void TheScannerReadsWhatTheCodecReadsFromAnEnvelopeTheEdgeWrites()
+    {
+        var at = new DateTimeOffset(2025, 3, 14, 12, 34, 56, 789, TimeSpan.Zero);
+        var bytes = TopKTestData.Syslog(at, host: "db-\"7\"", app: "postgres", severity: 3, message: "tab\there ünïcode from 192.0.2.1", sampleRate: 4, tenant: "acme");
+        var decoded = EnvelopeCodec.Decode(bytes);
+        var scanner = new EnvelopeScanner([]);
+        var e = new ScannedEvent(0);
+
+        Assert.True(scanner.Scan(bytes, e));
+        Assert.Equal(decoded.ReceivedAt, e.ReceivedAt);
+        Assert.Equal(decoded.SampleRate, e.SampleRate);
+        Assert.Equal(decoded.Syslog!.Severity, e.Severity);
+        Assert.Equal(decoded.Syslog.Hostname, e.Text(e.Host).ToString());
+        Assert.Equal(decoded.Syslog.AppName, e.Text(e.App).ToString());
+        Assert.Equal(decoded.Tenant, e.Text(e.Tenant).ToString());
+        Assert.Equal(decoded.Message, e.Text(e.Message).ToString());
+        Assert.Equal(decoded.Source.Ip, e.Text(e.SenderIp).ToString());
+        Assert.Equal(decoded.Kind, e.Text(e.Kind).ToString());
+    }
+
+    [Fact]
+    public void PayloadFieldsAreReadByDottedPathAtAnyDepthAndInAnyOrder()
+    {
+        var bytes = TopKTestData.HttpEvent(TopKTestData.Base,
+            """{"other":{"path":"no"},"http":{"status":503,"path":"/api/v1/orders","ok":false},"user":{"id":"u-1","roles":["a","b"]},"path":"top"}""");
+        var scanner = new EnvelopeScanner([["http", "path"], ["http", "status"], ["user", "id"], ["path"], ["http", "ok"], ["missing"], ["user", "roles"]]);
+        var e = new ScannedEvent(7);
+
+        Assert.True(scanner.Scan(bytes, e));
+        Assert.Equal("/api/v1/orders", e.Text(e.Payload[0]).ToString());
+        Assert.Equal("503", e.Text(e.Payload[1]).ToString());
+        Assert.Equal("u-1", e.Text(e.Payload[2]).ToString());
+        Assert.Equal("top", e.Text(e.Payload[3]).ToString());
+        Assert.Equal("false", e.Text(e.Payload[4]).ToString());
+        Assert.False(e.Payload[5].IsPresent);
+        Assert.False(e.Payload[6].IsPresent);
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("[1,2,3]")]
+    [InlineData("{\"received_at\":\"2025-03-14T12:00:00Z\"}")]
+    [InlineData("{\"id\":\"\",\"received_at\":\"2025-03-14T12:00:00Z\"}")]
+    [InlineData("{\"id\":\"x\",\"received_at\":\"2025-03-14T12:00:00Z\"")]
+    public void WhatIsNotAnEnvelopeIsRefused(string text)
+    {
+        var scanner = new EnvelopeScanner([]);
+        Assert.False(scanner.Scan(Encoding.UTF8.GetBytes(text), new ScannedEvent(0)));
+    }
+
+    [Fact]
+    public void ScanningReusesItsBufferAcrossEvents()
+    {
+        var scanner = new EnvelopeScanner([]);
+        var e = new ScannedEvent(0);
+        var first = TopKTestData.Syslog(TopKTestData.Base, host: new string('h', 5000));
+        var second = TopKTestData.Syslog(TopKTestData.Base, host: "short");
+        Assert.True(scanner.Scan(first, e));
+        Assert.True(scanner.Scan(second, e));
+        Assert.Equal("short", e.Text(e.Host).ToString());
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++) scanner.Scan(second, e);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1024, "scanning allocates per event");
+    }
+}

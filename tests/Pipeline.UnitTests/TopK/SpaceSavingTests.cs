@@ -1,0 +1,136 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Pipeline.Consumers.TopK.Sketch;
+
+namespace Pipeline.UnitTests.TopK;
+
+public sealed class SpaceSavingTests
+{
+    [Fact]
+    public void BelowCapacityEveryCountIsExactWithNoError()
+    {
+        var sketch = new SpaceSaving(8);
+        foreach (var (key, weight) in new[] { ("a", 3L), ("b", 1L), ("a", 2L), ("c", 7L), ("b", 4L) }) sketch.Add(key, weight);
+
+        Assert.Equal([new SketchEntry("c", 7, 0), new SketchEntry("a", 5, 0), new SketchEntry("b", 5, 0)], sketch.Entries());
+        Assert.Equal(17, sketch.Total);
+        Assert.Equal(0, sketch.UntrackedMax);
+    }
+
+    [Fact]
+    public void ANewKeyInAFullSketchTakesTheMinimumSlotAndInheritsItsCountAsError()
+    {
+        var sketch = new SpaceSaving(2);
+        sketch.Add("a", 5);
+        sketch.Add("b", 2);
+        sketch.Add("c", 1);
+
+        Assert.Null(sketch.Find("b"));
+        Assert.Equal(new SketchEntry("c", 3, 2), sketch.Find("c"));
+        Assert.Equal(3, sketch.UntrackedMax);
+    }
+
+    [Fact]
+    public void SpanAndStringUpdatesHitTheSameEntry()
+    {
+        var sketch = new SpaceSaving(4);
+        sketch.Add("host-1".AsSpan(), 2);
+        sketch.Add("host-1", 3);
+        Assert.Equal(new SketchEntry("host-1", 5, 0), Assert.Single(sketch.Entries()));
+    }
+
+    [Fact]
+    public void EveryTrackedCountBoundsTheTrueCountAndEveryKeyAboveTotalOverCapacityIsTracked()
+    {
+        var streams = Gen.ListOf(Gen.Zip(Gen.Choose(0, 60), Gen.Choose(1, 9))).Select(l => l.ToList());
+        var property = Prop.ForAll(streams.ToArbitrary(), stream =>
+        {
+            var sketch = new SpaceSaving(12);
+            var exact = new Dictionary<string, long>();
+            foreach (var (k, w) in stream)
+            {
+                var key = "k" + k;
+                sketch.Add(key, w);
+                exact[key] = exact.GetValueOrDefault(key) + w;
+            }
+            var entries = sketch.Entries();
+            var tracked = entries.Select(e => e.Key).ToHashSet();
+            return entries.All(e => e.LowerBound <= exact[e.Key] && exact[e.Key] <= e.Count && e.Error <= sketch.Total / sketch.Capacity)
+                && exact.Where(x => !tracked.Contains(x.Key)).All(x => x.Value <= sketch.UntrackedMax)
+                && exact.Where(x => x.Value > sketch.Total / sketch.Capacity).All(x => tracked.Contains(x.Key))
+                && sketch.Total == exact.Values.Sum();
+        });
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(500), property);
+    }
+
+    [Fact]
+    public void MergedPartialsKeepTheBoundsOfTheWholeStream()
+    {
+        var streams = Gen.ListOf(Gen.Zip(Gen.Choose(0, 3), Gen.Choose(0, 50), (p, k) => (P: p, K: k)).Zip(Gen.Choose(1, 5), (pk, w) => (pk.P, pk.K, W: w))).Select(l => l.ToList());
+        var property = Prop.ForAll(streams.ToArbitrary(), stream =>
+        {
+            var parts = Enumerable.Range(0, 4).Select(_ => new SpaceSaving(10)).ToArray();
+            var exact = new Dictionary<string, long>();
+            foreach (var (p, k, w) in stream)
+            {
+                var key = "k" + k;
+                parts[p].Add(key, w);
+                exact[key] = exact.GetValueOrDefault(key) + w;
+            }
+            var merged = SketchMerge.Merge(parts.Select(PartialSketch.Of).ToList());
+            var listed = merged.Entries.Select(e => e.Key).ToHashSet();
+            return merged.Entries.All(e => e.LowerBound <= exact[e.Key] && exact[e.Key] <= e.Count)
+                && exact.Where(x => !listed.Contains(x.Key)).All(x => x.Value <= merged.UntrackedMax)
+                && merged.Total == exact.Values.Sum();
+        });
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(500), property);
+    }
+
+    [Fact]
+    public void MergingIsIndependentOfTheOrderOfThePartials()
+    {
+        var random = new Random(7);
+        var parts = Enumerable.Range(0, 5).Select(_ => new SpaceSaving(20)).ToArray();
+        for (var i = 0; i < 5000; i++) parts[random.Next(5)].Add("k" + random.Next(80), random.Next(1, 4));
+        var forward = SketchMerge.Merge(parts.Select(PartialSketch.Of).ToList());
+        var backward = SketchMerge.Merge(parts.Reverse().Select(PartialSketch.Of).ToList());
+        Assert.Equal(forward.Entries, backward.Entries);
+        Assert.Equal(forward.UntrackedMax, backward.UntrackedMax);
+    }
+
+    [Fact]
+    public void ARestoredSketchContinuesExactlyAsTheOriginalTiesIncluded()
+    {
+        var random = new Random(11);
+        var stream = Enumerable.Range(0, 20_000).Select(_ => ("k" + random.Next(500), (long)random.Next(1, 3))).ToList();
+        var uninterrupted = new SpaceSaving(50);
+        foreach (var (k, w) in stream) uninterrupted.Add(k, w);
+
+        var first = new SpaceSaving(50);
+        foreach (var (k, w) in stream.Take(7_777)) first.Add(k, w);
+        var restored = SketchCodec.Decode(SketchCodec.Encode(first));
+        foreach (var (k, w) in stream.Skip(7_777)) restored.Add(k, w);
+
+        Assert.Equal(uninterrupted.Entries(), restored.Entries());
+        Assert.Equal(SketchCodec.Encode(uninterrupted), SketchCodec.Encode(restored));
+    }
+
+    [Fact]
+    public void RestoringIntoASmallerCapacityKeepsTheLargestEntriesAndTheBounds()
+    {
+        var sketch = new SpaceSaving(10);
+        for (var i = 1; i <= 10; i++) sketch.Add("k" + i, i);
+        var smaller = SketchCodec.Decode(SketchCodec.Encode(sketch), capacity: 4);
+        Assert.Equal(["k10", "k9", "k8", "k7"], smaller.Entries().Select(e => e.Key));
+        Assert.True(smaller.UntrackedMax >= 6);
+    }
+
+    [Fact]
+    public void ACorruptSketchIsRefusedNotMisread()
+    {
+        var data = SketchCodec.Encode(new SpaceSaving(4));
+        Assert.Throws<InvalidDataException>(() => SketchCodec.Decode(data.AsSpan(0, 2)));
+        data[0] = 9;
+        Assert.Throws<InvalidDataException>(() => SketchCodec.Decode(data));
+    }
+}
