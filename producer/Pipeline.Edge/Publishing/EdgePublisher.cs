@@ -25,11 +25,15 @@ internal enum PublishOutcome
 /// <summary>Memory limits of the in-memory buffer (section <c>Edge:Memory</c>).</summary>
 public sealed class MemoryBufferOptions
 {
-    /// <summary>Events handed to the producer and not yet acknowledged, at most; beyond it events go to the spool. Default 100,000.</summary>
-    public int MaxEvents { get; set; } = 100_000;
+    /// <summary>
+    /// Events handed to the producer and not yet acknowledged, at most; beyond it events go to the spool.
+    /// Sized for a burst at full rate while Kafka acknowledges slowly, so that a healthy but busy Kafka does
+    /// not push events through the disk. Default 250,000.
+    /// </summary>
+    public int MaxEvents { get; set; } = 250_000;
 
-    /// <summary>Bytes of such events, at most. Default 128 MiB.</summary>
-    public long MaxBytes { get; set; } = 128L << 20;
+    /// <summary>Bytes of such events, at most (the producer holds a copy of each as well). Default 256 MiB.</summary>
+    public long MaxBytes { get; set; } = 256L << 20;
 }
 
 /// <summary>
@@ -69,6 +73,9 @@ internal sealed class EdgePublisher : IDisposable
     private readonly Thread _drainer;
     private readonly Thread _syncer;
     private readonly Gauge _memoryEventsGauge;
+    private readonly Counter _overflowOrder;
+    private readonly Counter _overflowMemory;
+    private readonly Counter _overflowQueue;
     private long _memorySequence;
     private long _memoryEvents;
     private long _memoryBytes;
@@ -99,6 +106,10 @@ internal sealed class EdgePublisher : IDisposable
         if (_spool.Recovery.Records > 0) EdgeLog.SpoolRecovered(_log, _spool.Recovery.Records);
         RegisterMetrics(metrics);
         _memoryEventsGauge = metrics.Gauge("edge_memory_buffer_events", "Events handed to the producer directly and not yet acknowledged.");
+        const string overflowHelp = "Memory-mode events written to the spool instead of the producer, by why.";
+        _overflowOrder = metrics.Counter("edge_spool_overflow_total", overflowHelp, ("reason", "spool_not_empty"));
+        _overflowMemory = metrics.Counter("edge_spool_overflow_total", overflowHelp, ("reason", "memory_full"));
+        _overflowQueue = metrics.Counter("edge_spool_overflow_total", overflowHelp, ("reason", "producer_queue_full"));
 
         _drainer = new Thread(Drain) { IsBackground = true, Name = "spool-drainer" };
         _syncer = new Thread(SyncLoop) { IsBackground = true, Name = "spool-sync" };
@@ -111,12 +122,13 @@ internal sealed class EdgePublisher : IDisposable
 
     public PublishOutcome Publish(EventRoute route, LedgerCell cell, byte[]? key, byte[] value, BufferMode mode, DeliveryWaiter? waiter = null)
     {
-        // Memory mode goes straight to the producer only while nothing older waits in the spool.
-        if (mode == BufferMode.Memory && Interlocked.Read(ref _spoolUnread) == 0
-            && Interlocked.Read(ref _memoryEvents) < _memory.MaxEvents && Interlocked.Read(ref _memoryBytes) < _memory.MaxBytes
-            && ProduceFromMemory(route.Topic, cell, key, value, waiter))
+        if (mode == BufferMode.Memory)
         {
-            return PublishOutcome.Accepted;
+            // Memory mode goes straight to the producer only while nothing older waits in the spool.
+            if (Interlocked.Read(ref _spoolUnread) > 0) _overflowOrder.Inc();
+            else if (Interlocked.Read(ref _memoryEvents) >= _memory.MaxEvents || Interlocked.Read(ref _memoryBytes) >= _memory.MaxBytes) _overflowMemory.Inc();
+            else if (ProduceFromMemory(route.Topic, cell, key, value, waiter)) return PublishOutcome.Accepted;
+            else _overflowQueue.Inc();
         }
         return Spool(route, cell, key, value, waiter);
     }

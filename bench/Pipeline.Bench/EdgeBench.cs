@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using Confluent.Kafka;
+using Pipeline.Kafka.Embedded;
+
+namespace Pipeline.Bench;
+
+/// <summary>
+/// <c>edge</c>: drives the edge and rsyslog (imtcp/imudp → omkafka) with the same load into the same
+/// embedded Kafka broker, in the same run, and reports for each: msgs/s into Kafka, loss, CPU seconds
+/// and peak memory of the process. Each scenario runs on a fresh process and topic.
+/// </summary>
+internal static class EdgeBench
+{
+    private sealed record Row(string Peer, string Scenario, long Offered, long Arrived, double Seconds, double CpuSeconds, long PeakRss)
+    {
+        public double Rate => Arrived / Seconds;
+        public double LossPercent => Offered == 0 ? 0 : 100.0 * (Offered - Arrived) / Offered;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var tcpMessages = IntOption(args, "--tcp-messages", 1_000_000);
+        var connections = IntOption(args, "--connections", 2);
+        var udpRates = (Option(args, "--udp-rates") ?? "50000,100000,0").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
+        var udpSeconds = IntOption(args, "--udp-seconds", 5);
+        var httpEvents = IntOption(args, "--http-events", 500_000);
+        var peers = (Option(args, "--peers") ?? "edge,rsyslog").Split(',');
+        var root = Root();
+        var output = Option(args, "--out") ?? Path.Combine(root, "bench", "results", $"edge-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
+
+        Run("bash", [Path.Combine(root, "infra", "apt-install.sh"), "rsyslog", "rsyslog-kafka"]);
+        using var kafka = EmbeddedKafkaCluster.Start(1);
+        Console.Error.WriteLine($"[bench] embedded Kafka at {kafka.BootstrapServers}");
+        var rows = new List<Row>();
+        var scenario = 0;
+
+        foreach (var peer in peers)
+        {
+            rows.Add(await MeasureAsync(kafka, root, peer, $"tcp x{connections}, max rate", tcpMessages, ++scenario,
+                port => LoadSenders.SendTcpAsync(port, tcpMessages, connections)));
+            foreach (var rate in udpRates)
+            {
+                var count = rate == 0 ? 1_000_000 : rate * udpSeconds;
+                rows.Add(await MeasureAsync(kafka, root, peer, rate == 0 ? "udp, max rate" : $"udp at {rate:N0}/s", count, ++scenario,
+                    port => Task.Run(() => LoadSenders.SendUdp(port, count, rate))));
+            }
+            if (peer == "edge")
+            {
+                rows.Add(await MeasureAsync(kafka, root, peer, "http ndjson x4, max rate", httpEvents, ++scenario,
+                    port => LoadSenders.SendHttpAsync($"http://127.0.0.1:{port + 1}", httpEvents, batch: 500, clients: 4)));
+            }
+        }
+
+        var report = Report(rows, tcpMessages, connections);
+        Console.WriteLine(report);
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        await File.WriteAllTextAsync(output, report);
+        Console.Error.WriteLine($"[bench] written to {output}");
+        return 0;
+    }
+
+    private static async Task<Row> MeasureAsync(EmbeddedKafkaCluster kafka, string root, string peer, string scenario, long offered, int n, Func<int, Task> load)
+    {
+        var topic = $"bench-{peer}-{n}";
+        kafka.CreateTopic(topic, 6);
+        var port = FreePort();
+        var work = Directory.CreateTempSubdirectory($"bench-{peer}-").FullName;
+        using var process = peer == "edge" ? StartEdge(root, kafka, topic, port, work) : StartRsyslog(kafka, topic, port, work);
+        try
+        {
+            await WaitListeningAsync(process, port);
+            var cpuBefore = process.CpuSeconds();
+            var clock = Stopwatch.StartNew();
+            await load(port);
+            var (arrived, at) = await WaitArrivedAsync(kafka.BootstrapServers, topic, offered, clock);
+            var row = new Row(peer, scenario, offered, arrived, at.TotalSeconds, process.CpuSeconds() - cpuBefore, process.PeakRssBytes());
+            Console.Error.WriteLine($"[bench] {peer,-8} {scenario,-26} {row.Rate,10:N0} msg/s  loss {row.LossPercent,6:F2}%  cpu {row.CpuSeconds,6:F1}s  peak {row.PeakRss >> 20} MiB");
+            if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
+                lock (process.Output) foreach (var line in process.Output.TakeLast(40)) Console.Error.WriteLine($"[{peer}] {line}");
+            return row;
+        }
+        finally
+        {
+            process.Stop();
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static BenchProcess StartEdge(string root, EmbeddedKafkaCluster kafka, string topic, int port, string work)
+    {
+        var dll = Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "Pipeline.Edge.dll");
+        return BenchProcess.Start("edge", "dotnet", [dll, "--kafka", kafka.BootstrapServers,
+            "--syslog-udp", $"127.0.0.1:{port}", "--syslog-tcp", $"127.0.0.1:{port}", "--http", $"127.0.0.1:{port + 1}",
+            "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true",
+            "--Edge:Routes:0:Name=bench", $"--Edge:Routes:0:Topic={topic}", "--Logging:LogLevel:Default=Information"]);
+    }
+
+    private static BenchProcess StartRsyslog(EmbeddedKafkaCluster kafka, string topic, int port, string work)
+    {
+        // The same work as the edge: parse the line, render a JSON document, publish it with lz4.
+        var brokers = string.Join(",", kafka.BootstrapServers.Split(',').Select(b => $"\"{b}\""));
+        var config = Path.Combine(work, "rsyslog.conf");
+        File.WriteAllText(config, $$"""
+            global(workDirectory="{{work}}" maxMessageSize="64k")
+            module(load="imtcp" MaxSessions="200")
+            module(load="imudp" threads="2")
+            module(load="omkafka")
+            template(name="envelope" type="list" option.jsonf="on") {
+              property(outname="received_at" name="timegenerated" dateFormat="rfc3339" format="jsonf")
+              property(outname="timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")
+              property(outname="hostname" name="hostname" format="jsonf")
+              property(outname="app_name" name="app-name" format="jsonf")
+              property(outname="procid" name="procid" format="jsonf")
+              property(outname="msgid" name="msgid" format="jsonf")
+              property(outname="facility" name="syslogfacility" format="jsonf")
+              property(outname="severity" name="syslogseverity" format="jsonf")
+              property(outname="message" name="msg" format="jsonf")
+              property(outname="raw" name="rawmsg" format="jsonf")
+            }
+            ruleset(name="tokafka" queue.type="LinkedList" queue.size="2000000" queue.dequeueBatchSize="4096") {
+              action(type="omkafka" topic="{{topic}}" broker=[{{brokers}}] template="envelope" partitions.auto="on"
+                     confParam=["compression.codec=lz4", "queue.buffering.max.ms=5", "batch.size=1000000", "queue.buffering.max.messages=1000000"])
+            }
+            input(type="imtcp" address="127.0.0.1" port="{{port}}" ruleset="tokafka")
+            input(type="imudp" address="127.0.0.1" port="{{port}}" ruleset="tokafka" rcvbufSize="8m")
+            """);
+        return BenchProcess.Start("rsyslog", "rsyslogd", ["-n", "-f", config, "-i", Path.Combine(work, "rsyslogd.pid")]);
+    }
+
+    private static async Task WaitListeningAsync(BenchProcess process, int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"{process.Name} exited:\n{string.Join('\n', process.Output)}");
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", port);
+                // The edge also needs its producer connected: give the first metadata round trip a moment.
+                await Task.Delay(500);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        throw new TimeoutException($"{process.Name} not listening on {port}");
+    }
+
+    /// <summary>Polls end offsets until everything offered arrived or nothing moved for 5 s; returns the count and when the last arrived.</summary>
+    private static async Task<(long Arrived, TimeSpan At)> WaitArrivedAsync(string bootstrap, string topic, long offered, Stopwatch clock)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "bench-watermarks" })
+            .SetLogHandler((_, _) => { }).Build();
+        long arrived = -1;
+        var lastChange = clock.Elapsed;
+        while (true)
+        {
+            var now = Enumerable.Range(0, 6).Sum(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value);
+            if (now != arrived)
+            {
+                arrived = now;
+                lastChange = clock.Elapsed;
+            }
+            if (arrived >= offered || clock.Elapsed - lastChange > TimeSpan.FromSeconds(5)) return (arrived, lastChange);
+            await Task.Delay(20);
+        }
+    }
+
+    private static string Report(List<Row> rows, int tcpMessages, int connections)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Edge vs rsyslog, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, one embedded Kafka broker (in the benchmark process), ~120-byte RFC 5424 lines.");
+        text.AppendLine();
+        text.AppendLine("| peer | load | offered | in Kafka | msgs/s | loss % | CPU s | CPU µs/msg | peak RSS MiB |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r.Peer} | {r.Scenario} | {r.Offered:N0} | {r.Arrived:N0} | {r.Rate:N0} | {r.LossPercent:F2} | {r.CpuSeconds:F1} | {1e6 * r.CpuSeconds / Math.Max(1, r.Arrived):F1} | {r.PeakRss >> 20} |");
+        text.AppendLine();
+        var edgeTcp = rows.FirstOrDefault(r => r.Peer == "edge" && r.Scenario.StartsWith("tcp", StringComparison.Ordinal));
+        var rsyslogTcp = rows.FirstOrDefault(r => r.Peer == "rsyslog" && r.Scenario.StartsWith("tcp", StringComparison.Ordinal));
+        var edgeHttp = rows.FirstOrDefault(r => r.Peer == "edge" && r.Scenario.StartsWith("http", StringComparison.Ordinal));
+        if (edgeTcp is not null && rsyslogTcp is not null)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"TCP ({tcpMessages:N0} messages over {connections} connections): edge / rsyslog throughput = {edgeTcp.Rate / rsyslogTcp.Rate:F2}; CPU per message = {edgeTcp.CpuSeconds / edgeTcp.Arrived / (rsyslogTcp.CpuSeconds / rsyslogTcp.Arrived):F2}x.");
+            if (edgeHttp is not null)
+                text.AppendLine(CultureInfo.InvariantCulture, $"HTTP (edge) / TCP (rsyslog, which has no HTTP input in Debian) throughput = {edgeHttp.Rate / rsyslogTcp.Rate:F2}.");
+        }
+        return text.ToString();
+    }
+
+    private static string Root()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+
+    private static int FreePort()
+    {
+        while (true)
+        {
+            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            tcp.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            var port = ((System.Net.IPEndPoint)tcp.LocalEndPoint!).Port;
+            if (port >= 65000) continue;
+            try
+            {
+                using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                udp.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+                using var next = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                next.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port + 1));
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+    }
+
+    private static void Run(string file, string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { UseShellExecute = false })!;
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed");
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static int IntOption(string[] args, string name, int fallback) =>
+        Option(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Pipeline.Bench;
+
+/// <summary>Light load generators: pre-built bytes, so the sender costs as little CPU as possible.</summary>
+internal static class LoadSenders
+{
+    /// <summary>An RFC 5424 line of about 120 bytes; hosts and apps vary so keys spread over partitions.</summary>
+    public static string Line(int n) =>
+        $"<134>1 2026-11-21T10:00:00.{n % 1000:D3}Z host-{n % 64} app-{n % 8} {1000 + n % 5000} ID{n % 100} - benchmark message number {n} with a little text";
+
+    /// <summary>Sends <paramref name="count"/> octet-counted lines over <paramref name="connections"/> TCP connections as fast as they are taken.</summary>
+    public static async Task SendTcpAsync(int port, int count, int connections)
+    {
+        var perConnection = count / connections;
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
+        {
+            var first = c * perConnection;
+            var last = c == connections - 1 ? count : first + perConnection;
+            using var client = new TcpClient { NoDelay = false, SendBufferSize = 1 << 20 };
+            await client.ConnectAsync("127.0.0.1", port);
+            var stream = client.GetStream();
+            var buffer = new MemoryStream(1 << 20);
+            for (var n = first; n < last; n++)
+            {
+                var line = Encoding.ASCII.GetBytes(Line(n));
+                buffer.Write(Encoding.ASCII.GetBytes(line.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                buffer.WriteByte((byte)' ');
+                buffer.Write(line);
+                if (buffer.Length >= 256 * 1024)
+                {
+                    await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+                    buffer.SetLength(0);
+                }
+            }
+            await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            client.Client.Shutdown(SocketShutdown.Send);
+        })));
+    }
+
+    /// <summary>Sends datagrams at <paramref name="perSecond"/> (0 = as fast as possible) for <paramref name="count"/> messages.</summary>
+    public static void SendUdp(int port, int count, int perSecond)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Connect("127.0.0.1", port);
+        var datagrams = Enumerable.Range(0, 4096).Select(i => Encoding.ASCII.GetBytes(Line(i))).ToArray();
+        var clock = Stopwatch.StartNew();
+        for (var n = 0; n < count; n++)
+        {
+            if (perSecond > 0 && n % 256 == 0)
+            {
+                var due = TimeSpan.FromSeconds((double)n / perSecond);
+                while (clock.Elapsed < due) Thread.SpinWait(50);
+            }
+            socket.Send(datagrams[n % datagrams.Length]);
+        }
+    }
+
+    /// <summary>Posts <paramref name="count"/> events as NDJSON batches from <paramref name="clients"/> concurrent clients; returns events accepted.</summary>
+    public static async Task<long> SendHttpAsync(string baseUrl, int count, int batch, int clients)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+        var bodies = Enumerable.Range(0, 16).Select(b => Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(b * batch, batch)
+            .Select(n => $"{{\"host\":\"host-{n % 64}\",\"app\":\"app-{n % 8}\",\"level\":\"info\",\"msg\":\"benchmark event number {n} with a little text\"}}")))).ToArray();
+        var batches = count / batch;
+        var next = -1;
+        long accepted = 0;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            int b;
+            while ((b = Interlocked.Increment(ref next)) < batches)
+            {
+                using var content = new ByteArrayContent(bodies[b % bodies.Length]);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+                using var response = await http.PostAsync(baseUrl + "/v1/events", content);
+                if (response.IsSuccessStatusCode) Interlocked.Add(ref accepted, batch);
+            }
+        })));
+        return accepted;
+    }
+}
