@@ -21,86 +21,119 @@ internal enum DropReason
 /// <summary>
 /// The loss ledger of one listener and route. Every event is, at any moment, in exactly one place:
 /// published (Kafka acknowledged it), pending in memory (handed to the producer), pending in the spool,
-/// or dropped for a counted reason. All counts of a cell change under one lock, so that
-/// <c>received + recovered = published + pending(memory) + pending(spool) + dropped</c> holds exactly in
-/// every scrape, not just when traffic stops.
+/// or dropped for a counted reason. Each transition moves counts within one stripe under that stripe's
+/// lock, and keeps <c>received + recovered = published + pending(memory) + pending(spool) + dropped</c> true
+/// for the stripe; so the sum over stripes, read stripe by stripe, balances in every scrape, not just when
+/// traffic stops. Stripes (chosen by thread) keep receiving threads and the delivery thread from
+/// contending for one lock.
 /// </summary>
 internal sealed class LedgerCell(string listener, string route)
 {
     private static readonly int ReasonCount = Enum.GetValues<DropReason>().Length;
+    private static readonly int StripeCount = Math.Max(4, Environment.ProcessorCount * 2);
 
-    private readonly object _gate = new();
-    private readonly long[] _dropped = new long[ReasonCount];
-    private long _received, _parseFailed, _recovered, _published, _pendingMemory, _pendingSpool, _spooledTotal;
+    private readonly Stripe[] _stripes = Enumerable.Range(0, StripeCount).Select(_ => new Stripe()).ToArray();
 
     public string Listener { get; } = listener;
     public string Route { get; } = route;
 
+    private Stripe Mine => _stripes[Environment.CurrentManagedThreadId % _stripes.Length];
+
     public void Parsed(bool failed)
     {
         if (!failed) return;
-        lock (_gate) _parseFailed++;
+        var s = Mine;
+        lock (s) s.ParseFailed++;
     }
 
     public void ReceivedAndDropped(DropReason reason)
     {
-        lock (_gate) { _received++; _dropped[(int)reason]++; }
+        var s = Mine;
+        lock (s) { s.Received++; s.Dropped[(int)reason]++; }
     }
 
     public void ReceivedIntoMemory()
     {
-        lock (_gate) { _received++; _pendingMemory++; }
+        var s = Mine;
+        lock (s) { s.Received++; s.PendingMemory++; }
     }
 
     /// <summary>Undoes <see cref="ReceivedIntoMemory"/> when the hand-over failed and the caller keeps the event.</summary>
     public void Retract()
     {
-        lock (_gate) { _received--; _pendingMemory--; }
+        var s = Mine;
+        lock (s) { s.Received--; s.PendingMemory--; }
     }
 
     public void ReceivedIntoSpool(int count = 1)
     {
-        lock (_gate) { _received += count; _pendingSpool += count; _spooledTotal += count; }
+        var s = Mine;
+        lock (s) { s.Received += count; s.PendingSpool += count; s.SpooledTotal += count; }
     }
 
     /// <summary>Records found in the spool at start-up, written by an earlier run.</summary>
     public void Recovered(int count)
     {
-        lock (_gate) { _recovered += count; _pendingSpool += count; }
+        var s = Mine;
+        lock (s) { s.Recovered += count; s.PendingSpool += count; }
     }
 
     public void MemoryPublished()
     {
-        lock (_gate) { _pendingMemory--; _published++; }
+        var s = Mine;
+        lock (s) { s.PendingMemory--; s.Published++; }
     }
 
     public void MemoryToSpool()
     {
-        lock (_gate) { _pendingMemory--; _pendingSpool++; _spooledTotal++; }
+        var s = Mine;
+        lock (s) { s.PendingMemory--; s.PendingSpool++; s.SpooledTotal++; }
     }
 
     public void MemoryDropped(DropReason reason)
     {
-        lock (_gate) { _pendingMemory--; _dropped[(int)reason]++; }
+        var s = Mine;
+        lock (s) { s.PendingMemory--; s.Dropped[(int)reason]++; }
     }
 
     public void SpoolPublished(int count = 1)
     {
-        lock (_gate) { _pendingSpool -= count; _published += count; }
+        var s = Mine;
+        lock (s) { s.PendingSpool -= count; s.Published += count; }
     }
 
     public void SpoolDropped(DropReason reason, int count = 1)
     {
-        lock (_gate) { _pendingSpool -= count; _dropped[(int)reason] += count; }
+        var s = Mine;
+        lock (s) { s.PendingSpool -= count; s.Dropped[(int)reason] += count; }
     }
 
     public LedgerSnapshot Snapshot()
     {
-        lock (_gate)
+        long received = 0, parseFailed = 0, recovered = 0, published = 0, pendingMemory = 0, pendingSpool = 0, spooled = 0;
+        var dropped = new long[ReasonCount];
+        foreach (var s in _stripes)
         {
-            return new LedgerSnapshot(_received, _parseFailed, _recovered, _published, _pendingMemory, _pendingSpool,
-                _spooledTotal, (long[])_dropped.Clone());
+            lock (s)
+            {
+                received += s.Received;
+                parseFailed += s.ParseFailed;
+                recovered += s.Recovered;
+                published += s.Published;
+                pendingMemory += s.PendingMemory;
+                pendingSpool += s.PendingSpool;
+                spooled += s.SpooledTotal;
+                for (var i = 0; i < ReasonCount; i++) dropped[i] += s.Dropped[i];
+            }
         }
+        return new LedgerSnapshot(received, parseFailed, recovered, published, pendingMemory, pendingSpool, spooled, dropped);
+    }
+
+    /// <summary>One stripe's counts; a stripe's own pending counts may go negative (an event received on one thread, acknowledged on another), the sums never do.</summary>
+    private sealed class Stripe
+    {
+        public readonly long[] Dropped = new long[ReasonCount];
+        public long Received, ParseFailed, Recovered, Published, PendingMemory, PendingSpool, SpooledTotal;
     }
 }
 

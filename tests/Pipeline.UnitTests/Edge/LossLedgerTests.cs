@@ -37,14 +37,21 @@ public sealed class LossLedgerTests
         var ledger = new LossLedger(metrics);
         var cell = ledger.Cell("syslog-tcp", "default");
         using var stop = new CancellationTokenSource();
-        var movers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        var inFlight = new System.Collections.Concurrent.BlockingCollection<int>(10_000);
+        // Received on these threads, acknowledged on another (as the producer's delivery thread does).
+        var receivers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {
             while (!stop.IsCancellationRequested)
             {
                 cell.ReceivedIntoMemory();
-                cell.MemoryPublished();
+                inFlight.Add(1);
             }
         })).ToArray();
+        var acknowledger = Task.Run(() =>
+        {
+            foreach (var _ in inFlight.GetConsumingEnumerable()) cell.MemoryPublished();
+        });
+        var movers = receivers;
         for (var i = 0; i < 200; i++)
         {
             Assert.True(cell.Snapshot().Balances);
@@ -52,6 +59,11 @@ public sealed class LossLedgerTests
         }
         await stop.CancelAsync();
         await Task.WhenAll(movers);
+        inFlight.CompleteAdding();
+        await acknowledger;
+        var final = cell.Snapshot();
+        Assert.True(final.Balances);
+        Assert.Equal(final.Received, final.Published);
         Assert.Contains("edge_events_published_total{listener=\"syslog-tcp\",route=\"default\"}", metrics.Render());
     }
 }
