@@ -19,7 +19,7 @@ using Pipeline.Kafka.Consuming;
 if (args.Length > 0 && args[0] == "verify")
     return ArchiveVerifier.Run(args[1..], Console.Out, Console.Error);
 
-var app = ConsumerHost.Build(args, new ConsumerDefaults("sec_team", "127.0.0.1:9102"), builder =>
+return await ConsumerHost.RunAsync("pipeline-siem", args, new ConsumerDefaults("sec_team", "127.0.0.1:9102"), builder =>
 {
     var options = builder.Configuration.GetSection(SiemOptions.Section).Get<SiemOptions>() ?? new SiemOptions();
     options.Validate();
@@ -73,5 +73,3 @@ var app = ConsumerHost.Build(args, new ConsumerDefaults("sec_team", "127.0.0.1:9
     ["--segment-max-bytes"] = "Siem:Archive:SegmentMaxBytes",
     ["--segment-max-age"] = "Siem:Archive:SegmentMaxAge",
 });
-await app.RunAsync();
-return 0;

@@ -10,7 +10,7 @@ using Pipeline.Postgres;
 
 // The top-k aggregator (group topk): windowed heavy hitters per dimension, checkpointed with the offsets
 // in PostgreSQL (exactly-once effect), closed windows stored and published to topic topk, GET /topk.
-var app = ConsumerHost.Build(args, new ConsumerDefaults("topk", "127.0.0.1:9103"), builder =>
+return await ConsumerHost.RunAsync("pipeline-topk", args, new ConsumerDefaults("topk", "127.0.0.1:9103"), builder =>
 {
     var options = builder.Configuration.GetSection(TopKOptions.Section).Get<TopKOptions>() ?? new TopKOptions();
     var consumer = builder.Configuration.GetSection(ConsumerOptions.Section).Get<ConsumerOptions>() ?? new ConsumerOptions();
@@ -38,10 +38,10 @@ var app = ConsumerHost.Build(args, new ConsumerDefaults("topk", "127.0.0.1:9103"
     ["--lateness"] = "TopK:AllowedLateness",
     ["--idle"] = "TopK:IdleTimeout",
     ["--publish-topic"] = "TopK:PublishTopic",
+}, app =>
+{
+    var options = app.Services.GetRequiredService<TopKOptions>();
+    TopKLog.Starting(app.Services.GetRequiredService<ILogger<TopKSink>>(), options.Dimensions,
+        string.Join(",", options.Granularities.Select(g => g.Label)), options.Capacity, options.AllowedLateness, options.IdleTimeout, options.PublishTopic);
+    app.MapTopK();
 });
-
-var options = app.Services.GetRequiredService<TopKOptions>();
-TopKLog.Starting(app.Services.GetRequiredService<ILogger<TopKSink>>(), options.Dimensions,
-    string.Join(",", options.Granularities.Select(g => g.Label)), options.Capacity, options.AllowedLateness, options.IdleTimeout, options.PublishTopic);
-app.MapTopK();
-await app.RunAsync();
