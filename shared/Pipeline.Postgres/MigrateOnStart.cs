@@ -23,6 +23,11 @@ public sealed partial class MigrateOnStart(NpgsqlDataSource dataSource, Assembly
                 Migrated(log, applied.Count == 0 ? "none (schema up to date)" : string.Join(", ", applied));
                 return;
             }
+            catch (NpgsqlException ex) when (!ex.IsTransient && ex.InnerException is not (System.Net.Sockets.SocketException or IOException or TimeoutException))
+            {
+                // A wrong password, a missing database: waiting will not fix it.
+                throw new ArgumentException($"PostgreSQL refused the sink: {ex.Message}", ex);
+            }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
             {
                 Waiting(log, ex.Message, delay);

@@ -37,9 +37,17 @@ internal static class LocalPipeline
         var topics = TopicsFile.Load(RepositoryLayout.TopicsFile);
         foreach (var topic in topics.Topics) kafka.CreateTopic(topic.Name, topic.Partitions, Math.Min(topic.ReplicationFactor, (short)settings.Brokers));
 
+        var forgotten = await LocalState.ForgetPositionsAsync(settings.PostgresConnectionString, ["noc_team", "topk"], stop.Token);
+        if (forgotten > 0) Console.WriteLine($"[local] a new in-memory Kafka: forgot {forgotten} stored positions and open windows of the previous run");
+        var run = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
+
         var edgeHttp = $"{settings.Bind}:{settings.HttpPort}";
         var common = new Dictionary<string, string> { ["Kafka__BootstrapServers"] = kafka.BootstrapServers };
-        var withPostgres = new Dictionary<string, string>(common) { ["Postgres__ConnectionString"] = settings.PostgresConnectionString };
+        var withPostgres = new Dictionary<string, string>(common)
+        {
+            ["Postgres__ConnectionString"] = settings.PostgresConnectionString,
+            ["TopK__ConnectionString"] = settings.PostgresConnectionString,
+        };
         var children = new List<ChildProcess>();
         try
         {
@@ -61,7 +69,8 @@ internal static class LocalPipeline
                 }
                 IEnumerable<string> args = ["--http", $"127.0.0.1:{port}"];
                 if (name == "files") args = args.Concat(["--output", Path.Combine(settings.StateDirectory, "files")]);
-                if (name == "siem") args = args.Concat([$"--Siem:Archive:Directory={Path.Combine(settings.StateDirectory, "siem-archive")}"]);
+                // The archive's positions refer to this run's Kafka: one archive folder per run.
+                if (name == "siem") args = args.Concat([$"--Siem:Archive:Directory={Path.Combine(settings.StateDirectory, "siem-archive", run)}"]);
                 children.Add(ChildProcess.Start(name, dll, args, name is "noc" or "topk" ? withPostgres : common));
                 started.Add((name, port));
             }

@@ -14,10 +14,16 @@ public static class StartupErrors
         {
             return await main();
         }
+        catch (OperationCanceledException)
+        {
+            // Stopped (Ctrl-C, SIGTERM) before it had finished starting: a clean exit.
+            return 0;
+        }
         catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidDataException
             or InvalidOperationException { InnerException: FormatException or ArgumentException })
         {
-            await Console.Error.WriteLineAsync($"{program}: configuration error: {(ex.InnerException ?? ex).Message}");
+            var reason = ex is ArgumentException or FormatException or InvalidDataException ? ex.Message : ex.InnerException!.Message;
+            await Console.Error.WriteLineAsync($"{program}: configuration error: {reason}");
             return ConfigurationError;
         }
     }
