@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
@@ -151,31 +152,5 @@ internal sealed class TopKBenchStream
             rank /= 26;
         } while (rank > 0);
         return "u" + new string(name[..n]);
-    }
-
-    /// <summary>Zipf-distributed ranks (P(rank r) ∝ 1 / r^s), seeded.</summary>
-    private sealed class Zipf
-    {
-        private readonly double[] _cumulative;
-        private readonly Random _random;
-
-        public Zipf(int keys, double exponent, int seed)
-        {
-            _random = new Random(seed);
-            _cumulative = new double[keys];
-            var sum = 0.0;
-            for (var r = 0; r < keys; r++)
-            {
-                sum += 1.0 / Math.Pow(r + 1, exponent);
-                _cumulative[r] = sum;
-            }
-            for (var r = 0; r < keys; r++) _cumulative[r] /= sum;
-        }
-
-        public int Next()
-        {
-            var i = Array.BinarySearch(_cumulative, _random.NextDouble());
-            return Math.Min(i < 0 ? ~i : i, _cumulative.Length - 1);
-        }
     }
 }

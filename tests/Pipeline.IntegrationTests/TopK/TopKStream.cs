@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;

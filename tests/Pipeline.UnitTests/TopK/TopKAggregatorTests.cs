@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using Pipeline.Consumers.TopK.Sketch;
 using Pipeline.Consumers.TopK.Windows;
 using Pipeline.Kafka.Consuming;

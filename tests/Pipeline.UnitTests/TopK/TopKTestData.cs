@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using System.Buffers;
 using System.Text.Json;
 using Pipeline.Consumers.TopK.Extraction;
@@ -6,34 +7,6 @@ using Pipeline.Core.Envelope;
 using Pipeline.Core.Ids;
 
 namespace Pipeline.UnitTests.TopK;
-
-/// <summary>Zipf-distributed key ranks (P(rank r) ∝ 1 / r^s), seeded: the same seed gives the same stream.</summary>
-internal sealed class Zipf
-{
-    private readonly double[] _cumulative;
-    private readonly Random _random;
-
-    public Zipf(int keys, double exponent, int seed)
-    {
-        _random = new Random(seed);
-        _cumulative = new double[keys];
-        var sum = 0.0;
-        for (var r = 0; r < keys; r++)
-        {
-            sum += 1.0 / Math.Pow(r + 1, exponent);
-            _cumulative[r] = sum;
-        }
-        for (var r = 0; r < keys; r++) _cumulative[r] /= sum;
-    }
-
-    /// <summary>A rank from 0 (the most frequent) to keys - 1.</summary>
-    public int Next()
-    {
-        var u = _random.NextDouble();
-        var i = Array.BinarySearch(_cumulative, u);
-        return Math.Min(i < 0 ? ~i : i, _cumulative.Length - 1);
-    }
-}
 
 /// <summary>Envelopes as the edge writes them, and aggregators set up for tests.</summary>
 internal static class TopKTestData

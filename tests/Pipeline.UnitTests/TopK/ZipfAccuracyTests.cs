@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using System.Diagnostics;
 using Pipeline.Consumers.TopK.Windows;
 using Pipeline.Kafka.Consuming;

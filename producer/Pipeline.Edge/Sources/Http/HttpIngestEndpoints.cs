@@ -151,15 +151,8 @@ internal static class HttpIngestEndpoints
             return (response, false);
         }
 
-        var line = 0;
-        var rest = body;
-        while (!rest.IsEmpty)
+        foreach (var (line, text) in Lines(body))
         {
-            line++;
-            var end = rest.Span.IndexOf((byte)'\n');
-            var text = end < 0 ? rest : rest[..end];
-            rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
-            if (text.Span.IndexOfAnyExcept(" \t\r"u8) < 0) continue;
             PreparedEvent? prepared;
             string? error;
             try
@@ -207,15 +200,8 @@ internal static class HttpIngestEndpoints
     private static (IngestResponse, bool) IngestSyslog(ReadOnlyMemory<byte> body, IngestOrigin origin, SyslogIngest ingest, DeliveryWaiter? waiter)
     {
         var response = new IngestResponse();
-        var line = 0;
-        var rest = body;
-        while (!rest.IsEmpty)
+        foreach (var (line, text) in Lines(body))
         {
-            line++;
-            var end = rest.Span.IndexOf((byte)'\n');
-            var text = end < 0 ? rest : rest[..end];
-            rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
-            if (text.Span.IndexOfAnyExcept(" \t\r"u8) < 0) continue;
             var prepared = ingest.Prepare(text.Span, origin);
             if (prepared is null)
             {
@@ -232,6 +218,21 @@ internal static class HttpIngestEndpoints
             }
         }
         return (response, false);
+    }
+
+    /// <summary>The non-blank lines of a body with their 1-based numbers (blank lines count, so numbers match an editor's).</summary>
+    private static IEnumerable<(int Line, ReadOnlyMemory<byte> Text)> Lines(ReadOnlyMemory<byte> body)
+    {
+        var line = 0;
+        var rest = body;
+        while (!rest.IsEmpty)
+        {
+            line++;
+            var end = rest.Span.IndexOf((byte)'\n');
+            var text = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
+            if (text.Span.IndexOfAnyExcept(" \t\r"u8) >= 0) yield return (line, text);
+        }
     }
 
     private static async Task StreamAsync(HttpContext context, ListenerMarkup markup, HttpIngestOptions options, IngestAuthenticator auth,

@@ -1,6 +1,9 @@
-namespace Pipeline.IntegrationTests.TopK;
+namespace Pipeline.Testing;
 
-/// <summary>Zipf-distributed ranks (P(rank r) ∝ 1 / r^s), seeded.</summary>
+/// <summary>
+/// Zipf-distributed ranks (P(rank r) ∝ 1 / r^s), seeded: the same seed gives the same stream. One source
+/// file, linked into the unit tests, the integration tests and the benchmarks.
+/// </summary>
 internal sealed class Zipf
 {
     private readonly double[] _cumulative;
@@ -19,6 +22,7 @@ internal sealed class Zipf
         for (var r = 0; r < keys; r++) _cumulative[r] /= sum;
     }
 
+    /// <summary>A rank from 0 (the most frequent) to keys - 1.</summary>
     public int Next()
     {
         var i = Array.BinarySearch(_cumulative, _random.NextDouble());
