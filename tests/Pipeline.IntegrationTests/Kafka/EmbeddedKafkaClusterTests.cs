@@ -74,4 +74,20 @@ public sealed class EmbeddedKafkaClusterTests
         var result = await producer.ProduceAsync(topic, new Message<Null, string> { Value = "retried" });
         Assert.Equal(1, result.Offset.Value);
     }
+
+    [Fact]
+    public async Task AddedBrokerLatencyDelaysEveryResponse()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        var topic = "t-" + Guid.NewGuid().ToString("N");
+        cluster.CreateTopic(topic, partitions: 1);
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers, LingerMs = 0 }).Build();
+        await producer.ProduceAsync(topic, new Message<Null, string> { Value = "warm-up" });
+
+        cluster.SetBrokerLatency(1, TimeSpan.FromMilliseconds(800));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await producer.ProduceAsync(topic, new Message<Null, string> { Value = "slowed" });
+        // Only a lower bound: the injected round trip cannot be skipped, however fast the machine.
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(700), $"produce took {clock.Elapsed}");
+    }
 }
