@@ -26,6 +26,9 @@ internal sealed class AdminTopicCreator(KafkaConnection kafka) : ITopicCreator
     {
         if (topics.Count == 0) return;
         using var admin = kafka.Admin();
+        if (AdminSupport.Problem(admin) is { } problem)
+            throw new UsageException($"could not create {string.Join(", ", topics.Select(t => t.Name))}: the broker does not answer the admin API ({problem}); " +
+                "the embedded cluster cannot create topics that way: `local` creates its topics itself");
         try
         {
             admin.CreateTopicsAsync(topics.Select(t => new TopicSpecification

@@ -95,6 +95,7 @@ internal static class TopicsApplier
         var configs = new Dictionary<string, IReadOnlyDictionary<string, string>>();
         if (topics.Count == 0) return (configs, null);
         using var admin = kafka.Admin();
+        if (AdminSupport.Problem(admin) is { } problem) return (configs, $"the broker does not describe topic configs ({problem})");
         try
         {
             var results = admin.DescribeConfigsAsync(topics.Select(t => new ConfigResource { Type = ResourceType.Topic, Name = t }),
