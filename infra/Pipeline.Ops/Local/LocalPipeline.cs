@@ -30,6 +30,8 @@ internal static class LocalPipeline
 
         Directory.CreateDirectory(settings.StateDirectory);
         using var kafka = EmbeddedKafkaCluster.Start(settings.Brokers);
+        // As docker compose runs Kafka: a new group is assigned at once (a tail, a reset start without a 3 s pause).
+        kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
         // The same topics-as-code step as `topics apply`, creating through the embedded cluster's own call.
         var topics = TopicsApplier.Apply(TopicsFile.Load(RepositoryLayout.TopicsFile), new ApplySettings(MaxReplicationFactor: settings.Brokers),
             KafkaConnection.To(kafka.BootstrapServers), new EmbeddedTopicCreator(kafka));

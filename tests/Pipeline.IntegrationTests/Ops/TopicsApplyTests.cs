@@ -19,7 +19,7 @@ public sealed partial class TopicsApplyTests
         var args = QuotedWord().Matches(command.Groups[1].Value).Select(m => m.Groups[1].Value).ToList();
         Assert.Equal(["topics", "apply", "--file", "/app/topics.json", "--replication-factor", "1"], args);
 
-        using var kafka = EmbeddedKafkaCluster.Start(1);
+        using var kafka = TestKafka.Start(1);
         var seams = new OpsSeams { TopicCreator = _ => new EmbeddedTopicCreator(kafka) };
         string[] local = [.. args.Select(a => a == "/app/topics.json" ? Repository.Path_("infra", "kafka", "topics.json") : a), "--kafka", kafka.BootstrapServers];
 
@@ -46,7 +46,7 @@ public sealed partial class TopicsApplyTests
     [Fact]
     public async Task DriftIsReportedWithItsFixAndFailsTheRunOnlyWithFailOnDrift()
     {
-        using var kafka = EmbeddedKafkaCluster.Start(1);
+        using var kafka = TestKafka.Start(1);
         kafka.CreateTopic("syslog", 3, 1);
         var seams = new OpsSeams { TopicCreator = _ => new EmbeddedTopicCreator(kafka) };
         var file = Repository.Path_("infra", "kafka", "topics.json");
@@ -72,7 +72,7 @@ public sealed partial class TopicsApplyTests
     [Fact]
     public async Task BadInputAndABrokerThatCannotCreateTopicsEndWithOneClearLineAndExitCode2()
     {
-        using var kafka = EmbeddedKafkaCluster.Start(1);
+        using var kafka = TestKafka.Start(1);
         var file = Repository.Path_("infra", "kafka", "topics.json");
 
         // Without the embedded creator the admin API is used, which the embedded cluster lacks.
