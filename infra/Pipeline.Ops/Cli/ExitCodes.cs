@@ -14,6 +14,9 @@ internal static class ExitCodes
 
     /// <summary>Refused for safety: a reset while the group has live members, or one the sink's store cannot take.</summary>
     public const int Refused = 3;
+
+    /// <summary>Failed in a way the command did not foresee (a bug, or a Kafka error it has no words for); the message has the details.</summary>
+    public const int Failed = 4;
 }
 
 /// <summary>Bad input or configuration; the message says what to fix (exit code 2).</summary>

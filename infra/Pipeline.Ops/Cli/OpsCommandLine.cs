@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Confluent.Kafka;
 using Pipeline.Ops.Lag;
 using Pipeline.Ops.Local;
 using Pipeline.Ops.Replay;
@@ -14,7 +15,7 @@ internal static class OpsCommandLine
     public static RootCommand Build(OpsSeams seams)
     {
         var root = new RootCommand("Operator commands of the telemetry pipeline. Exit codes: 0 done, 1 needs attention " +
-            "(lag over the threshold, drift with --fail-on-drift, a replay that did not finish), 2 bad input or configuration, 3 refused as unsafe.");
+            "(lag over the threshold, drift with --fail-on-drift, a replay that did not finish), 2 bad input or configuration, 3 refused as unsafe, 4 failed unexpectedly.");
         root.Subcommands.Add(LocalCommand.Build());
         root.Subcommands.Add(TopicsCommand.Build(seams));
         root.Subcommands.Add(LagCommand.Build(seams));
@@ -84,6 +85,17 @@ internal static class CommonOptions
             {
                 await io.Error.WriteLineAsync($"refused: {ex.Message}");
                 return ExitCodes.Refused;
+            }
+            catch (KafkaException ex)
+            {
+                await io.Error.WriteLineAsync($"failed: Kafka: {ex.Error.Reason} ({ex.Error.Code})");
+                return ExitCodes.Failed;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Not 1: scripts read 1 as "needs attention" (lag over the threshold), which this is not.
+                await io.Error.WriteLineAsync($"failed: {ex}");
+                return ExitCodes.Failed;
             }
         });
 }

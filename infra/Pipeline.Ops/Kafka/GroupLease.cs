@@ -12,7 +12,12 @@ namespace Pipeline.Ops.Kafka;
 /// </summary>
 internal sealed class GroupLease : IDisposable
 {
-    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(45);
+    // Short sessions first: on the embedded cluster a group's next rebalance waits for the session of the
+    // member that joined last, so a short one here lets the group's own workers rejoin soon after the lease.
+    // That cluster also drops a member whose session runs out while it waits to be assigned (after another
+    // member left, it waits for the session of the one that left), so a join that is not answered in time is
+    // tried again with a longer session.
+    private static readonly TimeSpan[] Sessions = [TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(24)];
     private readonly IConsumer<byte[]?, byte[]> _consumer;
     private readonly string _group;
 
@@ -25,34 +30,43 @@ internal sealed class GroupLease : IDisposable
     /// <summary>Joins <paramref name="group"/> on the topics of <paramref name="partitions"/>; refuses when another member holds any of them.</summary>
     public static GroupLease Take(KafkaConnection kafka, string group, IReadOnlyList<TopicPartition> partitions)
     {
-        List<TopicPartition>? assigned = null;
-        var consumer = kafka.Consumer(group, c =>
+        foreach (var session in Sessions)
         {
-            // Leave quickly if this process dies, and fetch next to nothing while holding the group.
-            c.SessionTimeoutMs = 10_000;
-            c.QueuedMaxMessagesKbytes = 64;
-            c.FetchMaxBytes = 64 * 1024;
-            c.MaxPartitionFetchBytes = 64 * 1024;
-            c.PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range;
-        }, b => b.SetPartitionsAssignedHandler((_, given) => { assigned = given; }));
-        try
-        {
-            consumer.Subscribe(partitions.Select(p => p.Topic).Distinct());
-            var deadline = DateTime.UtcNow + JoinTimeout;
-            while (assigned is null && DateTime.UtcNow < deadline) consumer.Consume(TimeSpan.FromMilliseconds(100));
-            if (assigned is null) throw new UsageException($"could not join group {group} within {JoinTimeout.TotalSeconds:0} s to change its offsets");
-            consumer.Pause(assigned);
-            var missing = partitions.Except(assigned).ToList();
-            if (missing.Count > 0)
-                throw new RefusedException($"group {group} has live members (they hold {Describe(missing)}); stop them first");
-            return new GroupLease(consumer, group);
+            List<TopicPartition>? assigned = null;
+            var consumer = kafka.Consumer(group, c =>
+            {
+                c.SessionTimeoutMs = (int)session.TotalMilliseconds;
+                c.HeartbeatIntervalMs = 1000;
+                // Fetch next to nothing while holding the group.
+                c.QueuedMaxMessagesKbytes = 64;
+                c.MaxPartitionFetchBytes = 64 * 1024;
+                c.PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range;
+            }, b => b.SetPartitionsAssignedHandler((_, given) => { assigned = given; }));
+            try
+            {
+                consumer.Subscribe(partitions.Select(p => p.Topic).Distinct());
+                var deadline = DateTime.UtcNow + session + TimeSpan.FromSeconds(1);
+                while (assigned is null && DateTime.UtcNow < deadline) consumer.Consume(TimeSpan.FromMilliseconds(100));
+                if (assigned is null)
+                {
+                    consumer.Close();
+                    consumer.Dispose();
+                    continue;
+                }
+                consumer.Pause(assigned);
+                var missing = partitions.Except(assigned).ToList();
+                if (missing.Count > 0)
+                    throw new RefusedException($"group {group} has live members (they hold {Describe(missing)}); stop them first");
+                return new GroupLease(consumer, group);
+            }
+            catch
+            {
+                consumer.Close();
+                consumer.Dispose();
+                throw;
+            }
         }
-        catch
-        {
-            consumer.Close();
-            consumer.Dispose();
-            throw;
-        }
+        throw new UsageException($"could not join group {group} to change its offsets (no assignment within {Sessions.Sum(s => s.TotalSeconds + 1):0} s)");
     }
 
     /// <summary>Commits these next offsets for the group.</summary>
