@@ -21,7 +21,7 @@ internal static class LagCommand
         var postgres = CommonOptions.Postgres();
         var topics = CommonOptions.Topics();
         var groups = new Option<string[]>("--group") { Description = "Group to show (repeatable, or comma-separated). Default: each configured group (" + string.Join(", ", WorkerCatalog.All.Select(w => w.Group)) + ")." };
-        var store = new Option<string>("--store") { Description = "Where positions are read: kafka (committed offsets; every sink commits there after writing), postgres (consumer_offsets of exactly-once sinks), archive (the SIEM checkpoint).", DefaultValueFactory = _ => "kafka" };
+        var store = new Option<string>("--store") { Description = "Where positions are read: kafka (committed offsets), postgres (consumer_offsets of exactly-once sinks), archive (the SIEM checkpoint). Default auto: an exactly-once group's own store when it can be read (noc_team, topk, or any group in consumer_offsets, with --postgres or PIPELINE_POSTGRES; sec_team with --archive), else Kafka.", DefaultValueFactory = _ => "auto" };
         var archive = new Option<string?>("--archive") { Description = "SIEM archive folder (with --store archive)." };
         var interval = new Option<string>("--interval") { Description = "Time between the two samples the closing rate is measured over; 0 takes one sample and shows no rate.", DefaultValueFactory = _ => "5s" };
         var threshold = new Option<long?>("--threshold") { Description = "Exit 1 when any partition's lag is above this many records." };
@@ -39,15 +39,10 @@ internal static class LagCommand
             if (topicList.Count == 0) throw new UsageException("--topics names no topic");
             var connection = KafkaConnection.Resolve(parse.GetValue(kafka));
             using var cluster = new ClusterView(connection);
-            IPositionStore positions = StoreKinds.Parse(parse.GetValue(store)!) switch
-            {
-                StoreKind.Postgres => new PostgresPositions(CommonOptions.RequirePostgres(parse.GetValue(postgres), "--store postgres")),
-                StoreKind.Archive => new ArchivePositions(parse.GetValue(archive) ?? throw new UsageException("--store archive needs --archive DIR")),
-                _ => new KafkaPositions(cluster),
-            };
+            var stores = new StoreChoice(parse.GetValue(store)!, parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("PIPELINE_POSTGRES"), parse.GetValue(archive), cluster);
             var partitions = cluster.Partitions(topicList);
-            var report = await MeasureAsync(names, partitions, positions, cluster, wait, TimeProvider.System, cancellationToken);
-            Print(io.Out, report, positions.Describe);
+            var report = await MeasureAsync(names, partitions, stores.For, cluster, wait, TimeProvider.System, cancellationToken);
+            Print(io.Out, report);
             var limit = parse.GetValue(threshold);
             if (limit is { } max && report.Any(r => r.Rows.Any(p => p.Now.Lag > max)))
             {
@@ -62,30 +57,31 @@ internal static class LagCommand
     /// <summary>One row: the partition now, and its lag's closing rate in records per second (null with one sample).</summary>
     internal sealed record Row(PartitionLag Now, double? ClosingPerSecond);
 
-    internal sealed record GroupReport(string Group, IReadOnlyList<Row> Rows, double? ClosingPerSecond);
+    internal sealed record GroupReport(string Group, string Source, IReadOnlyList<Row> Rows, double? ClosingPerSecond);
 
     internal static async Task<List<GroupReport>> MeasureAsync(IReadOnlyList<string> groups, IReadOnlyList<TopicPartition> partitions,
-        IPositionStore positions, ClusterView cluster, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
+        Func<string, IPositionStore> positions, ClusterView cluster, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
     {
-        var first = groups.Select(g => LagSample.Take(g, partitions, positions, cluster, time)).ToList();
-        if (interval <= TimeSpan.Zero) return first.Select(s => new GroupReport(s.Group, s.Partitions.Select(p => new Row(p, null)).ToList(), null)).ToList();
+        var first = groups.Select(g => LagSample.Take(g, partitions, positions(g), cluster, time)).ToList();
+        if (interval <= TimeSpan.Zero)
+            return first.Select(s => new GroupReport(s.Group, positions(s.Group).Describe, s.Partitions.Select(p => new Row(p, null)).ToList(), null)).ToList();
         await Task.Delay(interval, cancellationToken);
         var reports = new List<GroupReport>();
         foreach (var before in first)
         {
-            var after = LagSample.Take(before.Group, partitions, positions, cluster, time);
+            var after = LagSample.Take(before.Group, partitions, positions(before.Group), cluster, time);
             var seconds = Math.Max(0.001, (after.At - before.At).TotalSeconds);
             var rows = after.Partitions.Zip(before.Partitions, (now, then) => new Row(now, (then.Lag - now.Lag) / seconds)).ToList();
-            reports.Add(new GroupReport(after.Group, rows, (before.Total - after.Total) / seconds));
+            reports.Add(new GroupReport(after.Group, positions(after.Group).Describe, rows, (before.Total - after.Total) / seconds));
         }
         return reports;
     }
 
-    internal static void Print(TextWriter output, IReadOnlyList<GroupReport> reports, string source)
+    internal static void Print(TextWriter output, IReadOnlyList<GroupReport> reports)
     {
         var width = Math.Max(5, reports.Max(r => r.Group.Length));
         var topicWidth = Math.Max(5, reports.SelectMany(r => r.Rows).Select(r => r.Now.Partition.Topic.Length).DefaultIfEmpty(5).Max());
-        output.WriteLine($"positions: {source}");
+        foreach (var report in reports) output.WriteLine($"positions of {report.Group}: {report.Source}");
         output.WriteLine($"{"GROUP".PadRight(width)}  {"TOPIC".PadRight(topicWidth)}  {"PARTITION",9}  {"POSITION",12}  {"END",12}  {"LAG",10}  {"CLOSING/S",10}  ETA");
         foreach (var report in reports)
         {
@@ -96,6 +92,37 @@ internal static class LagCommand
             }
             var total = report.Rows.Sum(r => r.Now.Lag);
             output.WriteLine($"{report.Group.PadRight(width)}  {"total".PadRight(topicWidth)}  {"",9}  {"",12}  {Number(report.Rows.Sum(r => r.Now.End)),12}  {Number(total),10}  {Rate(report.ClosingPerSecond),10}  {Eta(total, report.ClosingPerSecond)}");
+        }
+    }
+
+    /// <summary>
+    /// Which store each group's positions are read from. An exactly-once sink's own store is the truth: its
+    /// Kafka commits are best effort (one that fails during a rebalance is not made again until the next
+    /// batch), so Kafka's view of such a group can stay behind.
+    /// </summary>
+    private sealed class StoreChoice(string option, string? postgres, string? archive, ClusterView cluster)
+    {
+        private readonly Dictionary<string, IPositionStore> _chosen = [];
+
+        public IPositionStore For(string group)
+        {
+            if (_chosen.TryGetValue(group, out var known)) return known;
+            IPositionStore store = option.Equals("auto", StringComparison.OrdinalIgnoreCase) ? Auto(group) : StoreKinds.Parse(option) switch
+            {
+                StoreKind.Postgres => new PostgresPositions(CommonOptions.RequirePostgres(postgres, "--store postgres")),
+                StoreKind.Archive => new ArchivePositions(archive ?? throw new UsageException("--store archive needs --archive DIR")),
+                _ => new KafkaPositions(cluster),
+            };
+            return _chosen[group] = store;
+        }
+
+        private IPositionStore Auto(string group)
+        {
+            var worker = WorkerCatalog.ByGroup(group);
+            if (worker?.Store == StoreKind.Archive && archive is not null) return new ArchivePositions(archive);
+            if (!string.IsNullOrWhiteSpace(postgres) && (worker?.Store == StoreKind.Postgres || Reset.GroupReset.HasSinkPositions(postgres, group)))
+                return new PostgresPositions(postgres);
+            return new KafkaPositions(cluster);
         }
     }
 
