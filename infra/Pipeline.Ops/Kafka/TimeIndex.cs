@@ -31,7 +31,7 @@ internal sealed class KafkaTimeIndex(KafkaConnection kafka) : ITimeIndex
     public IReadOnlyDictionary<TopicPartition, long> OffsetsAt(IReadOnlyList<TopicPartition> partitions, DateTimeOffset time,
         IReadOnlyDictionary<TopicPartition, (long Low, long High)> watermarks)
     {
-        using var consumer = kafka.Consumer("pipeline-ops-times");
+        using var consumer = kafka.Consumer("pipeline-ops-times", ScanTimeIndex.Probing);
         List<TopicPartitionOffset> answers;
         try
         {
@@ -82,7 +82,7 @@ internal sealed class ScanTimeIndex(KafkaConnection kafka) : ITimeIndex
     public IReadOnlyDictionary<TopicPartition, long> OffsetsAt(IReadOnlyList<TopicPartition> partitions, DateTimeOffset time,
         IReadOnlyDictionary<TopicPartition, (long Low, long High)> watermarks)
     {
-        using var consumer = kafka.Consumer("pipeline-ops-times", c => { c.FetchMaxBytes = 1024 * 1024; c.MaxPartitionFetchBytes = 64 * 1024; });
+        using var consumer = kafka.Consumer("pipeline-ops-times", Probing);
         var offsets = new Dictionary<TopicPartition, long>();
         foreach (var tp in partitions)
         {
@@ -100,6 +100,17 @@ internal sealed class ScanTimeIndex(KafkaConnection kafka) : ITimeIndex
             offsets[tp] = lo;
         }
         return offsets;
+    }
+
+    /// <summary>
+    /// A consumer for reading single records here and there: small fetches, and no waiting for more data
+    /// (librdkafka's default fetch wait, 500 ms, would be paid on every step).
+    /// </summary>
+    public static void Probing(ConsumerConfig config)
+    {
+        config.FetchWaitMaxMs = 10;
+        config.MaxPartitionFetchBytes = 64 * 1024;
+        config.QueuedMaxMessagesKbytes = 1024;
     }
 
     /// <summary>Timestamp of the record at <paramref name="offset"/> (or the next one that exists), or null when none could be read.</summary>
