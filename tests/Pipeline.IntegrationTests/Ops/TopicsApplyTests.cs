@@ -36,9 +36,12 @@ public sealed partial class TopicsApplyTests
         }
         Assert.Contains($"{file.Topics.Count} created, 0 in sync, 0 with drift", first.Out, StringComparison.Ordinal);
 
-        var second = await OpsTool.RunAsync(seams, [.. local, "--fail-on-drift"]);
+        // The compose walkthrough's later check is the same command as a dry run that fails on drift.
+        var check = Walkthrough.Block("compose").Split('\n').Single(l => l.StartsWith("docker compose run --rm kafka-init topics apply", StringComparison.Ordinal));
+        Assert.Equal(string.Join(' ', args) + " --dry-run --fail-on-drift", check["docker compose run --rm kafka-init ".Length..]);
+        var second = await OpsTool.RunAsync(seams, [.. local, "--dry-run", "--fail-on-drift"]);
         Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.Contains($"0 created, {file.Topics.Count} in sync, 0 with drift", second.Out, StringComparison.Ordinal);
+        Assert.Contains($"0 missing, {file.Topics.Count} in sync, 0 with drift", second.Out, StringComparison.Ordinal);
         // The embedded cluster keeps no topic configs, and says so rather than claiming they match.
         Assert.Contains("retention.ms and cleanup.policy not compared", second.Out, StringComparison.Ordinal);
     }
