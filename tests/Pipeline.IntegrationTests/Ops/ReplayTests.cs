@@ -132,6 +132,37 @@ public sealed class ReplayTests
         }
     }
 
+    [Fact]
+    public async Task ARangeReplayedForTheSiemGoesIntoANewArchiveFolderThatVerifies()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 3);
+        pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        var bootstrap = pipeline.Kafka.BootstrapServers;
+        var events = TestEvents.Many(600, DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMilliseconds(10));
+        TestEvents.Produce(bootstrap, "syslog", events);
+        var archive = SiemArchive.NewTemporary();
+        try
+        {
+            var replay = await OpsTool.RunAsync("replay", "--into", "siem", "--from", "earliest", "--archive", archive.Directory,
+                "--kafka", bootstrap);
+            Assert.True(replay.ExitCode == 0, replay.ToString());
+            Assert.Contains("done: replayed 600 events into siem as group sec_team.backfill-", replay.Out, StringComparison.Ordinal);
+            var records = archive.Records().Where(r => r.Type == "event").ToList();
+            Assert.Equal(600, records.Count);
+            Assert.True(records.Select(r => r.Id).ToHashSet().SetEquals(events.Select(e => e.Id)));
+            Assert.Null(Pipeline.Consumers.Siem.Archive.ArchiveVerifier.Verify(archive.Directory).Problem);
+
+            // The archive is append-only and hash-chained: a second replay into the same folder is refused.
+            var again = await OpsTool.RunAsync("replay", "--into", "siem", "--from", "earliest", "--archive", archive.Directory, "--kafka", bootstrap);
+            Assert.Equal(ExitCodes.Refused, again.ExitCode);
+            Assert.Contains("new folder", again.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(archive.Directory)) Directory.Delete(archive.Directory, recursive: true);
+        }
+    }
+
     private static Task WaitForPositionsAsync(TemporaryDatabase database, string group, Dictionary<int, long> ends) =>
         Eventually.Until(async () =>
         {
