@@ -44,6 +44,7 @@ internal sealed class GroupReset(KafkaConnection kafka, ClusterView cluster, Ops
         io.Out.WriteLine($"group {request.Group}: positions in {store.Describe}; to {request.To}" + (resolver.TimeMethod is { } method ? $" (offsets found by {method})" : ""));
         Print(request.Partitions, current, targets, marks);
         foreach (var note in notes) io.Out.WriteLine($"note: {note}");
+        RefuseWhatTheStoreCannotTake(request.Store, request.Group, targets, current, request.Postgres);
         if (request.DryRun)
         {
             io.Out.WriteLine("dry run: nothing changed");
@@ -62,12 +63,7 @@ internal sealed class GroupReset(KafkaConnection kafka, ClusterView cluster, Ops
     public void Write(StoreKind kind, string group, IReadOnlyList<TopicPartition> partitions, IReadOnlyDictionary<TopicPartition, long> targets,
         IReadOnlyDictionary<TopicPartition, long> current, string? postgres, string? archive)
     {
-        if (kind == StoreKind.Postgres) RefuseTopKGoingBack(Require(postgres), group, targets, current);
-        if (kind == StoreKind.Archive)
-        {
-            foreach (var (tp, target) in targets)
-                if (current.TryGetValue(tp, out var at) && target < at) throw new RefusedException(ArchivePositions.BackwardsReason(tp, at, target));
-        }
+        RefuseWhatTheStoreCannotTake(kind, group, targets, current, postgres);
         using var lease = GroupLease.Take(kafka, group, partitions);
         switch (kind)
         {
@@ -86,6 +82,16 @@ internal sealed class GroupReset(KafkaConnection kafka, ClusterView cluster, Ops
                 break;
         }
         lease.Commit(targets.Select(t => new TopicPartitionOffset(t.Key, new Offset(t.Value))));
+    }
+
+    /// <summary>The top-k aggregator and the SIEM archive can only move forward (see the class summary).</summary>
+    private static void RefuseWhatTheStoreCannotTake(StoreKind kind, string group, IReadOnlyDictionary<TopicPartition, long> targets,
+        IReadOnlyDictionary<TopicPartition, long> current, string? postgres)
+    {
+        if (kind == StoreKind.Postgres) RefuseTopKGoingBack(Require(postgres), group, targets, current);
+        if (kind != StoreKind.Archive) return;
+        foreach (var (tp, target) in targets)
+            if (current.TryGetValue(tp, out var at) && target < at) throw new RefusedException(ArchivePositions.BackwardsReason(tp, at, target));
     }
 
     /// <summary>Whether <c>consumer_offsets</c> holds positions of the group (then they, not Kafka's, decide where it starts).</summary>
