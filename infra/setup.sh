@@ -6,9 +6,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-# Servers and peers used at run time and by tests: PostgreSQL, rsyslog (forwarding tests and the
+# Servers and peers used at run time and by tests: PostgreSQL, rsyslog (forwarding tests, TLS through gnutls, and the
 # benchmark's peer), logger (bsdutils), curl, kcat, docker-compose (validates docker-compose.yml).
-infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka bsdutils curl kcat docker-compose ca-certificates openssl
+infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose ca-certificates openssl
 infra/librdkafka/build.sh
 
 if [[ ! -x $(command -v dotnet) ]]; then

@@ -3,7 +3,9 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Npgsql;
 using Pipeline.Kafka.Embedded;
+using Pipeline.Ops.Kafka;
 using Pipeline.Ops.Topics;
+using Pipeline.Ops.Workers;
 
 namespace Pipeline.Ops.Local;
 
@@ -17,14 +19,8 @@ internal sealed record LocalSettings(string PostgresConnectionString, int Broker
 /// </summary>
 internal static class LocalPipeline
 {
-    /// <summary>Every worker <c>local</c> knows: name, project folder, default metrics port.</summary>
-    public static readonly IReadOnlyList<(string Name, string Project, int MetricsPort)> KnownWorkers =
-    [
-        ("noc", "consumers/Pipeline.Consumers.Postgres", 9101),
-        ("siem", "consumers/Pipeline.Consumers.Siem", 9102),
-        ("topk", "consumers/Pipeline.Consumers.TopK", 9103),
-        ("files", "consumers/Pipeline.Consumers.Files", 9104),
-    ];
+    /// <summary>Every worker <c>local</c> knows.</summary>
+    public static IReadOnlyList<Worker> KnownWorkers => WorkerCatalog.All;
 
     public static async Task<int> RunAsync(LocalSettings settings, CancellationToken cancellationToken)
     {
@@ -34,8 +30,12 @@ internal static class LocalPipeline
 
         Directory.CreateDirectory(settings.StateDirectory);
         using var kafka = EmbeddedKafkaCluster.Start(settings.Brokers);
-        var topics = TopicsFile.Load(RepositoryLayout.TopicsFile);
-        foreach (var topic in topics.Topics) kafka.CreateTopic(topic.Name, topic.Partitions, Math.Min(topic.ReplicationFactor, (short)settings.Brokers));
+        // As docker compose runs Kafka: a new group is assigned at once (a tail, a reset start without a 3 s pause).
+        kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        // The same topics-as-code step as `topics apply`, creating through the embedded cluster's own call.
+        var topics = TopicsApplier.Apply(TopicsFile.Load(RepositoryLayout.TopicsFile), new ApplySettings(MaxReplicationFactor: settings.Brokers),
+            KafkaConnection.To(kafka.BootstrapServers), new EmbeddedTopicCreator(kafka));
+        Console.WriteLine($"[local] topics: {topics.Lines[^1]}");
 
         var forgotten = await LocalState.ForgetPositionsAsync(settings.PostgresConnectionString, ["noc_team", "topk"], stop.Token);
         if (forgotten > 0) Console.WriteLine($"[local] a new in-memory Kafka: forgot {forgotten} stored positions and open windows of the previous run");
@@ -43,6 +43,7 @@ internal static class LocalPipeline
 
         var edgeHttp = $"{settings.Bind}:{settings.HttpPort}";
         var common = new Dictionary<string, string> { ["Kafka__BootstrapServers"] = kafka.BootstrapServers };
+        // The NOC sink reads Postgres:ConnectionString, the top-k aggregator TopK:ConnectionString.
         var withPostgres = new Dictionary<string, string>(common)
         {
             ["Postgres__ConnectionString"] = settings.PostgresConnectionString,
@@ -59,7 +60,7 @@ internal static class LocalPipeline
                  "--Edge:Http:AllowAnonymous=true", "--Edge:Http:AnonymousTenant=local"], common));
 
             var started = new List<(string Name, int Port)>();
-            foreach (var (name, project, port) in KnownWorkers.Where(w => settings.Workers.Contains(w.Name)))
+            foreach (var (name, project, _, port, _) in KnownWorkers.Where(w => settings.Workers.Contains(w.Name)))
             {
                 var dll = RepositoryLayout.Executable(project);
                 if (dll is null)

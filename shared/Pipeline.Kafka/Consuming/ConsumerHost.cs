@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Pipeline.Core.Hosting;
 
 namespace Pipeline.Kafka.Consuming;
@@ -10,7 +11,7 @@ namespace Pipeline.Kafka.Consuming;
 /// <summary>
 /// What every consumer executable shares: configuration from appsettings.json, environment and command
 /// line (<c>--group</c>, <c>--topics</c>, <c>--from</c>, <c>--batch-size</c>, <c>--batch-wait</c>,
-/// <c>--kafka</c>, <c>--http</c>), the runtime, and <c>/metrics</c> + <c>/healthz</c>. A consumer only adds its sink.
+/// <c>--kafka</c>, <c>--http</c>, and for bounded replays <c>--stop-at</c>, <c>--max-rate</c>), the runtime, and <c>/metrics</c> + <c>/healthz</c>. A consumer only adds its sink.
 /// </summary>
 public static class ConsumerHost
 {
@@ -23,6 +24,8 @@ public static class ConsumerHost
         ["--batch-wait"] = "Consumer:BatchMaxWait",
         ["--kafka"] = "Kafka:BootstrapServers",
         ["--http"] = "Http:Bind",
+        ["--stop-at"] = "Consumer:StopAt",
+        ["--max-rate"] = "Consumer:MaxRate",
     };
 
     /// <summary>
@@ -72,6 +75,9 @@ public static class ConsumerHost
         addSink(builder);
         builder.Services.AddSingleton<ConsumerRuntime>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConsumerRuntime>());
+        // A bounded run (a replay) ends the process once the runtime has read and written up to its end offsets.
+        if (consumer.StopOffsets.Count > 0)
+            builder.Services.AddHostedService(sp => new StopWhenFinished(sp.GetRequiredService<ConsumerRuntime>(), sp.GetRequiredService<IHostApplicationLifetime>()));
 
         var app = builder.Build();
         app.MapObservability();
@@ -81,3 +87,20 @@ public static class ConsumerHost
 
 /// <summary>An executable's own defaults: its group id and where it serves /metrics.</summary>
 public sealed record ConsumerDefaults(string Group, string HttpBind);
+
+/// <summary>Stops the host when a bounded run is done, so the process exits 0 after its last write.</summary>
+internal sealed class StopWhenFinished(ConsumerRuntime runtime, IHostApplicationLifetime lifetime) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await runtime.Finished.WaitAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        lifetime.StopApplication();
+    }
+}

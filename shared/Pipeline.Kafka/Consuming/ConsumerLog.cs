@@ -43,4 +43,10 @@ internal static partial class ConsumerLog
 
     [LoggerMessage(113, LogLevel.Error, "Group {Group}: poll loop failed")]
     public static partial void LoopFailed(ILogger logger, Exception exception, string group);
+
+    [LoggerMessage(114, LogLevel.Information, "Group {Group}: {Partition} read up to its end offset {Offset}")]
+    public static partial void ReachedStop(ILogger logger, string group, string partition, long offset);
+
+    [LoggerMessage(115, LogLevel.Information, "Group {Group}: bounded run done; all {Partitions} partitions read to their end offsets and written")]
+    public static partial void BoundedRunDone(ILogger logger, string group, int partitions);
 }

@@ -37,6 +37,20 @@ public sealed class ConsumerOptions
     /// <summary>Bound on records fetched ahead per partition, in KiB (memory stays bounded). Default 8 MiB.</summary>
     public int PrefetchKbytes { get; set; } = 8 * 1024;
 
+    /// <summary>
+    /// Optional end of a bounded run (a replay or backfill): <c>topic:partition=offset</c>, comma-separated.
+    /// Each named partition is read up to, not including, its offset; partitions not named are not read.
+    /// Once every named partition is reached and written, the runtime leaves the group and the process
+    /// exits. Meant for one process per group. Default empty: run until stopped.
+    /// </summary>
+    public string StopAt { get; set; } = "";
+
+    /// <summary>Most records read per second, so a replay does not crowd out the live groups. Default 0: no limit.</summary>
+    public double MaxRate { get; set; }
+
+    /// <summary><see cref="StopAt"/> parsed: where each named partition ends (empty when the run is unbounded).</summary>
+    public IReadOnlyDictionary<PartitionKey, long> StopOffsets => ParseStopAt(StopAt);
+
     public IReadOnlyList<string> TopicList => Topics.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public AutoOffsetReset AutoOffsetReset => From.ToLowerInvariant() switch
@@ -58,6 +72,27 @@ public sealed class ConsumerOptions
             throw new ArgumentException("RetryInitialBackoff must be positive and at most RetryMaxBackoff");
         // As Vector does: a drain that outlives the session would hand partitions over while we still write them.
         if (DrainTimeout >= SessionTimeout) throw new ArgumentException("DrainTimeout must be shorter than SessionTimeout");
+        if (StopOffsets.Keys.FirstOrDefault(k => !TopicList.Contains(k.Topic)) is { Topic: not null } stray)
+            throw new ArgumentException($"--stop-at names {stray}, which is not in --topics");
+        if (MaxRate < 0 || double.IsNaN(MaxRate) || double.IsInfinity(MaxRate)) throw new ArgumentException("--max-rate must be 0 (no limit) or a positive number of records per second");
+    }
+
+    /// <summary>Parses <c>topic:partition=offset,…</c>; throws <see cref="ArgumentException"/> naming the bad entry.</summary>
+    public static IReadOnlyDictionary<PartitionKey, long> ParseStopAt(string text)
+    {
+        var stops = new Dictionary<PartitionKey, long>();
+        foreach (var entry in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = entry.LastIndexOf(':');
+            var equals = entry.IndexOf('=', StringComparison.Ordinal);
+            if (colon <= 0 || equals < colon + 2
+                || !int.TryParse(entry.AsSpan(colon + 1, equals - colon - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var partition)
+                || !long.TryParse(entry.AsSpan(equals + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var offset))
+                throw new ArgumentException($"--stop-at entry '{entry}' is not topic:partition=offset");
+            if (!stops.TryAdd(new PartitionKey(entry[..colon], partition), offset))
+                throw new ArgumentException($"--stop-at names {entry[..colon]}:{partition} twice");
+        }
+        return stops;
     }
 
     public ConsumerConfig ToConfig(KafkaOptions kafka, string clientId)

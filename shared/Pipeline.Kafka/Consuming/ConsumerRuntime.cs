@@ -15,6 +15,9 @@ namespace Pipeline.Kafka.Consuming;
 /// the batch when the sink cannot say which) and sent to <c>dlq.&lt;group&gt;</c>. On revoke the batch in
 /// hand is finished within the drain timeout or abandoned (to be read again from the stored position);
 /// on loss it is discarded. On shutdown the batch is finished, offsets recorded, and the group left.
+/// A bounded run (<see cref="ConsumerOptions.StopAt"/>) reads each named partition up to its end offset,
+/// writes what it read, leaves the group and completes <see cref="Finished"/>; <see cref="ConsumerOptions.MaxRate"/>
+/// caps how fast records are read.
 /// </summary>
 public sealed class ConsumerRuntime : BackgroundService
 {
@@ -31,6 +34,12 @@ public sealed class ConsumerRuntime : BackgroundService
     private readonly Dictionary<PartitionKey, long> _deadLetteredNext = [];
     private readonly HashSet<PartitionKey> _awaitingOffsets = [];
     private readonly ConcurrentDictionary<PartitionKey, PartitionProgress> _progress = new();
+    private readonly IReadOnlyDictionary<PartitionKey, long> _stopAt;
+    private readonly HashSet<PartitionKey> _reachedStop = [];
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TimeSpan _readInterval;
+    private DateTimeOffset _nextReadAt;
+    private bool _boundedRunDone;
     private DateTimeOffset _batchStartedAt;
     private DateTimeOffset _retryAt;
     private DateTimeOffset _offsetsRetryAt;
@@ -51,8 +60,16 @@ public sealed class ConsumerRuntime : BackgroundService
         _health = health;
         _backoff = new Backoff(options.RetryInitialBackoff, options.RetryMaxBackoff);
         _metrics = new ConsumerMetrics(metrics, options.Group);
+        _stopAt = options.StopOffsets;
+        _readInterval = options.MaxRate > 0 ? TimeSpan.FromSeconds(1 / options.MaxRate) : TimeSpan.Zero;
         metrics.BeforeScrape(RefreshLag);
     }
+
+    /// <summary>
+    /// Completes when a bounded run (<see cref="ConsumerOptions.StopAt"/>) has read and written every named
+    /// partition up to its end and left the group; never completes for an unbounded run.
+    /// </summary>
+    public Task Finished => _finished.Task;
 
     /// <summary>Partitions this member holds now (for tests and /healthz).</summary>
     public IReadOnlyCollection<PartitionKey> Assignment => _progress.Keys.ToArray();
@@ -76,7 +93,7 @@ public sealed class ConsumerRuntime : BackgroundService
         consumer.Subscribe(_options.TopicList);
         try
         {
-            while (!stoppingToken.IsCancellationRequested) Step(consumer);
+            while (!stoppingToken.IsCancellationRequested && !_boundedRunDone) Step(consumer);
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
@@ -89,6 +106,7 @@ public sealed class ConsumerRuntime : BackgroundService
             consumer.Close();
             _deadLetters.Dispose();
             ConsumerLog.Stopped(_log, _options.Group);
+            if (_boundedRunDone) _finished.TrySetResult();
         }
     }
 
@@ -97,6 +115,8 @@ public sealed class ConsumerRuntime : BackgroundService
         var now = _time.GetUtcNow();
         if (_awaitingOffsets.Count > 0 && now >= _offsetsRetryAt) LoadAwaitedOffsets(consumer);
 
+        if (_stopAt.Count > 0 && _reachedStop.Count >= _stopAt.Count && FinishBoundedRun(consumer)) return;
+
         if (_paused)
         {
             if (now >= _retryAt) TryFlush(consumer);
@@ -104,6 +124,13 @@ public sealed class ConsumerRuntime : BackgroundService
         else if (_batch.Count >= _options.BatchSize || (_batch.Count > 0 && now - _batchStartedAt >= _options.BatchMaxWait) || _deadLetteredNext.Count > 0)
         {
             TryFlush(consumer);
+        }
+
+        if (_readInterval > TimeSpan.Zero && now < _nextReadAt)
+        {
+            // Over the rate: wait in short steps so that flushing and rebalance callbacks are not held up.
+            Thread.Sleep(Min(_nextReadAt - now, TimeSpan.FromMilliseconds(50)));
+            return;
         }
 
         ConsumeResult<byte[]?, byte[]>? result;
@@ -117,17 +144,76 @@ public sealed class ConsumerRuntime : BackgroundService
             ConsumerLog.KafkaError(_log, _options.Group, ex.Error.Code.ToString(), ex.Error.Reason);
             return;
         }
-        if (result?.Message is null) return;
+        if (result?.Message is null)
+        {
+            if (_stopAt.Count > 0) CheckPositions(consumer);
+            return;
+        }
 
         var record = new ConsumedRecord(result.Topic, result.Partition.Value, result.Offset.Value, result.Message.Key,
             result.Message.Value ?? [], new DateTimeOffset(result.Message.Timestamp.UtcDateTime, TimeSpan.Zero));
         var key = record.PartitionKey;
         // Partitions whose start position is not known yet are read again from it once it is.
         if (_awaitingOffsets.Contains(key)) return;
+        if (_stopAt.Count > 0 && (!_stopAt.TryGetValue(key, out var stop) || record.Offset >= stop))
+        {
+            ReachedStop(consumer, key);
+            return;
+        }
         if (_batch.Count == 0) _batchStartedAt = _time.GetUtcNow();
         _batch.Add(record);
         _progress.GetOrAdd(key, static _ => new PartitionProgress()).Pending(record);
+        if (_readInterval > TimeSpan.Zero) _nextReadAt = (_nextReadAt > now ? _nextReadAt : now) + _readInterval;
+        if (_stopAt.TryGetValue(key, out var end) && record.Offset + 1 >= end) ReachedStop(consumer, key);
     }
+
+    /// <summary>A bounded run's partition is read up to its end: stop fetching it.</summary>
+    private void ReachedStop(IConsumer<byte[]?, byte[]> consumer, PartitionKey key)
+    {
+        consumer.Pause([new TopicPartition(key.Topic, key.Partition)]);
+        if (_reachedStop.Add(key)) ConsumerLog.ReachedStop(_log, _options.Group, key.ToString(), _stopAt.GetValueOrDefault(key));
+    }
+
+    /// <summary>
+    /// A partition can end on offsets no record is delivered for (an empty range, transaction markers);
+    /// its position then says it is done.
+    /// </summary>
+    private void CheckPositions(IConsumer<byte[]?, byte[]> consumer)
+    {
+        foreach (var tp in consumer.Assignment)
+        {
+            var key = Key(tp);
+            if (_reachedStop.Contains(key) || _awaitingOffsets.Contains(key)) continue;
+            if (!_stopAt.TryGetValue(key, out var stop))
+            {
+                ReachedStop(consumer, key);
+                continue;
+            }
+            Offset position;
+            try
+            {
+                position = consumer.Position(tp);
+            }
+            catch (KafkaException)
+            {
+                continue;
+            }
+            if (position != Offset.Unset && position.Value >= stop && !_batch.Exists(r => r.PartitionKey == key)) ReachedStop(consumer, key);
+        }
+    }
+
+    /// <summary>Every named partition is at its end: write what is in hand; true once all of it is durable.</summary>
+    private bool FinishBoundedRun(IConsumer<byte[]?, byte[]> consumer)
+    {
+        if (!_stopAt.Keys.All(_reachedStop.Contains)) return false;
+        if ((_batch.Count > 0 || _deadLetteredNext.Count > 0) && (!_paused || _time.GetUtcNow() >= _retryAt)) TryFlush(consumer);
+        if (_batch.Count > 0 || _deadLetteredNext.Count > 0 || _paused) return false;
+        ConsumerLog.BoundedRunDone(_log, _options.Group, _stopAt.Count);
+        _boundedRunDone = true;
+        return true;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private TimeSpan PollTimeout(DateTimeOffset now)
     {
@@ -147,7 +233,7 @@ public sealed class ConsumerRuntime : BackgroundService
             DeliverBatch(consumer, _stopping);
             if (_paused)
             {
-                consumer.Resume(consumer.Assignment.Where(tp => !_awaitingOffsets.Contains(Key(tp))));
+                consumer.Resume(consumer.Assignment.Where(tp => !_awaitingOffsets.Contains(Key(tp)) && !_reachedStop.Contains(Key(tp))));
                 _paused = false;
                 ConsumerLog.WriteRecovered(_log, _options.Group, _backoff.Attempts);
                 _metrics.Paused.Set(0);
@@ -287,9 +373,48 @@ public sealed class ConsumerRuntime : BackgroundService
         }
         foreach (var (key, offset) in stored)
             if (_progress.TryGetValue(key, out var progress)) progress.Start(offset);
+        if (_stopAt.Count > 0) NoteStartsAtStop(consumer, partitions, stored);
         return partitions.Select(tp => stored.TryGetValue(Key(tp), out var offset)
             ? new TopicPartitionOffset(tp, new Offset(offset))
             : new TopicPartitionOffset(tp, Offset.Unset));
+    }
+
+    /// <summary>
+    /// A bounded run's partitions that start at or past their end (or are not named) have nothing to
+    /// read; no record will come to say so, so the start position does.
+    /// </summary>
+    private void NoteStartsAtStop(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> partitions, IReadOnlyDictionary<PartitionKey, long> stored)
+    {
+        var unknown = new List<TopicPartition>();
+        foreach (var tp in partitions)
+        {
+            var key = Key(tp);
+            if (!_stopAt.TryGetValue(key, out var stop)) _reachedStop.Add(key);
+            else if (stored.TryGetValue(key, out var start)) { if (start >= stop) _reachedStop.Add(key); }
+            else if (!_awaitingOffsets.Contains(key)) unknown.Add(tp);
+        }
+        if (unknown.Count == 0) return;
+        try
+        {
+            var committed = consumer.Committed(unknown, _options.DrainTimeout).ToDictionary(c => Key(c.TopicPartition), c => c.Offset);
+            foreach (var tp in unknown)
+            {
+                var key = Key(tp);
+                long start;
+                if (committed.TryGetValue(key, out var c) && c != Offset.Unset) start = c.Value;
+                else
+                {
+                    var marks = consumer.QueryWatermarkOffsets(tp, _options.DrainTimeout);
+                    start = _options.AutoOffsetReset == AutoOffsetReset.Earliest ? marks.Low.Value : marks.High.Value;
+                }
+                if (start >= _stopAt[key]) _reachedStop.Add(key);
+            }
+        }
+        catch (KafkaException ex)
+        {
+            // Not fatal: a partition with records left is still found done by its records or position.
+            ConsumerLog.KafkaError(_log, _options.Group, ex.Error.Code.ToString(), ex.Error.Reason);
+        }
     }
 
     /// <summary>Retries reading the stored start of partitions whose sink was down at assignment, then seeks there.</summary>
@@ -311,6 +436,7 @@ public sealed class ConsumerRuntime : BackgroundService
                     : _options.AutoOffsetReset == AutoOffsetReset.Earliest ? Offset.Beginning : Offset.End;
                 consumer.Seek(new TopicPartitionOffset(tp, offset));
                 if (offset.Value >= 0 && _progress.TryGetValue(key, out var progress)) progress.Start(offset.Value);
+                if (offset.Value >= 0 && _stopAt.TryGetValue(key, out var stop) && offset.Value >= stop) _reachedStop.Add(key);
             }
             _awaitingOffsets.Clear();
         }

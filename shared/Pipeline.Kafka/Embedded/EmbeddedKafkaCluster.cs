@@ -99,6 +99,17 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         lock (_gate) LibRdKafka.MockPushRequestErrorsArray(Cluster, (short)api, (UIntPtr)codes.Length, codes);
     }
 
+    /// <summary>
+    /// How long a group with no members waits for more to join before its first assignment (Kafka's
+    /// <c>group.initial.rebalance.delay.ms</c>). The embedded cluster waits 3 s by default; docker compose runs
+    /// Kafka with 0, and short-lived groups (a tail, an offset change) start at once with 0.
+    /// </summary>
+    public void SetGroupInitialRebalanceDelay(TimeSpan delay)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        lock (_gate) LibRdKafka.MockGroupInitialRebalanceDelayMs(Cluster, (int)delay.TotalMilliseconds);
+    }
+
     public void ClearRequestErrors(KafkaApi api)
     {
         lock (_gate) LibRdKafka.MockClearRequestErrors(Cluster, (short)api);

@@ -60,6 +60,9 @@ internal static partial class LibRdKafka
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_clear_request_errors")]
     public static partial void MockClearRequestErrors(IntPtr mcluster, short apiKey);
 
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_group_initial_rebalance_delay_ms")]
+    public static partial void MockGroupInitialRebalanceDelayMs(IntPtr mcluster, int delayMs);
+
     public static string Version => Marshal.PtrToStringUTF8(VersionStr()) ?? "";
 
     public static string ErrorName(int err) => Marshal.PtrToStringUTF8(Err2Str(err)) ?? err.ToString(System.Globalization.CultureInfo.InvariantCulture);

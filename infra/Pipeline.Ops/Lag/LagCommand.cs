@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Globalization;
+using Confluent.Kafka;
+using Pipeline.Ops.Cli;
+using Pipeline.Ops.Kafka;
+using Pipeline.Ops.Positions;
+using Pipeline.Ops.Workers;
+
+namespace Pipeline.Ops.Lag;
+
+/// <summary>
+/// <c>lag</c>: per group and partition, the stored position, the end offset, the lag and how fast it is
+/// closing (two samples <c>--interval</c> apart); exit code 1 when any partition lags by more than
+/// <c>--threshold</c>, so monitoring can run it as a check.
+/// </summary>
+internal static class LagCommand
+{
+    public static Command Build(OpsSeams seams)
+    {
+        var kafka = CommonOptions.Kafka();
+        var postgres = CommonOptions.Postgres();
+        var topics = CommonOptions.Topics();
+        var groups = new Option<string[]>("--group") { Description = "Group to show (repeatable, or comma-separated). Default: each configured group (" + string.Join(", ", WorkerCatalog.All.Select(w => w.Group)) + ")." };
+        var store = new Option<string>("--store") { Description = "Where positions are read: kafka (committed offsets), postgres (consumer_offsets of exactly-once sinks), archive (the SIEM checkpoint). Default auto: an exactly-once group's own store when it can be read (noc_team, topk, or any group in consumer_offsets, with --postgres or PIPELINE_POSTGRES; sec_team with --archive), else Kafka.", DefaultValueFactory = _ => "auto" };
+        var archive = new Option<string?>("--archive") { Description = "SIEM archive folder (with --store archive)." };
+        var interval = new Option<string>("--interval") { Description = "Time between the two samples the closing rate is measured over; 0 takes one sample and shows no rate.", DefaultValueFactory = _ => "5s" };
+        var threshold = new Option<long?>("--threshold") { Description = "Exit 1 when any partition's lag is above this many records." };
+        var command = new Command("lag", "Show each group's position, end offset, lag and closing rate per partition. Exit 0, 1 when a partition lags more than --threshold, 2 on bad input.")
+        {
+            kafka, postgres, topics, groups, store, archive, interval, threshold,
+        };
+        CommonOptions.SetAction(command, async (parse, io, cancellationToken) =>
+        {
+            var wait = Durations.Parse(parse.GetValue(interval)!, "--interval");
+            if (parse.GetValue(threshold) is < 0) throw new UsageException("--threshold must be 0 or more");
+            var names = (parse.GetValue(groups) ?? []).SelectMany(CommonOptions.SplitList).Distinct().ToList();
+            if (names.Count == 0) names = WorkerCatalog.All.Select(w => w.Group).ToList();
+            var topicList = CommonOptions.SplitList(parse.GetValue(topics));
+            if (topicList.Count == 0) throw new UsageException("--topics names no topic");
+            var connection = KafkaConnection.Resolve(parse.GetValue(kafka));
+            using var cluster = new ClusterView(connection);
+            var stores = new StoreChoice(parse.GetValue(store)!, parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("PIPELINE_POSTGRES"), parse.GetValue(archive), cluster);
+            var partitions = cluster.Partitions(topicList);
+            var report = await MeasureAsync(names, partitions, stores.For, cluster, wait, TimeProvider.System, cancellationToken);
+            Print(io.Out, report);
+            var limit = parse.GetValue(threshold);
+            if (limit is { } max && report.Any(r => r.Rows.Any(p => p.Now.Lag > max)))
+            {
+                io.Error.WriteLine($"lag above {max} on {report.Sum(r => r.Rows.Count(p => p.Now.Lag > max))} partition(s)");
+                return ExitCodes.Attention;
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>One row: the partition now, and its lag's closing rate in records per second (null with one sample).</summary>
+    internal sealed record Row(PartitionLag Now, double? ClosingPerSecond);
+
+    internal sealed record GroupReport(string Group, string Source, IReadOnlyList<Row> Rows, double? ClosingPerSecond);
+
+    internal static async Task<List<GroupReport>> MeasureAsync(IReadOnlyList<string> groups, IReadOnlyList<TopicPartition> partitions,
+        Func<string, IPositionStore> positions, ClusterView cluster, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var first = groups.Select(g => LagSample.Take(g, partitions, positions(g), cluster, time)).ToList();
+        if (interval <= TimeSpan.Zero)
+            return first.Select(s => new GroupReport(s.Group, positions(s.Group).Describe, s.Partitions.Select(p => new Row(p, null)).ToList(), null)).ToList();
+        await Task.Delay(interval, cancellationToken);
+        var reports = new List<GroupReport>();
+        foreach (var before in first)
+        {
+            var after = LagSample.Take(before.Group, partitions, positions(before.Group), cluster, time);
+            var seconds = Math.Max(0.001, (after.At - before.At).TotalSeconds);
+            var rows = after.Partitions.Zip(before.Partitions, (now, then) => new Row(now, (then.Lag - now.Lag) / seconds)).ToList();
+            reports.Add(new GroupReport(after.Group, positions(after.Group).Describe, rows, (before.Total - after.Total) / seconds));
+        }
+        return reports;
+    }
+
+    internal static void Print(TextWriter output, IReadOnlyList<GroupReport> reports)
+    {
+        var width = Math.Max(5, reports.Max(r => r.Group.Length));
+        var topicWidth = Math.Max(5, reports.SelectMany(r => r.Rows).Select(r => r.Now.Partition.Topic.Length).DefaultIfEmpty(5).Max());
+        foreach (var report in reports) output.WriteLine($"positions of {report.Group}: {report.Source}");
+        output.WriteLine($"{"GROUP".PadRight(width)}  {"TOPIC".PadRight(topicWidth)}  {"PARTITION",9}  {"POSITION",12}  {"END",12}  {"LAG",10}  {"CLOSING/S",10}  ETA");
+        foreach (var report in reports)
+        {
+            foreach (var row in report.Rows)
+            {
+                var p = row.Now;
+                output.WriteLine($"{report.Group.PadRight(width)}  {p.Partition.Topic.PadRight(topicWidth)}  {p.Partition.Partition.Value,9}  {Number(p.Position),12}  {Number(p.End),12}  {Number(p.Lag),10}  {Rate(row.ClosingPerSecond),10}  {Eta(p.Lag, row.ClosingPerSecond)}");
+            }
+            var total = report.Rows.Sum(r => r.Now.Lag);
+            output.WriteLine($"{report.Group.PadRight(width)}  {"total".PadRight(topicWidth)}  {"",9}  {"",12}  {Number(report.Rows.Sum(r => r.Now.End)),12}  {Number(total),10}  {Rate(report.ClosingPerSecond),10}  {Eta(total, report.ClosingPerSecond)}");
+        }
+    }
+
+    /// <summary>
+    /// Which store each group's positions are read from. An exactly-once sink's own store is the truth: its
+    /// Kafka commits are best effort (one that fails during a rebalance is not made again until the next
+    /// batch), so Kafka's view of such a group can stay behind.
+    /// </summary>
+    private sealed class StoreChoice(string option, string? postgres, string? archive, ClusterView cluster)
+    {
+        private readonly Dictionary<string, IPositionStore> _chosen = [];
+
+        public IPositionStore For(string group)
+        {
+            if (_chosen.TryGetValue(group, out var known)) return known;
+            IPositionStore store = option.Equals("auto", StringComparison.OrdinalIgnoreCase) ? Auto(group) : StoreKinds.Parse(option) switch
+            {
+                StoreKind.Postgres => new PostgresPositions(CommonOptions.RequirePostgres(postgres, "--store postgres")),
+                StoreKind.Archive => new ArchivePositions(archive ?? throw new UsageException("--store archive needs --archive DIR")),
+                _ => new KafkaPositions(cluster),
+            };
+            return _chosen[group] = store;
+        }
+
+        private IPositionStore Auto(string group)
+        {
+            var worker = WorkerCatalog.ByGroup(group);
+            if (worker?.Store == StoreKind.Archive && archive is not null) return new ArchivePositions(archive);
+            if (!string.IsNullOrWhiteSpace(postgres) && (worker?.Store == StoreKind.Postgres || Reset.GroupReset.HasSinkPositions(postgres, group)))
+                return new PostgresPositions(postgres);
+            return new KafkaPositions(cluster);
+        }
+    }
+
+    private static string Number(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
+
+    private static string Rate(double? value) => value?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-";
+
+    /// <summary>Time to zero lag at the measured closing rate; "-" when caught up, "never" when not closing.</summary>
+    internal static string Eta(long lag, double? closingPerSecond)
+    {
+        if (lag == 0) return "-";
+        if (closingPerSecond is not { } rate) return "-";
+        if (rate <= 0) return "never";
+        var eta = TimeSpan.FromSeconds(Math.Min(lag / rate, TimeSpan.FromDays(365).TotalSeconds));
+        return eta.TotalHours >= 1 ? $"{(int)eta.TotalHours}h{eta.Minutes:00}m" : eta.TotalMinutes >= 1 ? $"{eta.Minutes}m{eta.Seconds:00}s" : $"{Math.Max(1, (int)Math.Ceiling(eta.TotalSeconds))}s";
+    }
+}

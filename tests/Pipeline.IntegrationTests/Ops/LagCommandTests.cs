@@ -1,0 +1,80 @@
+using System.Globalization;
+using Dapper;
+using Npgsql;
+using Pipeline.IntegrationTests.Fixtures;
+using Pipeline.Kafka.Embedded;
+using Pipeline.Ops.Cli;
+using Pipeline.Postgres;
+
+namespace Pipeline.IntegrationTests.Ops;
+
+public sealed class LagCommandTests
+{
+    [Fact]
+    public async Task LagIsProducedMinusConsumedPerPartitionAndTheThresholdSetsTheExitCode()
+    {
+        using var kafka = TestKafka.Start(1);
+        kafka.CreateTopic("syslog", 3, 1);
+        var group = "g-" + Guid.NewGuid().ToString("N")[..8];
+        var start = DateTimeOffset.UtcNow;
+        // 120 records in partition 0, 50 in partition 1, none in partition 2.
+        TestEvents.Produce(kafka.BootstrapServers, "syslog", TestEvents.Many(170, start, TimeSpan.FromMilliseconds(1)), e => int.Parse(e.Message![6..], CultureInfo.InvariantCulture) < 120 ? 0 : 1);
+        TestEvents.Commit(kafka.BootstrapServers, group, ("syslog", 0, 75), ("syslog", 1, 50));
+
+        var lag = await OpsTool.RunAsync("lag", "--group", group, "--topics", "syslog", "--interval", "0", "--kafka", kafka.BootstrapServers);
+        Assert.True(lag.ExitCode == 0, lag.ToString());
+        Assert.Equal((75L, 120L, 45L), Row(lag, group, "0"));
+        Assert.Equal((50L, 50L, 0L), Row(lag, group, "1"));
+        Assert.Equal((-1L, 0L, 0L), Row(lag, group, "2"));
+        Assert.Contains(lag.Lines, l => l.StartsWith(group, StringComparison.Ordinal) && l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, "total", "170", "45", ..]);
+
+        var atThreshold = await OpsTool.RunAsync("lag", "--group", group, "--topics", "syslog", "--interval", "0", "--threshold", "45", "--kafka", kafka.BootstrapServers);
+        Assert.Equal(ExitCodes.Ok, atThreshold.ExitCode);
+        var overThreshold = await OpsTool.RunAsync("lag", "--group", group, "--topics", "syslog", "--interval", "0", "--threshold", "44", "--kafka", kafka.BootstrapServers);
+        Assert.Equal(ExitCodes.Attention, overThreshold.ExitCode);
+        Assert.Contains("lag above 44 on 1 partition(s)", overThreshold.Error, StringComparison.Ordinal);
+
+        // The closing rate: the group catches up by 45 records while the two samples are taken.
+        var measuring = OpsTool.RunAsync("lag", "--group", group, "--topics", "syslog", "--interval", "3s", "--kafka", kafka.BootstrapServers);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        TestEvents.Commit(kafka.BootstrapServers, group, ("syslog", 0, 120));
+        var closing = await measuring;
+        Assert.True(closing.ExitCode == 0, closing.ToString());
+        var line = closing.Lines.Single(l => l.StartsWith(group, StringComparison.Ordinal) && l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2] == "0");
+        var rate = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[6], CultureInfo.InvariantCulture);
+        Assert.InRange(rate, 45 / 4.0, 45 / 2.5);
+        Assert.Equal((120L, 120L, 0L), Row(closing, group, "0"));
+
+        var bad = await OpsTool.RunAsync("lag", "--group", group, "--topics", "nosuchtopic", "--interval", "0", "--kafka", kafka.BootstrapServers);
+        Assert.Equal(ExitCodes.Usage, bad.ExitCode);
+        Assert.Contains("does not exist", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LagOfAnExactlyOnceSinkIsReadFromItsOwnStoreWhenAsked()
+    {
+        using var kafka = TestKafka.Start(1);
+        kafka.CreateTopic("syslog", 2, 1);
+        TestEvents.Produce(kafka.BootstrapServers, "syslog", TestEvents.Many(100, DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(1)), e => int.Parse(e.Message![6..], CultureInfo.InvariantCulture) % 2);
+        await using var database = await PostgresServer.Instance.CreateDatabaseAsync();
+        await using (var dataSource = NpgsqlDataSource.Create(database.ConnectionString))
+            await Migrator.ApplyCoreAsync(dataSource, CancellationToken.None);
+        await using (var connection = database.Open())
+            await SinkOffsetStore.ResetAsync(connection, "noc_team", [("syslog", 0, (long?)40), ("syslog", 1, (long?)50)], CancellationToken.None);
+
+        var lag = await OpsTool.RunAsync("lag", "--group", "noc_team", "--topics", "syslog", "--store", "postgres", "--postgres", database.ConnectionString,
+            "--interval", "0", "--threshold", "5", "--kafka", kafka.BootstrapServers);
+        Assert.Equal(ExitCodes.Attention, lag.ExitCode);
+        Assert.Contains("consumer_offsets", lag.Out, StringComparison.Ordinal);
+        Assert.Equal((40L, 50L, 10L), Row(lag, "noc_team", "0"));
+        Assert.Equal((50L, 50L, 0L), Row(lag, "noc_team", "1"));
+    }
+
+    /// <summary>(position, end, lag) of a partition's row; position -1 for "-".</summary>
+    private static (long Position, long End, long Lag) Row(OpsResult result, string group, string partition)
+    {
+        var columns = result.Lines.Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Single(c => c.Length >= 6 && c[0] == group && c[1] != "total" && c[2] == partition);
+        return (columns[3] == "-" ? -1 : long.Parse(columns[3], CultureInfo.InvariantCulture), long.Parse(columns[4], CultureInfo.InvariantCulture), long.Parse(columns[5], CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,28 @@
+using Pipeline.Ops.Cli;
+
+namespace Pipeline.IntegrationTests.Ops;
+
+/// <summary>What one run of an operator command printed and returned.</summary>
+internal sealed record OpsResult(int ExitCode, string Out, string Error)
+{
+    public IReadOnlyList<string> Lines => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
+}
+
+/// <summary>
+/// Runs the operator commands in the test process, exactly as <c>Pipeline.Ops</c> parses them, with the
+/// seams a test chooses (the embedded cluster's topic creation, a fake time index).
+/// </summary>
+internal static class OpsTool
+{
+    public static async Task<OpsResult> RunAsync(OpsSeams? seams, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await OpsCommandLine.RunAsync(args, seams ?? new OpsSeams(), output, error);
+        return new OpsResult(code, output.ToString(), error.ToString());
+    }
+
+    public static Task<OpsResult> RunAsync(params string[] args) => RunAsync(null, args);
+}

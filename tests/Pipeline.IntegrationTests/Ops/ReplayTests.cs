@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Dapper;
+using Pipeline.IntegrationTests.Fixtures;
+using Pipeline.Ops.Cli;
+
+namespace Pipeline.IntegrationTests.Ops;
+
+public sealed class ReplayTests
+{
+    /// <summary>A NOC worker that moves partitions quickly (a rebalance on the embedded cluster waits for the session).</summary>
+    private static readonly string[] NocArgs = ["--Consumer:SessionTimeout=00:00:06", "--Consumer:DrainTimeout=00:00:03", "--batch-wait", "00:00:00.3"];
+
+    [Fact]
+    public async Task ResetNocTeamToEarliestAndReplayTheRowCountStaysExact()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 6);
+        pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        var bootstrap = pipeline.Kafka.BootstrapServers;
+        var events = TestEvents.Many(3_000, DateTimeOffset.UtcNow.AddMinutes(-20), TimeSpan.FromMilliseconds(100));
+        TestEvents.Produce(bootstrap, "syslog", events);
+        var ends = TestEvents.Ends(bootstrap, "syslog", 6);
+        await using var database = await PostgresServer.Instance.CreateDatabaseAsync();
+        string[] noc = ["--postgres", database.ConnectionString, .. NocArgs];
+
+        var worker = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Postgres", noc);
+        await WaitForPositionsAsync(database, "noc_team", ends);
+        Assert.Equal(3_000, await database.CountAsync("events"));
+        await worker.StopAsync();
+
+        var reset = await OpsTool.RunAsync("reset", "--group", "noc_team", "--to", "earliest", "--postgres", database.ConnectionString, "--kafka", bootstrap);
+        Assert.True(reset.ExitCode == 0, reset.ToString());
+        Assert.Contains("consumer_offsets", reset.Out, StringComparison.Ordinal);
+        Assert.All(await database.Open().QueryAsync<long>("select next_offset from consumer_offsets where group_id = 'noc_team' and topic = 'syslog'"), o => Assert.Equal(0, o));
+
+        // Started again, the group reads every record a second time; the sink skips every row it has.
+        var again = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Postgres", noc);
+        await WaitForPositionsAsync(database, "noc_team", ends);
+        var metrics = await MetricsText.ScrapeAsync(again);
+        Assert.Equal(3_000, metrics.Sum("consumer_records_total", ("group", "noc_team"), ("outcome", "written")));
+        Assert.Equal(3_000, await database.CountAsync("events"));
+
+        // A replay of the whole range under a backfill group, while the live group keeps running: still exact.
+        var replay = await OpsTool.RunAsync("replay", "--into", "noc", "--from", "earliest", "--to", "latest", "--postgres", database.ConnectionString, "--kafka", bootstrap);
+        Assert.True(replay.ExitCode == 0, replay.ToString());
+        Assert.Contains("done: replayed 3,000 events into noc as group noc_team.backfill-", replay.Out, StringComparison.Ordinal);
+        Assert.False(again.HasExited);
+        Assert.Equal(3_000, await database.CountAsync("events"));
+        var ids = (await database.Open().QueryAsync<string>("select id from events")).ToList();
+        Assert.Equal(3_000, ids.Distinct().Count());
+        Assert.True(ids.ToHashSet().SetEquals(events.Select(e => e.Id)), "every produced event is there once, nothing else");
+    }
+
+    [Fact]
+    public async Task ReplayTheLastHourSkipsTheRowsTheSinkHasAndFillsTheOnesItLost()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 6);
+        pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        var bootstrap = pipeline.Kafka.BootstrapServers;
+        var now = DateTimeOffset.UtcNow;
+        var old = TestEvents.Many(1_000, now.AddHours(-2), TimeSpan.FromSeconds(1), "old");
+        var recent = TestEvents.Many(1_000, now.AddMinutes(-30), TimeSpan.FromMilliseconds(500), "recent");
+        TestEvents.Produce(bootstrap, "syslog", old.Concat(recent));
+        await using var database = await PostgresServer.Instance.CreateDatabaseAsync();
+        var live = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Postgres", ["--postgres", database.ConnectionString, .. NocArgs]);
+        await WaitForPositionsAsync(database, "noc_team", TestEvents.Ends(bootstrap, "syslog", 6));
+        var environment = PipelineEnvironment.For(bootstrap, database);
+        var none = new Dictionary<string, string>();
+
+        var skip = await Walkthrough.RunAsync("replay-hour", environment, none, TimeSpan.FromMinutes(2));
+        Assert.True(skip.ExitCode == 0, skip.ToString());
+        // The embedded broker cannot look offsets up by time; the command finds them from record timestamps.
+        Assert.Contains("1,000 events in", skip.Output, StringComparison.Ordinal);
+        Assert.Contains("record timestamps", skip.Output, StringComparison.Ordinal);
+        Assert.Equal("1000", skip.Lines[^1]);
+        Assert.Equal(2_000, await database.CountAsync("events"));
+
+        var lost = recent.Where((_, i) => i % 10 == 0).Select(e => e.Id).ToArray();
+        await database.Open().ExecuteAsync("delete from events where id = any(@lost)", new { lost });
+        Assert.Equal(1_900, await database.CountAsync("events"));
+
+        var repair = await Walkthrough.RunAsync("replay-hour", environment, none, TimeSpan.FromMinutes(2));
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Equal("1000", repair.Lines[^1]);
+        Assert.Equal(2_000, await database.CountAsync("events"));
+        Assert.Equal(lost.Length, await database.ScalarAsync<long>("select count(*) from events where id = any(@lost)", new { lost }));
+        Assert.False(live.HasExited);
+    }
+
+    [Fact]
+    public async Task AReplayAtARateShowsProgressAndStopsAtTheEndOffsetsItResolvedAtTheStart()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 3);
+        pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        var bootstrap = pipeline.Kafka.BootstrapServers;
+        var events = TestEvents.Many(3_000, DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMilliseconds(10));
+        TestEvents.Produce(bootstrap, "syslog", events);
+        var output = Directory.CreateTempSubdirectory("replay-files-").FullName;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var replaying = OpsTool.RunAsync("replay", "--into", "files:audit", "--topics", "syslog", "--from", "earliest", "--to", "latest", "--rate", "1500",
+                "--backfill-group", "audit.backfill-test", "--output", output, "--progress-interval", "300ms", "--kafka", bootstrap);
+            // Records that arrive while it runs are past the range's end: not replayed.
+            await Eventually.True(() => File.Exists(Path.Combine(output, "audit.backfill-test.jsonl")), TimeSpan.FromSeconds(30), "the replay writing");
+            TestEvents.Produce(bootstrap, "syslog", TestEvents.Many(500, DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(1), "late"));
+            var replay = await replaying;
+            clock.Stop();
+
+            Assert.True(replay.ExitCode == 0, replay.ToString());
+            var written = File.ReadLines(Path.Combine(output, "audit.backfill-test.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()).ToList();
+            Assert.Equal(3_000, written.Count);
+            Assert.True(written.ToHashSet().SetEquals(events.Select(e => e.Id)));
+            // 3,000 events at 1,500/s take two seconds at least.
+            Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.8), $"took {clock.Elapsed}");
+            var progress = replay.Lines.Where(l => l.StartsWith("replay audit.backfill-test: ", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(progress);
+            Assert.All(progress, l => Assert.Matches(@"[\d,]+/3,000 events \([\d.]+%\)  [\d,.]+ events/s  remaining lag [\d,]+  ETA \S+", l));
+
+            var reused = await OpsTool.RunAsync("replay", "--into", "files:audit", "--topics", "syslog", "--from", "earliest",
+                "--backfill-group", "audit.backfill-test", "--output", output, "--kafka", bootstrap);
+            Assert.Equal(ExitCodes.Refused, reused.ExitCode);
+            var badRange = await OpsTool.RunAsync("replay", "--into", "noc", "--from", "-1h", "--to", "-2h", "--kafka", bootstrap);
+            Assert.Equal(ExitCodes.Usage, badRange.ExitCode);
+            var badSink = await OpsTool.RunAsync("replay", "--into", "elastic", "--from", "earliest", "--kafka", bootstrap);
+            Assert.Equal(ExitCodes.Usage, badSink.ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ARangeReplayedForTheSiemGoesIntoANewArchiveFolderThatVerifies()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 3);
+        pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        var bootstrap = pipeline.Kafka.BootstrapServers;
+        var events = TestEvents.Many(600, DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMilliseconds(10));
+        TestEvents.Produce(bootstrap, "syslog", events);
+        var archive = SiemArchive.NewTemporary();
+        try
+        {
+            var replay = await OpsTool.RunAsync("replay", "--into", "siem", "--from", "earliest", "--archive", archive.Directory,
+                "--kafka", bootstrap);
+            Assert.True(replay.ExitCode == 0, replay.ToString());
+            Assert.Contains("done: replayed 600 events into siem as group sec_team.backfill-", replay.Out, StringComparison.Ordinal);
+            var records = archive.Records().Where(r => r.Type == "event").ToList();
+            Assert.Equal(600, records.Count);
+            Assert.True(records.Select(r => r.Id).ToHashSet().SetEquals(events.Select(e => e.Id)));
+            Assert.Null(Pipeline.Consumers.Siem.Archive.ArchiveVerifier.Verify(archive.Directory).Problem);
+
+            // The archive is append-only and hash-chained: a second replay into the same folder is refused.
+            var again = await OpsTool.RunAsync("replay", "--into", "siem", "--from", "earliest", "--archive", archive.Directory, "--kafka", bootstrap);
+            Assert.Equal(ExitCodes.Refused, again.ExitCode);
+            Assert.Contains("new folder", again.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(archive.Directory)) Directory.Delete(archive.Directory, recursive: true);
+        }
+    }
+
+    private static Task WaitForPositionsAsync(TemporaryDatabase database, string group, Dictionary<int, long> ends) =>
+        Eventually.Until(async () =>
+        {
+            try
+            {
+                await using var connection = database.Open();
+                return (await connection.QueryAsync<(int Partition, long Next)>(
+                    "select partition, next_offset from consumer_offsets where group_id = @group and topic = 'syslog'", new { group })).ToDictionary(r => r.Partition, r => r.Next);
+            }
+            catch (Npgsql.PostgresException)
+            {
+                return [];
+            }
+        }, stored => ends.All(e => e.Value == 0 || stored.GetValueOrDefault(e.Key) == e.Value), TimeSpan.FromSeconds(90), $"group {group} stored the end offsets");
+}

@@ -1,0 +1,97 @@
+using System.Text;
+using Confluent.Kafka;
+using Pipeline.Core.Envelope;
+using Pipeline.Core.Ids;
+
+namespace Pipeline.IntegrationTests.Ops;
+
+/// <summary>v1 envelopes as the edge would publish them, produced with the record timestamp set to the receive time.</summary>
+internal static class TestEvents
+{
+    public static TelemetryEvent Syslog(string host, string app, int severity, string message, DateTimeOffset at, string? procid = null) => new()
+    {
+        Id = Ulid.NewString(at),
+        ReceivedAt = at,
+        Kind = EventKinds.Log,
+        Source = new EventSource { Transport = "tcp", Ip = "192.0.2.10", Port = 514, Edge = "edge-test" },
+        Syslog = new SyslogFields { Facility = 3, Severity = severity, Hostname = host, AppName = app, Procid = procid, Rfc = "5424" },
+        Message = message,
+        ParseStatus = "ok",
+    };
+
+    /// <summary>Numbered events spread over hosts, <paramref name="spacing"/> apart from <paramref name="start"/>.</summary>
+    public static List<TelemetryEvent> Many(int count, DateTimeOffset start, TimeSpan spacing, string prefix = "event") =>
+        Enumerable.Range(0, count).Select(i => Syslog($"host-{i % 17}", "app", 6, $"{prefix} {i}", start + spacing * i)).ToList();
+
+    /// <summary>
+    /// Produces the events (key: the host, or <paramref name="partition"/> when given) and waits for every
+    /// acknowledgement; returns how many went to each partition.
+    /// </summary>
+    public static Dictionary<int, long> Produce(string bootstrap, string topic, IEnumerable<TelemetryEvent> events, Func<TelemetryEvent, int>? partition = null)
+    {
+        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
+        {
+            BootstrapServers = bootstrap,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = 5,
+        }).SetLogHandler((_, _) => { }).Build();
+        var counts = new Dictionary<int, long>();
+        var failed = 0;
+        foreach (var e in events)
+        {
+            var message = new Message<byte[], byte[]>
+            {
+                Key = Encoding.UTF8.GetBytes(e.Syslog?.Hostname ?? "-"),
+                Value = EnvelopeCodec.Encode(e),
+                Timestamp = new Timestamp(e.ReceivedAt),
+            };
+            Action<DeliveryReport<byte[], byte[]>> report = r =>
+            {
+                if (r.Error.IsError) Interlocked.Increment(ref failed);
+                else lock (counts) counts[r.Partition.Value] = counts.GetValueOrDefault(r.Partition.Value) + 1;
+            };
+            while (true)
+            {
+                try
+                {
+                    if (partition is null) producer.Produce(topic, message, report);
+                    else producer.Produce(new TopicPartition(topic, partition(e)), message, report);
+                    break;
+                }
+                catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    producer.Poll(TimeSpan.FromMilliseconds(50));
+                }
+            }
+        }
+        producer.Flush(TimeSpan.FromSeconds(60));
+        if (failed > 0) throw new InvalidOperationException($"{failed} messages were not acknowledged");
+        return counts;
+    }
+
+    /// <summary>Commits offsets for a group that has never had members (the embedded cluster takes such a commit from outside).</summary>
+    public static void Commit(string bootstrap, string group, params (string Topic, int Partition, long Offset)[] offsets)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group, EnableAutoCommit = false })
+            .SetLogHandler((_, _) => { }).Build();
+        consumer.Commit(offsets.Select(o => new TopicPartitionOffset(o.Topic, o.Partition, o.Offset)));
+    }
+
+    /// <summary>A group's committed offsets by partition (absent: none).</summary>
+    public static Dictionary<int, long> Committed(string bootstrap, string group, string topic, int partitions)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group })
+            .SetLogHandler((_, _) => { }).Build();
+        return consumer.Committed(Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)), TimeSpan.FromSeconds(10))
+            .Where(c => c.Offset.Value >= 0).ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
+    }
+
+    /// <summary>End offset of each partition.</summary>
+    public static Dictionary<int, long> Ends(string bootstrap, string topic, int partitions)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "ends-" + Guid.NewGuid().ToString("N") })
+            .SetLogHandler((_, _) => { }).Build();
+        return Enumerable.Range(0, partitions).ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.Json;
+using Dapper;
+using Pipeline.IntegrationTests.Fixtures;
+
+namespace Pipeline.IntegrationTests.Ops;
+
+/// <summary>The README's walkthroughs, run as written (see <see cref="Walkthrough"/>).</summary>
+public sealed class WalkthroughTests
+{
+    [Fact]
+    public async Task AddATeamANewGroupStartedAfter50000EventsReadsAllOfThemWhileTheExistingGroupIsUnaffected()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 6);
+        pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        var bootstrap = pipeline.Kafka.BootstrapServers;
+        var state = Directory.CreateTempSubdirectory("walkthrough-").FullName;
+        try
+        {
+            var events = TestEvents.Many(50_000, DateTimeOffset.UtcNow.AddMinutes(-10), TimeSpan.FromMilliseconds(10));
+            TestEvents.Produce(bootstrap, "syslog", events);
+            var ends = TestEvents.Ends(bootstrap, "syslog", 6);
+            Assert.Equal(50_000, ends.Values.Sum());
+
+            // The existing group has read everything and keeps running.
+            var existing = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Files", ["--group", "files", "--topics", "syslog", "--output", Path.Combine(state, "files")]);
+            await Eventually.Until(() => Task.FromResult(TestEvents.Committed(bootstrap, "files", "syslog", 6)), c => ends.All(e => c.GetValueOrDefault(e.Key) == e.Value),
+                TimeSpan.FromSeconds(90), "the existing group read everything");
+
+            var run = await Walkthrough.RunAsync("add-team", PipelineEnvironment.For(bootstrap),
+                new Dictionary<string, string> { [".pipeline/"] = state + "/", ["127.0.0.1:9105"] = $"127.0.0.1:{FreePort.Next()}" }, TimeSpan.FromMinutes(2));
+
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Equal("50000", run.Lines[^1]);
+            var ids = File.ReadLines(Path.Combine(state, "teams", "new_team.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()).ToHashSet();
+            Assert.True(ids.SetEquals(events.Select(e => e.Id)), "new_team read every event exactly once");
+            Assert.Equal(ends, TestEvents.Committed(bootstrap, "files", "syslog", 6));
+            Assert.False(existing.HasExited);
+            Assert.Equal(50_000, File.ReadLines(Path.Combine(state, "files", "files.jsonl")).Count());
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task BackfillANewDatabaseCopiesEverythingKafkaHoldsWhileTheLiveDatabaseIsUntouched()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 6);
+        pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        var events = TestEvents.Many(2_000, DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMilliseconds(20));
+        TestEvents.Produce(pipeline.Kafka.BootstrapServers, "syslog", events);
+        await using var live = await PostgresServer.Instance.CreateDatabaseAsync();
+        var target = "t_" + Guid.NewGuid().ToString("N");
+        try
+        {
+            var run = await Walkthrough.RunAsync("backfill-database", PipelineEnvironment.For(pipeline.Kafka.BootstrapServers, live),
+                new Dictionary<string, string> { ["noc_backfill"] = target }, TimeSpan.FromMinutes(2));
+
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains("done: replayed 2,000 events into noc as group noc_team.backfill-", run.Output, StringComparison.Ordinal);
+            Assert.Equal("2000", run.Lines[^1]);
+            await using var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(live.ConnectionString) { Database = target }.ConnectionString);
+            var ids = (await connection.QueryAsync<string>("select id from events")).ToHashSet();
+            Assert.True(ids.SetEquals(events.Select(e => e.Id)));
+            Assert.Equal(0, await live.CountAsync("events"));
+        }
+        finally
+        {
+            await PostgresServer.Instance.DropDatabaseAsync(target);
+        }
+    }
+
+    [Fact]
+    public async Task ScaleAGroupTwoNocProcessesShareThePartitionsAndWriteEveryRowOnce()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 6);
+        pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        var events = TestEvents.Many(6_000, DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMilliseconds(10));
+        TestEvents.Produce(pipeline.Kafka.BootstrapServers, "syslog", events);
+        await using var database = await PostgresServer.Instance.CreateDatabaseAsync();
+        var (first, second) = (FreePort.Next(), FreePort.Next());
+
+        var run = await Walkthrough.RunAsync("scale", PipelineEnvironment.For(pipeline.Kafka.BootstrapServers, database),
+            new Dictionary<string, string> { ["9111"] = first.ToString(CultureInfo.InvariantCulture), ["9112"] = second.ToString(CultureInfo.InvariantCulture) }, TimeSpan.FromMinutes(2));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("6000", run.Lines[^1]);
+        var lines = run.Lines.ToList();
+        var one = Held(lines, lines.IndexOf("member 1:"), lines.IndexOf("member 2:"));
+        var two = Held(lines, lines.IndexOf("member 2:"), lines.Count - 1);
+        Assert.NotEmpty(one);
+        Assert.NotEmpty(two);
+        Assert.Empty(one.Intersect(two));
+        Assert.Equal(6, one.Concat(two).Count(p => p.StartsWith("syslog/", StringComparison.Ordinal)));
+        Assert.Equal(6_000, await database.ScalarAsync<long>("select count(distinct id) from events"));
+    }
+
+    /// <summary>The partitions (topic/partition) a member's consumer_lag_messages series name, between two marker lines.</summary>
+    private static List<string> Held(List<string> lines, int from, int to) =>
+        lines.Skip(from + 1).Take(to - from - 1).Where(l => l.StartsWith("consumer_lag_messages{", StringComparison.Ordinal))
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, "topic=\"([^\"]+)\",partition=\"(\\d+)\"")).Where(m => m.Success)
+            .Select(m => $"{m.Groups[1].Value}/{m.Groups[2].Value}").ToList();
+}
