@@ -385,6 +385,9 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private void RefreshLag()
     {
+        // Read from the scrape thread: a count of a list the poll thread owns, good enough for a gauge.
+        _metrics.InHand.Set(_batch.Count);
+        _metrics.Assigned.Set(_progress.Count);
         var consumer = _consumer;
         if (consumer is null) return;
         var now = _time.GetUtcNow();

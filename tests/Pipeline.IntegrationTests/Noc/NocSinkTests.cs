@@ -34,4 +34,108 @@ public sealed class NocSinkTests(NocStreamFixture fixture, ITestOutputHelper out
         await noc.StopAsync();
         Assert.Equal(0, noc.ExitCode);
     }
+
+    [Fact]
+    public async Task AConsumerKilledWithSigkillMidStreamAndRestartedLeavesExactlyOneRowPerRecord()
+    {
+        await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
+        var group = "noc-" + Guid.NewGuid().ToString("N")[..8];
+        // Small batches: many transactions in flight over the run, so the kill lands between or inside one.
+        string[] args = ["--batch-size", "500"];
+        var first = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, group, NocStreamFixture.Topic, args);
+        await Eventually.Until(() => NocConsumers.RowsAsync(db, NocStreamFixture.Topic), n => n >= 20_000, Patience, "rows before the kill", TimeSpan.FromMilliseconds(50));
+        await first.KillAsync();
+        var atKill = await NocConsumers.RowsAsync(db, NocStreamFixture.Topic);
+        output.WriteLine($"killed with {atKill:N0} rows written");
+        Assert.InRange(atKill, 20_000, NocStreamFixture.Events - 1);
+
+        var second = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, group, NocStreamFixture.Topic, args);
+        await NocConsumers.WaitForRowsAsync(db, NocStreamFixture.Topic, NocStreamFixture.Events, Patience, second);
+        var metrics = await MetricsText.ScrapeAsync(second);
+        await second.StopAsync();
+
+        await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, NocStreamFixture.Topic, NocStreamFixture.Partitions);
+        // The restarted member resumed from the offsets stored with the rows: it wrote exactly what was missing.
+        Assert.Equal(NocStreamFixture.Events - atKill, metrics.Sum("consumer_records_total", ("group", group), ("outcome", "written")));
+    }
+
+    [Fact]
+    public async Task TwoMembersOfNocTeamSplitThePartitionsWhileAFilesConsumerInANewGroupReceivesTheWholeStream()
+    {
+        await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
+        var topic = "noc-split-" + Guid.NewGuid().ToString("N")[..8];
+        fixture.Pipeline.Kafka.CreateTopic(topic, NocStreamFixture.Partitions);
+        var directory = Directory.CreateTempSubdirectory("noc-files-").FullName;
+        try
+        {
+            const string Group = "noc_team";
+            // Both members start at once: their migrations race on an empty database.
+            var starting = new[]
+            {
+                NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, Group, topic),
+                NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, Group, topic),
+            };
+            var members = await Task.WhenAll(starting);
+            var filesGroup = "new_team_" + Guid.NewGuid().ToString("N")[..8];
+            var files = await NocConsumers.StartFilesAsync(fixture.Pipeline, directory, filesGroup, topic);
+            // The stream starts once the group has settled with both members holding partitions.
+            await Eventually.Until(async () => await AssignedAsync(members, Group), a => a.All(n => n > 0) && a.Sum() == NocStreamFixture.Partitions,
+                TimeSpan.FromSeconds(60), "both members hold partitions");
+            fixture.Stream.Produce(fixture.Pipeline.Kafka.BootstrapServers, topic);
+
+            await NocConsumers.WaitForRowsAsync(db, topic, NocStreamFixture.Events, Patience, members[0]);
+            await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, topic, NocStreamFixture.Partitions);
+            await NocTable.AssertFieldsAsSentAsync(db, fixture.Stream, topic);
+
+            // Each member wrote the partitions it held, and no partition was held by both.
+            var scrapes = await Task.WhenAll(members.Select(MetricsText.ScrapeAsync));
+            var written = scrapes.Select(m => m.Sum("consumer_records_total", ("group", Group), ("outcome", "written"))).ToArray();
+            output.WriteLine($"written per member: {string.Join(", ", written)}");
+            Assert.All(written, w => Assert.True(w > 0));
+            Assert.Equal(NocStreamFixture.Events, written.Sum());
+            var held = scrapes.Select(m => m.LabelSets("consumer_lag_messages").Select(l => l["partition"]).ToHashSet()).ToArray();
+            Assert.Empty(held[0].Intersect(held[1]));
+            Assert.Equal(NocStreamFixture.Partitions, held[0].Count + held[1].Count);
+
+            // The Files consumer's group read the whole stream on its own.
+            var ids = await Eventually.Until(() => Task.FromResult(ReadIds(directory)), i => i.Count >= NocStreamFixture.Events, Patience,
+                "lines written by the Files consumer", TimeSpan.FromMilliseconds(500));
+            Assert.Equal(NocStreamFixture.Events, ids.Count);
+            Assert.Equal(NocStreamFixture.Events, ids.Distinct().Count());
+            Assert.All(ids, id => Assert.InRange(NocStream.IndexOf(id), 0, NocStreamFixture.Events - 1));
+            await files.StopAsync();
+            foreach (var member in members) await member.StopAsync();
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<double[]> AssignedAsync(IEnumerable<PipelineProcess> members, string group) =>
+        (await Task.WhenAll(members.Select(MetricsText.ScrapeAsync))).Select(m => m.Sum("consumer_partitions_assigned", ("group", group))).ToArray();
+
+    /// <summary>The id of every line in the Files consumer's jsonl files (the current one and any rotated).</summary>
+    private static List<string> ReadIds(string directory)
+    {
+        var ids = new List<string>();
+        foreach (var file in Directory.GetFiles(directory, "*.jsonl"))
+        {
+            byte[] bytes;
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                bytes = new byte[stream.Length];
+                stream.ReadExactly(bytes);
+            }
+            // A line being written may be cut short: only lines ended by a newline count.
+            var rest = bytes.AsSpan(0, bytes.AsSpan().LastIndexOf((byte)'\n') + 1);
+            while (rest.Length > 0)
+            {
+                var end = rest.IndexOf((byte)'\n');
+                ids.Add(Pipeline.Core.Envelope.EnvelopeCodec.Decode(rest[..end]).Id);
+                rest = rest[(end + 1)..];
+            }
+        }
+        return ids;
+    }
 }
