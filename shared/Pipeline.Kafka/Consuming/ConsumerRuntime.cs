@@ -34,6 +34,7 @@ public sealed class ConsumerRuntime : BackgroundService
     private DateTimeOffset _batchStartedAt;
     private DateTimeOffset _retryAt;
     private DateTimeOffset _offsetsRetryAt;
+    private DateTimeOffset _watermarksAt;
     private bool _paused;
     private IConsumer<byte[]?, byte[]>? _consumer;
     private DeadLetterPublisher? _deadLetters;
@@ -100,6 +101,7 @@ public sealed class ConsumerRuntime : BackgroundService
         if (_paused)
         {
             if (now >= _retryAt) TryFlush(consumer);
+            if (_paused && now >= _watermarksAt) QueryWatermarks(consumer, now);
         }
         else if (_batch.Count >= _options.BatchSize || (_batch.Count > 0 && now - _batchStartedAt >= _options.BatchMaxWait) || _deadLetteredNext.Count > 0)
         {
@@ -402,10 +404,34 @@ public sealed class ConsumerRuntime : BackgroundService
             {
                 continue;
             }
-            if (marks.High == Offset.Unset || progress.NextToWrite < 0) continue;
-            var lag = Math.Max(0, marks.High.Value - progress.NextToWrite);
+            var high = Math.Max(marks.High == Offset.Unset ? -1 : marks.High.Value, progress.QueriedHigh);
+            if (high < 0 || progress.NextToWrite < 0) continue;
+            var lag = Math.Max(0, high - progress.NextToWrite);
             _metrics.LagMessages(key).Set(lag);
             _metrics.LagSeconds(key).Set(lag == 0 ? 0 : progress.OldestUnwrittenAge(now).TotalSeconds);
+        }
+    }
+
+    /// <summary>
+    /// Paused partitions are not fetched, so the client's cached end offsets stop moving while the stream
+    /// goes on; ask the brokers now and then, so lag in messages keeps growing on /metrics during an outage.
+    /// The poll thread has nothing else to do meanwhile.
+    /// </summary>
+    private void QueryWatermarks(IConsumer<byte[]?, byte[]> consumer, DateTimeOffset now)
+    {
+        _watermarksAt = now + TimeSpan.FromSeconds(5);
+        foreach (var (key, progress) in _progress)
+        {
+            try
+            {
+                var marks = consumer.QueryWatermarkOffsets(new TopicPartition(key.Topic, key.Partition), TimeSpan.FromMilliseconds(500));
+                if (marks.High != Offset.Unset) progress.Queried(marks.High.Value);
+            }
+            catch (KafkaException)
+            {
+                // Kafka is away too: the cached figure stays until the next round.
+                return;
+            }
         }
     }
 
@@ -417,8 +443,14 @@ public sealed class ConsumerRuntime : BackgroundService
         private long _nextToWrite = -1;
         private long _oldestPendingTicks;
         private long _lastWrittenTicks;
+        private long _queriedHigh = -1;
 
         public long NextToWrite => Interlocked.Read(ref _nextToWrite);
+
+        /// <summary>The end offset last asked of the brokers (-1: never asked).</summary>
+        public long QueriedHigh => Interlocked.Read(ref _queriedHigh);
+
+        public void Queried(long high) => Interlocked.Exchange(ref _queriedHigh, high);
 
         public void Start(long offset) => Interlocked.Exchange(ref _nextToWrite, offset);
 

@@ -23,6 +23,9 @@ internal sealed class NocStream(int count, DateOnly firstDay, TimeSpan span)
     }
 
     public int Count { get; } = count;
+
+    /// <summary>Characters appended to every message, to make the stream heavier (memory tests). Default none.</summary>
+    public int Padding { get; init; }
     public DateOnly FirstDay { get; } = firstDay;
     public TimeSpan Span { get; } = span;
 
@@ -77,7 +80,7 @@ internal sealed class NocStream(int count, DateOnly firstDay, TimeSpan span)
             },
             Tenant = i % 3 == 0 ? "acme" : null,
             SampleRate = i % 17 == 0 ? 10 : 1,
-            Message = Message(i),
+            Message = Message(i) + (Padding > 0 ? " " + new string('x', Padding) : ""),
             ParseStatus = i % 23 == 0 ? "partial" : "ok",
             Stream = i % 5 == 0
                 ? new StreamInfo { Id = StreamId(i), Headers = new Dictionary<string, string> { ["user-agent"] = UserAgentOf(i / 5 % StreamIds) } }
