@@ -19,6 +19,10 @@ internal static class NocConsumers
              "--Consumer:SessionTimeout=00:00:06", "--Consumer:DrainTimeout=00:00:04", .. extra ?? []],
             waitHealthy: waitHealthy);
 
+    /// <summary>The NOC sink configured through environment variables only (as a container would be), plus <paramref name="args"/>.</summary>
+    public static Task<PipelineProcess> StartNocFromEnvironmentAsync(PipelineUnderTest pipeline, IDictionary<string, string> environment, IEnumerable<string>? args = null) =>
+        pipeline.StartConsumerAsync(NocProject, args ?? [], environment);
+
     public static Task<PipelineProcess> StartFilesAsync(PipelineUnderTest pipeline, string directory, string group, string topic) =>
         pipeline.StartConsumerAsync(FilesProject,
             ["--output", directory, "--group", group, "--topics", topic, "--from", "earliest", "--batch-size", "2000", "--batch-wait", "00:00:01"]);
