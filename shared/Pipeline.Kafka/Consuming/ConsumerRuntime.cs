@@ -36,6 +36,7 @@ public sealed class ConsumerRuntime : BackgroundService
     private DateTimeOffset _offsetsRetryAt;
     private DateTimeOffset _watermarksAt;
     private bool _paused;
+    private bool _assignedWhilePaused;
     private IConsumer<byte[]?, byte[]>? _consumer;
     private DeadLetterPublisher? _deadLetters;
     private CancellationToken _stopping;
@@ -86,7 +87,7 @@ public sealed class ConsumerRuntime : BackgroundService
         }
         finally
         {
-            Drain(consumer, "shutdown");
+            Drain(consumer, "shutdown", leaving: null);
             consumer.Close();
             _deadLetters.Dispose();
             ConsumerLog.Stopped(_log, _options.Group);
@@ -96,6 +97,12 @@ public sealed class ConsumerRuntime : BackgroundService
     private void Step(IConsumer<byte[]?, byte[]> consumer)
     {
         var now = _time.GetUtcNow();
+        if (_assignedWhilePaused)
+        {
+            // Partitions added (incrementally) while the sink is failing join the pause: nothing piles up.
+            consumer.Pause(consumer.Assignment);
+            _assignedWhilePaused = false;
+        }
         if (_awaitingOffsets.Count > 0 && now >= _offsetsRetryAt) LoadAwaitedOffsets(consumer);
 
         if (_paused)
@@ -270,6 +277,7 @@ public sealed class ConsumerRuntime : BackgroundService
         _metrics.Rebalances("assigned").Inc();
         var keys = partitions.Select(Key).ToList();
         foreach (var key in keys) _progress.TryAdd(key, new PartitionProgress());
+        _assignedWhilePaused = _paused;
         IReadOnlyDictionary<PartitionKey, long> stored;
         try
         {
@@ -315,11 +323,17 @@ public sealed class ConsumerRuntime : BackgroundService
                 if (offset.Value >= 0 && _progress.TryGetValue(key, out var progress)) progress.Start(offset.Value);
             }
             _awaitingOffsets.Clear();
+            // Paused while waiting (below); while the sink is failing they stay paused with the rest and
+            // resume with them.
+            if (!_paused) consumer.Resume(partitions);
         }
         catch (Exception ex) when (!_stopping.IsCancellationRequested)
         {
             ConsumerLog.OffsetsUnavailable(_log, ex, _options.Group, string.Join(",", partitions));
             _offsetsRetryAt = _time.GetUtcNow() + _backoff.NextDelay();
+            // Their records would only be read to be dropped (they are read again from the stored offset):
+            // stop fetching them until that offset is known.
+            consumer.Pause(partitions);
         }
     }
 
@@ -328,8 +342,8 @@ public sealed class ConsumerRuntime : BackgroundService
         ConsumerLog.Revoked(_log, _options.Group, string.Join(",", partitions.Select(p => p.TopicPartition)));
         _metrics.Rebalances("revoked").Inc();
         var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
-        Drain(consumer, "revoke");
-        Forget(keys);
+        Drain(consumer, "revoke", keys);
+        Forget(consumer, keys);
     }
 
     private void OnLost(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
@@ -340,11 +354,15 @@ public sealed class ConsumerRuntime : BackgroundService
         var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
         _batch.RemoveAll(r => keys.Contains(r.PartitionKey));
         foreach (var key in keys) _deadLetteredNext.Remove(key);
-        Forget(keys);
+        Forget(consumer, keys);
     }
 
-    /// <summary>Finishes the batch in hand within the drain timeout, or abandons it to be read again.</summary>
-    private void Drain(IConsumer<byte[]?, byte[]> consumer, string why)
+    /// <summary>
+    /// Finishes the batch in hand within the drain timeout, or abandons it to be read again: partitions
+    /// leaving (<paramref name="leaving"/>; null on shutdown) from the stored position by whoever gets
+    /// them, partitions staying (an incremental revoke) by seeking back to their first abandoned record.
+    /// </summary>
+    private void Drain(IConsumer<byte[]?, byte[]> consumer, string why, HashSet<PartitionKey>? leaving)
     {
         if (_batch.Count == 0 && _deadLetteredNext.Count == 0) return;
         using var timeout = new CancellationTokenSource(_options.DrainTimeout);
@@ -356,13 +374,31 @@ public sealed class ConsumerRuntime : BackgroundService
         {
             ConsumerLog.Abandoned(_log, _options.Group, _batch.Count);
             _metrics.Abandoned(why).Inc(_batch.Count);
+            if (leaving is not null)
+            {
+                foreach (var first in _batch.Where(r => !leaving.Contains(r.PartitionKey)).GroupBy(r => r.PartitionKey).Select(g => g.MinBy(r => r.Offset)!))
+                    consumer.Seek(new TopicPartitionOffset(first.Topic, first.Partition, first.Offset));
+            }
             _batch.Clear();
             _deadLetteredNext.Clear();
         }
     }
 
-    private void Forget(HashSet<PartitionKey> keys)
+    private void Forget(IConsumer<byte[]?, byte[]> consumer, HashSet<PartitionKey> keys)
     {
+        // A pause is kept by the client across assignments: a partition paused while the sink failed would
+        // stay paused if it came back to this member, with nothing left to resume it.
+        if (_paused)
+        {
+            try
+            {
+                consumer.Resume(keys.Select(k => new TopicPartition(k.Topic, k.Partition)));
+            }
+            catch (KafkaException ex)
+            {
+                ConsumerLog.KafkaError(_log, _options.Group, ex.Error.Code.ToString(), ex.Error.Reason);
+            }
+        }
         try
         {
             _sink.OnRevokedAsync(keys, CancellationToken.None).GetAwaiter().GetResult();

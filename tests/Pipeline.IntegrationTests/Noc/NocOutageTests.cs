@@ -80,6 +80,72 @@ public sealed class NocOutageTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task ARebalanceWhilePostgresIsDownAbandonsTheBatchesInHandAndTheyAreReadAgainFromTheStoredOffsets()
+    {
+        var server = PostgresServer.StartPrivate();
+        try
+        {
+            await using var pipeline = PipelineUnderTest.Start(brokers: 3, partitions: Partitions);
+            await using var db = await server.CreateDatabaseAsync();
+            var topic = "noc-abandon-" + Guid.NewGuid().ToString("N")[..8];
+            pipeline.Kafka.CreateTopic(topic, Partitions);
+            var group = "noc-" + Guid.NewGuid().ToString("N")[..8];
+            var stream = new NocStream(20_000);
+            // The first half of the stream is written and its offsets stored...
+            var warmUp = await NocConsumers.StartNocAsync(pipeline, db.ConnectionString, group, topic);
+            stream.Produce(pipeline.Kafka.BootstrapServers, topic, 0, 10_000);
+            await NocConsumers.WaitForRowsAsync(db, topic, 10_000, TimeSpan.FromMinutes(1), warmUp);
+            await warmUp.StopAsync();
+
+            // ...the second half stays in the hands of two members: a batch is written once it holds the
+            // whole second half (which neither member has alone) or is 10 minutes old.
+            string[] args = ["--batch-size", "10000", "--batch-wait", "00:10:00", "--Consumer:SessionTimeout=00:00:10", "--Consumer:DrainTimeout=00:00:08",
+                "--Consumer:RetryMaxBackoff=00:00:02"];
+            var members = new[]
+            {
+                await NocConsumers.StartNocAsync(pipeline, db.ConnectionString, group, topic, args),
+                await NocConsumers.StartNocAsync(pipeline, db.ConnectionString, group, topic, args),
+            };
+            await Eventually.Until(() => Gauges(members, group, "consumer_partitions_assigned"), a => a.All(n => n > 0) && a.Sum() == Partitions,
+                TimeSpan.FromSeconds(60), "both members hold partitions");
+            stream.Produce(pipeline.Kafka.BootstrapServers, topic, 10_000, 20_000);
+            await Eventually.Until(() => Gauges(members, group, "consumer_batch_records"), h => h.Sum() == 10_000, TimeSpan.FromSeconds(30), "the second half in hand");
+
+            server.Stop();
+            // One member stops while the database is away: it cannot write its batch, so it abandons it
+            // within the drain timeout and still leaves promptly; the other is revoked with its batch in
+            // hand, abandons it too, and is assigned every partition while their stored offsets cannot be read.
+            var clock = Stopwatch.StartNew();
+            await members[1].StopAsync();
+            var stopped = clock.Elapsed;
+            Assert.Equal(0, members[1].ExitCode);
+            Assert.Contains("abandoned to be read again", members[1].Output, StringComparison.Ordinal);
+            await Eventually.Until(() => Gauges([members[0]], group, "consumer_partitions_assigned"), a => a[0] == Partitions, TimeSpan.FromSeconds(60), "one member holds every partition");
+            await Eventually.Until(() => Gauges([members[0]], group, "consumer_records_abandoned_total"), a => a[0] > 0, TimeSpan.FromSeconds(30), "the revoked batch abandoned");
+            server.StartAgain();
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            output.WriteLine($"stopped in {stopped.TotalSeconds:F1} s with PostgreSQL down; PostgreSQL back after {clock.Elapsed.TotalSeconds:F1} s");
+
+            await NocConsumers.WaitForRowsAsync(db, topic, stream.Count, TimeSpan.FromMinutes(2), members[0]);
+            await NocTable.AssertExactlyOneRowPerRecordAsync(db, pipeline.Kafka.BootstrapServers, topic, Partitions);
+            Assert.True(stopped < TimeSpan.FromSeconds(8), $"stopping took {stopped}");
+            // The remaining member read its new partitions from the offsets stored in PostgreSQL once it could
+            // reach it again: it wrote the second half only (a replay of the first would count here too).
+            Assert.Contains("could not read stored offsets", members[0].Output, StringComparison.Ordinal);
+            Assert.Equal(10_000, (await Gauges([members[0]], group, "consumer_records_total"))[0]);
+            await members[0].StopAsync();
+            Assert.Equal(0, members[0].ExitCode);
+        }
+        finally
+        {
+            server.Destroy();
+        }
+    }
+
+    private static async Task<double[]> Gauges(IEnumerable<PipelineProcess> members, string group, string name) =>
+        (await Task.WhenAll(members.Select(MetricsText.ScrapeAsync))).Select(m => m.Sum(name, ("group", group))).ToArray();
+
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private static async Task<Sample> ScrapeAsync(PipelineProcess process)
