@@ -352,7 +352,8 @@ public sealed class ConsumerRuntime : BackgroundService
         _metrics.Rebalances("lost").Inc();
         // Another member may own these already: writing or committing now could go behind its back.
         var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
-        _batch.RemoveAll(r => keys.Contains(r.PartitionKey));
+        var discarded = _batch.RemoveAll(r => keys.Contains(r.PartitionKey));
+        if (discarded > 0) _metrics.Abandoned("lost").Inc(discarded);
         foreach (var key in keys) _deadLetteredNext.Remove(key);
         Forget(consumer, keys);
     }

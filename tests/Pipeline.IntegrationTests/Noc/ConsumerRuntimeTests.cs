@@ -85,6 +85,31 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         Assert.True(sinkA.Distinct > 0 && sinkB.Distinct > 0);
     }
 
+    [Fact]
+    public async Task ABatchWhosePartitionsAreLostIsDiscardedUnwrittenAndReadAgainOnceTheMemberRejoins()
+    {
+        var sink = new SwitchableSink();
+        await using var a = await StartMemberAsync("a", sink, o =>
+        {
+            o.BatchSize = 1_000_000;
+            o.BatchMaxWait = TimeSpan.FromSeconds(5);
+        });
+        await Eventually.True(() => a.Gauge("consumer_partitions_assigned") == Partitions, TimeSpan.FromSeconds(30), "partitions assigned");
+        Produce(600);
+        await Eventually.True(() => a.Gauge("consumer_batch_records") == 600, TimeSpan.FromSeconds(5), "batch in hand");
+
+        // The coordinator says the member is unknown: its assignment is lost, not revoked. Another member may
+        // own those partitions already, so nothing of them may be written or committed now.
+        _kafka.PushRequestErrors(KafkaApi.Heartbeat, ErrorCode.UnknownMemberId);
+        await Eventually.True(() => a.Metrics.Sum("consumer_rebalances_total", ("kind", "lost")) >= 1, TimeSpan.FromSeconds(10), "assignment lost");
+        Assert.Equal(0, sink.Distinct);
+        Assert.Equal(600, a.Metrics.Sum("consumer_records_abandoned_total", ("reason", "lost")));
+
+        // Rejoined, it reads them again from the committed position and writes each once.
+        await Eventually.True(() => sink.Distinct == 600, TimeSpan.FromSeconds(60), "records written after rejoining");
+        Assert.All(sink.Written.Values, n => Assert.Equal(1, n));
+    }
+
     private static int SinkUnion(SwitchableSink a, SwitchableSink b) => a.Written.Keys.Union(b.Written.Keys).Count();
 
     private void Produce(int count)
