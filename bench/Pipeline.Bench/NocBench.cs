@@ -46,7 +46,7 @@ internal static class NocBench
         var clock = Stopwatch.StartNew();
         var records = Produce(kafka, stream);
         Console.WriteLine($"produced {events:N0} envelopes ({records.Sum(r => (long)r.Value.Length) / 1048576.0:N0} MiB) into {partitions} partitions in {clock.Elapsed.TotalSeconds:F1} s");
-        var rows = records.Select(EventRow.From).ToList();
+        var rows = records.Select(EventRow.From).Select(PlainRow.Of).ToList();
         var days = rows.Select(r => DateOnly.FromDateTime(r.ReceivedAt)).Distinct().ToList();
 
         var admin = RunScript(Path.Combine(repository, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
@@ -135,7 +135,7 @@ internal static class NocBench
     }
 
     /// <summary>A plain writer: multi-row INSERT statements of 200 rows, each its own transaction, from rows decoded beforehand.</summary>
-    private static Result Inserts(string connectionString, List<EventRow> rows)
+    private static Result Inserts(string connectionString, List<PlainRow> rows)
     {
         const int PerStatement = 200;
         using var connection = new NpgsqlConnection(connectionString);
@@ -176,7 +176,7 @@ internal static class NocBench
         }
     }
 
-    private static void AddParameters(NpgsqlCommand command, EventRow r)
+    private static void AddParameters(NpgsqlCommand command, PlainRow r)
     {
         var p = command.Parameters;
         p.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = r.Id });
@@ -259,7 +259,7 @@ internal static class NocBench
     }
 
     /// <summary>The rows as CSV for COPY: every text quoted, NULL as an unquoted empty field.</summary>
-    private static void WriteCsv(string path, List<EventRow> rows)
+    private static void WriteCsv(string path, List<PlainRow> rows)
     {
         using var writer = new StreamWriter(path, append: false, new UTF8Encoding(false), 1 << 20);
         var c = CultureInfo.InvariantCulture;
@@ -395,6 +395,18 @@ internal static class NocBench
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
         return Directory.GetCurrentDirectory();
+    }
+
+    /// <summary>A row as plain .NET values, decoded before the clock starts for the writers that are not the sink.</summary>
+    private sealed record PlainRow(
+        string Id, DateTime ReceivedAt, DateTime? EventTime, string Kind, string? Host, string? App, short? Facility, short? Severity,
+        string? Message, System.Net.IPAddress? SourceIp, string? Transport, string? Edge, string? Tenant, int SampleRate, string? StreamId,
+        string? ParseStatus, string Payload, string Topic, int Partition, long Offset)
+    {
+        public static PlainRow Of(EventRow r) => new(
+            EventRow.Text(r.Id)!, r.ReceivedAt, r.EventTime, EventRow.Text(r.Kind)!, EventRow.Text(r.Host), EventRow.Text(r.App), r.Facility, r.Severity,
+            EventRow.Text(r.Message), r.SourceIp, EventRow.Text(r.Transport), EventRow.Text(r.Edge), EventRow.Text(r.Tenant), r.SampleRate,
+            EventRow.Text(r.StreamId), EventRow.Text(r.ParseStatus), EventRow.Text(r.Payload)!, r.Record.Topic, r.Record.Partition, r.Record.Offset);
     }
 
     private sealed record Result(string Name, long Rows, TimeSpan Elapsed, Cpu Used, string Notes)

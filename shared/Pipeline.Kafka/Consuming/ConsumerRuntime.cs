@@ -18,6 +18,8 @@ namespace Pipeline.Kafka.Consuming;
 /// </summary>
 public sealed class ConsumerRuntime : BackgroundService
 {
+    private static readonly TimeSpan KafkaCommitInterval = TimeSpan.FromSeconds(1);
+
     private readonly ConsumerOptions _options;
     private readonly KafkaOptions _kafka;
     private readonly IBatchSink _sink;
@@ -29,12 +31,14 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private readonly List<ConsumedRecord> _batch = [];
     private readonly Dictionary<PartitionKey, long> _deadLetteredNext = [];
+    private readonly Dictionary<PartitionKey, long> _uncommitted = [];
     private readonly HashSet<PartitionKey> _awaitingOffsets = [];
     private readonly ConcurrentDictionary<PartitionKey, PartitionProgress> _progress = new();
     private DateTimeOffset _batchStartedAt;
     private DateTimeOffset _retryAt;
     private DateTimeOffset _offsetsRetryAt;
     private DateTimeOffset _watermarksAt;
+    private DateTimeOffset _committedAt;
     private bool _paused;
     private bool _assignedWhilePaused;
     private IConsumer<byte[]?, byte[]>? _consumer;
@@ -88,6 +92,7 @@ public sealed class ConsumerRuntime : BackgroundService
         finally
         {
             Drain(consumer, "shutdown", leaving: null);
+            CommitPending(consumer);
             consumer.Close();
             _deadLetters.Dispose();
             ConsumerLog.Stopped(_log, _options.Group);
@@ -255,18 +260,29 @@ public sealed class ConsumerRuntime : BackgroundService
     }
 
     /// <summary>
-    /// At-least-once sinks: the commit is the progress. Exactly-once sinks stored it already; committing
-    /// to Kafka too keeps Kafka's tools (lag) truthful, and a failure there loses nothing.
+    /// At-least-once sinks: the commit is the progress, made after every write. Exactly-once sinks stored it
+    /// already; committing to Kafka too keeps Kafka's tools (lag) truthful, and a failure or a delay there
+    /// loses nothing, so it is made at most once a second (and on revoke and shutdown) rather than costing
+    /// every batch a synchronous round trip to the coordinator.
     /// </summary>
     private void Commit(IConsumer<byte[]?, byte[]> consumer, Dictionary<PartitionKey, long> next)
     {
-        if (next.Count == 0) return;
+        foreach (var (key, offset) in next) _uncommitted[key] = offset;
+        if (_sink.OffsetStorage == OffsetStorage.Kafka || _time.GetUtcNow() - _committedAt >= KafkaCommitInterval) CommitPending(consumer);
+    }
+
+    private void CommitPending(IConsumer<byte[]?, byte[]> consumer)
+    {
+        _committedAt = _time.GetUtcNow();
+        if (_uncommitted.Count == 0) return;
         try
         {
-            consumer.Commit(next.Select(n => new TopicPartitionOffset(n.Key.Topic, n.Key.Partition, n.Value)));
+            consumer.Commit(_uncommitted.Select(n => new TopicPartitionOffset(n.Key.Topic, n.Key.Partition, n.Value)));
+            _uncommitted.Clear();
         }
         catch (KafkaException ex)
         {
+            // Kept for the next commit, unless the partitions go first (see Forget).
             ConsumerLog.CommitFailed(_log, _options.Group, ex.Error.Reason);
         }
     }
@@ -343,6 +359,7 @@ public sealed class ConsumerRuntime : BackgroundService
         _metrics.Rebalances("revoked").Inc();
         var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
         Drain(consumer, "revoke", keys);
+        CommitPending(consumer);
         Forget(consumer, keys);
     }
 
@@ -354,7 +371,11 @@ public sealed class ConsumerRuntime : BackgroundService
         var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
         var discarded = _batch.RemoveAll(r => keys.Contains(r.PartitionKey));
         if (discarded > 0) _metrics.Abandoned("lost").Inc(discarded);
-        foreach (var key in keys) _deadLetteredNext.Remove(key);
+        foreach (var key in keys)
+        {
+            _deadLetteredNext.Remove(key);
+            _uncommitted.Remove(key);
+        }
         Forget(consumer, keys);
     }
 
@@ -412,6 +433,7 @@ public sealed class ConsumerRuntime : BackgroundService
         {
             _progress.TryRemove(key, out _);
             _awaitingOffsets.Remove(key);
+            _uncommitted.Remove(key);
         }
         _metrics.ClearLag();
         if (_progress.IsEmpty)
