@@ -11,6 +11,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Pipeline.Bench topk [--events N] [--capacity N] [--seed N] [--out FILE]\n       Pipeline.Bench topk-e2e [--events N] [--partitions N] [--batch-size N] [--out FILE]\n       Pipeline.Bench noc [--events N] [--partitions N] [--brokers N] [--batch-sizes 200,5000] [--out FILE]");
+    Console.Error.WriteLine("usage: Pipeline.Bench topk [--events N] [--capacity N] [--seed N] [--out FILE]\n       Pipeline.Bench topk-e2e [--events N] [--partitions N] [--batch-size N] [--out FILE]\n       Pipeline.Bench noc [--events N] [--partitions N] [--brokers N] [--batch-sizes 200,5000] [--rounds N] [--out FILE]");
     return 2;
 }

@@ -41,6 +41,8 @@ public sealed class ConsumerRuntime : BackgroundService
     private DateTimeOffset _committedAt;
     private bool _paused;
     private bool _assignedWhilePaused;
+    private InFlight? _inFlight;
+    private bool _overlapSuspended;
     private IConsumer<byte[]?, byte[]>? _consumer;
     private DeadLetterPublisher? _deadLetters;
     private CancellationToken _stopping;
@@ -108,6 +110,7 @@ public sealed class ConsumerRuntime : BackgroundService
             consumer.Pause(consumer.Assignment);
             _assignedWhilePaused = false;
         }
+        if (_inFlight is { Task.IsCompleted: true }) FinishInFlight(consumer, TimeSpan.Zero);
         if (_awaitingOffsets.Count > 0 && now >= _offsetsRetryAt) LoadAwaitedOffsets(consumer);
 
         if (_paused)
@@ -115,9 +118,13 @@ public sealed class ConsumerRuntime : BackgroundService
             if (now >= _retryAt) TryFlush(consumer);
             if (_paused && now >= _watermarksAt) QueryWatermarks(consumer, now);
         }
-        else if (_batch.Count >= _options.BatchSize || (_batch.Count > 0 && now - _batchStartedAt >= _options.BatchMaxWait) || _deadLetteredNext.Count > 0)
+        else if (_batch.Count >= _options.BatchSize || (_batch.Count > 0 && (now - _batchStartedAt >= _options.BatchMaxWait || _overlapSuspended))
+            || _deadLetteredNext.Count > 0)
         {
-            TryFlush(consumer);
+            // One write at a time: a batch that is due waits here for the one in flight (the backpressure).
+            FinishInFlight(consumer, Timeout.InfiniteTimeSpan);
+            if (!_overlapSuspended && _deadLetteredNext.Count == 0 && _awaitingOffsets.Count == 0) StartWrite();
+            else TryFlush(consumer);
         }
 
         ConsumeResult<byte[]?, byte[]>? result;
@@ -145,7 +152,8 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private TimeSpan PollTimeout(DateTimeOffset now)
     {
-        var timeout = TimeSpan.FromMilliseconds(100);
+        // With a write in flight, come back soon to account for it once it is done.
+        var timeout = TimeSpan.FromMilliseconds(_inFlight is null ? 100 : 10);
         if (_batch.Count > 0 && !_paused)
         {
             var untilDue = _batchStartedAt + _options.BatchMaxWait - now;
@@ -154,11 +162,75 @@ public sealed class ConsumerRuntime : BackgroundService
         return timeout;
     }
 
+    /// <summary>
+    /// Hands the batch to the sink on the thread pool and returns: the poll thread reads and batches the next
+    /// records while this one is written, so reading from Kafka and decoding overlap with the store's work.
+    /// Only the plain case goes this way (no dead-letter progress to record, no partition waiting for its
+    /// stored offset, the previous write succeeded); everything else takes the synchronous path of
+    /// <see cref="TryFlush"/>, which isolates poison records and backs off.
+    /// </summary>
+    private void StartWrite()
+    {
+        var records = _batch.ToArray();
+        _batch.Clear();
+        var batch = new SinkBatch(records, NextOffsets(records));
+        var stopping = _stopping;
+        _inFlight = new InFlight(batch, Task.Run(() => _sink.WriteAsync(batch, stopping), CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for the write in flight, then accounts for it: written (progress,
+    /// metrics, commit), or failed, in which case its records go back to the front of the batch and the next
+    /// attempt takes the synchronous path. False when it is still running.
+    /// </summary>
+    private bool FinishInFlight(IConsumer<byte[]?, byte[]> consumer, TimeSpan timeout)
+    {
+        if (_inFlight is not { } inFlight) return true;
+        try
+        {
+            if (!inFlight.Task.Wait(timeout)) return false;
+        }
+        catch (AggregateException)
+        {
+            // Looked at below.
+        }
+        _inFlight = null;
+        if (inFlight.Task.IsCompletedSuccessfully)
+        {
+            Completed(consumer, inFlight.Batch.Records.Count, inFlight.Batch.NextOffsets);
+            _health.Report("sink", true);
+        }
+        else
+        {
+            _batch.InsertRange(0, inFlight.Batch.Records);
+            _overlapSuspended = true;
+        }
+        return true;
+    }
+
+    /// <summary>Lets go of a write in flight whose outcome no longer matters here (lost partitions, a drain that ran out of time).</summary>
+    private void DropInFlight(TimeSpan timeout)
+    {
+        if (_inFlight is not { } inFlight) return;
+        _inFlight = null;
+        try
+        {
+            inFlight.Task.Wait(timeout);
+        }
+        catch (AggregateException)
+        {
+            // Its failure changes nothing now.
+        }
+        if (!inFlight.Task.IsCompleted) _ = inFlight.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    }
+
     private void TryFlush(IConsumer<byte[]?, byte[]> consumer)
     {
+        FinishInFlight(consumer, Timeout.InfiniteTimeSpan);
         try
         {
             DeliverBatch(consumer, _stopping);
+            _overlapSuspended = false;
             if (_paused)
             {
                 consumer.Resume(consumer.Assignment.Where(tp => !_awaitingOffsets.Contains(Key(tp))));
@@ -235,16 +307,28 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private void Write(IConsumer<byte[]?, byte[]> consumer, IReadOnlyList<ConsumedRecord> records, CancellationToken cancellationToken)
     {
+        var next = NextOffsets(records);
+        _sink.WriteAsync(new SinkBatch(records, next), cancellationToken).GetAwaiter().GetResult();
+        _deadLetteredNext.Clear();
+        Completed(consumer, records.Count, next);
+    }
+
+    /// <summary>Per partition, the offset after the last record (or dead-lettered record) of the batch.</summary>
+    private Dictionary<PartitionKey, long> NextOffsets(IReadOnlyList<ConsumedRecord> records)
+    {
         var next = new Dictionary<PartitionKey, long>(_deadLetteredNext);
         foreach (var r in records)
         {
             var key = r.PartitionKey;
             if (!next.TryGetValue(key, out var seen) || seen <= r.Offset) next[key] = r.Offset + 1;
         }
-        _sink.WriteAsync(new SinkBatch(records, next), cancellationToken).GetAwaiter().GetResult();
-        _deadLetteredNext.Clear();
-        _metrics.Written.Inc(records.Count);
-        if (records.Count > 0) _metrics.Batches.Inc();
+        return next;
+    }
+
+    private void Completed(IConsumer<byte[]?, byte[]> consumer, int records, IReadOnlyDictionary<PartitionKey, long> next)
+    {
+        _metrics.Written.Inc(records);
+        if (records > 0) _metrics.Batches.Inc();
         foreach (var (key, offset) in next)
             if (_progress.TryGetValue(key, out var progress)) progress.Written(offset, _batch, key);
         Commit(consumer, next);
@@ -265,7 +349,7 @@ public sealed class ConsumerRuntime : BackgroundService
     /// loses nothing, so it is made at most once a second (and on revoke and shutdown) rather than costing
     /// every batch a synchronous round trip to the coordinator.
     /// </summary>
-    private void Commit(IConsumer<byte[]?, byte[]> consumer, Dictionary<PartitionKey, long> next)
+    private void Commit(IConsumer<byte[]?, byte[]> consumer, IReadOnlyDictionary<PartitionKey, long> next)
     {
         foreach (var (key, offset) in next) _uncommitted[key] = offset;
         if (_sink.OffsetStorage == OffsetStorage.Kafka || _time.GetUtcNow() - _committedAt >= KafkaCommitInterval) CommitPending(consumer);
@@ -294,6 +378,8 @@ public sealed class ConsumerRuntime : BackgroundService
         var keys = partitions.Select(Key).ToList();
         foreach (var key in keys) _progress.TryAdd(key, new PartitionProgress());
         _assignedWhilePaused = _paused;
+        // The sink is called by one thread at a time.
+        FinishInFlight(consumer, Timeout.InfiniteTimeSpan);
         IReadOnlyDictionary<PartitionKey, long> stored;
         try
         {
@@ -321,6 +407,7 @@ public sealed class ConsumerRuntime : BackgroundService
     /// <summary>Retries reading the stored start of partitions whose sink was down at assignment, then seeks there.</summary>
     private void LoadAwaitedOffsets(IConsumer<byte[]?, byte[]> consumer)
     {
+        FinishInFlight(consumer, Timeout.InfiniteTimeSpan);
         var keys = _awaitingOffsets.ToList();
         var partitions = keys.Select(k => new TopicPartition(k.Topic, k.Partition)).ToList();
         try
@@ -369,6 +456,9 @@ public sealed class ConsumerRuntime : BackgroundService
         _metrics.Rebalances("lost").Inc();
         // Another member may own these already: writing or committing now could go behind its back.
         var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
+        // A write in flight may still land (an exactly-once sink keeps rows and offsets together either way);
+        // its progress is not recorded here, and the sink is not called again before it ends.
+        DropInFlight(_options.DrainTimeout);
         var discarded = _batch.RemoveAll(r => keys.Contains(r.PartitionKey));
         if (discarded > 0) _metrics.Abandoned("lost").Inc(discarded);
         foreach (var key in keys)
@@ -386,24 +476,38 @@ public sealed class ConsumerRuntime : BackgroundService
     /// </summary>
     private void Drain(IConsumer<byte[]?, byte[]> consumer, string why, HashSet<PartitionKey>? leaving)
     {
-        if (_batch.Count == 0 && _deadLetteredNext.Count == 0) return;
-        using var timeout = new CancellationTokenSource(_options.DrainTimeout);
-        try
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        List<ConsumedRecord> abandoned;
+        var inFlight = _inFlight;
+        if (!FinishInFlight(consumer, _options.DrainTimeout))
         {
-            DeliverBatch(consumer, timeout.Token);
+            // Its outcome is unknown: read everything in hand again from the stored position.
+            DropInFlight(TimeSpan.Zero);
+            abandoned = [.. inFlight!.Batch.Records, .. _batch];
         }
-        catch (Exception)
+        else
         {
-            ConsumerLog.Abandoned(_log, _options.Group, _batch.Count);
-            _metrics.Abandoned(why).Inc(_batch.Count);
-            if (leaving is not null)
+            if (_batch.Count == 0 && _deadLetteredNext.Count == 0) return;
+            using var timeout = new CancellationTokenSource(_options.DrainTimeout - clock.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            try
             {
-                foreach (var first in _batch.Where(r => !leaving.Contains(r.PartitionKey)).GroupBy(r => r.PartitionKey).Select(g => g.MinBy(r => r.Offset)!))
-                    consumer.Seek(new TopicPartitionOffset(first.Topic, first.Partition, first.Offset));
+                DeliverBatch(consumer, timeout.Token);
+                return;
             }
-            _batch.Clear();
-            _deadLetteredNext.Clear();
+            catch (Exception)
+            {
+                abandoned = [.. _batch];
+            }
         }
+        ConsumerLog.Abandoned(_log, _options.Group, abandoned.Count);
+        _metrics.Abandoned(why).Inc(abandoned.Count);
+        if (leaving is not null)
+        {
+            foreach (var first in abandoned.Where(r => !leaving.Contains(r.PartitionKey)).GroupBy(r => r.PartitionKey).Select(g => g.MinBy(r => r.Offset)!))
+                consumer.Seek(new TopicPartitionOffset(first.Topic, first.Partition, first.Offset));
+        }
+        _batch.Clear();
+        _deadLetteredNext.Clear();
     }
 
     private void Forget(IConsumer<byte[]?, byte[]> consumer, HashSet<PartitionKey> keys)
@@ -447,7 +551,7 @@ public sealed class ConsumerRuntime : BackgroundService
     private void RefreshLag()
     {
         // Read from the scrape thread: a count of a list the poll thread owns, good enough for a gauge.
-        _metrics.InHand.Set(_batch.Count);
+        _metrics.InHand.Set(_batch.Count + (_inFlight?.Batch.Records.Count ?? 0));
         _metrics.Assigned.Set(_progress.Count);
         var consumer = _consumer;
         if (consumer is null) return;
@@ -493,6 +597,9 @@ public sealed class ConsumerRuntime : BackgroundService
             }
         }
     }
+
+    /// <summary>A batch being written by the sink while the poll thread goes on reading.</summary>
+    private sealed record InFlight(SinkBatch Batch, Task Task);
 
     private static PartitionKey Key(TopicPartition tp) => new(tp.Topic, tp.Partition.Value);
 
