@@ -148,12 +148,12 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
 
     // Class 22 (data exception) and 23 (integrity) say the data is at fault and retrying will not help;
     // anything else (connection lost, server shutting down) is the database being unavailable.
-    private static bool IsDataError(PostgresException ex) =>
+    internal static bool IsDataError(PostgresException ex) =>
         (ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState.StartsWith("23", StringComparison.Ordinal))
         && ex.SqlState != PostgresErrorCodes.UniqueViolation;
 
     /// <summary>COPY names the row it failed on ("COPY events, line 7"): that record is the poison; otherwise split.</summary>
-    private static Exception Poison(SinkBatch batch, PostgresException ex)
+    internal static Exception Poison(SinkBatch batch, PostgresException ex)
     {
         var reason = $"{ex.SqlState}: {ex.MessageText}";
         var line = CopyLine().Match(ex.Where ?? "");
