@@ -112,6 +112,35 @@ public sealed class NocSinkTests(NocStreamFixture fixture, ITestOutputHelper out
         }
     }
 
+    [Fact]
+    public async Task ABackfillGroupReplayingTheTopicIntoTheSameTableAddsOnlyTheRowsThatWereMissing()
+    {
+        await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
+        var topic = "noc-backfill-" + Guid.NewGuid().ToString("N")[..8];
+        fixture.Pipeline.Kafka.CreateTopic(topic, NocStreamFixture.Partitions);
+        var stream = new NocStream(25_000);
+        stream.Produce(fixture.Pipeline.Kafka.BootstrapServers, topic, 0, 20_000);
+        var live = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, "noc_team", topic);
+        await NocConsumers.WaitForRowsAsync(db, topic, 20_000, Patience, live);
+        await live.StopAsync();
+        // More arrives that the live group has not written yet.
+        stream.Produce(fixture.Pipeline.Kafka.BootstrapServers, topic, 20_000, 25_000);
+
+        // A backfill group reads the whole topic again from the start into the same table: the 20,000 rows
+        // there already are recognised by their event id and skipped, the 5,000 missing ones are added.
+        var backfill = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, "noc_backfill", topic);
+        await Eventually.Until(async () => (await MetricsText.ScrapeAsync(backfill)).Sum("consumer_records_total", ("outcome", "written")),
+            n => n >= stream.Count, Patience, "the backfill group through the whole topic");
+        await backfill.StopAsync();
+
+        await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, topic, NocStreamFixture.Partitions);
+        await NocTable.AssertFieldsAsSentAsync(db, stream, topic);
+        // Each group keeps its own position.
+        var ends = NocTable.EndOffsets(fixture.Pipeline.Kafka.BootstrapServers, topic, NocStreamFixture.Partitions).Values.Sum();
+        Assert.Equal(ends, await db.ScalarAsync<long>("select sum(next_offset) from consumer_offsets where group_id = 'noc_backfill' and topic = @topic", new { topic }));
+        Assert.True(await db.ScalarAsync<long>("select sum(next_offset) from consumer_offsets where group_id = 'noc_team' and topic = @topic", new { topic }) == 20_000);
+    }
+
     private static async Task<double[]> AssignedAsync(IEnumerable<PipelineProcess> members, string group) =>
         (await Task.WhenAll(members.Select(MetricsText.ScrapeAsync))).Select(m => m.Sum("consumer_partitions_assigned", ("group", group))).ToArray();
 
