@@ -174,8 +174,9 @@ public sealed class ConsumerRuntime : BackgroundService
         var records = _batch.ToArray();
         _batch.Clear();
         var batch = new SinkBatch(records, NextOffsets(records));
-        var stopping = _stopping;
-        _inFlight = new InFlight(batch, Task.Run(() => _sink.WriteAsync(batch, stopping), CancellationToken.None));
+        // Not cancelled on shutdown: the drain waits for it (up to the drain timeout) rather than have it
+        // stopped halfway and written again.
+        _inFlight = new InFlight(batch, Task.Run(() => _sink.WriteAsync(batch, CancellationToken.None), CancellationToken.None));
     }
 
     /// <summary>
