@@ -16,6 +16,7 @@ internal sealed class FilesSink : IBatchSink, IDisposable
     private readonly TimeProvider _time;
     private Stream? _output;
     private long _written;
+    private long _repairTo = -1;
 
     public FilesSink(FilesOptions options, string group, TimeProvider time)
     {
@@ -41,14 +42,25 @@ internal sealed class FilesSink : IBatchSink, IDisposable
             if (!IsJson(record.Value)) throw new PoisonRecordException(record, "value is not a JSON document");
 
         var output = Output();
-        foreach (var record in batch.Records)
+        var start = _written;
+        try
         {
-            await output.WriteAsync(record.Value, cancellationToken);
-            output.WriteByte((byte)'\n');
-            _written += record.Value.Length + 1;
+            foreach (var record in batch.Records)
+            {
+                await output.WriteAsync(record.Value, cancellationToken);
+                output.WriteByte((byte)'\n');
+                _written += record.Value.Length + 1;
+            }
+            await output.FlushAsync(cancellationToken);
+            if (output is FileStream file) file.Flush(flushToDisk: true);
         }
-        await output.FlushAsync(cancellationToken);
-        if (output is FileStream file) file.Flush(flushToDisk: true);
+        catch (Exception) when (output is FileStream)
+        {
+            // A batch cut short (cancelled, disk full) would leave half a line that the retry appends after:
+            // the file is cut back to where the batch began before anything else is written to it.
+            Abandon(start);
+            throw;
+        }
         if (!_options.ToStdout && _written >= _options.MaxFileBytes) Rotate();
     }
 
@@ -58,9 +70,29 @@ internal sealed class FilesSink : IBatchSink, IDisposable
     {
         if (_output is not null) return _output;
         if (_options.ToStdout) return _output = Console.OpenStandardOutput();
+        if (_repairTo >= 0)
+        {
+            using (var repair = new FileStream(CurrentPath!, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read))
+                if (repair.Length > _repairTo) repair.SetLength(_repairTo);
+            _repairTo = -1;
+        }
         var file = new FileStream(CurrentPath!, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024);
         _written = file.Length;
         return _output = file;
+    }
+
+    private void Abandon(long length)
+    {
+        try
+        {
+            _output?.Dispose();
+        }
+        catch (IOException)
+        {
+            // Its buffer could not be written out; the cut below removes whatever part of it landed.
+        }
+        _output = null;
+        _repairTo = length;
     }
 
     private void Rotate()

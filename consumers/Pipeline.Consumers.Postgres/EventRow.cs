@@ -1,50 +1,208 @@
 using System.Net;
 using System.Text;
-using Pipeline.Core.Envelope;
+using System.Text.Json;
 using Pipeline.Kafka.Consuming;
 
 namespace Pipeline.Consumers.Postgres;
 
-/// <summary>One row of <c>events</c>, read from one record.</summary>
-internal sealed record EventRow(
-    string Id, DateTime ReceivedAt, DateTime? EventTime, string Kind, string? Host, string? App, short? Facility, short? Severity,
-    string? Message, IPAddress? SourceIp, string? Transport, string? Edge, string? Tenant, int SampleRate, string? StreamId,
-    string? ParseStatus, string Payload, string Topic, int Partition, long Offset, StreamInfo? Stream)
+/// <summary>
+/// One row of <c>events</c>, read from one record in a single pass of a <see cref="Utf8JsonReader"/> over the
+/// record's bytes. Text columns are slices of those bytes (copied only when the JSON string holds escapes),
+/// and the payload column is the record itself: nothing is decoded to UTF-16 and encoded back, and fields the
+/// table does not keep are skipped, not materialised. The pass also validates the whole record as JSON.
+/// </summary>
+internal sealed class EventRow
 {
-    /// <summary>Reads a record; one that is not a v1 envelope is a poison record.</summary>
+    private static readonly ReadOnlyMemory<byte> DefaultKind = "log"u8.ToArray();
+
+    private EventRow(ConsumedRecord record) => Record = record;
+
+    public ConsumedRecord Record { get; }
+    public ReadOnlyMemory<byte> Id { get; private set; }
+    public DateTime ReceivedAt { get; private set; }
+    public DateTime? EventTime { get; private set; }
+    public ReadOnlyMemory<byte> Kind { get; private set; } = DefaultKind;
+    public ReadOnlyMemory<byte>? Host { get; private set; }
+    public ReadOnlyMemory<byte>? App { get; private set; }
+    public short? Facility { get; private set; }
+    public short? Severity { get; private set; }
+    public ReadOnlyMemory<byte>? Message { get; private set; }
+    public IPAddress? SourceIp { get; private set; }
+    public ReadOnlyMemory<byte>? Transport { get; private set; }
+    public ReadOnlyMemory<byte>? Edge { get; private set; }
+    public ReadOnlyMemory<byte>? Tenant { get; private set; }
+    public int SampleRate { get; private set; } = 1;
+    public ReadOnlyMemory<byte>? StreamId { get; private set; }
+    /// <summary>The stream's <c>headers</c> object as it appears in the record (JSON), for the <c>streams</c> table.</summary>
+    public ReadOnlyMemory<byte>? StreamHeaders { get; private set; }
+    public ReadOnlyMemory<byte>? ParseStatus { get; private set; }
+    /// <summary>The whole v1 envelope, as received.</summary>
+    public ReadOnlyMemory<byte> Payload => Record.Value;
+
+    public DateOnly Day => DateOnly.FromDateTime(ReceivedAt);
+
+    /// <summary>Text of a UTF-8 column value (for logs, tests and the benchmark's other writers).</summary>
+    public static string? Text(ReadOnlyMemory<byte>? utf8) => utf8 is { } v ? Encoding.UTF8.GetString(v.Span) : null;
+
+    /// <summary>Reads a record; one that is not a v1 envelope (not JSON, no id or receive time, a field of the wrong type) is a poison record.</summary>
     public static EventRow From(ConsumedRecord record)
     {
-        TelemetryEvent e;
+        var row = new EventRow(record);
         try
         {
-            e = EnvelopeCodec.Decode(record.Value);
+            row.Read();
         }
-        catch (EnvelopeFormatException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
-            throw new PoisonRecordException(record, ex.Message, ex);
+            throw new PoisonRecordException(record, "not a v1 envelope: " + ex.Message, ex);
         }
-        var syslog = e.Syslog;
-        return new EventRow(
-            e.Id,
-            e.ReceivedAt.UtcDateTime,
-            syslog?.Timestamp?.UtcDateTime,
-            e.Kind,
-            syslog?.Hostname,
-            syslog?.AppName,
-            (short?)syslog?.Facility,
-            (short?)syslog?.Severity,
-            e.Message,
-            IPAddress.TryParse(e.Source.Ip, out var ip) ? ip : null,
-            e.Source.Transport,
-            e.Source.Edge,
-            e.Tenant,
-            e.SampleRate,
-            e.Stream?.Id,
-            e.ParseStatus,
-            Encoding.UTF8.GetString(record.Value),
-            record.Topic,
-            record.Partition,
-            record.Offset,
-            e.Stream);
+        return row;
+    }
+
+    private void Read()
+    {
+        var value = Record.Value;
+        var reader = new Utf8JsonReader(value);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new FormatException("not a JSON object");
+        var hasId = false;
+        var hasReceivedAt = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("id"u8))
+            {
+                Id = RequiredString(ref reader, value, "id");
+                hasId = Id.Length > 0;
+            }
+            else if (reader.ValueTextEquals("received_at"u8))
+            {
+                ReceivedAt = Time(ref reader, "received_at") ?? throw new FormatException("received_at is null");
+                hasReceivedAt = true;
+            }
+            else if (reader.ValueTextEquals("kind"u8)) Kind = RequiredString(ref reader, value, "kind");
+            else if (reader.ValueTextEquals("tenant"u8)) Tenant = Utf8(ref reader, value, "tenant");
+            else if (reader.ValueTextEquals("sample_rate"u8)) SampleRate = Integer(ref reader, "sample_rate") ?? 1;
+            else if (reader.ValueTextEquals("message"u8)) Message = Utf8(ref reader, value, "message");
+            else if (reader.ValueTextEquals("parse_status"u8)) ParseStatus = Utf8(ref reader, value, "parse_status");
+            else if (reader.ValueTextEquals("source"u8)) ReadSource(ref reader, value);
+            else if (reader.ValueTextEquals("syslog"u8)) ReadSyslog(ref reader, value);
+            else if (reader.ValueTextEquals("stream"u8)) ReadStream(ref reader, value);
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        if (reader.TokenType != JsonTokenType.EndObject) throw new FormatException("not a JSON object");
+        // Anything after the object other than white space makes the reader throw here.
+        if (reader.Read()) throw new FormatException("more than one JSON value");
+        if (!hasId) throw new FormatException("no id");
+        if (!hasReceivedAt) throw new FormatException("no received_at");
+    }
+
+    private void ReadSource(ref Utf8JsonReader reader, byte[] value)
+    {
+        if (!StartObject(ref reader, "source")) return;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("transport"u8)) Transport = Utf8(ref reader, value, "source.transport");
+            else if (reader.ValueTextEquals("edge"u8)) Edge = Utf8(ref reader, value, "source.edge");
+            else if (reader.ValueTextEquals("ip"u8)) SourceIp = Utf8(ref reader, value, "source.ip") is { } ip && IPAddress.TryParse(ip.Span, out var address) ? address : null;
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    private void ReadSyslog(ref Utf8JsonReader reader, byte[] value)
+    {
+        if (!StartObject(ref reader, "syslog")) return;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("hostname"u8)) Host = Utf8(ref reader, value, "syslog.hostname");
+            else if (reader.ValueTextEquals("app_name"u8)) App = Utf8(ref reader, value, "syslog.app_name");
+            else if (reader.ValueTextEquals("facility"u8)) Facility = SmallInteger(ref reader, "syslog.facility");
+            else if (reader.ValueTextEquals("severity"u8)) Severity = SmallInteger(ref reader, "syslog.severity");
+            else if (reader.ValueTextEquals("timestamp"u8)) EventTime = Time(ref reader, "syslog.timestamp");
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    private void ReadStream(ref Utf8JsonReader reader, byte[] value)
+    {
+        if (!StartObject(ref reader, "stream")) return;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("id"u8)) StreamId = Utf8(ref reader, value, "stream.id");
+            else if (reader.ValueTextEquals("headers"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null) continue;
+                if (reader.TokenType != JsonTokenType.StartObject) throw new FormatException("stream.headers must be an object");
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                StreamHeaders = value.AsMemory(start, (int)reader.BytesConsumed - start);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    /// <summary>Moves to a property's value: true at the start of an object, false for null.</summary>
+    private static bool StartObject(ref Utf8JsonReader reader, string name)
+    {
+        reader.Read();
+        return reader.TokenType switch
+        {
+            JsonTokenType.StartObject => true,
+            JsonTokenType.Null => false,
+            _ => throw new FormatException(name + " must be an object"),
+        };
+    }
+
+    /// <summary>A string property's value as UTF-8: a slice of the record, or unescaped into a copy when it holds escapes.</summary>
+    private static ReadOnlyMemory<byte>? Utf8(ref Utf8JsonReader reader, byte[] value, string name)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.String) throw new FormatException(name + " must be a string");
+        if (!reader.ValueIsEscaped) return value.AsMemory((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
+        var unescaped = new byte[reader.ValueSpan.Length];
+        return unescaped.AsMemory(0, reader.CopyString(unescaped));
+    }
+
+    private static ReadOnlyMemory<byte> RequiredString(ref Utf8JsonReader reader, byte[] value, string name) =>
+        Utf8(ref reader, value, name) ?? throw new FormatException(name + " is null");
+
+    private static DateTime? Time(ref Utf8JsonReader reader, string name)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out var time)) throw new FormatException(name + " must be an RFC 3339 time");
+        return time.UtcDateTime;
+    }
+
+    private static int? Integer(ref Utf8JsonReader reader, string name)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var number)) throw new FormatException(name + " must be a 32-bit integer");
+        return number;
+    }
+
+    private static short? SmallInteger(ref Utf8JsonReader reader, string name)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt16(out var number)) throw new FormatException(name + " must be a small integer");
+        return number;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dapper;
 using Npgsql;
@@ -35,8 +34,9 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
 
     public async Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
     {
-        var rows = batch.Records.Select(EventRow.From).ToList();
-        await partitions.EnsureAsync(rows.Select(r => DateOnly.FromDateTime(r.ReceivedAt)), cancellationToken);
+        var rows = new List<EventRow>(batch.Records.Count);
+        foreach (var record in batch.Records) rows.Add(EventRow.From(record));
+        await partitions.EnsureAsync(rows.Select(r => r.Day), cancellationToken);
         try
         {
             await WriteOnceAsync(batch, rows, deduplicate: false, cancellationToken);
@@ -82,60 +82,78 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
         }
     }
 
+    /// <summary>
+    /// One binary COPY of the batch. Text columns go out as the UTF-8 bytes they arrived in and the payload
+    /// as the record itself. Columns are written synchronously into Npgsql's buffer (an await per column
+    /// costs more than copying the value); a full buffer is then sent synchronously, bounded by the command
+    /// timeout, while each row's start flushes asynchronously and observes cancellation.
+    /// </summary>
     private static async Task CopyAsync(NpgsqlConnection connection, string table, List<EventRow> rows, CancellationToken cancellationToken)
     {
         await using var copy = await connection.BeginBinaryImportAsync($"copy {table} ({Columns}) from stdin (format binary)", cancellationToken);
         foreach (var r in rows)
         {
             await copy.StartRowAsync(cancellationToken);
-            await copy.WriteAsync(r.Id, NpgsqlDbType.Text, cancellationToken);
-            await copy.WriteAsync(r.ReceivedAt, NpgsqlDbType.TimestampTz, cancellationToken);
-            await WriteNullableAsync(copy, r.EventTime, NpgsqlDbType.TimestampTz, cancellationToken);
-            await copy.WriteAsync(r.Kind, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(copy, r.Host, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(copy, r.App, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(copy, r.Facility, NpgsqlDbType.Smallint, cancellationToken);
-            await WriteNullableAsync(copy, r.Severity, NpgsqlDbType.Smallint, cancellationToken);
-            await WriteNullableAsync(copy, r.Message, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(copy, r.SourceIp, NpgsqlDbType.Inet, cancellationToken);
-            await WriteNullableAsync(copy, r.Transport, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(copy, r.Edge, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(copy, r.Tenant, NpgsqlDbType.Text, cancellationToken);
-            await copy.WriteAsync(r.SampleRate, NpgsqlDbType.Integer, cancellationToken);
-            await WriteNullableAsync(copy, r.StreamId, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(copy, r.ParseStatus, NpgsqlDbType.Text, cancellationToken);
-            await copy.WriteAsync(r.Payload, NpgsqlDbType.Jsonb, cancellationToken);
-            await copy.WriteAsync(r.Topic, NpgsqlDbType.Text, cancellationToken);
-            await copy.WriteAsync(r.Partition, NpgsqlDbType.Integer, cancellationToken);
-            await copy.WriteAsync(r.Offset, NpgsqlDbType.Bigint, cancellationToken);
+            copy.Write(r.Id, NpgsqlDbType.Text);
+            copy.Write(r.ReceivedAt, NpgsqlDbType.TimestampTz);
+            WriteNullable(copy, r.EventTime, NpgsqlDbType.TimestampTz);
+            copy.Write(r.Kind, NpgsqlDbType.Text);
+            WriteText(copy, r.Host);
+            WriteText(copy, r.App);
+            WriteNullable(copy, r.Facility, NpgsqlDbType.Smallint);
+            WriteNullable(copy, r.Severity, NpgsqlDbType.Smallint);
+            WriteText(copy, r.Message);
+            if (r.SourceIp is { } ip) copy.Write(ip, NpgsqlDbType.Inet);
+            else copy.WriteNull();
+            WriteText(copy, r.Transport);
+            WriteText(copy, r.Edge);
+            WriteText(copy, r.Tenant);
+            copy.Write(r.SampleRate, NpgsqlDbType.Integer);
+            WriteText(copy, r.StreamId);
+            WriteText(copy, r.ParseStatus);
+            copy.Write(r.Payload, NpgsqlDbType.Jsonb);
+            copy.Write(r.Record.Topic, NpgsqlDbType.Text);
+            copy.Write(r.Record.Partition, NpgsqlDbType.Integer);
+            copy.Write(r.Record.Offset, NpgsqlDbType.Bigint);
         }
         await copy.CompleteAsync(cancellationToken);
     }
 
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
-        value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, type, cancellationToken);
+    private static void WriteText(NpgsqlBinaryImporter copy, ReadOnlyMemory<byte>? utf8)
+    {
+        if (utf8 is { } value) copy.Write(value, NpgsqlDbType.Text);
+        else copy.WriteNull();
+    }
+
+    private static void WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) where T : struct
+    {
+        if (value is { } v) copy.Write(v, type);
+        else copy.WriteNull();
+    }
 
     private static Task WriteStreamsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<EventRow> rows, CancellationToken cancellationToken)
     {
-        var streams = rows.Where(r => r.Stream?.Id is not null).DistinctBy(r => r.Stream!.Id).ToList();
-        if (streams.Count == 0) return Task.CompletedTask;
+        Dictionary<string, string>? streams = null;
+        foreach (var r in rows)
+        {
+            if (EventRow.Text(r.StreamId) is not { } id) continue;
+            streams ??= new Dictionary<string, string>(StringComparer.Ordinal);
+            streams.TryAdd(id, EventRow.Text(r.StreamHeaders) ?? "{}");
+        }
+        if (streams is null) return Task.CompletedTask;
         return connection.ExecuteAsync(new CommandDefinition(
             "insert into streams (id, headers) select i, h::jsonb from unnest(@ids, @headers) as s(i, h) on conflict (id) do nothing",
-            new
-            {
-                ids = streams.Select(s => s.Stream!.Id!).ToArray(),
-                headers = streams.Select(s => JsonSerializer.Serialize(s.Stream!.Headers ?? [], StreamsJson.Default.DictionaryStringString)).ToArray(),
-            }, transaction, cancellationToken: cancellationToken));
+            new { ids = streams.Keys.ToArray(), headers = streams.Values.ToArray() }, transaction, cancellationToken: cancellationToken));
     }
 
     // Class 22 (data exception) and 23 (integrity) say the data is at fault and retrying will not help;
     // anything else (connection lost, server shutting down) is the database being unavailable.
-    private static bool IsDataError(PostgresException ex) =>
+    internal static bool IsDataError(PostgresException ex) =>
         (ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState.StartsWith("23", StringComparison.Ordinal))
         && ex.SqlState != PostgresErrorCodes.UniqueViolation;
 
     /// <summary>COPY names the row it failed on ("COPY events, line 7"): that record is the poison; otherwise split.</summary>
-    private static Exception Poison(SinkBatch batch, PostgresException ex)
+    internal static Exception Poison(SinkBatch batch, PostgresException ex)
     {
         var reason = $"{ex.SqlState}: {ex.MessageText}";
         var line = CopyLine().Match(ex.Where ?? "");
@@ -147,6 +165,3 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
     [GeneratedRegex(@"COPY events\w*, line (\d+)")]
     private static partial Regex CopyLine();
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
-internal sealed partial class StreamsJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -23,7 +23,7 @@ public static class EnvelopeCodec
         {
             throw new EnvelopeFormatException($"not a v1 envelope: {ex.Message}", ex);
         }
-        if (decoded is null || decoded.Id.Length == 0)
+        if (decoded is null || string.IsNullOrEmpty(decoded.Id))
             throw new EnvelopeFormatException("not a v1 envelope: no id");
         return decoded;
     }

@@ -10,6 +10,8 @@ internal sealed class ConsumerMetrics(MetricsRegistry registry, string group)
     public Counter Retries { get; } = registry.Counter("consumer_write_retries_total", "Failed sink writes that will be retried.", ("group", group));
     public Counter Batches { get; } = registry.Counter("consumer_batches_total", "Batches written.", ("group", group));
     public Gauge Paused { get; } = registry.Gauge("consumer_partitions_paused", "1 while the sink is failing and partitions are paused.", ("group", group));
+    public Gauge Assigned { get; } = registry.Gauge("consumer_partitions_assigned", "Partitions this member holds now.", ("group", group));
+    public Gauge InHand { get; } = registry.Gauge("consumer_batch_records", "Records read and not yet written (the batch in hand).", ("group", group));
 
     public Counter Abandoned(string why) =>
         registry.Counter("consumer_records_abandoned_total", "Records in hand not written on revoke/shutdown; read again from the stored position.", ("group", group), ("reason", why));

@@ -112,6 +112,8 @@ public sealed class ConsumerOptions
         config.FetchQueueBackoffMs ??= 20;
         config.FetchMaxBytes ??= 16 * 1024 * 1024;
         config.EnablePartitionEof = false;
+        // Sinks see no Kafka headers: not copying them into every ConsumeResult saves the poll thread work.
+        if (config.Get("dotnet.consumer.consume.result.fields") is null) config.ConsumeResultFields = "topic,timestamp";
         return config;
     }
 }

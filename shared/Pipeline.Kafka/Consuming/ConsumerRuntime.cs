@@ -21,6 +21,8 @@ namespace Pipeline.Kafka.Consuming;
 /// </summary>
 public sealed class ConsumerRuntime : BackgroundService
 {
+    private static readonly TimeSpan KafkaCommitInterval = TimeSpan.FromSeconds(1);
+
     private readonly ConsumerOptions _options;
     private readonly KafkaOptions _kafka;
     private readonly IBatchSink _sink;
@@ -32,6 +34,7 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private readonly List<ConsumedRecord> _batch = [];
     private readonly Dictionary<PartitionKey, long> _deadLetteredNext = [];
+    private readonly Dictionary<PartitionKey, long> _uncommitted = [];
     private readonly HashSet<PartitionKey> _awaitingOffsets = [];
     private readonly ConcurrentDictionary<PartitionKey, PartitionProgress> _progress = new();
     private readonly IReadOnlyDictionary<PartitionKey, long> _stopAt;
@@ -43,7 +46,12 @@ public sealed class ConsumerRuntime : BackgroundService
     private DateTimeOffset _batchStartedAt;
     private DateTimeOffset _retryAt;
     private DateTimeOffset _offsetsRetryAt;
+    private DateTimeOffset _watermarksAt;
+    private DateTimeOffset _committedAt;
     private bool _paused;
+    private bool _assignedWhilePaused;
+    private InFlight? _inFlight;
+    private bool _overlapSuspended;
     private IConsumer<byte[]?, byte[]>? _consumer;
     private DeadLetterPublisher? _deadLetters;
     private CancellationToken _stopping;
@@ -102,7 +110,8 @@ public sealed class ConsumerRuntime : BackgroundService
         }
         finally
         {
-            Drain(consumer, "shutdown");
+            Drain(consumer, "shutdown", leaving: null);
+            CommitPending(consumer);
             consumer.Close();
             _deadLetters.Dispose();
             ConsumerLog.Stopped(_log, _options.Group);
@@ -113,6 +122,13 @@ public sealed class ConsumerRuntime : BackgroundService
     private void Step(IConsumer<byte[]?, byte[]> consumer)
     {
         var now = _time.GetUtcNow();
+        if (_assignedWhilePaused)
+        {
+            // Partitions added (incrementally) while the sink is failing join the pause: nothing piles up.
+            consumer.Pause(consumer.Assignment);
+            _assignedWhilePaused = false;
+        }
+        if (_inFlight is { Task.IsCompleted: true }) FinishInFlight(consumer, TimeSpan.Zero);
         if (_awaitingOffsets.Count > 0 && now >= _offsetsRetryAt) LoadAwaitedOffsets(consumer);
 
         if (_stopAt.Count > 0 && _reachedStop.Count >= _stopAt.Count && FinishBoundedRun(consumer)) return;
@@ -120,10 +136,15 @@ public sealed class ConsumerRuntime : BackgroundService
         if (_paused)
         {
             if (now >= _retryAt) TryFlush(consumer);
+            if (_paused && now >= _watermarksAt) QueryWatermarks(consumer, now);
         }
-        else if (_batch.Count >= _options.BatchSize || (_batch.Count > 0 && now - _batchStartedAt >= _options.BatchMaxWait) || _deadLetteredNext.Count > 0)
+        else if (_batch.Count >= _options.BatchSize || (_batch.Count > 0 && (now - _batchStartedAt >= _options.BatchMaxWait || _overlapSuspended))
+            || _deadLetteredNext.Count > 0)
         {
-            TryFlush(consumer);
+            // One write at a time: a batch that is due waits here for the one in flight (the backpressure).
+            FinishInFlight(consumer, Timeout.InfiniteTimeSpan);
+            if (!_overlapSuspended && _deadLetteredNext.Count == 0 && _awaitingOffsets.Count == 0) StartWrite();
+            else TryFlush(consumer);
         }
 
         if (_readInterval > TimeSpan.Zero && now < _nextReadAt)
@@ -217,7 +238,8 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private TimeSpan PollTimeout(DateTimeOffset now)
     {
-        var timeout = TimeSpan.FromMilliseconds(100);
+        // With a write in flight, come back soon to account for it once it is done.
+        var timeout = TimeSpan.FromMilliseconds(_inFlight is null ? 100 : 10);
         if (_batch.Count > 0 && !_paused)
         {
             var untilDue = _batchStartedAt + _options.BatchMaxWait - now;
@@ -226,11 +248,76 @@ public sealed class ConsumerRuntime : BackgroundService
         return timeout;
     }
 
+    /// <summary>
+    /// Hands the batch to the sink on the thread pool and returns: the poll thread reads and batches the next
+    /// records while this one is written, so reading from Kafka and decoding overlap with the store's work.
+    /// Only the plain case goes this way (no dead-letter progress to record, no partition waiting for its
+    /// stored offset, the previous write succeeded); everything else takes the synchronous path of
+    /// <see cref="TryFlush"/>, which isolates poison records and backs off.
+    /// </summary>
+    private void StartWrite()
+    {
+        var records = _batch.ToArray();
+        _batch.Clear();
+        var batch = new SinkBatch(records, NextOffsets(records));
+        // Not cancelled on shutdown: the drain waits for it (up to the drain timeout) rather than have it
+        // stopped halfway and written again.
+        _inFlight = new InFlight(batch, Task.Run(() => _sink.WriteAsync(batch, CancellationToken.None), CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for the write in flight, then accounts for it: written (progress,
+    /// metrics, commit), or failed, in which case its records go back to the front of the batch and the next
+    /// attempt takes the synchronous path. False when it is still running.
+    /// </summary>
+    private bool FinishInFlight(IConsumer<byte[]?, byte[]> consumer, TimeSpan timeout)
+    {
+        if (_inFlight is not { } inFlight) return true;
+        try
+        {
+            if (!inFlight.Task.Wait(timeout)) return false;
+        }
+        catch (AggregateException)
+        {
+            // Looked at below.
+        }
+        _inFlight = null;
+        if (inFlight.Task.IsCompletedSuccessfully)
+        {
+            Completed(consumer, inFlight.Batch.Records.Count, inFlight.Batch.NextOffsets);
+            _health.Report("sink", true);
+        }
+        else
+        {
+            _batch.InsertRange(0, inFlight.Batch.Records);
+            _overlapSuspended = true;
+        }
+        return true;
+    }
+
+    /// <summary>Lets go of a write in flight whose outcome no longer matters here (lost partitions, a drain that ran out of time).</summary>
+    private void DropInFlight(TimeSpan timeout)
+    {
+        if (_inFlight is not { } inFlight) return;
+        _inFlight = null;
+        try
+        {
+            inFlight.Task.Wait(timeout);
+        }
+        catch (AggregateException)
+        {
+            // Its failure changes nothing now.
+        }
+        if (!inFlight.Task.IsCompleted) _ = inFlight.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    }
+
     private void TryFlush(IConsumer<byte[]?, byte[]> consumer)
     {
+        FinishInFlight(consumer, Timeout.InfiniteTimeSpan);
         try
         {
             DeliverBatch(consumer, _stopping);
+            _overlapSuspended = false;
             if (_paused)
             {
                 consumer.Resume(consumer.Assignment.Where(tp => !_awaitingOffsets.Contains(Key(tp)) && !_reachedStop.Contains(Key(tp))));
@@ -307,16 +394,28 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private void Write(IConsumer<byte[]?, byte[]> consumer, IReadOnlyList<ConsumedRecord> records, CancellationToken cancellationToken)
     {
+        var next = NextOffsets(records);
+        _sink.WriteAsync(new SinkBatch(records, next), cancellationToken).GetAwaiter().GetResult();
+        _deadLetteredNext.Clear();
+        Completed(consumer, records.Count, next);
+    }
+
+    /// <summary>Per partition, the offset after the last record (or dead-lettered record) of the batch.</summary>
+    private Dictionary<PartitionKey, long> NextOffsets(IReadOnlyList<ConsumedRecord> records)
+    {
         var next = new Dictionary<PartitionKey, long>(_deadLetteredNext);
         foreach (var r in records)
         {
             var key = r.PartitionKey;
             if (!next.TryGetValue(key, out var seen) || seen <= r.Offset) next[key] = r.Offset + 1;
         }
-        _sink.WriteAsync(new SinkBatch(records, next), cancellationToken).GetAwaiter().GetResult();
-        _deadLetteredNext.Clear();
-        _metrics.Written.Inc(records.Count);
-        if (records.Count > 0) _metrics.Batches.Inc();
+        return next;
+    }
+
+    private void Completed(IConsumer<byte[]?, byte[]> consumer, int records, IReadOnlyDictionary<PartitionKey, long> next)
+    {
+        _metrics.Written.Inc(records);
+        if (records > 0) _metrics.Batches.Inc();
         foreach (var (key, offset) in next)
             if (_progress.TryGetValue(key, out var progress)) progress.Written(offset, _batch, key);
         Commit(consumer, next);
@@ -332,18 +431,29 @@ public sealed class ConsumerRuntime : BackgroundService
     }
 
     /// <summary>
-    /// At-least-once sinks: the commit is the progress. Exactly-once sinks stored it already; committing
-    /// to Kafka too keeps Kafka's tools (lag) truthful, and a failure there loses nothing.
+    /// At-least-once sinks: the commit is the progress, made after every write. Exactly-once sinks stored it
+    /// already; committing to Kafka too keeps Kafka's tools (lag) truthful, and a failure or a delay there
+    /// loses nothing, so it is made at most once a second (and on revoke and shutdown) rather than costing
+    /// every batch a synchronous round trip to the coordinator.
     /// </summary>
-    private void Commit(IConsumer<byte[]?, byte[]> consumer, Dictionary<PartitionKey, long> next)
+    private void Commit(IConsumer<byte[]?, byte[]> consumer, IReadOnlyDictionary<PartitionKey, long> next)
     {
-        if (next.Count == 0) return;
+        foreach (var (key, offset) in next) _uncommitted[key] = offset;
+        if (_sink.OffsetStorage == OffsetStorage.Kafka || _time.GetUtcNow() - _committedAt >= KafkaCommitInterval) CommitPending(consumer);
+    }
+
+    private void CommitPending(IConsumer<byte[]?, byte[]> consumer)
+    {
+        _committedAt = _time.GetUtcNow();
+        if (_uncommitted.Count == 0) return;
         try
         {
-            consumer.Commit(next.Select(n => new TopicPartitionOffset(n.Key.Topic, n.Key.Partition, n.Value)));
+            consumer.Commit(_uncommitted.Select(n => new TopicPartitionOffset(n.Key.Topic, n.Key.Partition, n.Value)));
+            _uncommitted.Clear();
         }
         catch (KafkaException ex)
         {
+            // Kept for the next commit, unless the partitions go first (see Forget).
             ConsumerLog.CommitFailed(_log, _options.Group, ex.Error.Reason);
         }
     }
@@ -354,6 +464,9 @@ public sealed class ConsumerRuntime : BackgroundService
         _metrics.Rebalances("assigned").Inc();
         var keys = partitions.Select(Key).ToList();
         foreach (var key in keys) _progress.TryAdd(key, new PartitionProgress());
+        _assignedWhilePaused = _paused;
+        // The sink is called by one thread at a time.
+        FinishInFlight(consumer, Timeout.InfiniteTimeSpan);
         IReadOnlyDictionary<PartitionKey, long> stored;
         try
         {
@@ -420,6 +533,7 @@ public sealed class ConsumerRuntime : BackgroundService
     /// <summary>Retries reading the stored start of partitions whose sink was down at assignment, then seeks there.</summary>
     private void LoadAwaitedOffsets(IConsumer<byte[]?, byte[]> consumer)
     {
+        FinishInFlight(consumer, Timeout.InfiniteTimeSpan);
         var keys = _awaitingOffsets.ToList();
         var partitions = keys.Select(k => new TopicPartition(k.Topic, k.Partition)).ToList();
         try
@@ -439,11 +553,17 @@ public sealed class ConsumerRuntime : BackgroundService
                 if (offset.Value >= 0 && _stopAt.TryGetValue(key, out var stop) && offset.Value >= stop) _reachedStop.Add(key);
             }
             _awaitingOffsets.Clear();
+            // Paused while waiting (below); while the sink is failing they stay paused with the rest and
+            // resume with them.
+            if (!_paused) consumer.Resume(partitions);
         }
         catch (Exception ex) when (!_stopping.IsCancellationRequested)
         {
             ConsumerLog.OffsetsUnavailable(_log, ex, _options.Group, string.Join(",", partitions));
             _offsetsRetryAt = _time.GetUtcNow() + _backoff.NextDelay();
+            // Their records would only be read to be dropped (they are read again from the stored offset):
+            // stop fetching them until that offset is known.
+            consumer.Pause(partitions);
         }
     }
 
@@ -452,8 +572,9 @@ public sealed class ConsumerRuntime : BackgroundService
         ConsumerLog.Revoked(_log, _options.Group, string.Join(",", partitions.Select(p => p.TopicPartition)));
         _metrics.Rebalances("revoked").Inc();
         var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
-        Drain(consumer, "revoke");
-        Forget(keys);
+        Drain(consumer, "revoke", keys);
+        CommitPending(consumer);
+        Forget(consumer, keys);
     }
 
     private void OnLost(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
@@ -462,31 +583,75 @@ public sealed class ConsumerRuntime : BackgroundService
         _metrics.Rebalances("lost").Inc();
         // Another member may own these already: writing or committing now could go behind its back.
         var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
-        _batch.RemoveAll(r => keys.Contains(r.PartitionKey));
-        foreach (var key in keys) _deadLetteredNext.Remove(key);
-        Forget(keys);
+        // A write in flight may still land (an exactly-once sink keeps rows and offsets together either way);
+        // its progress is not recorded here, and the sink is not called again before it ends.
+        DropInFlight(_options.DrainTimeout);
+        var discarded = _batch.RemoveAll(r => keys.Contains(r.PartitionKey));
+        if (discarded > 0) _metrics.Abandoned("lost").Inc(discarded);
+        foreach (var key in keys)
+        {
+            _deadLetteredNext.Remove(key);
+            _uncommitted.Remove(key);
+        }
+        Forget(consumer, keys);
     }
 
-    /// <summary>Finishes the batch in hand within the drain timeout, or abandons it to be read again.</summary>
-    private void Drain(IConsumer<byte[]?, byte[]> consumer, string why)
+    /// <summary>
+    /// Finishes the batch in hand within the drain timeout, or abandons it to be read again: partitions
+    /// leaving (<paramref name="leaving"/>; null on shutdown) from the stored position by whoever gets
+    /// them, partitions staying (an incremental revoke) by seeking back to their first abandoned record.
+    /// </summary>
+    private void Drain(IConsumer<byte[]?, byte[]> consumer, string why, HashSet<PartitionKey>? leaving)
     {
-        if (_batch.Count == 0 && _deadLetteredNext.Count == 0) return;
-        using var timeout = new CancellationTokenSource(_options.DrainTimeout);
-        try
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        List<ConsumedRecord> abandoned;
+        var inFlight = _inFlight;
+        if (!FinishInFlight(consumer, _options.DrainTimeout))
         {
-            DeliverBatch(consumer, timeout.Token);
+            // Its outcome is unknown: read everything in hand again from the stored position.
+            DropInFlight(TimeSpan.Zero);
+            abandoned = [.. inFlight!.Batch.Records, .. _batch];
         }
-        catch (Exception)
+        else
         {
-            ConsumerLog.Abandoned(_log, _options.Group, _batch.Count);
-            _metrics.Abandoned(why).Inc(_batch.Count);
-            _batch.Clear();
-            _deadLetteredNext.Clear();
+            if (_batch.Count == 0 && _deadLetteredNext.Count == 0) return;
+            using var timeout = new CancellationTokenSource(_options.DrainTimeout - clock.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            try
+            {
+                DeliverBatch(consumer, timeout.Token);
+                return;
+            }
+            catch (Exception)
+            {
+                abandoned = [.. _batch];
+            }
         }
+        ConsumerLog.Abandoned(_log, _options.Group, abandoned.Count);
+        _metrics.Abandoned(why).Inc(abandoned.Count);
+        if (leaving is not null)
+        {
+            foreach (var first in abandoned.Where(r => !leaving.Contains(r.PartitionKey)).GroupBy(r => r.PartitionKey).Select(g => g.MinBy(r => r.Offset)!))
+                consumer.Seek(new TopicPartitionOffset(first.Topic, first.Partition, first.Offset));
+        }
+        _batch.Clear();
+        _deadLetteredNext.Clear();
     }
 
-    private void Forget(HashSet<PartitionKey> keys)
+    private void Forget(IConsumer<byte[]?, byte[]> consumer, HashSet<PartitionKey> keys)
     {
+        // A pause is kept by the client across assignments: a partition paused while the sink failed would
+        // stay paused if it came back to this member, with nothing left to resume it.
+        if (_paused)
+        {
+            try
+            {
+                consumer.Resume(keys.Select(k => new TopicPartition(k.Topic, k.Partition)));
+            }
+            catch (KafkaException ex)
+            {
+                ConsumerLog.KafkaError(_log, _options.Group, ex.Error.Code.ToString(), ex.Error.Reason);
+            }
+        }
         try
         {
             _sink.OnRevokedAsync(keys, CancellationToken.None).GetAwaiter().GetResult();
@@ -499,6 +664,7 @@ public sealed class ConsumerRuntime : BackgroundService
         {
             _progress.TryRemove(key, out _);
             _awaitingOffsets.Remove(key);
+            _uncommitted.Remove(key);
         }
         _metrics.ClearLag();
         if (_progress.IsEmpty)
@@ -511,6 +677,9 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private void RefreshLag()
     {
+        // Read from the scrape thread: a count of a list the poll thread owns, good enough for a gauge.
+        _metrics.InHand.Set(_batch.Count + (_inFlight?.Batch.Records.Count ?? 0));
+        _metrics.Assigned.Set(_progress.Count);
         var consumer = _consumer;
         if (consumer is null) return;
         var now = _time.GetUtcNow();
@@ -525,12 +694,39 @@ public sealed class ConsumerRuntime : BackgroundService
             {
                 continue;
             }
-            if (marks.High == Offset.Unset || progress.NextToWrite < 0) continue;
-            var lag = Math.Max(0, marks.High.Value - progress.NextToWrite);
+            var high = Math.Max(marks.High == Offset.Unset ? -1 : marks.High.Value, progress.QueriedHigh);
+            if (high < 0 || progress.NextToWrite < 0) continue;
+            var lag = Math.Max(0, high - progress.NextToWrite);
             _metrics.LagMessages(key).Set(lag);
             _metrics.LagSeconds(key).Set(lag == 0 ? 0 : progress.OldestUnwrittenAge(now).TotalSeconds);
         }
     }
+
+    /// <summary>
+    /// Paused partitions are not fetched, so the client's cached end offsets stop moving while the stream
+    /// goes on; ask the brokers now and then, so lag in messages keeps growing on /metrics during an outage.
+    /// The poll thread has nothing else to do meanwhile.
+    /// </summary>
+    private void QueryWatermarks(IConsumer<byte[]?, byte[]> consumer, DateTimeOffset now)
+    {
+        _watermarksAt = now + TimeSpan.FromSeconds(5);
+        foreach (var (key, progress) in _progress)
+        {
+            try
+            {
+                var marks = consumer.QueryWatermarkOffsets(new TopicPartition(key.Topic, key.Partition), TimeSpan.FromMilliseconds(500));
+                if (marks.High != Offset.Unset) progress.Queried(marks.High.Value);
+            }
+            catch (KafkaException)
+            {
+                // Kafka is away too: the cached figure stays until the next round.
+                return;
+            }
+        }
+    }
+
+    /// <summary>A batch being written by the sink while the poll thread goes on reading.</summary>
+    private sealed record InFlight(SinkBatch Batch, Task Task);
 
     private static PartitionKey Key(TopicPartition tp) => new(tp.Topic, tp.Partition.Value);
 
@@ -540,8 +736,14 @@ public sealed class ConsumerRuntime : BackgroundService
         private long _nextToWrite = -1;
         private long _oldestPendingTicks;
         private long _lastWrittenTicks;
+        private long _queriedHigh = -1;
 
         public long NextToWrite => Interlocked.Read(ref _nextToWrite);
+
+        /// <summary>The end offset last asked of the brokers (-1: never asked).</summary>
+        public long QueriedHigh => Interlocked.Read(ref _queriedHigh);
+
+        public void Queried(long high) => Interlocked.Exchange(ref _queriedHigh, high);
 
         public void Start(long offset) => Interlocked.Exchange(ref _nextToWrite, offset);
 

@@ -33,6 +33,8 @@ public sealed class EnvelopeCodecTests
     [InlineData("not json")]
     [InlineData("{\"received_at\":\"2026-11-21T10:00:00Z\"}")]
     [InlineData("[1,2,3]")]
+    [InlineData("{\"id\":null,\"received_at\":\"2026-11-21T10:00:00Z\"}")]
+    [InlineData("null")]
     public void AnythingThatIsNotAnEnvelopeIsRefusedWithAClearError(string value)
     {
         var error = Assert.Throws<EnvelopeFormatException>(() => EnvelopeCodec.Decode(Encoding.UTF8.GetBytes(value)));

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Pipeline.IntegrationTests.Fixtures;
+using Xunit.Abstractions;
+
+namespace Pipeline.IntegrationTests.Noc;
+
+/// <summary>SIGTERM and rebalancing with a batch in hand: nothing is lost, nothing is written twice, the group is left.</summary>
+public sealed class NocShutdownTests(ITestOutputHelper output)
+{
+    private const int Partitions = 6;
+
+    [Fact]
+    public async Task SigtermWritesTheBatchInHandRecordsItsOffsetsAndLeavesTheGroupSoItsPartitionsMoveWithoutWaitingForItsSession()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 3, partitions: Partitions);
+        await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
+        var topic = "noc-sigterm-" + Guid.NewGuid().ToString("N")[..8];
+        pipeline.Kafka.CreateTopic(topic, Partitions);
+        var group = "noc-" + Guid.NewGuid().ToString("N")[..8];
+        // Batches that never fill nor age during the test: whatever is written is written by SIGTERM or a
+        // revoke. Configured from the environment, as a container would be.
+        var environment = new Dictionary<string, string>
+        {
+            ["Postgres__ConnectionString"] = db.ConnectionString,
+            ["Consumer__Group"] = group,
+            ["Consumer__Topics"] = topic,
+            ["Consumer__BatchSize"] = "1000000",
+            ["Consumer__BatchMaxWait"] = "00:10:00",
+            ["Consumer__SessionTimeout"] = "00:00:10",
+            ["Consumer__DrainTimeout"] = "00:00:08",
+        };
+        var first = await NocConsumers.StartNocFromEnvironmentAsync(pipeline, environment);
+        var second = await NocConsumers.StartNocFromEnvironmentAsync(pipeline, environment);
+        PipelineProcess[] members = [first, second];
+        await Eventually.Until(() => Gauges(members, group, "consumer_partitions_assigned"), a => a.All(n => n > 0) && a.Sum() == Partitions,
+            TimeSpan.FromSeconds(60), "both members hold partitions");
+
+        var stream = new NocStream(6000);
+        stream.Produce(pipeline.Kafka.BootstrapServers, topic);
+        var inHand = await Eventually.Until(() => Gauges(members, group, "consumer_batch_records"), h => h.Sum() == stream.Count,
+            TimeSpan.FromSeconds(30), "every record in a member's hand");
+        Assert.Equal(0, await NocConsumers.RowsAsync(db, topic));
+
+        var clock = Stopwatch.StartNew();
+        await first.StopAsync();
+        var stopped = clock.Elapsed;
+        Assert.Equal(0, first.ExitCode);
+        // It finished its batch and recorded the offsets with it before leaving.
+        Assert.Equal((long)inHand[0], await NocConsumers.RowsAsync(db, topic));
+        Assert.Contains("left the group", first.Output, StringComparison.Ordinal);
+
+        // Having left, its partitions move without waiting for its session (10 s) to expire; the rebalance
+        // makes the other member finish its own batch before taking them. (The embedded coordinator still
+        // waits session - 1 s for members to rejoin after a leave, where a real broker goes on as soon as
+        // all have: a member that vanished without leaving would need 10 s + 9 s here.)
+        await Eventually.Until(() => Gauges([second], group, "consumer_partitions_assigned"), a => a[0] == Partitions, TimeSpan.FromSeconds(60), "one member holds every partition");
+        var takenOver = clock.Elapsed - stopped;
+        output.WriteLine($"in hand {inHand[0]:N0} + {inHand[1]:N0}; SIGTERM to exit {stopped.TotalSeconds:F1} s; all partitions with the other member {takenOver.TotalSeconds:F1} s later");
+        Assert.True(stopped < TimeSpan.FromSeconds(8), $"exit took {stopped}");
+        Assert.True(takenOver < TimeSpan.FromSeconds(15), $"the partitions moved {takenOver} after the exit");
+        await NocConsumers.WaitForRowsAsync(db, topic, stream.Count, TimeSpan.FromSeconds(30), second);
+        await NocTable.AssertExactlyOneRowPerRecordAsync(db, pipeline.Kafka.BootstrapServers, topic, Partitions);
+        var metrics = await MetricsText.ScrapeAsync(second);
+        Assert.Equal(inHand[1], metrics.Sum("consumer_records_total", ("group", group), ("outcome", "written")));
+        Assert.Equal(0, metrics.Sum("consumer_records_abandoned_total", ("group", group)));
+        await second.StopAsync();
+        Assert.Equal(0, second.ExitCode);
+    }
+
+    private static async Task<double[]> Gauges(IEnumerable<PipelineProcess> members, string group, string name) =>
+        (await Task.WhenAll(members.Select(MetricsText.ScrapeAsync))).Select(m => m.Sum(name, ("group", group))).ToArray();
+}
