@@ -1,3 +1,4 @@
+using Pipeline.Core.Storage;
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
@@ -244,7 +245,7 @@ internal sealed class ArchiveWriter : IDisposable
     {
         var handle = File.OpenHandle(SegmentPath(index), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
         RandomAccess.FlushToDisk(handle);
-        Durable.SyncDirectory(_directory);
+        DurableFile.SyncDirectory(_directory);
         return handle;
     }
 
@@ -414,7 +415,7 @@ internal sealed class ArchiveWriter : IDisposable
             SealedAt = _time.GetUtcNow(),
             Partitions = stats.Partitions.Values.ToList(),
         };
-        Durable.Replace(ManifestPath(_segmentIndex), JsonSerializer.SerializeToUtf8Bytes(manifest, ArchiveJson.Default.SegmentManifest));
+        DurableFile.Replace(ManifestPath(_segmentIndex), JsonSerializer.SerializeToUtf8Bytes(manifest, ArchiveJson.Default.SegmentManifest));
         _metrics.SegmentsSealed.Inc();
         SiemLog.Sealed(_log, name, stats.Records, stats.FinalHash);
         OpenNextSegment();
@@ -456,7 +457,7 @@ internal sealed class ArchiveWriter : IDisposable
     }
 
     private void WriteCheckpoint(Checkpoint checkpoint) =>
-        Durable.Replace(CheckpointPath, JsonSerializer.SerializeToUtf8Bytes(checkpoint, ArchiveJson.Default.Checkpoint));
+        DurableFile.Replace(CheckpointPath, JsonSerializer.SerializeToUtf8Bytes(checkpoint, ArchiveJson.Default.Checkpoint));
 
     private void Publish()
     {

@@ -1,3 +1,4 @@
+using Pipeline.Core.Storage;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -196,7 +197,7 @@ internal sealed class ArchiveForwarder : BackgroundService
         if (moved)
         {
             Interlocked.Exchange(ref _cursorSeq, Cursor.Seq);
-            Durable.Replace(_cursorPath, JsonSerializer.SerializeToUtf8Bytes(Cursor, ArchiveJson.Default.ArchiveCursor));
+            DurableFile.Replace(_cursorPath, JsonSerializer.SerializeToUtf8Bytes(Cursor, ArchiveJson.Default.ArchiveCursor));
         }
     }
 

@@ -1,3 +1,4 @@
+using Pipeline.Core.Storage;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
@@ -54,7 +55,7 @@ internal sealed class ArchivePositions(string directory) : IPositionStore
             foreach (var (tp, next) in merged.OrderBy(m => m.Key.Topic, StringComparer.Ordinal).ThenBy(m => m.Key.Partition.Value))
                 offsets.Add(new JsonObject { ["topic"] = tp.Topic, ["partition"] = tp.Partition.Value, ["next"] = next });
             checkpoint["offsets"] = offsets;
-            Replace(CheckpointPath, JsonSerializer.SerializeToUtf8Bytes(checkpoint, new JsonSerializerOptions { WriteIndented = true }));
+            DurableFile.Replace(CheckpointPath, JsonSerializer.SerializeToUtf8Bytes(checkpoint, new JsonSerializerOptions { WriteIndented = true }));
         }
     }
 
@@ -90,18 +91,5 @@ internal sealed class ArchivePositions(string directory) : IPositionStore
             if (topic is not null && partition is not null && next is not null) offsets[new TopicPartition(topic, partition.Value)] = next.Value;
         }
         return offsets;
-    }
-
-    /// <summary>Write aside, fsync, rename over, fsync the folder: a crash leaves the old checkpoint or the new one.</summary>
-    private static void Replace(string path, byte[] content)
-    {
-        var temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            file.Write(content);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
-        DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 }

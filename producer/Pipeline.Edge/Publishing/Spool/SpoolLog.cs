@@ -1,3 +1,4 @@
+using Pipeline.Core.Storage;
 using System.Buffers;
 using System.Collections;
 using System.Globalization;
@@ -214,16 +215,9 @@ internal sealed class SpoolLog : IDisposable
             changed = _segments.Values.Where(s => s.AckedPrefix != s.CheckpointedPrefix).Select(s => (s, s.AckedPrefix)).ToList();
         foreach (var (segment, prefix) in changed)
         {
-            var path = AckedPath(segment.Sequence);
-            var temporary = path + ".tmp";
             try
             {
-                using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-                {
-                    file.Write(System.Text.Encoding.ASCII.GetBytes(prefix.ToString(CultureInfo.InvariantCulture)));
-                    file.Flush(flushToDisk: true);
-                }
-                File.Move(temporary, path, overwrite: true);
+                DurableFile.Replace(AckedPath(segment.Sequence), System.Text.Encoding.ASCII.GetBytes(prefix.ToString(CultureInfo.InvariantCulture)));
                 segment.CheckpointedPrefix = prefix;
             }
             catch (IOException)

@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace Pipeline.Consumers.Siem.Archive;
+namespace Pipeline.Core.Storage;
 
 /// <summary>
-/// File operations that survive a crash: a small file replaced atomically (write aside, fsync, rename,
+/// File operations that survive a crash (used by the SIEM archive, the operator tool and the edge spool): a small file replaced atomically (write aside, fsync, rename,
 /// fsync the folder), and the folder fsync that makes a create or rename itself durable on Linux.
 /// </summary>
-internal static partial class Durable
+public static partial class DurableFile
 {
     private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
 
