@@ -11,6 +11,9 @@ internal static partial class EdgeLog
     [LoggerMessage(2, LogLevel.Warning, "Kafka error {Code}: {Reason}")]
     public static partial void KafkaError(ILogger logger, string code, string reason);
 
+    [LoggerMessage(15, LogLevel.Warning, "Kafka client (level {Level}): {Line}")]
+    public static partial void KafkaLog(ILogger logger, int level, string line);
+
     [LoggerMessage(3, LogLevel.Error, "Kafka refused an event for good ({Code}: {Reason}); counted as dropped (kafka_rejected)")]
     public static partial void DeliveryFailed(ILogger logger, string code, string reason);
 

@@ -52,20 +52,21 @@ public sealed class MemoryBufferOptions
 /// </summary>
 internal sealed class EdgePublisher : IDisposable
 {
-    private static readonly Headers EnvelopeHeaders = new()
-    {
-        { KafkaHeaders.Schema, "1"u8.ToArray() },
-        { KafkaHeaders.ContentType, "application/json"u8.ToArray() },
-    };
+    private static readonly KeyValuePair<string, byte[]>[] EnvelopeHeaders =
+    [
+        new(KafkaHeaders.Schema, "1"u8.ToArray()),
+        new(KafkaHeaders.ContentType, "application/json"u8.ToArray()),
+    ];
 
-    private readonly IProducer<byte[]?, byte[]> _producer;
+    private readonly BatchedAckProducer _producer;
     private readonly SpoolLog _spool;
     private readonly SpoolOptions _spoolOptions;
     private readonly MemoryBufferOptions _memory;
     private readonly LossLedger _ledger;
     private readonly ILogger<EdgePublisher> _log;
     private readonly HealthState _health;
-    private readonly ConcurrentDictionary<long, MemoryEvent> _inMemory = new();
+    // Every message handed to the producer, by the opaque its delivery report will carry.
+    private readonly ConcurrentDictionary<long, IPendingDelivery> _pending = new();
     private readonly ConcurrentDictionary<SpoolPosition, DeliveryWaiter> _spoolWaiters = new();
     private readonly ConcurrentQueue<(SpoolRecord Record, SpoolPosition Position)> _retries = new();
     private readonly SemaphoreSlim _drainSignal = new(0);
@@ -76,7 +77,7 @@ internal sealed class EdgePublisher : IDisposable
     private readonly Counter _overflowOrder;
     private readonly Counter _overflowMemory;
     private readonly Counter _overflowQueue;
-    private long _memorySequence;
+    private long _deliverySequence;
     private long _memoryEvents;
     private long _memoryBytes;
     private long _spoolUnread;
@@ -96,7 +97,8 @@ internal sealed class EdgePublisher : IDisposable
         var config = ProducerFactory.Config(kafka, settings, clientId);
         // Accepted means it will be delivered: librdkafka keeps retrying until Kafka takes it.
         config.MessageTimeoutMs = 0;
-        _producer = ProducerFactory.Build(config, OnError, (_, _) => { });
+        _producer = new BatchedAckProducer(config, EnvelopeHeaders, OnDeliveries, OnError,
+            (level, line) => EdgeLog.KafkaLog(_log, level, line));
 
         _spool = new SpoolLog(spool);
         foreach (var ((listener, route), count) in _spool.Recovery.RecordsByCell) ledger.Cell(listener, route).Recovered(count);
@@ -166,11 +168,12 @@ internal sealed class EdgePublisher : IDisposable
         _drainSignal.Release();
         _drainer.Join(TimeSpan.FromSeconds(5));
         _syncer.Join(TimeSpan.FromSeconds(5));
-        var spooled = 0;
-        foreach (var memoryEvent in _inMemory.Values)
-            if (memoryEvent.SpoolAtShutdown()) spooled++;
-        if (spooled > 0) EdgeLog.SpooledAtShutdown(_log, spooled);
+        // Purging reports every unacknowledged message as not delivered: memory events go to the spool,
+        // spool records simply stay in it. Disposing waits for those reports.
+        var beforePurge = _spool.Appended;
         _producer.Dispose();
+        var spooled = _spool.Appended - beforePurge;
+        if (spooled > 0) EdgeLog.SpooledAtShutdown(_log, (int)spooled);
         _spool.Dispose();
     }
 
@@ -178,22 +181,24 @@ internal sealed class EdgePublisher : IDisposable
 
     private bool ProduceFromMemory(string topic, LedgerCell cell, byte[]? key, byte[] value, DeliveryWaiter? waiter)
     {
-        var memoryEvent = new MemoryEvent(this, Interlocked.Increment(ref _memorySequence), topic, cell, key, value, waiter);
-        // Counted before the hand-over: the delivery report may arrive before Produce returns.
+        var memoryEvent = new MemoryEvent(this, Interlocked.Increment(ref _deliverySequence), topic, cell, key, value, waiter);
+        // Counted before the hand-over: the delivery report may arrive before produce returns.
         cell.ReceivedIntoMemory();
-        _inMemory[memoryEvent.Sequence] = memoryEvent;
+        _pending[memoryEvent.Sequence] = memoryEvent;
         Interlocked.Increment(ref _memoryEvents);
         Interlocked.Add(ref _memoryBytes, value.Length);
         waiter?.Expect();
-        try
+        switch (_producer.TryProduce(topic, key, key is not null, value, memoryEvent.Sequence, out var error))
         {
-            _producer.Produce(topic, new Message<byte[]?, byte[]> { Key = key, Value = value, Headers = EnvelopeHeaders }, memoryEvent.OnDelivered);
-            return true;
-        }
-        catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-        {
-            memoryEvent.Retract();
-            return false;
+            case ProduceStatus.Queued:
+                return true;
+            case ProduceStatus.QueueFull:
+                memoryEvent.Retract();
+                return false;
+            default:
+                // Refused at once (e.g. larger than the broker allows): settled as a failed delivery.
+                if (_pending.TryRemove(memoryEvent.Sequence, out _)) memoryEvent.Delivered(error);
+                return true;
         }
     }
 
@@ -252,14 +257,20 @@ internal sealed class EdgePublisher : IDisposable
                     _drainSignal.Wait(20);
                     continue;
                 }
-                var delivery = new SpoolDelivery(this, item.Record, item.Position, _ledger.Cell(item.Record.Listener, item.Record.Route));
-                _producer.Produce(item.Record.Topic, new Message<byte[]?, byte[]> { Key = item.Record.Key, Value = item.Record.Value, Headers = EnvelopeHeaders }, delivery.OnDelivered);
+                var delivery = new SpoolDelivery(this, Interlocked.Increment(ref _deliverySequence), item.Record, item.Position,
+                    _ledger.Cell(item.Record.Listener, item.Record.Route));
+                _pending[delivery.Sequence] = delivery;
                 Interlocked.Increment(ref _spoolInFlight);
+                var status = _producer.TryProduce(item.Record.Topic, item.Record.Key, item.Record.Key is not null, item.Record.Value, delivery.Sequence, out var error);
+                if (status == ProduceStatus.QueueFull)
+                {
+                    _pending.TryRemove(delivery.Sequence, out _);
+                    Interlocked.Decrement(ref _spoolInFlight);
+                    _drainSignal.Wait(20);
+                    continue;
+                }
+                if (status == ProduceStatus.Refused && _pending.TryRemove(delivery.Sequence, out _)) delivery.Delivered(error);
                 next = null;
-            }
-            catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                _drainSignal.Wait(20);
             }
             catch (Exception ex) when (!_stopping.IsCancellationRequested)
             {
@@ -291,7 +302,14 @@ internal sealed class EdgePublisher : IDisposable
         }
     }
 
-    private void OnError(IProducer<byte[]?, byte[]> producer, Error error)
+    /// <summary>One batch of delivery reports, on the producer's report thread.</summary>
+    private void OnDeliveries(ReadOnlySpan<Delivery> deliveries)
+    {
+        foreach (var delivery in deliveries)
+            if (_pending.TryRemove(delivery.Opaque, out var pending)) pending.Delivered(delivery.Error);
+    }
+
+    private void OnError(Error error)
     {
         if (error.Code == ErrorCode.Local_AllBrokersDown)
         {
@@ -308,9 +326,15 @@ internal sealed class EdgePublisher : IDisposable
     }
 
     /// <summary>Refusals that no retry will change.</summary>
-    private static bool IsPermanent(Error error) =>
-        error.IsFatal || error.Code is ErrorCode.MsgSizeTooLarge or ErrorCode.InvalidMsg or ErrorCode.InvalidRecord
+    private static bool IsPermanent(ErrorCode error) =>
+        error is ErrorCode.MsgSizeTooLarge or ErrorCode.InvalidMsg or ErrorCode.InvalidRecord
             or ErrorCode.TopicAuthorizationFailed or ErrorCode.Local_InvalidArg or ErrorCode.TopicException;
+
+    /// <summary>A message handed to the producer, waiting for its delivery report.</summary>
+    private interface IPendingDelivery
+    {
+        void Delivered(ErrorCode error);
+    }
 
     private void RegisterMetrics(MetricsRegistry metrics)
     {
@@ -335,28 +359,30 @@ internal sealed class EdgePublisher : IDisposable
 
     /// <summary>An event handed to the producer from memory; it settles exactly once (delivery report or shutdown).</summary>
     private sealed class MemoryEvent(EdgePublisher publisher, long sequence, string topic, LedgerCell cell, byte[]? key, byte[] value, DeliveryWaiter? waiter)
+        : IPendingDelivery
     {
         private int _settled;
 
         public long Sequence { get; } = sequence;
 
-        public void OnDelivered(DeliveryReport<byte[]?, byte[]> report)
+        public void Delivered(ErrorCode error)
         {
             if (!Settle()) return;
-            if (report.Error.Code == ErrorCode.NoError)
+            if (error == ErrorCode.NoError)
             {
                 publisher.KafkaReachable();
                 cell.MemoryPublished();
                 waiter?.Signal(true);
             }
-            else if (IsPermanent(report.Error))
+            else if (IsPermanent(error))
             {
                 cell.MemoryDropped(DropReason.KafkaRejected);
                 waiter?.Signal(false);
-                EdgeLog.DeliveryFailed(publisher._log, report.Error.Code.ToString(), report.Error.Reason);
+                EdgeLog.DeliveryFailed(publisher._log, error.ToString(), "refused by Kafka");
             }
             else
             {
+                // Purged at shutdown, or failed in a way a retry may fix: kept in the spool for the next attempt.
                 ToSpool();
             }
         }
@@ -367,13 +393,6 @@ internal sealed class EdgePublisher : IDisposable
             Settle();
             cell.Retract();
             waiter?.Unexpect();
-        }
-
-        public bool SpoolAtShutdown()
-        {
-            if (!Settle()) return false;
-            ToSpool();
-            return true;
         }
 
         private void ToSpool()
@@ -393,7 +412,7 @@ internal sealed class EdgePublisher : IDisposable
         private bool Settle()
         {
             if (Interlocked.Exchange(ref _settled, 1) == 1) return false;
-            publisher._inMemory.TryRemove(Sequence, out _);
+            publisher._pending.TryRemove(Sequence, out _);
             Interlocked.Decrement(ref publisher._memoryEvents);
             Interlocked.Add(ref publisher._memoryBytes, -value.Length);
             return true;
@@ -401,14 +420,17 @@ internal sealed class EdgePublisher : IDisposable
     }
 
     /// <summary>A record read from the spool and produced; acknowledged in the spool once Kafka has it.</summary>
-    private sealed class SpoolDelivery(EdgePublisher publisher, SpoolRecord record, SpoolPosition position, LedgerCell cell)
+    private sealed class SpoolDelivery(EdgePublisher publisher, long sequence, SpoolRecord record, SpoolPosition position, LedgerCell cell)
+        : IPendingDelivery
     {
-        public void OnDelivered(DeliveryReport<byte[]?, byte[]> report)
+        public long Sequence { get; } = sequence;
+
+        public void Delivered(ErrorCode error)
         {
             Interlocked.Decrement(ref publisher._spoolInFlight);
-            if (report.Error.Code == ErrorCode.NoError || IsPermanent(report.Error))
+            if (error == ErrorCode.NoError || IsPermanent(error))
             {
-                var delivered = report.Error.Code == ErrorCode.NoError;
+                var delivered = error == ErrorCode.NoError;
                 if (delivered)
                 {
                     publisher.KafkaReachable();
@@ -417,7 +439,7 @@ internal sealed class EdgePublisher : IDisposable
                 else
                 {
                     cell.SpoolDropped(DropReason.KafkaRejected);
-                    EdgeLog.DeliveryFailed(publisher._log, report.Error.Code.ToString(), report.Error.Reason);
+                    EdgeLog.DeliveryFailed(publisher._log, error.ToString(), "refused by Kafka");
                 }
                 publisher._spool.Acknowledge(position);
                 if (publisher._spoolWaiters.TryRemove(position, out var waiter)) waiter.Signal(delivered);

@@ -63,7 +63,99 @@ internal static partial class LibRdKafka
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_group_initial_rebalance_delay_ms")]
     public static partial void MockGroupInitialRebalanceDelayMs(IntPtr mcluster, int delayMs);
 
+    // The producer path of BatchedAckProducer: produceva, topic handles, the event API for delivery reports.
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_conf_set_events")]
+    public static partial void ConfSetEvents(IntPtr conf, int events);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_topic_new", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial IntPtr TopicNew(IntPtr rk, string topic, IntPtr conf);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_topic_destroy")]
+    public static partial void TopicDestroy(IntPtr rkt);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_queue_get_main")]
+    public static partial IntPtr QueueGetMain(IntPtr rk);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_queue_destroy")]
+    public static partial void QueueDestroy(IntPtr queue);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_set_log_queue")]
+    public static partial int SetLogQueue(IntPtr rk, IntPtr queue);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_queue_poll")]
+    public static partial IntPtr QueuePoll(IntPtr queue, int timeoutMs);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_event_type")]
+    public static partial int EventType(IntPtr ev);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_event_message_array")]
+    public static unsafe partial UIntPtr EventMessageArray(IntPtr ev, IntPtr* messages, UIntPtr size);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_event_error")]
+    public static partial int EventError(IntPtr ev);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_event_error_string")]
+    public static partial IntPtr EventErrorString(IntPtr ev);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_event_error_is_fatal")]
+    public static partial int EventErrorIsFatal(IntPtr ev);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_event_log")]
+    public static partial int EventLog(IntPtr ev, out IntPtr facility, out IntPtr message, out int level);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_event_destroy")]
+    public static partial void EventDestroy(IntPtr ev);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_produceva")]
+    public static unsafe partial IntPtr ProduceVa(IntPtr rk, ProduceArgument* arguments, UIntPtr count);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_error_code")]
+    public static partial int ErrorCode(IntPtr error);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_error_destroy")]
+    public static partial void ErrorDestroy(IntPtr error);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_flush")]
+    public static partial int Flush(IntPtr rk, int timeoutMs);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_purge")]
+    public static partial int Purge(IntPtr rk, int flags);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_outq_len")]
+    public static partial int OutqLen(IntPtr rk);
+
+    public const int EventDeliveryReport = 0x1;
+    public const int EventLogLine = 0x4;
+    public const int EventErrorKind = 0x8;
+    public const int PurgeQueue = 0x1;
+    public const int PurgeInFlight = 0x2;
+    public const int MessageCopy = 0x2;
+
     public static string Version => Marshal.PtrToStringUTF8(VersionStr()) ?? "";
 
     public static string ErrorName(int err) => Marshal.PtrToStringUTF8(Err2Str(err)) ?? err.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// One <c>rd_kafka_vu_t</c> (rdkafka.h): a type tag and a union padded to 64 bytes. Only the forms the
+/// producer uses are written: a pointer, a pointer and a length, or a header's name, value and size.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 72)]
+internal struct ProduceArgument
+{
+    public const int Topic = 2;      // RD_KAFKA_VTYPE_RKT
+    public const int Value = 4;      // RD_KAFKA_VTYPE_VALUE
+    public const int Key = 5;        // RD_KAFKA_VTYPE_KEY
+    public const int Opaque = 6;     // RD_KAFKA_VTYPE_OPAQUE
+    public const int Flags = 7;      // RD_KAFKA_VTYPE_MSGFLAGS
+    public const int Header = 9;     // RD_KAFKA_VTYPE_HEADER
+
+    [FieldOffset(0)] public int Type;
+    [FieldOffset(8)] public IntPtr First;
+    [FieldOffset(16)] public IntPtr Second;
+    [FieldOffset(24)] public IntPtr Third;
+
+    public static ProduceArgument Of(int type, IntPtr first, IntPtr second = default, IntPtr third = default) =>
+        new() { Type = type, First = first, Second = second, Third = third };
 }
