@@ -33,7 +33,7 @@ internal sealed class EnvelopeWriter
     public ReadOnlySpan<byte> LastId => _id;
 
     /// <summary>An envelope for one syslog line.</summary>
-    public ReadOnlySpan<byte> WriteSyslog(in EnvelopeHeader header, ReadOnlySpan<byte> line, in SyslogMessage message)
+    public ReadOnlySpan<byte> WriteSyslog(scoped in EnvelopeHeader header, scoped ReadOnlySpan<byte> line, scoped in SyslogMessage message)
     {
         Begin(header);
         var w = _json;
@@ -69,7 +69,7 @@ internal sealed class EnvelopeWriter
     }
 
     /// <summary>An envelope for one JSON event (HTTP, WebSocket); <paramref name="payload"/> is copied as it is.</summary>
-    public ReadOnlySpan<byte> WriteJsonEvent(in EnvelopeHeader header, JsonElement payload, string? message, in MetricValue metric)
+    public ReadOnlySpan<byte> WriteJsonEvent(scoped in EnvelopeHeader header, JsonElement payload, string? message, scoped in MetricValue metric)
     {
         Begin(header);
         var w = _json;
@@ -119,7 +119,7 @@ internal sealed class EnvelopeWriter
         w.WriteNumber(Names.SampleRate, header.SampleRate);
     }
 
-    private ReadOnlySpan<byte> End(in EnvelopeHeader header)
+    private ReadOnlySpan<byte> End(scoped in EnvelopeHeader header)
     {
         var w = _json;
         if (header.Origin.Stream is { } stream)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 
 namespace Pipeline.Edge.Markup;
 
@@ -9,11 +10,21 @@ namespace Pipeline.Edge.Markup;
 internal sealed class IngestOrigin(ListenerMarkup listener, IPEndPoint? peer, StreamMarkup? stream)
 {
     public ListenerMarkup Listener { get; } = listener;
+    private byte[]? _peerAddressBytes;
+
     public IPEndPoint? Peer { get; private set; } = peer;
     public StreamMarkup? Stream { get; } = stream;
 
+    /// <summary>The peer's address as ASCII (the Kafka key of events without a hostname); empty without a peer.</summary>
+    public ReadOnlySpan<byte> PeerAddressBytes =>
+        Peer is null ? default : _peerAddressBytes ??= Encoding.ASCII.GetBytes(Peer.Address.ToString());
+
     /// <summary>UDP reuses one origin per receive loop and only swaps the peer.</summary>
-    public void SetPeer(IPEndPoint peer) => Peer = peer;
+    public void SetPeer(IPEndPoint peer)
+    {
+        if (!ReferenceEquals(peer, Peer)) _peerAddressBytes = null;
+        Peer = peer;
+    }
 }
 
 /// <summary>The connection or request events arrived on: its id and headers (as the seed's streams table keeps them).</summary>

@@ -122,17 +122,19 @@ internal sealed class EdgePublisher : IDisposable
     /// <summary>Records appended by this run and fsynced (the disk-mode durability point).</summary>
     public long SpoolSynced => _spool.Synced;
 
-    public PublishOutcome Publish(EventRoute route, LedgerCell cell, byte[]? key, byte[] value, BufferMode mode, DeliveryWaiter? waiter = null)
+    /// <summary>Publishes one event; <paramref name="key"/> and <paramref name="value"/> are only read during the call.</summary>
+    public PublishOutcome Publish(EventRoute route, LedgerCell cell, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, BufferMode mode,
+        DeliveryWaiter? waiter = null)
     {
         if (mode == BufferMode.Memory)
         {
             // Memory mode goes straight to the producer only while nothing older waits in the spool.
             if (Interlocked.Read(ref _spoolUnread) > 0) _overflowOrder.Inc();
             else if (Interlocked.Read(ref _memoryEvents) >= _memory.MaxEvents || Interlocked.Read(ref _memoryBytes) >= _memory.MaxBytes) _overflowMemory.Inc();
-            else if (ProduceFromMemory(route.Topic, cell, key, value, waiter)) return PublishOutcome.Accepted;
+            else if (ProduceFromMemory(route.Topic, cell, key, hasKey, value, waiter)) return PublishOutcome.Accepted;
             else _overflowQueue.Inc();
         }
-        return Spool(route, cell, key, value, waiter);
+        return Spool(route, cell, key, hasKey, value, waiter);
     }
 
     /// <summary>Whether an event of this priority would be taken now (TCP waits for this; HTTP checks it before a batch).</summary>
@@ -179,30 +181,85 @@ internal sealed class EdgePublisher : IDisposable
 
     public void Dispose() => Shutdown(TimeSpan.FromSeconds(5));
 
-    private bool ProduceFromMemory(string topic, LedgerCell cell, byte[]? key, byte[] value, DeliveryWaiter? waiter)
+    /// <summary>
+    /// Hands one event to the producer. An event nobody waits for keeps no managed state while in flight:
+    /// its opaque names its ledger cell, and should it fail, the delivery report gives back its key, value and
+    /// topic to spool. One a request waits for (<c>?ack=kafka</c>) is found by sequence instead.
+    /// </summary>
+    private bool ProduceFromMemory(string topic, LedgerCell cell, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, DeliveryWaiter? waiter)
     {
-        var memoryEvent = new MemoryEvent(this, Interlocked.Increment(ref _deliverySequence), topic, cell, key, value, waiter);
+        long opaque;
+        if (waiter is null)
+        {
+            opaque = MemoryOpaque(cell.Id);
+        }
+        else
+        {
+            opaque = Interlocked.Increment(ref _deliverySequence);
+            _pending[opaque] = new WaitedMemoryEvent(this, cell, waiter);
+            waiter.Expect();
+        }
         // Counted before the hand-over: the delivery report may arrive before produce returns.
         cell.ReceivedIntoMemory();
-        _pending[memoryEvent.Sequence] = memoryEvent;
         Interlocked.Increment(ref _memoryEvents);
         Interlocked.Add(ref _memoryBytes, value.Length);
-        waiter?.Expect();
-        switch (_producer.TryProduce(topic, key, key is not null, value, memoryEvent.Sequence, out var error))
+        var status = _producer.TryProduce(topic, key, hasKey, value, opaque, out var error);
+        if (status == ProduceStatus.Queued) return true;
+        if (waiter is not null) _pending.TryRemove(opaque, out _);
+        if (status == ProduceStatus.QueueFull)
         {
-            case ProduceStatus.Queued:
-                return true;
-            case ProduceStatus.QueueFull:
-                memoryEvent.Retract();
-                return false;
-            default:
-                // Refused at once (e.g. larger than the broker allows): settled as a failed delivery.
-                if (_pending.TryRemove(memoryEvent.Sequence, out _)) memoryEvent.Delivered(error);
-                return true;
+            // Not taken: undo the accounting; the caller spools it.
+            cell.Retract();
+            LeaveMemory(1, value.Length);
+            waiter?.Unexpect();
+            return false;
         }
+        // Refused at once (e.g. larger than the broker allows): settled as a failed delivery.
+        SettleMemory(cell, waiter, error, topic, key, hasKey, value);
+        return true;
     }
 
-    private PublishOutcome Spool(EventRoute route, LedgerCell cell, byte[]? key, byte[] value, DeliveryWaiter? waiter)
+    /// <summary>A memory event's delivery, other than a plain success (those are counted in runs).</summary>
+    private void SettleMemory(LedgerCell cell, DeliveryWaiter? waiter, ErrorCode error, string topic, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value)
+    {
+        LeaveMemory(1, value.Length);
+        if (error == ErrorCode.NoError)
+        {
+            KafkaReachable();
+            cell.MemoryPublished();
+            waiter?.Signal(true);
+            return;
+        }
+        if (IsPermanent(error))
+        {
+            cell.MemoryDropped(DropReason.KafkaRejected);
+            EdgeLog.DeliveryFailed(_log, error.ToString(), "refused by Kafka");
+        }
+        else if (_spool.TryAppend(new SpoolEntry(cell.Listener, cell.Route, topic, key, hasKey, value), out _))
+        {
+            // Purged at shutdown, or failed in a way a retry may fix: kept in the spool for the next attempt.
+            cell.MemoryToSpool();
+            Interlocked.Increment(ref _spoolUnread);
+        }
+        else
+        {
+            cell.MemoryDropped(DropReason.BufferFull);
+        }
+        waiter?.Signal(false);
+    }
+
+    private void LeaveMemory(int events, long bytes)
+    {
+        Interlocked.Add(ref _memoryEvents, -events);
+        Interlocked.Add(ref _memoryBytes, -bytes);
+    }
+
+    // Memory events nobody waits for carry -1 - (ledger cell id); sequences (spool records, waited events) are positive.
+    private static long MemoryOpaque(int cellId) => -1L - cellId;
+
+    private static int CellOfMemoryOpaque(long opaque) => (int)(-1L - opaque);
+
+    private PublishOutcome Spool(EventRoute route, LedgerCell cell, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, DeliveryWaiter? waiter)
     {
         var fill = _spool.Fill;
         if (route.Priority == RoutePriority.Low && fill >= _spoolOptions.ShedLowPriorityAt)
@@ -211,7 +268,7 @@ internal sealed class EdgePublisher : IDisposable
             return PublishOutcome.Shed;
         }
         if (fill >= Threshold(route.Priority)) return PublishOutcome.Full;
-        if (!_spool.TryAppend(new SpoolRecord(cell.Listener, cell.Route, route.Topic, key, value), out var position)) return PublishOutcome.Full;
+        if (!_spool.TryAppend(new SpoolEntry(cell.Listener, cell.Route, route.Topic, key, hasKey, value), out var position)) return PublishOutcome.Full;
         cell.ReceivedIntoSpool();
         if (waiter is not null)
         {
@@ -305,8 +362,42 @@ internal sealed class EdgePublisher : IDisposable
     /// <summary>One batch of delivery reports, on the producer's report thread.</summary>
     private void OnDeliveries(ReadOnlySpan<Delivery> deliveries)
     {
+        // Acknowledged memory events come in runs of one ledger cell: one ledger update per run, not per event.
+        var runCell = -1;
+        var runEvents = 0;
+        long runBytes = 0;
         foreach (var delivery in deliveries)
-            if (_pending.TryRemove(delivery.Opaque, out var pending)) pending.Delivered(delivery.Error);
+        {
+            var opaque = delivery.Opaque;
+            if (opaque < 0 && delivery.Error == ErrorCode.NoError)
+            {
+                var cellId = CellOfMemoryOpaque(opaque);
+                if (cellId != runCell)
+                {
+                    MemoryPublished(runCell, runEvents, runBytes);
+                    (runCell, runEvents, runBytes) = (cellId, 0, 0);
+                }
+                runEvents++;
+                runBytes += delivery.ValueLength;
+            }
+            else if (opaque < 0)
+            {
+                SettleMemory(_ledger[CellOfMemoryOpaque(opaque)], null, delivery.Error, delivery.Topic, delivery.Key, delivery.HasKey, delivery.Value);
+            }
+            else if (_pending.TryRemove(opaque, out var pending))
+            {
+                pending.Delivered(delivery);
+            }
+        }
+        MemoryPublished(runCell, runEvents, runBytes);
+    }
+
+    private void MemoryPublished(int cellId, int events, long bytes)
+    {
+        if (events == 0) return;
+        LeaveMemory(events, bytes);
+        _ledger[cellId].MemoryPublished(events);
+        KafkaReachable();
     }
 
     private void OnError(Error error)
@@ -330,10 +421,10 @@ internal sealed class EdgePublisher : IDisposable
         error is ErrorCode.MsgSizeTooLarge or ErrorCode.InvalidMsg or ErrorCode.InvalidRecord
             or ErrorCode.TopicAuthorizationFailed or ErrorCode.Local_InvalidArg or ErrorCode.TopicException;
 
-    /// <summary>A message handed to the producer, waiting for its delivery report.</summary>
+    /// <summary>A message handed to the producer that is found by its sequence when its report comes.</summary>
     private interface IPendingDelivery
     {
-        void Delivered(ErrorCode error);
+        void Delivered(in Delivery delivery);
     }
 
     private void RegisterMetrics(MetricsRegistry metrics)
@@ -357,66 +448,12 @@ internal sealed class EdgePublisher : IDisposable
         });
     }
 
-    /// <summary>An event handed to the producer from memory; it settles exactly once (delivery report or shutdown).</summary>
-    private sealed class MemoryEvent(EdgePublisher publisher, long sequence, string topic, LedgerCell cell, byte[]? key, byte[] value, DeliveryWaiter? waiter)
-        : IPendingDelivery
+    /// <summary>An event handed to the producer from memory that a request waits for.</summary>
+    private sealed class WaitedMemoryEvent(EdgePublisher publisher, LedgerCell cell, DeliveryWaiter waiter) : IPendingDelivery
     {
-        private int _settled;
-
-        public long Sequence { get; } = sequence;
-
-        public void Delivered(ErrorCode error)
-        {
-            if (!Settle()) return;
-            if (error == ErrorCode.NoError)
-            {
-                publisher.KafkaReachable();
-                cell.MemoryPublished();
-                waiter?.Signal(true);
-            }
-            else if (IsPermanent(error))
-            {
-                cell.MemoryDropped(DropReason.KafkaRejected);
-                waiter?.Signal(false);
-                EdgeLog.DeliveryFailed(publisher._log, error.ToString(), "refused by Kafka");
-            }
-            else
-            {
-                // Purged at shutdown, or failed in a way a retry may fix: kept in the spool for the next attempt.
-                ToSpool();
-            }
-        }
-
-        /// <summary>Produce refused it at once (queue full): undo the accounting; the caller spools it.</summary>
-        public void Retract()
-        {
-            Settle();
-            cell.Retract();
-            waiter?.Unexpect();
-        }
-
-        private void ToSpool()
-        {
-            if (publisher._spool.TryAppend(new SpoolRecord(cell.Listener, cell.Route, topic, key, value), out _))
-            {
-                cell.MemoryToSpool();
-                Interlocked.Increment(ref publisher._spoolUnread);
-            }
-            else
-            {
-                cell.MemoryDropped(DropReason.BufferFull);
-            }
-            waiter?.Signal(false);
-        }
-
-        private bool Settle()
-        {
-            if (Interlocked.Exchange(ref _settled, 1) == 1) return false;
-            publisher._pending.TryRemove(Sequence, out _);
-            Interlocked.Decrement(ref publisher._memoryEvents);
-            Interlocked.Add(ref publisher._memoryBytes, -value.Length);
-            return true;
-        }
+        public void Delivered(in Delivery delivery) =>
+            publisher.SettleMemory(cell, waiter, delivery.Error, delivery.Error == ErrorCode.NoError ? "" : delivery.Topic,
+                delivery.Key, delivery.HasKey, delivery.Value);
     }
 
     /// <summary>A record read from the spool and produced; acknowledged in the spool once Kafka has it.</summary>
@@ -424,6 +461,8 @@ internal sealed class EdgePublisher : IDisposable
         : IPendingDelivery
     {
         public long Sequence { get; } = sequence;
+
+        public void Delivered(in Delivery delivery) => Delivered(delivery.Error);
 
         public void Delivered(ErrorCode error)
         {

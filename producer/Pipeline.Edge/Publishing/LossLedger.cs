@@ -27,13 +27,15 @@ internal enum DropReason
 /// traffic stops. Stripes (chosen by thread) keep receiving threads and the delivery thread from
 /// contending for one lock.
 /// </summary>
-internal sealed class LedgerCell(string listener, string route)
+internal sealed class LedgerCell(int id, string listener, string route)
 {
     private static readonly int ReasonCount = Enum.GetValues<DropReason>().Length;
     private static readonly int StripeCount = Math.Max(4, Environment.ProcessorCount * 2);
 
     private readonly Stripe[] _stripes = Enumerable.Range(0, StripeCount).Select(_ => new Stripe()).ToArray();
 
+    /// <summary>The cell's number in its ledger (small, dense, stable for the process's life).</summary>
+    public int Id { get; } = id;
     public string Listener { get; } = listener;
     public string Route { get; } = route;
 
@@ -78,10 +80,10 @@ internal sealed class LedgerCell(string listener, string route)
         lock (s) { s.Recovered += count; s.PendingSpool += count; }
     }
 
-    public void MemoryPublished()
+    public void MemoryPublished(int count = 1)
     {
         var s = Mine;
-        lock (s) { s.PendingMemory--; s.Published++; }
+        lock (s) { s.PendingMemory -= count; s.Published += count; }
     }
 
     public void MemoryToSpool()
@@ -148,7 +150,10 @@ internal sealed record LedgerSnapshot(long Received, long ParseFailed, long Reco
 internal sealed class LossLedger
 {
     private readonly ConcurrentDictionary<(string Listener, string Route), LedgerCell> _cells = new();
+    private readonly Lock _adding = new();
     private readonly MetricsRegistry _metrics;
+    // Cells by id, copied on write (cells are few and made once).
+    private LedgerCell[] _byId = [];
 
     public LossLedger(MetricsRegistry metrics)
     {
@@ -156,8 +161,21 @@ internal sealed class LossLedger
         metrics.BeforeScrape(Publish);
     }
 
-    public LedgerCell Cell(string listener, string route) =>
-        _cells.GetOrAdd((listener, route), static k => new LedgerCell(k.Listener, k.Route));
+    public LedgerCell Cell(string listener, string route)
+    {
+        if (_cells.TryGetValue((listener, route), out var cell)) return cell;
+        lock (_adding)
+        {
+            if (_cells.TryGetValue((listener, route), out cell)) return cell;
+            cell = new LedgerCell(_byId.Length, listener, route);
+            Volatile.Write(ref _byId, [.. _byId, cell]);
+            _cells[(listener, route)] = cell;
+            return cell;
+        }
+    }
+
+    /// <summary>The cell with this <see cref="LedgerCell.Id"/>.</summary>
+    public LedgerCell this[int id] => Volatile.Read(ref _byId)[id];
 
     public IReadOnlyCollection<LedgerCell> Cells => _cells.Values.ToArray();
 

@@ -71,6 +71,9 @@ internal static partial class LibRdKafka
     [LibraryImport(Library, EntryPoint = "rd_kafka_topic_new", StringMarshalling = StringMarshalling.Utf8)]
     public static partial IntPtr TopicNew(IntPtr rk, string topic, IntPtr conf);
 
+    [LibraryImport(Library, EntryPoint = "rd_kafka_topic_name")]
+    public static partial IntPtr TopicName(IntPtr rkt);
+
     [LibraryImport(Library, EntryPoint = "rd_kafka_topic_destroy")]
     public static partial void TopicDestroy(IntPtr rkt);
 

@@ -6,8 +6,37 @@ using Pipeline.Kafka.Native;
 
 namespace Pipeline.Kafka.Producing;
 
-/// <summary>A delivery report: the opaque the message was produced with, and how it ended.</summary>
-public readonly record struct Delivery(long Opaque, ErrorCode Error);
+/// <summary>
+/// A delivery report: the opaque the message was produced with, how it ended, and the message itself.
+/// The message's bytes are librdkafka's and valid only during the callback that handed the report over.
+/// </summary>
+public readonly unsafe struct Delivery
+{
+    // rd_kafka_message_t (rdkafka.h): err @0, rkt @8, partition @16, payload @24, len @32, key @40,
+    // key_len @48, offset @56, _private (the opaque) @64.
+    private readonly byte* _message;
+
+    internal Delivery(IntPtr message) => _message = (byte*)message;
+
+    public long Opaque => *(long*)(_message + 64);
+
+    public ErrorCode Error => (ErrorCode)(*(int*)_message);
+
+    /// <summary>The value's length in bytes.</summary>
+    public int ValueLength => (int)*(nuint*)(_message + 32);
+
+    /// <summary>The value; valid only inside the report callback.</summary>
+    public ReadOnlySpan<byte> Value => new(*(void**)(_message + 24), ValueLength);
+
+    /// <summary>Whether the message had a key (an empty key is a key).</summary>
+    public bool HasKey => *(void**)(_message + 40) is not null;
+
+    /// <summary>The key; valid only inside the report callback.</summary>
+    public ReadOnlySpan<byte> Key => new(*(void**)(_message + 40), (int)*(nuint*)(_message + 48));
+
+    /// <summary>The topic's name (allocates: meant for the rare paths, such as a failed delivery).</summary>
+    public string Topic => Marshal.PtrToStringUTF8(LibRdKafka.TopicName(*(IntPtr*)(_message + 8)))!;
+}
 
 /// <summary>What became of a produce call.</summary>
 public enum ProduceStatus
@@ -165,12 +194,8 @@ public sealed unsafe class BatchedAckProducer : IDisposable
                         {
                             while ((got = (int)LibRdKafka.EventMessageArray(ev, array, (UIntPtr)messages.Length)) > 0)
                             {
-                                for (var i = 0; i < got; i++)
-                                {
-                                    // rd_kafka_message_t: err at offset 0, _private (the opaque) at offset 64.
-                                    var message = (byte*)array[i];
-                                    deliveries[i] = new Delivery(*(long*)(message + 64), (ErrorCode)(*(int*)message));
-                                }
+                                for (var i = 0; i < got; i++) deliveries[i] = new Delivery(array[i]);
+                                // The messages stay alive until the event is destroyed, after the callback.
                                 _onDeliveries(deliveries.AsSpan(0, got));
                             }
                         }

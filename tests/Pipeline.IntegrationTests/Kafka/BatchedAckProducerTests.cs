@@ -52,26 +52,40 @@ public sealed class BatchedAckProducerTests
     }
 
     [Fact]
-    public void PurgingWhileTheBrokersAreDownReportsEveryMessageAsPurged()
+    public void PurgingWhileTheBrokersAreDownReportsEveryMessageAsPurgedWithItsKeyValueAndTopic()
     {
         using var cluster = EmbeddedKafkaCluster.Start(1);
         var topic = "t-" + Guid.NewGuid().ToString("N");
         cluster.CreateTopic(topic, partitions: 1);
         var reports = new ConcurrentDictionary<long, ErrorCode>();
+        var returned = new ConcurrentDictionary<long, (string Topic, string? Key, string Value)>();
         var config = Config(cluster);
         config.MessageTimeoutMs = 0;
-        using var producer = new BatchedAckProducer(config, Headers, batch => { foreach (var d in batch) reports[d.Opaque] = d.Error; }, _ => { });
+        using var producer = new BatchedAckProducer(config, Headers, batch =>
+        {
+            foreach (var d in batch)
+            {
+                // The message's bytes are readable only inside the callback: copied out here.
+                returned[d.Opaque] = (d.Topic, d.HasKey ? Encoding.UTF8.GetString(d.Key) : null, Encoding.UTF8.GetString(d.Value));
+                reports[d.Opaque] = d.Error;
+            }
+        }, _ => { });
         Assert.Equal(ProduceStatus.Queued, producer.TryProduce(topic, default, false, "warm-up"u8, -1, out _));
         Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
 
         cluster.SetAllBrokersDown();
-        for (var i = 0; i < 500; i++) Assert.Equal(ProduceStatus.Queued, producer.TryProduce(topic, default, false, "x"u8, i, out _));
+        for (var i = 0; i < 500; i++)
+            Assert.Equal(ProduceStatus.Queued, producer.TryProduce(topic, Encoding.UTF8.GetBytes("k" + i), i % 3 != 0, Encoding.UTF8.GetBytes("v" + i), i, out _));
         Assert.Equal(500, producer.Flush(TimeSpan.FromSeconds(1)));
 
         producer.PurgeAll();
         Assert.True(SpinWait.SpinUntil(() => reports.Count == 501, TimeSpan.FromSeconds(10)), $"{reports.Count} of 501 reported");
         Assert.Equal(ErrorCode.NoError, reports[-1]);
-        Assert.All(Enumerable.Range(0, 500), i => Assert.Contains(reports[i], new[] { ErrorCode.Local_PurgeQueue, ErrorCode.Local_PurgeInflight }));
+        Assert.All(Enumerable.Range(0, 500), i =>
+        {
+            Assert.Contains(reports[i], new[] { ErrorCode.Local_PurgeQueue, ErrorCode.Local_PurgeInflight });
+            Assert.Equal((topic, i % 3 != 0 ? "k" + i : null, "v" + i), returned[i]);
+        });
         Assert.Equal(0, producer.Outstanding);
     }
 

@@ -8,7 +8,7 @@ public sealed class LossLedgerTests
     [Fact]
     public void EveryTransitionKeepsTheLedgerBalanced()
     {
-        var cell = new LedgerCell("syslog-udp", "default");
+        var cell = new LedgerCell(0, "syslog-udp", "default");
         cell.ReceivedIntoMemory();
         cell.ReceivedIntoMemory();
         cell.ReceivedIntoMemory();

@@ -84,7 +84,9 @@ internal sealed class SpoolLog : IDisposable
     }
 
     /// <summary>Appends a record unless that would exceed <see cref="SpoolOptions.MaxBytes"/>.</summary>
-    public bool TryAppend(SpoolRecord record, out SpoolPosition position)
+    public bool TryAppend(SpoolRecord record, out SpoolPosition position) => TryAppend(record.AsEntry(), out position);
+
+    public bool TryAppend(in SpoolEntry record, out SpoolPosition position)
     {
         var size = SpoolRecordFormat.SizeOf(record);
         lock (_writeGate)

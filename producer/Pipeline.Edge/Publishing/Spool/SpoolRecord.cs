@@ -5,7 +5,21 @@ using System.Text;
 namespace Pipeline.Edge.Publishing.Spool;
 
 /// <summary>One spooled event: where it goes and whose ledger it belongs to.</summary>
-internal sealed record SpoolRecord(string Listener, string Route, string Topic, byte[]? Key, byte[] Value);
+internal sealed record SpoolRecord(string Listener, string Route, string Topic, byte[]? Key, byte[] Value)
+{
+    public SpoolEntry AsEntry() => new(Listener, Route, Topic, Key, Key is not null, Value);
+}
+
+/// <summary>A record to append, over borrowed bytes (the edge's envelope buffer, or a delivery report's message).</summary>
+internal readonly ref struct SpoolEntry(string listener, string route, string topic, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value)
+{
+    public string Listener { get; } = listener;
+    public string Route { get; } = route;
+    public string Topic { get; } = topic;
+    public ReadOnlySpan<byte> Key { get; } = key;
+    public bool HasKey { get; } = hasKey;
+    public ReadOnlySpan<byte> Value { get; } = value;
+}
 
 /// <summary>Where a record sits in the spool: its segment and its index within the segment.</summary>
 internal readonly record struct SpoolPosition(long Segment, int Index);
@@ -23,25 +37,22 @@ internal static class SpoolRecordFormat
     public const int HeaderBytes = 12;
     public const int MaxBodyBytes = 64 * 1024 * 1024;
 
-    public static int SizeOf(SpoolRecord r) =>
+    public static int SizeOf(in SpoolEntry r) =>
         HeaderBytes + 1 + Encoding.UTF8.GetByteCount(r.Listener) + 1 + Encoding.UTF8.GetByteCount(r.Route)
-        + 2 + Encoding.UTF8.GetByteCount(r.Topic) + 4 + (r.Key?.Length ?? 0) + r.Value.Length;
+        + 2 + Encoding.UTF8.GetByteCount(r.Topic) + 4 + r.Key.Length + r.Value.Length;
 
     /// <summary>Writes the record into <paramref name="destination"/> (exactly <see cref="SizeOf"/> bytes).</summary>
-    public static int Write(SpoolRecord r, Span<byte> destination)
+    public static int Write(in SpoolEntry r, Span<byte> destination)
     {
         var body = destination[HeaderBytes..];
         var at = 0;
         at += WriteShortString(body[at..], r.Listener, 1);
         at += WriteShortString(body[at..], r.Route, 1);
         at += WriteShortString(body[at..], r.Topic, 2);
-        BinaryPrimitives.WriteInt32LittleEndian(body[at..], r.Key?.Length ?? -1);
+        BinaryPrimitives.WriteInt32LittleEndian(body[at..], r.HasKey ? r.Key.Length : -1);
         at += 4;
-        if (r.Key is not null)
-        {
-            r.Key.CopyTo(body[at..]);
-            at += r.Key.Length;
-        }
+        r.Key.CopyTo(body[at..]);
+        at += r.Key.Length;
         r.Value.CopyTo(body[at..]);
         at += r.Value.Length;
         BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);

@@ -70,8 +70,7 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
         return prepared;
     }
 
-    public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null) =>
-        publisher.Publish(prepared.Route, prepared.Cell, prepared.Key, prepared.Envelope, prepared.Buffer, waiter);
+    public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null) => prepared.OfferTo(publisher, waiter);
 
     private static string KindOf(JsonElement payload)
     {

@@ -1,4 +1,3 @@
-using System.Text;
 using Pipeline.Core.Envelope;
 using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
@@ -6,8 +5,30 @@ using Pipeline.Edge.Routing;
 
 namespace Pipeline.Edge.Sources.Syslog;
 
-/// <summary>An event ready to publish: its route, ledger cell, key and envelope.</summary>
-internal sealed record PreparedEvent(EventRoute Route, LedgerCell Cell, byte[]? Key, byte[] Envelope, BufferMode Buffer);
+/// <summary>An event ready to publish, holding its own copy of its key and envelope (it may wait for room).</summary>
+internal sealed record PreparedEvent(EventRoute Route, LedgerCell Cell, byte[]? Key, byte[] Envelope, BufferMode Buffer)
+{
+    public PublishOutcome OfferTo(EdgePublisher publisher, DeliveryWaiter? waiter) =>
+        publisher.Publish(Route, Cell, Key, Key is not null, Envelope, Buffer, waiter);
+}
+
+/// <summary>
+/// An event ready to publish over borrowed bytes: the key is part of the line, the envelope is in the
+/// thread's envelope buffer. Valid until the thread writes its next envelope; the hot path publishes it at
+/// once and copies it (<see cref="ToOwned"/>) only when it must wait.
+/// </summary>
+internal readonly ref struct PreparedLine(EventRoute route, LedgerCell cell, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> envelope, BufferMode buffer)
+{
+    /// <summary>Null when there is nothing to publish (an empty line, or sampled out).</summary>
+    public EventRoute? Route { get; } = route;
+    public LedgerCell Cell { get; } = cell;
+    public ReadOnlySpan<byte> Key { get; } = key;
+    public bool HasKey { get; } = hasKey;
+    public ReadOnlySpan<byte> Envelope { get; } = envelope;
+    public BufferMode Buffer { get; } = buffer;
+
+    public PreparedEvent ToOwned() => new(Route!, Cell, HasKey ? Key.ToArray() : null, Envelope.ToArray(), Buffer);
+}
 
 /// <summary>
 /// What happens to one syslog line whatever transport brought it: parse → route → sample → mark up →
@@ -21,9 +42,24 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
     /// </summary>
     public PublishOutcome AcceptOrDrop(ReadOnlySpan<byte> line, IngestOrigin origin)
     {
-        if (Prepare(line, origin) is not { } prepared) return PublishOutcome.Accepted;
+        var prepared = PrepareLine(line, origin);
+        if (prepared.Route is null) return PublishOutcome.Accepted;
         var outcome = Offer(prepared);
         if (outcome == PublishOutcome.Full) prepared.Cell.ReceivedAndDropped(DropReason.BufferFull);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Takes one line and publishes it. When every buffer is full, <paramref name="retained"/> is the event
+    /// (with its own copy of the bytes) for the caller to offer again once there is room (TCP backpressure).
+    /// </summary>
+    public PublishOutcome Accept(ReadOnlySpan<byte> line, IngestOrigin origin, out PreparedEvent? retained)
+    {
+        retained = null;
+        var prepared = PrepareLine(line, origin);
+        if (prepared.Route is null) return PublishOutcome.Accepted;
+        var outcome = Offer(prepared);
+        if (outcome == PublishOutcome.Full) retained = prepared.ToOwned();
         return outcome;
     }
 
@@ -33,8 +69,15 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
     /// </summary>
     public PreparedEvent? Prepare(ReadOnlySpan<byte> line, IngestOrigin origin)
     {
+        var prepared = PrepareLine(line, origin);
+        return prepared.Route is null ? null : prepared.ToOwned();
+    }
+
+    /// <summary>As <see cref="Prepare"/>, over borrowed bytes; <see cref="PreparedLine.Route"/> is null when there is nothing to publish.</summary>
+    public PreparedLine PrepareLine(ReadOnlySpan<byte> line, IngestOrigin origin)
+    {
         line = TrimEnd(line);
-        if (line.IsEmpty) return null;
+        if (line.IsEmpty) return default;
 
         var receivedAt = time.GetUtcNow();
         var message = SyslogParser.Parse(line, new SyslogParseContext(receivedAt, origin.Peer?.Address, timeZones));
@@ -53,25 +96,33 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
         if (!route.Keep())
         {
             cell.ReceivedAndDropped(DropReason.SampledOut);
-            return null;
+            return default;
         }
         var envelope = EnvelopeWriter.ForCurrentThread.WriteSyslog(new EnvelopeHeader(receivedAt, EventKinds.Log, origin, route.SampleRate), line, message);
-        return new PreparedEvent(route, cell, Key(line, message, origin), envelope.ToArray(), origin.Listener.Buffer);
+        var hasKey = TryKey(line, message, origin, out var key);
+        return new PreparedLine(route, cell, key, hasKey, envelope, origin.Listener.Buffer);
     }
 
     /// <summary>Hands a prepared event over; <see cref="PublishOutcome.Full"/> leaves it to the caller to offer again.</summary>
-    public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null) =>
-        publisher.Publish(prepared.Route, prepared.Cell, prepared.Key, prepared.Envelope, prepared.Buffer, waiter);
+    public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null) => prepared.OfferTo(publisher, waiter);
+
+    private PublishOutcome Offer(in PreparedLine prepared) =>
+        publisher.Publish(prepared.Route!, prepared.Cell, prepared.Key, prepared.HasKey, prepared.Envelope, prepared.Buffer);
 
     /// <summary>Waits until the publisher has room for the event's priority (TCP backpressure).</summary>
     public Task WaitForRoomAsync(PreparedEvent prepared, CancellationToken cancellationToken) =>
         publisher.WaitForRoomAsync(prepared.Route.Priority, prepared.Buffer, cancellationToken);
 
     /// <summary>The host keeps one source's events in order on one partition; without a hostname, the sender's address.</summary>
-    private static byte[]? Key(ReadOnlySpan<byte> line, in SyslogMessage message, IngestOrigin origin)
+    private static bool TryKey(ReadOnlySpan<byte> line, scoped in SyslogMessage message, IngestOrigin origin, out ReadOnlySpan<byte> key)
     {
-        if (message.Hostname.IsPresent && message.Hostname.Length > 0) return message.Hostname.Of(line).ToArray();
-        return origin.Peer is { } peer ? Encoding.ASCII.GetBytes(peer.Address.ToString()) : null;
+        if (message.Hostname.IsPresent && message.Hostname.Length > 0)
+        {
+            key = message.Hostname.Of(line);
+            return true;
+        }
+        key = origin.PeerAddressBytes;
+        return origin.Peer is not null;
     }
 
     // Senders end lines with LF, CRLF or NUL; none of it is part of the message.

@@ -197,25 +197,27 @@ internal sealed class TcpSyslogListener : BackgroundService
     {
         _frames.Inc();
         if (truncated) _truncated.Inc();
-        PreparedEvent? prepared;
+        PreparedEvent? retained;
         if (frame.IsSingleSegment)
         {
-            prepared = _ingest.Prepare(frame.FirstSpan, origin);
+            if (_ingest.Accept(frame.FirstSpan, origin, out retained) != PublishOutcome.Full) return;
         }
         else
         {
             var copy = ArrayPool<byte>.Shared.Rent((int)frame.Length);
             frame.CopyTo(copy);
-            prepared = _ingest.Prepare(copy.AsSpan(0, (int)frame.Length), origin);
+            var outcome = _ingest.Accept(copy.AsSpan(0, (int)frame.Length), origin, out retained);
             ArrayPool<byte>.Shared.Return(copy);
+            if (outcome != PublishOutcome.Full) return;
         }
-        if (prepared is null) return;
-        while (_ingest.Offer(prepared) == PublishOutcome.Full)
+        // Full: stop reading this connection until there is room (backpressure), then offer the same event again.
+        var prepared = retained!;
+        do
         {
-            // Full: stop reading this connection until there is room (backpressure), then offer the same event again.
             _backpressure.Inc();
             await _ingest.WaitForRoomAsync(prepared, stoppingToken);
         }
+        while (_ingest.Offer(prepared) == PublishOutcome.Full);
     }
 
     private bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)

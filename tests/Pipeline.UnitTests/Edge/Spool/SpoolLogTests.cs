@@ -77,7 +77,7 @@ public sealed class SpoolLogTests : IDisposable
         using var restarted = Open();
         Assert.Equal(9, restarted.Recovery.Records);
         Assert.Equal(1, restarted.Recovery.DamagedRegions);
-        Assert.Equal(SpoolRecordFormat.SizeOf(Record(9)) - 30, restarted.Recovery.DamagedBytes);
+        Assert.Equal(SpoolRecordFormat.SizeOf(Record(9).AsEntry()) - 30, restarted.Recovery.DamagedBytes);
         Assert.Equal(Enumerable.Range(0, 9), ReadAll(restarted).Select(r => Number(r.Record)));
     }
 
@@ -192,8 +192,8 @@ public sealed class SpoolLogTests : IDisposable
     [Fact]
     public void IntactRecordsBehindGarbageAreRecovered()
     {
-        var good = new byte[SpoolRecordFormat.SizeOf(Record(42))];
-        SpoolRecordFormat.Write(Record(42), good);
+        var good = new byte[SpoolRecordFormat.SizeOf(Record(42).AsEntry())];
+        SpoolRecordFormat.Write(Record(42).AsEntry(), good);
         File.WriteAllBytes(Path.Combine(_directory, "0000000000000003.spool"), [.. "garbage!"u8, .. good, 1, 2, 3]);
 
         using var spool = Open();
