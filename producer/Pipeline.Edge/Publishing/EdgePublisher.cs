@@ -77,7 +77,11 @@ internal sealed class EdgePublisher : IDisposable
     private readonly Counter _overflowOrder;
     private readonly Counter _overflowMemory;
     private readonly Counter _overflowQueue;
+    private const long AcknowledgingWithin = 2000;
+
     private long _deliverySequence;
+    // When Kafka last acknowledged something, or the memory buffer last went from empty to in use.
+    private long _lastProgressAt = long.MinValue / 2;
     private long _memoryEvents;
     private long _memoryBytes;
     private long _spoolUnread;
@@ -122,15 +126,24 @@ internal sealed class EdgePublisher : IDisposable
     /// <summary>Records appended by this run and fsynced (the disk-mode durability point).</summary>
     public long SpoolSynced => _spool.Synced;
 
-    /// <summary>Publishes one event; <paramref name="key"/> and <paramref name="value"/> are only read during the call.</summary>
+    /// <summary>
+    /// Publishes one event; <paramref name="key"/> and <paramref name="value"/> are only read during the call.
+    /// <paramref name="senderWaits"/>: the caller can hold its sender back (a TCP connection stops reading) and
+    /// offer the event again; such events are not sent through the spool while Kafka is merely slower than
+    /// they come (see <see cref="HoldBack"/>).
+    /// </summary>
     public PublishOutcome Publish(EventRoute route, LedgerCell cell, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, BufferMode mode,
-        DeliveryWaiter? waiter = null)
+        DeliveryWaiter? waiter = null, bool senderWaits = false)
     {
         if (mode == BufferMode.Memory)
         {
             // Memory mode goes straight to the producer only while nothing older waits in the spool.
             if (Interlocked.Read(ref _spoolUnread) > 0) _overflowOrder.Inc();
-            else if (Interlocked.Read(ref _memoryEvents) >= _memory.MaxEvents || Interlocked.Read(ref _memoryBytes) >= _memory.MaxBytes) _overflowMemory.Inc();
+            else if (MemoryFull(0))
+            {
+                if (HoldBack(senderWaits)) return PublishOutcome.Full;
+                _overflowMemory.Inc();
+            }
             else if (ProduceFromMemory(route.Topic, cell, key, hasKey, value, waiter)) return PublishOutcome.Accepted;
             else _overflowQueue.Inc();
         }
@@ -138,19 +151,21 @@ internal sealed class EdgePublisher : IDisposable
     }
 
     /// <summary>Whether an event of this priority would be taken now (TCP waits for this; HTTP checks it before a batch).</summary>
-    public bool HasRoom(RoutePriority priority, BufferMode mode, long bytes = 0)
+    public bool HasRoom(RoutePriority priority, BufferMode mode, long bytes = 0, bool senderWaits = false)
     {
-        if (mode == BufferMode.Memory && Interlocked.Read(ref _spoolUnread) == 0 && Interlocked.Read(ref _memoryEvents) < _memory.MaxEvents
-            && Interlocked.Read(ref _memoryBytes) + bytes < _memory.MaxBytes)
-            return true;
+        if (mode == BufferMode.Memory && Interlocked.Read(ref _spoolUnread) == 0)
+        {
+            if (!MemoryFull(bytes)) return true;
+            if (HoldBack(senderWaits)) return false;
+        }
         return _spool.Bytes + bytes < _spool.MaxBytes && (double)(_spool.Bytes + bytes) / _spool.MaxBytes < Threshold(priority);
     }
 
     /// <summary>Waits (polling briefly) until <see cref="HasRoom"/>; TCP connections stop reading meanwhile.</summary>
     public async Task WaitForRoomAsync(RoutePriority priority, BufferMode mode, CancellationToken cancellationToken)
     {
-        var delay = 5;
-        while (!HasRoom(priority, mode))
+        var delay = 1;
+        while (!HasRoom(priority, mode, senderWaits: true))
         {
             await Task.Delay(delay, cancellationToken);
             delay = Math.Min(delay * 2, 100);
@@ -201,7 +216,7 @@ internal sealed class EdgePublisher : IDisposable
         }
         // Counted before the hand-over: the delivery report may arrive before produce returns.
         cell.ReceivedIntoMemory();
-        Interlocked.Increment(ref _memoryEvents);
+        if (Interlocked.Increment(ref _memoryEvents) == 1) Volatile.Write(ref _lastProgressAt, Environment.TickCount64);
         Interlocked.Add(ref _memoryBytes, value.Length);
         var status = _producer.TryProduce(topic, key, hasKey, value, opaque, out var error);
         if (status == ProduceStatus.Queued) return true;
@@ -247,6 +262,18 @@ internal sealed class EdgePublisher : IDisposable
         }
         waiter?.Signal(false);
     }
+
+    private bool MemoryFull(long bytes) =>
+        Interlocked.Read(ref _memoryEvents) >= _memory.MaxEvents || Interlocked.Read(ref _memoryBytes) + bytes >= _memory.MaxBytes;
+
+    /// <summary>
+    /// The memory buffer is full: should a sender that can wait be held back rather than sent through the
+    /// spool? Yes while Kafka is acknowledging (it is only slower than the input: the disk would add cost and
+    /// fill without helping); no once events have been waiting <see cref="AcknowledgingWithin"/> without any
+    /// acknowledgement, when the spool is what keeps the sender going through the outage.
+    /// </summary>
+    private bool HoldBack(bool senderWaits) =>
+        senderWaits && Environment.TickCount64 - Volatile.Read(ref _lastProgressAt) < AcknowledgingWithin;
 
     private void LeaveMemory(int events, long bytes)
     {
@@ -413,6 +440,7 @@ internal sealed class EdgePublisher : IDisposable
     // Health changes on state changes only, not per delivery.
     private void KafkaReachable()
     {
+        Volatile.Write(ref _lastProgressAt, Environment.TickCount64);
         if (Volatile.Read(ref _kafkaDown) == 1 && Interlocked.Exchange(ref _kafkaDown, 0) == 1) _health.Report("kafka", true, "delivering");
     }
 

@@ -78,4 +78,23 @@ public sealed class SheddingTests
         Assert.Equal(0, metrics.Sum("edge_events_dropped_total"));
         Assert.Equal(count, TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "syslog", 6));
     }
+
+    [Fact]
+    public async Task WhileKafkaAcknowledgesSlowerThanEventsComeATcpSenderIsHeldBackRatherThanSentThroughTheSpool()
+    {
+        const int count = 20_000;
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1);
+        var edge = await pipeline.StartEdgeAsync(["--Edge:Memory:MaxEvents=200", "--Edge:Producer:LingerMs=0"]);
+        // Every produce request takes 50 ms more: Kafka keeps acknowledging, far slower than a TCP sender writes.
+        pipeline.Kafka.SetBrokerLatency(1, TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(count, await SyslogSender.SendTcpAsync(edge.SyslogPort, count, 0, n => SyslogSender.Line("slow-kafka", n)));
+        var metrics = await Eventually.Until(() => MetricsText.ScrapeAsync(edge.Process), m => m.Sum("edge_events_published_total") >= count,
+            TimeSpan.FromMinutes(2), "all published");
+        Assert.True(metrics.Sum("edge_tcp_backpressure_waits_total") > 0, "the sender should have been held back");
+        Assert.Equal(0, metrics.Sum("edge_spool_overflow_total"));
+        Assert.Equal(0, metrics.Sum("edge_spool_appended_records_total"));
+        Assert.Equal(0, metrics.Sum("edge_events_dropped_total"));
+        Assert.Equal(count, TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "syslog", 6));
+    }
 }

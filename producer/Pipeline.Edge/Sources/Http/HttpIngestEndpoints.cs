@@ -288,7 +288,8 @@ internal static class HttpIngestEndpoints
                 if (prepared is not null)
                 {
                     PublishOutcome outcome;
-                    while ((outcome = ingest.Offer(prepared)) == PublishOutcome.Full)
+                    // A WebSocket stream can wait, as a TCP connection does.
+                    while ((outcome = ingest.Offer(prepared, senderWaits: true)) == PublishOutcome.Full)
                         await publisher.WaitForRoomAsync(prepared.Route.Priority, prepared.Buffer, aborted);
                     if (outcome == PublishOutcome.Accepted) stored++;
                 }

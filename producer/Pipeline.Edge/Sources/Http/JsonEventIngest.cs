@@ -70,7 +70,9 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
         return prepared;
     }
 
-    public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null) => prepared.OfferTo(publisher, waiter);
+    /// <summary>Hands a prepared event over; <paramref name="senderWaits"/> as for <see cref="EdgePublisher.Publish"/>.</summary>
+    public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null, bool senderWaits = false) =>
+        prepared.OfferTo(publisher, waiter, senderWaits);
 
     private static string KindOf(JsonElement payload)
     {

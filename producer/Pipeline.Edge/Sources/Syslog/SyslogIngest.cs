@@ -8,8 +8,8 @@ namespace Pipeline.Edge.Sources.Syslog;
 /// <summary>An event ready to publish, holding its own copy of its key and envelope (it may wait for room).</summary>
 internal sealed record PreparedEvent(EventRoute Route, LedgerCell Cell, byte[]? Key, byte[] Envelope, BufferMode Buffer)
 {
-    public PublishOutcome OfferTo(EdgePublisher publisher, DeliveryWaiter? waiter) =>
-        publisher.Publish(Route, Cell, Key, Key is not null, Envelope, Buffer, waiter);
+    public PublishOutcome OfferTo(EdgePublisher publisher, DeliveryWaiter? waiter, bool senderWaits = false) =>
+        publisher.Publish(Route, Cell, Key, Key is not null, Envelope, Buffer, waiter, senderWaits);
 }
 
 /// <summary>
@@ -44,21 +44,22 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
     {
         var prepared = PrepareLine(line, origin);
         if (prepared.Route is null) return PublishOutcome.Accepted;
-        var outcome = Offer(prepared);
+        var outcome = Offer(prepared, senderWaits: false);
         if (outcome == PublishOutcome.Full) prepared.Cell.ReceivedAndDropped(DropReason.BufferFull);
         return outcome;
     }
 
     /// <summary>
-    /// Takes one line and publishes it. When every buffer is full, <paramref name="retained"/> is the event
-    /// (with its own copy of the bytes) for the caller to offer again once there is room (TCP backpressure).
+    /// Takes one line from a sender that can wait (TCP) and publishes it. When there is no room,
+    /// <paramref name="retained"/> is the event (with its own copy of the bytes) for the caller to offer again
+    /// with <see cref="OfferAfterWaiting"/> once <see cref="WaitForRoomAsync"/> says there is room.
     /// </summary>
     public PublishOutcome Accept(ReadOnlySpan<byte> line, IngestOrigin origin, out PreparedEvent? retained)
     {
         retained = null;
         var prepared = PrepareLine(line, origin);
         if (prepared.Route is null) return PublishOutcome.Accepted;
-        var outcome = Offer(prepared);
+        var outcome = Offer(prepared, senderWaits: true);
         if (outcome == PublishOutcome.Full) retained = prepared.ToOwned();
         return outcome;
     }
@@ -106,8 +107,11 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
     /// <summary>Hands a prepared event over; <see cref="PublishOutcome.Full"/> leaves it to the caller to offer again.</summary>
     public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null) => prepared.OfferTo(publisher, waiter);
 
-    private PublishOutcome Offer(in PreparedLine prepared) =>
-        publisher.Publish(prepared.Route!, prepared.Cell, prepared.Key, prepared.HasKey, prepared.Envelope, prepared.Buffer);
+    /// <summary>Offers an event <see cref="Accept"/> retained again, for a sender that is still waiting.</summary>
+    public PublishOutcome OfferAfterWaiting(PreparedEvent prepared) => prepared.OfferTo(publisher, null, senderWaits: true);
+
+    private PublishOutcome Offer(in PreparedLine prepared, bool senderWaits) =>
+        publisher.Publish(prepared.Route!, prepared.Cell, prepared.Key, prepared.HasKey, prepared.Envelope, prepared.Buffer, senderWaits: senderWaits);
 
     /// <summary>Waits until the publisher has room for the event's priority (TCP backpressure).</summary>
     public Task WaitForRoomAsync(PreparedEvent prepared, CancellationToken cancellationToken) =>
