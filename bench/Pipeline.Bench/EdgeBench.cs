@@ -52,8 +52,15 @@ internal static class EdgeBench
             }
             if (peer == "edge")
             {
-                rows.Add(await MeasureAsync(kafka, root, peer, "http ndjson x4, max rate", httpEvents, warmup, ++scenario,
+                rows.Add(await MeasureAsync(kafka, root, peer, HttpScenario, httpEvents, warmup, ++scenario,
                     (port, count) => LoadSenders.SendHttpAsync($"http://127.0.0.1:{port + 1}", count, batch: 500, clients: 4)));
+            }
+            else
+            {
+                // rsyslog has no HTTP input in Debian: the same JSON events reach it over TCP after a CEE cookie, and
+                // mmjsonparse parses each one, so it does the JSON work the edge's HTTP input does.
+                rows.Add(await MeasureAsync(kafka, root, peer, JsonOverTcpScenario, httpEvents, warmup, ++scenario,
+                    (port, count) => LoadSenders.SendTcpAsync(port, count, 4, LoadSenders.CeeLine)));
             }
         }
 
@@ -72,7 +79,7 @@ internal static class EdgeBench
         kafka.CreateTopic(topic, 6);
         var port = FreePort();
         var work = Directory.CreateTempSubdirectory($"bench-{peer}-").FullName;
-        using var process = peer == "edge" ? StartEdge(root, kafka, topic, port, work) : StartRsyslog(kafka, topic, port, work);
+        using var process = peer == "edge" ? StartEdge(root, kafka, topic, port, work) : StartRsyslog(kafka, topic, port, work, json: scenario == JsonOverTcpScenario);
         try
         {
             await WaitListeningAsync(process, port);
@@ -109,7 +116,10 @@ internal static class EdgeBench
             "--Edge:Routes:0:Name=bench", $"--Edge:Routes:0:Topic={topic}", "--Logging:LogLevel:Default=Information"]);
     }
 
-    private static BenchProcess StartRsyslog(EmbeddedKafkaCluster kafka, string topic, int port, string work)
+    private const string HttpScenario = "http ndjson x4, max rate";
+    private const string JsonOverTcpScenario = "json events, tcp x4 + mmjsonparse, max rate";
+
+    private static BenchProcess StartRsyslog(EmbeddedKafkaCluster kafka, string topic, int port, string work, bool json)
     {
         // The same work as the edge: parse the line, render a JSON document, publish it with lz4.
         var brokers = string.Join(",", kafka.BootstrapServers.Split(',').Select(b => $"\"{b}\""));
@@ -119,6 +129,7 @@ internal static class EdgeBench
             module(load="imtcp" MaxSessions="200")
             module(load="imudp" threads="2")
             module(load="omkafka")
+            module(load="mmjsonparse")
             template(name="envelope" type="list" option.jsonf="on") {
               property(outname="received_at" name="timegenerated" dateFormat="rfc3339" format="jsonf")
               property(outname="timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")
@@ -131,8 +142,18 @@ internal static class EdgeBench
               property(outname="message" name="msg" format="jsonf")
               property(outname="raw" name="rawmsg" format="jsonf")
             }
+            template(name="json-envelope" type="list") {
+              constant(value="{\"received_at\":\"") property(name="timegenerated" dateFormat="rfc3339")
+              constant(value="\",\"hostname\":\"") property(name="hostname" format="json")
+              constant(value="\",\"app_name\":\"") property(name="app-name" format="json")
+              constant(value="\",\"severity\":") property(name="syslogseverity")
+              constant(value=",\"message\":\"") property(name="$!msg" format="json")
+              constant(value="\",\"payload\":") property(name="$!all-json")
+              constant(value="}")
+            }
             ruleset(name="tokafka" queue.type="LinkedList" queue.size="2000000" queue.dequeueBatchSize="4096") {
-              action(type="omkafka" topic="{{topic}}" broker=[{{brokers}}] template="envelope" partitions.auto="on"
+              {{(json ? "action(type=\"mmjsonparse\" cookie=\"@cee:\")" : "")}}
+              action(type="omkafka" topic="{{topic}}" broker=[{{brokers}}] template="{{(json ? "json-envelope" : "envelope")}}" partitions.auto="on"
                      confParam=["compression.codec=lz4", "queue.buffering.max.ms=5", "batch.size=1000000", "queue.buffering.max.messages=1000000"])
             }
             input(type="imtcp" address="127.0.0.1" port="{{port}}" ruleset="tokafka")
@@ -200,15 +221,20 @@ internal static class EdgeBench
         text.AppendLine();
         var edgeTcp = rows.FirstOrDefault(r => r.Peer == "edge" && r.Scenario.StartsWith("tcp", StringComparison.Ordinal));
         var rsyslogTcp = rows.FirstOrDefault(r => r.Peer == "rsyslog" && r.Scenario.StartsWith("tcp", StringComparison.Ordinal));
-        var edgeHttp = rows.FirstOrDefault(r => r.Peer == "edge" && r.Scenario.StartsWith("http", StringComparison.Ordinal));
+        var edgeHttp = rows.FirstOrDefault(r => r.Peer == "edge" && r.Scenario == HttpScenario);
+        var rsyslogJson = rows.FirstOrDefault(r => r.Peer == "rsyslog" && r.Scenario == JsonOverTcpScenario);
         if (edgeTcp is not null && rsyslogTcp is not null)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"TCP ({tcpMessages:N0} messages over {connections} connections): edge / rsyslog throughput = {edgeTcp.Rate / rsyslogTcp.Rate:F2}; CPU per message = {edgeTcp.CpuSeconds / edgeTcp.Arrived / (rsyslogTcp.CpuSeconds / rsyslogTcp.Arrived):F2}x.");
+            text.AppendLine(CultureInfo.InvariantCulture, $"TCP ({tcpMessages:N0} messages over {connections} connections): edge / rsyslog throughput = {edgeTcp.Rate / rsyslogTcp.Rate:F2}; CPU per message = {PerMessage(edgeTcp) / PerMessage(rsyslogTcp):F2}x.");
             if (edgeHttp is not null)
-                text.AppendLine(CultureInfo.InvariantCulture, $"HTTP (edge) / TCP (rsyslog, which has no HTTP input in Debian) throughput = {edgeHttp.Rate / rsyslogTcp.Rate:F2}.");
+                text.AppendLine(CultureInfo.InvariantCulture, $"HTTP (edge) / syslog over TCP (rsyslog) throughput = {edgeHttp.Rate / rsyslogTcp.Rate:F2}.");
         }
+        if (edgeHttp is not null && rsyslogJson is not null)
+            text.AppendLine(CultureInfo.InvariantCulture, $"JSON events: HTTP NDJSON (edge) / TCP + mmjsonparse (rsyslog) throughput = {edgeHttp.Rate / rsyslogJson.Rate:F2}; CPU per event = {PerMessage(edgeHttp) / PerMessage(rsyslogJson):F2}x.");
         return text.ToString();
     }
+
+    private static double PerMessage(Row row) => row.CpuSeconds / Math.Max(1, row.Arrived);
 
     private static string Root()
     {

@@ -12,9 +12,17 @@ internal static class LoadSenders
     public static string Line(int n) =>
         $"<134>1 2026-11-21T10:00:00.{n % 1000:D3}Z host-{n % 64} app-{n % 8} {1000 + n % 5000} ID{n % 100} - benchmark message number {n} with a little text";
 
+    /// <summary>The JSON event the HTTP load posts, number <paramref name="n"/>.</summary>
+    public static string JsonEvent(int n) =>
+        $"{{\"host\":\"host-{n % 64}\",\"app\":\"app-{n % 8}\",\"level\":\"info\",\"msg\":\"benchmark event number {n} with a little text\"}}";
+
+    /// <summary>The same JSON event as a syslog line carrying it after the CEE cookie (what rsyslog's mmjsonparse reads).</summary>
+    public static string CeeLine(int n) => $"<134>1 2026-11-21T10:00:00.{n % 1000:D3}Z host-{n % 64} app-{n % 8} - - - @cee:{JsonEvent(n)}";
+
     /// <summary>Sends <paramref name="count"/> octet-counted lines over <paramref name="connections"/> TCP connections as fast as they are taken.</summary>
-    public static async Task SendTcpAsync(int port, int count, int connections)
+    public static async Task SendTcpAsync(int port, int count, int connections, Func<int, string>? lines = null)
     {
+        lines ??= Line;
         var perConnection = count / connections;
         await Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
         {
@@ -26,7 +34,7 @@ internal static class LoadSenders
             var buffer = new MemoryStream(1 << 20);
             for (var n = first; n < last; n++)
             {
-                var line = Encoding.ASCII.GetBytes(Line(n));
+                var line = Encoding.ASCII.GetBytes(lines(n));
                 buffer.Write(Encoding.ASCII.GetBytes(line.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                 buffer.WriteByte((byte)' ');
                 buffer.Write(line);
@@ -63,8 +71,7 @@ internal static class LoadSenders
     public static async Task<long> SendHttpAsync(string baseUrl, int count, int batch, int clients)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
-        var bodies = Enumerable.Range(0, 16).Select(b => Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(b * batch, batch)
-            .Select(n => $"{{\"host\":\"host-{n % 64}\",\"app\":\"app-{n % 8}\",\"level\":\"info\",\"msg\":\"benchmark event number {n} with a little text\"}}")))).ToArray();
+        var bodies = Enumerable.Range(0, 16).Select(b => Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(b * batch, batch).Select(JsonEvent)))).ToArray();
         var batches = count / batch;
         var next = -1;
         long accepted = 0;

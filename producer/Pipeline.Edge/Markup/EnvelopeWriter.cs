@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Unicode;
 using Pipeline.Core.Ids;
@@ -69,11 +70,16 @@ internal sealed class EnvelopeWriter
     }
 
     /// <summary>An envelope for one JSON event (HTTP, WebSocket); <paramref name="payload"/> is copied as it is.</summary>
-    public ReadOnlySpan<byte> WriteJsonEvent(scoped in EnvelopeHeader header, JsonElement payload, string? message, scoped in MetricValue metric)
+    /// <remarks><paramref name="message"/>: a JSON string of the payload (copied with its escapes as they came), or undefined for none.</remarks>
+    public ReadOnlySpan<byte> WriteJsonEvent(scoped in EnvelopeHeader header, JsonElement payload, JsonElement message, scoped in MetricValue metric)
     {
         Begin(header);
         var w = _json;
-        if (message is not null) w.WriteString(Names.Message, message);
+        if (message.ValueKind == JsonValueKind.String)
+        {
+            w.WritePropertyName(Names.Message);
+            w.WriteRawValue(JsonMarshal.GetRawUtf8Value(message), skipInputValidation: true);
+        }
         if (metric.Name is not null)
         {
             w.WriteStartObject(Names.Metric);
@@ -82,8 +88,9 @@ internal sealed class EnvelopeWriter
             w.WriteString(Names.Type, metric.Type);
             w.WriteEndObject();
         }
+        // Copied as it came (already validated by the parse), not re-serialized element by element.
         w.WritePropertyName(Names.Payload);
-        payload.WriteTo(w);
+        w.WriteRawValue(JsonMarshal.GetRawUtf8Value(payload), skipInputValidation: true);
         return End(header);
     }
 
@@ -103,8 +110,7 @@ internal sealed class EnvelopeWriter
         w.WriteString(Names.Transport, listener.TransportJson);
         if (origin.Peer is { } peer)
         {
-            Span<char> ip = stackalloc char[64];
-            if (peer.Address.TryFormat(ip, out var written)) w.WriteString(Names.Ip, ip[..written]);
+            w.WriteString(Names.Ip, origin.PeerAddressBytes);
             w.WriteNumber(Names.Port, peer.Port);
         }
         w.WriteString(Names.Edge, listener.EdgeJson);
@@ -124,15 +130,8 @@ internal sealed class EnvelopeWriter
         var w = _json;
         if (header.Origin.Stream is { } stream)
         {
-            w.WriteStartObject(Names.Stream);
-            w.WriteString(Names.Id, stream.Id);
-            if (stream.Headers.Count > 0)
-            {
-                w.WriteStartObject(Names.Headers);
-                foreach (var (name, value) in stream.Headers) w.WriteString(name, value);
-                w.WriteEndObject();
-            }
-            w.WriteEndObject();
+            w.WritePropertyName(Names.Stream);
+            w.WriteRawValue(stream.Json, skipInputValidation: true);
         }
         w.WriteEndObject();
         w.Flush();
@@ -179,7 +178,6 @@ internal sealed class EnvelopeWriter
         public static readonly JsonEncodedText Partial = JsonEncodedText.Encode("partial");
         public static readonly JsonEncodedText Failed = JsonEncodedText.Encode("failed");
         public static readonly JsonEncodedText Stream = JsonEncodedText.Encode("stream");
-        public static readonly JsonEncodedText Headers = JsonEncodedText.Encode("headers");
         public static readonly JsonEncodedText Payload = JsonEncodedText.Encode("payload");
         public static readonly JsonEncodedText Metric = JsonEncodedText.Encode("metric");
         public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");

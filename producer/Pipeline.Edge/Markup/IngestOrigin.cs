@@ -30,8 +30,31 @@ internal sealed class IngestOrigin(ListenerMarkup listener, IPEndPoint? peer, St
 /// <summary>The connection or request events arrived on: its id and headers (as the seed's streams table keeps them).</summary>
 internal sealed class StreamMarkup(string id, IReadOnlyList<KeyValuePair<string, string>> headers, string? tenant)
 {
+    private byte[]? _json;
+
     public string Id { get; } = id;
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; } = headers;
     /// <summary>The tenant the stream's token maps to (overrides the listener's).</summary>
     public string? Tenant { get; } = tenant;
+
+    /// <summary>The envelope's <c>stream</c> object, rendered once: every event of a request carries the same one.</summary>
+    public ReadOnlySpan<byte> Json => _json ??= Render();
+
+    private byte[] Render()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", Id);
+            if (Headers.Count > 0)
+            {
+                w.WriteStartObject("headers");
+                foreach (var (name, value) in Headers) w.WriteString(name, value);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
 }

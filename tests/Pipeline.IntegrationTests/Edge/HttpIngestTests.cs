@@ -65,6 +65,41 @@ public sealed class HttpIngestTests
     }
 
     [Fact]
+    public async Task EventFieldsAreReadWhateverTheirCaseEscapesOrOrderAndThePayloadIsKeptAsItCame()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1, extraTopics: ["errs", "billing"]);
+        var edge = await pipeline.StartEdgeAsync([
+            "--Edge:Routes:0:Name=errs", "--Edge:Routes:0:Match:Severity:0=err", "--Edge:Routes:0:Topic=errs",
+            "--Edge:Routes:1:Name=billing", "--Edge:Routes:1:Match:App:0=billing-api", "--Edge:Routes:1:Topic=billing"]);
+        // An escaped property name, escaped values, upper-case kinds and levels, and the message under "msg" or "message".
+        var file = TempFile(Encoding.UTF8.GetBytes("""
+            {"m\u0073g":"escaped name","level":"ERROR","kind":"LOG","host":"db-1"}
+            {  "message" : "tab\there \u00e9",  "app":"billing\u002dapi", "host":"db-\u0032", "type":"Trace", "n":[1, 2]  }
+
+            """));
+        try
+        {
+            var (status, body) = await CurlAsync($"{edge.HttpUrl}/v1/events", file);
+            Assert.Equal((200, 2), (status, body.GetProperty("accepted").GetInt32()));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        var error = Assert.Single(TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "errs", 1, TimeSpan.FromSeconds(30)));
+        Assert.Equal(("log", "escaped name"), (error.Kind, error.Message));
+        var billing = Assert.Single(TopicReader.Read(pipeline.Kafka.BootstrapServers, "billing", 1, TimeSpan.FromSeconds(30)));
+        Assert.Equal("db-2", Encoding.UTF8.GetString(billing.Message.Key!));
+        using var envelope = JsonDocument.Parse(billing.Message.Value);
+        Assert.Equal("trace", envelope.RootElement.GetProperty("kind").GetString());
+        Assert.Equal("tab\there \u00e9", envelope.RootElement.GetProperty("message").GetString());
+        // The payload is the event's own text, spacing and escapes included.
+        Assert.Equal("""{  "message" : "tab\there \u00e9",  "app":"billing\u002dapi", "host":"db-\u0032", "type":"Trace", "n":[1, 2]  }""",
+            envelope.RootElement.GetProperty("payload").GetRawText());
+    }
+
+    [Fact]
     public async Task AGzipBodyAndAJsonArrayAreAccepted()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);

@@ -145,7 +145,7 @@ internal static class HttpIngestEndpoints
                 foreach (var item in document.RootElement.EnumerateArray())
                 {
                     element++;
-                    if (!Take(ingest.Prepare(item, origin, out var error), error, element, response, ingest, waiter)) return (response, true);
+                    if (!Take(ingest.Publish(item, origin, waiter, out var error), error, element, response)) return (response, true);
                 }
             }
             return (response, false);
@@ -153,42 +153,39 @@ internal static class HttpIngestEndpoints
 
         foreach (var (line, text) in Lines(body))
         {
-            PreparedEvent? prepared;
+            JsonIngestOutcome outcome;
             string? error;
+            JsonDocument document;
             try
             {
-                using var document = JsonDocument.Parse(text);
-                prepared = ingest.Prepare(document.RootElement, origin, out error);
+                document = JsonDocument.Parse(text);
             }
             catch (JsonException ex)
             {
-                prepared = null;
-                error = "not JSON: " + ex.Message;
+                (response.Errors ??= []).Add(new LineError(line, "not JSON: " + ex.Message));
+                continue;
             }
-            if (!Take(prepared, error, line, response, ingest, waiter)) return (response, true);
+            using (document) outcome = ingest.Publish(document.RootElement, origin, waiter, out error);
+            if (!Take(outcome, error, line, response)) return (response, true);
         }
         return (response, false);
     }
 
     /// <summary>Counts one event's fate; false when the buffers are full and the request must stop here.</summary>
-    private static bool Take(PreparedEvent? prepared, string? error, int line, IngestResponse response, JsonEventIngest ingest, DeliveryWaiter? waiter)
+    private static bool Take(JsonIngestOutcome outcome, string? error, int line, IngestResponse response)
     {
-        if (error is not null)
+        switch (outcome)
         {
-            (response.Errors ??= []).Add(new LineError(line, error));
-            return true;
-        }
-        if (prepared is null)
-        {
-            response.SampledOut++;
-            return true;
-        }
-        switch (ingest.Offer(prepared, waiter))
-        {
-            case PublishOutcome.Accepted:
+            case JsonIngestOutcome.Invalid:
+                (response.Errors ??= []).Add(new LineError(line, error!));
+                return true;
+            case JsonIngestOutcome.SampledOut:
+                response.SampledOut++;
+                return true;
+            case JsonIngestOutcome.Accepted:
                 response.Accepted++;
                 return true;
-            case PublishOutcome.Shed:
+            case JsonIngestOutcome.Shed:
                 response.Shed++;
                 return true;
             default:

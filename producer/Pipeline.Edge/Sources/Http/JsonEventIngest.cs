@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Pipeline.Core.Envelope;
@@ -8,6 +9,18 @@ using Pipeline.Edge.Routing;
 using Pipeline.Edge.Sources.Syslog;
 
 namespace Pipeline.Edge.Sources.Http;
+
+/// <summary>What became of one JSON event handed to <see cref="JsonEventIngest.Publish"/>.</summary>
+internal enum JsonIngestOutcome
+{
+    Accepted,
+    Shed,
+    SampledOut,
+    /// <summary>Not an event (the error says why); nothing was counted.</summary>
+    Invalid,
+    /// <summary>No room: nothing was taken.</summary>
+    Full,
+}
 
 /// <summary>
 /// What happens to one JSON event (an NDJSON line, an array element, a WebSocket message): its kind is
@@ -24,26 +37,61 @@ namespace Pipeline.Edge.Sources.Http;
 /// </remarks>
 internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, LossLedger ledger, TimeProvider time)
 {
-    /// <summary>Prepares one event, or explains in <paramref name="error"/> why it is not one.</summary>
+    /// <summary>Prepares one event (with its own copy of its bytes), or explains in <paramref name="error"/> why it is not one.</summary>
     public PreparedEvent? Prepare(JsonElement payload, IngestOrigin origin, out string? error)
+    {
+        var prepared = PrepareInPlace(payload, origin, out error);
+        return prepared.Route is null ? null : prepared.ToOwned();
+    }
+
+    /// <summary>
+    /// Routes, samples, marks up and publishes one event at once, over borrowed bytes (the request body and
+    /// the thread's envelope buffer): the hot path of <c>POST /v1/events</c>.
+    /// </summary>
+    public JsonIngestOutcome Publish(JsonElement payload, IngestOrigin origin, DeliveryWaiter? waiter, out string? error)
+    {
+        var prepared = PrepareInPlace(payload, origin, out error);
+        if (error is not null) return JsonIngestOutcome.Invalid;
+        if (prepared.Route is null) return JsonIngestOutcome.SampledOut;
+        return publisher.Publish(prepared.Route, prepared.Cell, prepared.Key, prepared.HasKey, prepared.Envelope, prepared.Buffer, waiter) switch
+        {
+            PublishOutcome.Accepted => JsonIngestOutcome.Accepted,
+            PublishOutcome.Shed => JsonIngestOutcome.Shed,
+            _ => JsonIngestOutcome.Full,
+        };
+    }
+
+    /// <summary>A message that is not JSON (WebSocket text): a log event carrying the text as its message.</summary>
+    public PreparedEvent? PrepareText(string text, IngestOrigin origin)
+    {
+        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["message"] = text }, HttpJson.Default.DictionaryStringString));
+        return Prepare(document.RootElement, origin, out _);
+    }
+
+    /// <summary>Hands a prepared event over; <paramref name="senderWaits"/> as for <see cref="EdgePublisher.Publish"/>.</summary>
+    public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null, bool senderWaits = false) =>
+        prepared.OfferTo(publisher, waiter, senderWaits);
+
+    /// <summary>As <see cref="Prepare"/>, over borrowed bytes; the route is null when there is nothing to publish.</summary>
+    private PreparedLine PrepareInPlace(JsonElement payload, IngestOrigin origin, out string? error)
     {
         error = null;
         if (payload.ValueKind != JsonValueKind.Object)
         {
             error = "an event must be a JSON object";
-            return null;
+            return default;
         }
-        var kind = KindOf(payload);
+        var fields = new PayloadFields(payload);
+        var kind = fields.Kind();
         var metric = default(MetricValue);
-        if (kind == EventKinds.Metric && !TryReadMetric(payload, out metric, out error)) return null;
+        if (kind == EventKinds.Metric && !TryReadMetric(payload, out metric, out error)) return default;
 
         var receivedAt = time.GetUtcNow();
-        var app = Text(payload, "app") ?? Text(payload, "app_name") ?? Text(payload, "service");
         var facts = new RoutingFacts
         {
             Facility = -1,
-            Severity = SeverityOf(payload),
-            App = app is null ? default : Encoding.UTF8.GetBytes(app),
+            Severity = fields.Severity(),
+            App = fields.App(),
             Kind = kind,
             Tenant = origin.Stream?.Tenant ?? origin.Listener.Tenant,
             Listener = origin.Listener.Name,
@@ -55,31 +103,27 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
         if (!route.Keep())
         {
             cell.ReceivedAndDropped(DropReason.SampledOut);
-            return null;
+            return default;
         }
-        var message = Text(payload, "message") ?? Text(payload, "msg");
-        var envelope = EnvelopeWriter.ForCurrentThread.WriteJsonEvent(new EnvelopeHeader(receivedAt, kind, origin, route.SampleRate), payload, message, metric);
-        return new PreparedEvent(route, cell, Key(payload, route), envelope.ToArray(), origin.Listener.Buffer);
+        var envelope = EnvelopeWriter.ForCurrentThread.WriteJsonEvent(new EnvelopeHeader(receivedAt, kind, origin, route.SampleRate), payload,
+            fields.Message, metric);
+        var hasKey = TryKey(payload, route, fields, out var key);
+        return new PreparedLine(route, cell, key, hasKey, envelope, origin.Listener.Buffer);
     }
 
-    /// <summary>A message that is not JSON (WebSocket text): a log event carrying the text as its message.</summary>
-    public PreparedEvent? PrepareText(string text, IngestOrigin origin)
+    private static bool TryKey(JsonElement payload, EventRoute route, scoped in PayloadFields fields, out ReadOnlySpan<byte> key)
     {
-        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["message"] = text }, HttpJson.Default.DictionaryStringString));
-        var prepared = Prepare(document.RootElement, origin, out _);
-        return prepared;
+        if (route.KeyField is { } field && PayloadPath.TryGet(payload, field.Split('.'), out var value))
+        {
+            key = Encoding.UTF8.GetBytes(value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText());
+            return true;
+        }
+        key = fields.Host();
+        return fields.HasHost;
     }
 
-    /// <summary>Hands a prepared event over; <paramref name="senderWaits"/> as for <see cref="EdgePublisher.Publish"/>.</summary>
-    public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null, bool senderWaits = false) =>
-        prepared.OfferTo(publisher, waiter, senderWaits);
-
-    private static string KindOf(JsonElement payload)
-    {
-        var declared = Text(payload, "kind") ?? Text(payload, "type");
-        if (declared is not null && EventKinds.IsKnown(declared.ToLowerInvariant())) return declared.ToLowerInvariant();
-        return payload.TryGetProperty("metric_name", out _) ? EventKinds.Metric : EventKinds.Event;
-    }
+    private static string? Text(JsonElement payload, string name) =>
+        payload.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static bool TryReadMetric(JsonElement payload, out MetricValue metric, out string? error)
     {
@@ -109,35 +153,96 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
         return true;
     }
 
-    private static int SeverityOf(JsonElement payload)
+    /// <summary>The string properties markup and routing read, found in one pass over the payload's top level.</summary>
+    private struct PayloadFields
     {
-        var level = Text(payload, "level") ?? Text(payload, "severity");
-        if (level is null) return -1;
-        return level.ToLowerInvariant() switch
+        private static readonly string[] Known = ["kind", "type", "metric_name", "app", "app_name", "service", "level", "severity", "message", "msg", "host", "hostname"];
+
+        private JsonElement _kind, _type, _metricName, _app, _appName, _service, _level, _severity, _message, _msg, _host, _hostname;
+
+        public PayloadFields(JsonElement payload)
         {
-            "emerg" or "emergency" or "panic" or "fatal" => 0,
-            "alert" => 1,
-            "crit" or "critical" => 2,
-            "err" or "error" => 3,
-            "warn" or "warning" => 4,
-            "notice" => 5,
-            "info" or "information" or "informational" => 6,
-            "debug" or "trace" => 7,
-            _ => -1,
-        };
-    }
+            // The last of duplicated names wins, as with a lookup by name.
+            foreach (var property in payload.EnumerateObject())
+            {
+                var name = JsonMarshal.GetRawUtf8PropertyName(property);
+                if (name.Contains((byte)'\\'))
+                {
+                    // An escaped name: rare enough to compare the slow way.
+                    foreach (var known in Known)
+                        if (property.NameEquals(known)) Assign(Encoding.UTF8.GetBytes(known), property.Value);
+                    continue;
+                }
+                Assign(name, property.Value);
+            }
+        }
 
-    private static byte[]? Key(JsonElement payload, EventRoute route)
-    {
-        string? key = null;
-        if (route.KeyField is { } field && PayloadPath.TryGet(payload, field.Split('.'), out var value))
-            key = value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText();
-        key ??= Text(payload, "host") ?? Text(payload, "hostname");
-        return key is null ? null : Encoding.UTF8.GetBytes(key);
-    }
+        /// <summary><c>message</c>, else <c>msg</c>, when a string; else undefined.</summary>
+        public readonly JsonElement Message => IsString(_message) ? _message : IsString(_msg) ? _msg : default;
 
-    private static string? Text(JsonElement payload, string name) =>
-        payload.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        public readonly bool HasHost => IsString(_host) || IsString(_hostname);
+
+        public readonly ReadOnlySpan<byte> Host() => Utf8(IsString(_host) ? _host : _hostname);
+
+        public readonly ReadOnlySpan<byte> App() => Utf8(IsString(_app) ? _app : IsString(_appName) ? _appName : _service);
+
+        /// <summary>The payload's <c>kind</c> (or <c>type</c>) when known; else metric when it has <c>metric_name</c>; else event.</summary>
+        public readonly string Kind()
+        {
+            var declared = Utf8(IsString(_kind) ? _kind : _type);
+            if (!declared.IsEmpty)
+                foreach (var kind in (ReadOnlySpan<string>)[EventKinds.Log, EventKinds.Metric, EventKinds.Trace, EventKinds.Event])
+                    if (Ascii.EqualsIgnoreCase(declared, kind)) return kind;
+            return _metricName.ValueKind != JsonValueKind.Undefined ? EventKinds.Metric : EventKinds.Event;
+        }
+
+        /// <summary>The syslog severity <c>level</c> (or <c>severity</c>) names, case-insensitively; -1 when none or unknown.</summary>
+        public readonly int Severity()
+        {
+            var level = Utf8(IsString(_level) ? _level : _severity);
+            if (level.IsEmpty) return -1;
+            if (Is(level, "info"u8) || Is(level, "information"u8) || Is(level, "informational"u8)) return 6;
+            if (Is(level, "debug"u8) || Is(level, "trace"u8)) return 7;
+            if (Is(level, "warn"u8) || Is(level, "warning"u8)) return 4;
+            if (Is(level, "err"u8) || Is(level, "error"u8)) return 3;
+            if (Is(level, "notice"u8)) return 5;
+            if (Is(level, "crit"u8) || Is(level, "critical"u8)) return 2;
+            if (Is(level, "alert"u8)) return 1;
+            if (Is(level, "emerg"u8) || Is(level, "emergency"u8) || Is(level, "panic"u8) || Is(level, "fatal"u8)) return 0;
+            return -1;
+        }
+
+        private void Assign(ReadOnlySpan<byte> name, JsonElement value)
+        {
+            switch (name.Length)
+            {
+                case 3 when name.SequenceEqual("app"u8): _app = value; break;
+                case 3 when name.SequenceEqual("msg"u8): _msg = value; break;
+                case 4 when name.SequenceEqual("kind"u8): _kind = value; break;
+                case 4 when name.SequenceEqual("type"u8): _type = value; break;
+                case 4 when name.SequenceEqual("host"u8): _host = value; break;
+                case 5 when name.SequenceEqual("level"u8): _level = value; break;
+                case 7 when name.SequenceEqual("message"u8): _message = value; break;
+                case 7 when name.SequenceEqual("service"u8): _service = value; break;
+                case 8 when name.SequenceEqual("app_name"u8): _appName = value; break;
+                case 8 when name.SequenceEqual("severity"u8): _severity = value; break;
+                case 8 when name.SequenceEqual("hostname"u8): _hostname = value; break;
+                case 11 when name.SequenceEqual("metric_name"u8): _metricName = value; break;
+            }
+        }
+
+        private static bool IsString(JsonElement value) => value.ValueKind == JsonValueKind.String;
+
+        private static bool Is(ReadOnlySpan<byte> value, ReadOnlySpan<byte> expected) => Ascii.EqualsIgnoreCase(value, expected);
+
+        /// <summary>A string's UTF-8 bytes: a slice of the payload itself unless it has escapes; empty when not a string.</summary>
+        private static ReadOnlySpan<byte> Utf8(JsonElement value)
+        {
+            if (!IsString(value)) return default;
+            var inner = JsonMarshal.GetRawUtf8Value(value)[1..^1];
+            return inner.Contains((byte)'\\') ? Encoding.UTF8.GetBytes(value.GetString()!) : inner;
+        }
+    }
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
