@@ -30,7 +30,7 @@ internal static class EdgeBench
         var peers = (Option(args, "--peers") ?? "edge,rsyslog").Split(',');
         // Each scenario first runs the same load at this fraction of its size, not counted: the figures are a
         // long-running daemon's steady state (the edge's JIT has compiled its hot paths), not its first seconds.
-        var warmup = double.Parse(Option(args, "--warmup") ?? "0.3", CultureInfo.InvariantCulture);
+        var warmup = double.Parse(Option(args, "--warmup") ?? "1", CultureInfo.InvariantCulture);
         var root = Root();
         var output = Option(args, "--out") ?? Path.Combine(root, "bench", "results", $"edge-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
 
