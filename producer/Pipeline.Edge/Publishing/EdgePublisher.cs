@@ -37,12 +37,13 @@ public sealed class MemoryBufferOptions
 }
 
 /// <summary>
-/// Hands envelopes to Kafka and never makes a listener wait for it. One idempotent producer (acks=all,
-/// infinite message timeout: an accepted event is never timed out) carries both paths:
+/// Hands envelopes to Kafka; a listener never waits for an unreachable Kafka. One idempotent producer
+/// (acks=all, infinite message timeout: an accepted event is never timed out) carries both paths:
 /// <list type="bullet">
 /// <item>memory mode: events go straight to the producer while it has fewer than
 /// <see cref="MemoryBufferOptions.MaxEvents"/> unacknowledged; beyond that, or while the spool still holds
-/// unsent events (so that order is kept), they are appended to the spool;</item>
+/// unsent events (so that order is kept), they are appended to the spool — except that a sender that can
+/// wait (TCP, WebSocket) is held back instead while Kafka is still acknowledging;</item>
 /// <item>disk mode: every event is appended to the spool (write-ahead) first.</item>
 /// </list>
 /// A drainer reads the spool in order and produces what it reads, at most a window at a time; a record
