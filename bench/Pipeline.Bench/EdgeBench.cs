@@ -22,17 +22,17 @@ internal static class EdgeBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var tcpMessages = IntOption(args, "--tcp-messages", 1_000_000);
-        var connections = IntOption(args, "--connections", 2);
-        var udpRates = (Option(args, "--udp-rates") ?? "50000,100000,0").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
-        var udpSeconds = IntOption(args, "--udp-seconds", 5);
-        var httpEvents = IntOption(args, "--http-events", 500_000);
-        var peers = (Option(args, "--peers") ?? "edge,rsyslog").Split(',');
+        var tcpMessages = BenchSupport.Arg(args, "--tcp-messages", 1_000_000);
+        var connections = BenchSupport.Arg(args, "--connections", 2);
+        var udpRates = (BenchSupport.ArgText(args, "--udp-rates") ?? "50000,100000,0").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
+        var udpSeconds = BenchSupport.Arg(args, "--udp-seconds", 5);
+        var httpEvents = BenchSupport.Arg(args, "--http-events", 500_000);
+        var peers = (BenchSupport.ArgText(args, "--peers") ?? "edge,rsyslog").Split(',');
         // Each scenario first runs the same load at this fraction of its size, not counted: the figures are a
         // long-running daemon's steady state (the edge's JIT has compiled its hot paths), not its first seconds.
-        var warmup = double.Parse(Option(args, "--warmup") ?? "1", CultureInfo.InvariantCulture);
-        var root = Root();
-        var output = Option(args, "--out") ?? Path.Combine(root, "bench", "results", $"edge-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
+        var warmup = double.Parse(BenchSupport.ArgText(args, "--warmup") ?? "1", CultureInfo.InvariantCulture);
+        var root = BenchSupport.Repository();
+        var output = BenchSupport.ArgText(args, "--out") ?? Path.Combine(root, "bench", "results", $"edge-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
 
         Run("bash", [Path.Combine(root, "infra", "apt-install.sh"), "rsyslog", "rsyslog-kafka"]);
         using var kafka = EmbeddedKafkaCluster.Start(1);
@@ -236,13 +236,6 @@ internal static class EdgeBench
 
     private static double PerMessage(Row row) => row.CpuSeconds / Math.Max(1, row.Arrived);
 
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
-        return Directory.GetCurrentDirectory();
-    }
-
     private static int FreePort()
     {
         while (true)
@@ -272,12 +265,4 @@ internal static class EdgeBench
         if (process.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed");
     }
 
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static int IntOption(string[] args, string name, int fallback) =>
-        Option(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 }

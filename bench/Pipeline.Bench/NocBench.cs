@@ -31,13 +31,13 @@ internal static class NocBench
 
     public static int Run(string[] args)
     {
-        var events = Arg(args, "--events", 500_000);
-        var partitions = Arg(args, "--partitions", 6);
-        var brokers = Arg(args, "--brokers", 3);
-        var batchSizes = (ArgText(args, "--batch-sizes", null) ?? "200,5000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        var rounds = Arg(args, "--rounds", 3);
-        var output = ArgText(args, "--out", null);
-        var repository = FindRepository();
+        var events = BenchSupport.Arg(args, "--events", 500_000);
+        var partitions = BenchSupport.Arg(args, "--partitions", 6);
+        var brokers = BenchSupport.Arg(args, "--brokers", 3);
+        var batchSizes = (BenchSupport.ArgText(args, "--batch-sizes") ?? "200,5000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var rounds = BenchSupport.Arg(args, "--rounds", 3);
+        var output = BenchSupport.ArgText(args, "--out");
+        var repository = BenchSupport.Repository();
         var yesterday = DateTime.UtcNow.Date.AddDays(-1);
         // Two calendar days of receive times, so the rows spread over two day partitions.
         var stream = new TopKBenchStream(events, 42, new DateTimeOffset(yesterday.AddHours(12), TimeSpan.Zero), TimeSpan.FromHours(24));
@@ -50,7 +50,7 @@ internal static class NocBench
         var rows = records.Select(EventRow.From).Select(PlainRow.Of).ToList();
         var days = rows.Select(r => DateOnly.FromDateTime(r.ReceivedAt)).Distinct().ToList();
 
-        var admin = RunScript(Path.Combine(repository, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
+        var admin = BenchSupport.RunScript(Path.Combine(repository, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
         var csv = Path.Combine(Path.GetTempPath(), $"noc-bench-{Guid.NewGuid():N}.csv");
         var results = new List<Result>();
         var decode = DecodeCost(records);
@@ -404,38 +404,6 @@ internal static class NocBench
         text.AppendLine();
         text.AppendLine("The NOC sink's clock starts once the group has its partitions and stops when the runtime has committed the last batch; it includes reading from Kafka and decoding each envelope, which psql and the INSERT writer are spared (their rows are decoded before the clock starts). CPU busy is the share of both cores' time spent outside idle during the contender, machine-wide (PostgreSQL, psql, the bench process with its embedded Kafka).");
         return text.ToString();
-    }
-
-    private static string RunScript(string script, params string[] args)
-    {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(script);
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEnd();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{script} failed: {stderr}");
-        return stdout.Trim();
-    }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string? ArgText(string[] args, string name, string? fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-    }
-
-    private static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
-        return Directory.GetCurrentDirectory();
     }
 
     /// <summary>A row as plain .NET values, decoded before the clock starts for the writers that are not the sink.</summary>

@@ -25,10 +25,10 @@ internal static class TopKBench
 
     public static int Run(string[] args)
     {
-        var events = Arg(args, "--events", 5_000_000);
-        var capacity = Arg(args, "--capacity", 1000);
-        var seed = Arg(args, "--seed", 42);
-        var output = ArgText(args, "--out", Path.Combine(FindRepository(), "bench", "TOPK-RESULTS.md"));
+        var events = BenchSupport.Arg(args, "--events", 5_000_000);
+        var capacity = BenchSupport.Arg(args, "--capacity", 1000);
+        var seed = BenchSupport.Arg(args, "--seed", 42);
+        var output = BenchSupport.ArgText(args, "--out") ?? Path.Combine(BenchSupport.Repository(), "bench", "TOPK-RESULTS.md");
         var options = new TopKOptions { Capacity = capacity };
         var settings = AggregatorSettings.From(options);
         var start = new DateTimeOffset(2025, 3, 14, 12, 0, 0, TimeSpan.Zero);
@@ -153,25 +153,6 @@ internal static class TopKBench
     }
 
     private static string Mib(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string ArgText(string[] args, string name, string fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-    }
-
-    private static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
-        return Directory.GetCurrentDirectory();
-    }
 
     private sealed record Result(string Name, long Events, TimeSpan Elapsed, long Allocated, long Retained, long PeakHeap, long WorkingSet, string State)
     {

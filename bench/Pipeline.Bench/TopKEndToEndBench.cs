@@ -28,11 +28,11 @@ internal static class TopKEndToEndBench
 {
     public static int Run(string[] args)
     {
-        var events = Arg(args, "--events", 1_000_000);
-        var partitions = Arg(args, "--partitions", 6);
-        var batch = Arg(args, "--batch-size", 5000);
-        var output = ArgText(args, "--out", null);
-        var repository = FindRepository();
+        var events = BenchSupport.Arg(args, "--events", 1_000_000);
+        var partitions = BenchSupport.Arg(args, "--partitions", 6);
+        var batch = BenchSupport.Arg(args, "--batch-size", 5000);
+        var output = BenchSupport.ArgText(args, "--out");
+        var repository = BenchSupport.Repository();
         var start = new DateTimeOffset(2025, 3, 14, 12, 0, 0, TimeSpan.Zero);
 
         using var kafka = EmbeddedKafkaCluster.Start(1);
@@ -42,7 +42,7 @@ internal static class TopKEndToEndBench
         Produce(kafka, Topic, new TopKBenchStream(events, 42, start, TimeSpan.FromHours(1)));
         Console.WriteLine($"produced {events:N0} envelopes into {partitions} partitions in {clock.Elapsed.TotalSeconds:F1} s");
 
-        var admin = RunScript(Path.Combine(repository, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
+        var admin = BenchSupport.RunScript(Path.Combine(repository, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
         var database = "topk_bench_" + Guid.NewGuid().ToString("N")[..8];
         using (var connection = new NpgsqlConnection(admin))
         {
@@ -197,38 +197,6 @@ internal static class TopKEndToEndBench
     {
         using var self = Process.GetCurrentProcess();
         return self.PeakWorkingSet64;
-    }
-
-    private static string RunScript(string script, params string[] args)
-    {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(script);
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEnd();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{script} failed: {stderr}");
-        return stdout.Trim();
-    }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string? ArgText(string[] args, string name, string? fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-    }
-
-    private static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
-        return Directory.GetCurrentDirectory();
     }
 
     private sealed record Result(string Name, long Events, TimeSpan Elapsed, double Steady, long PeakWorkingSet, string Notes);
