@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
+using Pipeline.Ops.Workers;
 
 namespace Pipeline.Ops.Local;
 
 /// <summary>A worker started by <c>local</c>: its output prefixed with its name, stopped with SIGTERM.</summary>
-internal sealed partial class ChildProcess : IAsyncDisposable
+internal sealed class ChildProcess : IAsyncDisposable
 {
     private static readonly object ConsoleGate = new();
     private readonly Process _process;
@@ -37,20 +37,7 @@ internal sealed partial class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>SIGTERM, then up to <paramref name="grace"/> to finish its batch and leave its group; SIGKILL after.</summary>
-    public async Task StopAsync(TimeSpan grace)
-    {
-        if (_process.HasExited) return;
-        _ = kill(_process.Id, 15);
-        using var timeout = new CancellationTokenSource(grace);
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-    }
+    public Task StopAsync(TimeSpan grace) => GracefulStop.StopAsync(_process, grace);
 
     public async ValueTask DisposeAsync()
     {
@@ -63,7 +50,4 @@ internal sealed partial class ChildProcess : IAsyncDisposable
         if (line is null) return;
         lock (ConsoleGate) Console.Out.WriteLine($"[{name}] {line}");
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 }

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
+using Pipeline.Ops.Workers;
 
 namespace Pipeline.Ops.Replay;
 
 /// <summary>A worker started for a replay: its output kept (shown when it fails), stopped with SIGTERM so it drains and commits.</summary>
-internal sealed partial class WorkerProcess : IDisposable
+internal sealed class WorkerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
@@ -43,20 +43,7 @@ internal sealed partial class WorkerProcess : IDisposable
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
     /// <summary>SIGTERM, then up to <paramref name="grace"/> to finish its batch and leave the group; SIGKILL after.</summary>
-    public async Task StopAsync(TimeSpan grace)
-    {
-        if (_process.HasExited) return;
-        _ = kill(_process.Id, 15);
-        using var timeout = new CancellationTokenSource(grace);
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-    }
+    public Task StopAsync(TimeSpan grace) => GracefulStop.StopAsync(_process, grace);
 
     public void Dispose()
     {
@@ -71,7 +58,4 @@ internal sealed partial class WorkerProcess : IDisposable
         while (_output.Count > 200) _output.TryDequeue(out _);
         if (_echo is not null) lock (_echo) _echo.WriteLine("[worker] " + line);
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int signal);
 }

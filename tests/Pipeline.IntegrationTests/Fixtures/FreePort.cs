@@ -34,4 +34,19 @@ internal static class FreePort
         }
         throw new InvalidOperationException("no free loopback port");
     }
+
+    /// <summary>Whether something accepts TCP connections on this loopback port (a daemon a test started is up).</summary>
+    public static bool IsListening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 }

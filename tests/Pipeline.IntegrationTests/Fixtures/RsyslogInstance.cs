@@ -43,7 +43,7 @@ internal sealed class RsyslogInstance : IAsyncDisposable
         foreach (var arg in new[] { "-n", "-f", config, "-i", Path.Combine(directory, "rsyslogd.pid") }) info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;
         var instance = new RsyslogInstance(process, directory, inputPort);
-        await Eventually.True(() => Task.FromResult(process.HasExited || IsListening(inputPort)), TimeSpan.FromSeconds(20), "rsyslogd listening");
+        await Eventually.True(() => Task.FromResult(process.HasExited || FreePort.IsListening(inputPort)), TimeSpan.FromSeconds(20), "rsyslogd listening");
         if (process.HasExited) throw new InvalidOperationException($"rsyslogd exited: {await process.StandardError.ReadToEndAsync()}");
         return instance;
     }
@@ -57,19 +57,5 @@ internal sealed class RsyslogInstance : IAsyncDisposable
         }
         _process.Dispose();
         Directory.Delete(_directory, recursive: true);
-    }
-
-    private static bool IsListening(int port)
-    {
-        try
-        {
-            using var client = new System.Net.Sockets.TcpClient();
-            client.Connect("127.0.0.1", port);
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
     }
 }

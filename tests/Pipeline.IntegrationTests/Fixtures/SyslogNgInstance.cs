@@ -66,7 +66,7 @@ internal sealed class SyslogNgInstance : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) instance._output.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await Eventually.True(() => Task.FromResult(process.HasExited || IsListening(inputPort)), TimeSpan.FromSeconds(20), "syslog-ng listening");
+        await Eventually.True(() => Task.FromResult(process.HasExited || FreePort.IsListening(inputPort)), TimeSpan.FromSeconds(20), "syslog-ng listening");
         if (process.HasExited) throw new InvalidOperationException($"syslog-ng exited with {process.ExitCode}:\n{instance.Output}");
         return instance;
     }
@@ -80,19 +80,5 @@ internal sealed class SyslogNgInstance : IAsyncDisposable
         }
         _process.Dispose();
         Directory.Delete(_directory, recursive: true);
-    }
-
-    private static bool IsListening(int port)
-    {
-        try
-        {
-            using var client = new System.Net.Sockets.TcpClient();
-            client.Connect("127.0.0.1", port);
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
     }
 }
