@@ -6,7 +6,6 @@ using Pipeline.Core.Envelope;
 using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Routing;
-using Pipeline.Edge.Sources.Syslog;
 
 namespace Pipeline.Edge.Sources.Http;
 
@@ -73,7 +72,7 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
         prepared.OfferTo(publisher, waiter, senderWaits);
 
     /// <summary>As <see cref="Prepare"/>, over borrowed bytes; the route is null when there is nothing to publish.</summary>
-    private PreparedLine PrepareInPlace(JsonElement payload, IngestOrigin origin, out string? error)
+    private BorrowedEvent PrepareInPlace(JsonElement payload, IngestOrigin origin, out string? error)
     {
         error = null;
         if (payload.ValueKind != JsonValueKind.Object)
@@ -108,7 +107,7 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
         var envelope = EnvelopeWriter.ForCurrentThread.WriteJsonEvent(new EnvelopeHeader(receivedAt, kind, origin, route.SampleRate), payload,
             fields.Message, metric);
         var hasKey = TryKey(payload, route, fields, out var key);
-        return new PreparedLine(route, cell, key, hasKey, envelope, origin.Listener.Buffer);
+        return new BorrowedEvent(route, cell, key, hasKey, envelope, origin.Listener.Buffer);
     }
 
     private static bool TryKey(JsonElement payload, EventRoute route, scoped in PayloadFields fields, out ReadOnlySpan<byte> key)

@@ -5,31 +5,6 @@ using Pipeline.Edge.Routing;
 
 namespace Pipeline.Edge.Sources.Syslog;
 
-/// <summary>An event ready to publish, holding its own copy of its key and envelope (it may wait for room).</summary>
-internal sealed record PreparedEvent(EventRoute Route, LedgerCell Cell, byte[]? Key, byte[] Envelope, BufferMode Buffer)
-{
-    public PublishOutcome OfferTo(EdgePublisher publisher, DeliveryWaiter? waiter, bool senderWaits = false) =>
-        publisher.Publish(Route, Cell, Key, Key is not null, Envelope, Buffer, waiter, senderWaits);
-}
-
-/// <summary>
-/// An event ready to publish over borrowed bytes: the key is part of the line, the envelope is in the
-/// thread's envelope buffer. Valid until the thread writes its next envelope; the hot path publishes it at
-/// once and copies it (<see cref="ToOwned"/>) only when it must wait.
-/// </summary>
-internal readonly ref struct PreparedLine(EventRoute route, LedgerCell cell, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> envelope, BufferMode buffer)
-{
-    /// <summary>Null when there is nothing to publish (an empty line, or sampled out).</summary>
-    public EventRoute? Route { get; } = route;
-    public LedgerCell Cell { get; } = cell;
-    public ReadOnlySpan<byte> Key { get; } = key;
-    public bool HasKey { get; } = hasKey;
-    public ReadOnlySpan<byte> Envelope { get; } = envelope;
-    public BufferMode Buffer { get; } = buffer;
-
-    public PreparedEvent ToOwned() => new(Route!, Cell, HasKey ? Key.ToArray() : null, Envelope.ToArray(), Buffer);
-}
-
 /// <summary>
 /// What happens to one syslog line whatever transport brought it: parse → route → sample → mark up →
 /// publish. Runs on the receiving thread; it never waits on Kafka.
@@ -42,7 +17,7 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
     /// </summary>
     public PublishOutcome AcceptOrDrop(ReadOnlySpan<byte> line, IngestOrigin origin)
     {
-        var prepared = PrepareLine(line, origin);
+        var prepared = PrepareInPlace(line, origin);
         if (prepared.Route is null) return PublishOutcome.Accepted;
         var outcome = Offer(prepared, senderWaits: false);
         if (outcome == PublishOutcome.Full) prepared.Cell.ReceivedAndDropped(DropReason.BufferFull);
@@ -52,12 +27,12 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
     /// <summary>
     /// Takes one line from a sender that can wait (TCP) and publishes it. When there is no room,
     /// <paramref name="retained"/> is the event (with its own copy of the bytes) for the caller to offer again
-    /// with <see cref="OfferAfterWaiting"/> once <see cref="WaitForRoomAsync"/> says there is room.
+    /// with <see cref="Offer(PreparedEvent, DeliveryWaiter?, bool)"/> (the sender still waits) once <see cref="WaitForRoomAsync"/> says there is room.
     /// </summary>
     public PublishOutcome Accept(ReadOnlySpan<byte> line, IngestOrigin origin, out PreparedEvent? retained)
     {
         retained = null;
-        var prepared = PrepareLine(line, origin);
+        var prepared = PrepareInPlace(line, origin);
         if (prepared.Route is null) return PublishOutcome.Accepted;
         var outcome = Offer(prepared, senderWaits: true);
         if (outcome == PublishOutcome.Full) retained = prepared.ToOwned();
@@ -70,12 +45,12 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
     /// </summary>
     public PreparedEvent? Prepare(ReadOnlySpan<byte> line, IngestOrigin origin)
     {
-        var prepared = PrepareLine(line, origin);
+        var prepared = PrepareInPlace(line, origin);
         return prepared.Route is null ? null : prepared.ToOwned();
     }
 
-    /// <summary>As <see cref="Prepare"/>, over borrowed bytes; <see cref="PreparedLine.Route"/> is null when there is nothing to publish.</summary>
-    public PreparedLine PrepareLine(ReadOnlySpan<byte> line, IngestOrigin origin)
+    /// <summary>As <see cref="Prepare"/>, over borrowed bytes; the route is null when there is nothing to publish.</summary>
+    private BorrowedEvent PrepareInPlace(ReadOnlySpan<byte> line, IngestOrigin origin)
     {
         line = TrimEnd(line);
         if (line.IsEmpty) return default;
@@ -101,16 +76,17 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
         }
         var envelope = EnvelopeWriter.ForCurrentThread.WriteSyslog(new EnvelopeHeader(receivedAt, EventKinds.Log, origin, route.SampleRate), line, message);
         var hasKey = TryKey(line, message, origin, out var key);
-        return new PreparedLine(route, cell, key, hasKey, envelope, origin.Listener.Buffer);
+        return new BorrowedEvent(route, cell, key, hasKey, envelope, origin.Listener.Buffer);
     }
 
-    /// <summary>Hands a prepared event over; <see cref="PublishOutcome.Full"/> leaves it to the caller to offer again.</summary>
-    public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null) => prepared.OfferTo(publisher, waiter);
+    /// <summary>
+    /// Hands a prepared event over; <see cref="PublishOutcome.Full"/> leaves it to the caller to offer again.
+    /// <paramref name="senderWaits"/> as for <see cref="EdgePublisher.Publish"/>.
+    /// </summary>
+    public PublishOutcome Offer(PreparedEvent prepared, DeliveryWaiter? waiter = null, bool senderWaits = false) =>
+        prepared.OfferTo(publisher, waiter, senderWaits);
 
-    /// <summary>Offers an event <see cref="Accept"/> retained again, for a sender that is still waiting.</summary>
-    public PublishOutcome OfferAfterWaiting(PreparedEvent prepared) => prepared.OfferTo(publisher, null, senderWaits: true);
-
-    private PublishOutcome Offer(in PreparedLine prepared, bool senderWaits) =>
+    private PublishOutcome Offer(in BorrowedEvent prepared, bool senderWaits) =>
         publisher.Publish(prepared.Route!, prepared.Cell, prepared.Key, prepared.HasKey, prepared.Envelope, prepared.Buffer, senderWaits: senderWaits);
 
     /// <summary>Waits until the publisher has room for the event's priority (TCP backpressure).</summary>

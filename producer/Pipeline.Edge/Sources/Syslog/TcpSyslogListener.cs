@@ -217,7 +217,7 @@ internal sealed class TcpSyslogListener : BackgroundService
             _backpressure.Inc();
             await _ingest.WaitForRoomAsync(prepared, stoppingToken);
         }
-        while (_ingest.OfferAfterWaiting(prepared) == PublishOutcome.Full);
+        while (_ingest.Offer(prepared, senderWaits: true) == PublishOutcome.Full);
     }
 
     private bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
