@@ -18,7 +18,8 @@ internal sealed record WalkthroughRun(int ExitCode, string Output)
 /// Runs a block of README.md (the one after <c>&lt;!-- walkthrough: NAME --&gt;</c>) as a bash
 /// script from the repository root, exactly as written but for the test's substitutions (a temporary folder
 /// for <c>.pipeline/</c>, free ports, throw-away names). <c>source</c> lines are left out: the test sets the
-/// environment they would. Commands started with <c>&amp;</c> run until the block ends; then the whole process
+/// environment they would. What it prints, on stdout or stderr, is read as one stream in the order written;
+/// commands started with <c>&amp;</c> run until the block ends; then the whole process
 /// group is stopped.
 /// </summary>
 internal static partial class Walkthrough
@@ -42,7 +43,8 @@ internal static partial class Walkthrough
         }
         var lines = script.Split('\n').Where(l => !l.TrimStart().StartsWith("source ", StringComparison.Ordinal));
         var file = Path.Combine(Path.GetTempPath(), $"walkthrough-{name}-{Guid.NewGuid():N}.sh");
-        await File.WriteAllTextAsync(file, "set -euo pipefail\n" + string.Join('\n', lines));
+        // One pipe for both streams: read from two pipes, a line written to stderr can arrive after a later line on stdout.
+        await File.WriteAllTextAsync(file, "set -euo pipefail\nexec 2>&1\n" + string.Join('\n', lines));
         var output = new ConcurrentQueue<string>();
         // In a session of its own, so its background commands can be stopped with it as one process group.
         var info = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repository.Root };
@@ -51,6 +53,7 @@ internal static partial class Walkthrough
         foreach (var (key, value) in environment) info.Environment[key] = value;
         using var process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        // Only what fails before the script's first line (setsid, bash) is left to write here.
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
         process.Start();
         process.BeginOutputReadLine();

@@ -81,20 +81,30 @@ public sealed class WalkthroughTests
         TestEvents.Produce(pipeline.Kafka.BootstrapServers, "syslog", events);
         await using var database = await PostgresServer.Instance.CreateDatabaseAsync();
         var (first, second) = (FreePort.Next(), FreePort.Next());
+        var state = Directory.CreateTempSubdirectory("walkthrough-").FullName;
+        try
+        {
+            var run = await Walkthrough.RunAsync("scale", PipelineEnvironment.For(pipeline.Kafka.BootstrapServers, database),
+                new Dictionary<string, string>
+                {
+                    [".pipeline/"] = state + "/", ["9111"] = first.ToString(CultureInfo.InvariantCulture), ["9112"] = second.ToString(CultureInfo.InvariantCulture),
+                }, TimeSpan.FromMinutes(2));
 
-        var run = await Walkthrough.RunAsync("scale", PipelineEnvironment.For(pipeline.Kafka.BootstrapServers, database),
-            new Dictionary<string, string> { ["9111"] = first.ToString(CultureInfo.InvariantCulture), ["9112"] = second.ToString(CultureInfo.InvariantCulture) }, TimeSpan.FromMinutes(2));
-
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal("6000", run.Lines[^1]);
-        var lines = run.Lines.ToList();
-        var one = Held(lines, lines.IndexOf("member 1:"), lines.IndexOf("member 2:"));
-        var two = Held(lines, lines.IndexOf("member 2:"), lines.Count - 1);
-        Assert.NotEmpty(one);
-        Assert.NotEmpty(two);
-        Assert.Empty(one.Intersect(two));
-        Assert.Equal(6, one.Concat(two).Count(p => p.StartsWith("syslog/", StringComparison.Ordinal)));
-        Assert.Equal(6_000, await database.ScalarAsync<long>("select count(distinct id) from events"));
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Equal("6000", run.Lines[^1]);
+            var lines = run.Lines.ToList();
+            var one = Held(lines, lines.IndexOf("member 1:"), lines.IndexOf("member 2:"));
+            var two = Held(lines, lines.IndexOf("member 2:"), lines.Count - 1);
+            Assert.NotEmpty(one);
+            Assert.NotEmpty(two);
+            Assert.Empty(one.Intersect(two));
+            Assert.Equal(6, one.Concat(two).Count(p => p.StartsWith("syslog/", StringComparison.Ordinal)));
+            Assert.Equal(6_000, await database.ScalarAsync<long>("select count(distinct id) from events"));
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
     }
 
     /// <summary>The partitions (topic/partition) a member's consumer_lag_messages series name, between two marker lines.</summary>
