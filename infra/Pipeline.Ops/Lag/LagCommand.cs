@@ -41,7 +41,9 @@ internal static class LagCommand
             using var cluster = new ClusterView(connection);
             var stores = new StoreChoice(parse.GetValue(store)!, parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("PIPELINE_POSTGRES"), parse.GetValue(archive), cluster);
             var partitions = cluster.Partitions(topicList);
-            var report = await MeasureAsync(names, partitions, stores.For, cluster, wait, TimeProvider.System, cancellationToken);
+            var report = await MeasureAsync(names, partitions, stores.For, cluster, wait, TimeProvider.System,
+                // On stderr, so the table on stdout stays the only thing there; says why nothing shows for a while.
+                () => io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lag: first sample taken; the second in {wait.TotalSeconds:0.###} s")), cancellationToken);
             Print(io.Out, report);
             var limit = parse.GetValue(threshold);
             if (limit is { } max && report.Any(r => r.Rows.Any(p => p.Now.Lag > max)))
@@ -60,11 +62,13 @@ internal static class LagCommand
     internal sealed record GroupReport(string Group, string Source, IReadOnlyList<Row> Rows, double? ClosingPerSecond);
 
     internal static async Task<List<GroupReport>> MeasureAsync(IReadOnlyList<string> groups, IReadOnlyList<TopicPartition> partitions,
-        Func<string, IPositionStore> positions, ClusterView cluster, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
+        Func<string, IPositionStore> positions, ClusterView cluster, TimeSpan interval, TimeProvider time, Action firstSampleTaken,
+        CancellationToken cancellationToken)
     {
         var first = groups.Select(g => LagSample.Take(g, partitions, positions(g), cluster, time)).ToList();
         if (interval <= TimeSpan.Zero)
             return first.Select(s => new GroupReport(s.Group, positions(s.Group).Describe, s.Partitions.Select(p => new Row(p, null)).ToList(), null)).ToList();
+        firstSampleTaken();
         await Task.Delay(interval, cancellationToken);
         var reports = new List<GroupReport>();
         foreach (var before in first)

@@ -35,8 +35,9 @@ public sealed class LagCommandTests
         Assert.Contains("lag above 44 on 1 partition(s)", overThreshold.Error, StringComparison.Ordinal);
 
         // The closing rate: the group catches up by 45 records while the two samples are taken.
-        var measuring = OpsTool.RunAsync("lag", "--group", group, "--topics", "syslog", "--interval", "3s", "--kafka", kafka.BootstrapServers);
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        var firstSample = new LineWatch("first sample taken");
+        var measuring = OpsTool.RunAsync(null, firstSample, "lag", "--group", group, "--topics", "syslog", "--interval", "3s", "--kafka", kafka.BootstrapServers);
+        await firstSample.Seen.WaitAsync(TimeSpan.FromSeconds(30));
         TestEvents.Commit(kafka.BootstrapServers, group, ("syslog", 0, 120));
         var closing = await measuring;
         Assert.True(closing.ExitCode == 0, closing.ToString());

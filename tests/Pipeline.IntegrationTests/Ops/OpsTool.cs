@@ -16,13 +16,32 @@ internal sealed record OpsResult(int ExitCode, string Out, string Error)
 /// </summary>
 internal static class OpsTool
 {
-    public static async Task<OpsResult> RunAsync(OpsSeams? seams, params string[] args)
+    public static Task<OpsResult> RunAsync(OpsSeams? seams, params string[] args) => RunAsync(seams, new StringWriter(), args);
+
+    /// <summary>Runs a command whose stderr the caller can watch while it runs (a <see cref="LineWatch"/>).</summary>
+    public static async Task<OpsResult> RunAsync(OpsSeams? seams, StringWriter error, params string[] args)
     {
         using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await OpsCommandLine.RunAsync(args, seams ?? new OpsSeams(), output, error);
-        return new OpsResult(code, output.ToString(), error.ToString());
+        using (error)
+        {
+            var code = await OpsCommandLine.RunAsync(args, seams ?? new OpsSeams(), output, error);
+            return new OpsResult(code, output.ToString(), error.ToString());
+        }
     }
 
     public static Task<OpsResult> RunAsync(params string[] args) => RunAsync(null, args);
+}
+
+/// <summary>A writer that completes <see cref="Seen"/> once a line containing <c>needle</c> is written to it.</summary>
+internal sealed class LineWatch(string needle) : StringWriter
+{
+    private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Seen => _seen.Task;
+
+    public override void WriteLine(string? value)
+    {
+        base.WriteLine(value);
+        if (value?.Contains(needle, StringComparison.Ordinal) == true) _seen.TrySetResult();
+    }
 }
