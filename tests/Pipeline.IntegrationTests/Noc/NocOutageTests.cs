@@ -132,7 +132,8 @@ public sealed class NocOutageTests(ITestOutputHelper output)
             Assert.True(stopped < TimeSpan.FromSeconds(8), $"stopping took {stopped}");
             // The remaining member read its new partitions from the offsets stored in PostgreSQL once it could
             // reach it again: it wrote the second half only (a replay of the first would count here too).
-            Assert.Contains("could not read stored offsets", members[0].Output, StringComparison.Ordinal);
+            await Eventually.True(() => members[0].Output.Contains("could not read stored offsets", StringComparison.Ordinal), TimeSpan.FromSeconds(30),
+                "the remaining member's log says it could not read stored offsets");
             Assert.Equal(10_000, (await Gauges([members[0]], group, "consumer_records_total"))[0]);
             await members[0].StopAsync();
             Assert.Equal(0, members[0].ExitCode);

@@ -60,17 +60,20 @@ internal static partial class Walkthrough
         process.BeginErrorReadLine();
         try
         {
-            // Not WaitForExit: background commands keep the output pipes open after the script ends.
+            // Not WaitForExit yet: background commands keep the output pipes open after the script ends.
             var deadline = DateTime.UtcNow + timeout;
             while (!process.HasExited && DateTime.UtcNow < deadline) await Task.Delay(100);
             if (!process.HasExited) throw new TimeoutException($"walkthrough {name} did not finish within {timeout}:\n{string.Join('\n', output)}");
-            return new WalkthroughRun(process.ExitCode, string.Join('\n', output));
         }
         finally
         {
             await StopGroupAsync(process.Id);
             File.Delete(file);
         }
+        // With every writer gone the pipes reach their end: wait until what is in them has been read, or the
+        // last lines printed can be missing (the readers run on the thread pool, which a busy test run delays).
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return new WalkthroughRun(process.ExitCode, string.Join('\n', output));
     }
 
     /// <summary>SIGTERM to the block's process group (the workers it started finish their batch), SIGKILL to what is left after 20 s.</summary>
