@@ -14,6 +14,9 @@ namespace Pipeline.Bench;
 /// </summary>
 internal static class EdgeBench
 {
+    /// <summary>What a run sets for the peers: the UDP socket buffer both get, and the edge's own options.</summary>
+    private sealed record PeerSettings(int UdpReceiveBufferMiB, string[] EdgeArgs);
+
     private sealed record Row(string Peer, string Scenario, long Offered, long Arrived, double Seconds, double CpuSeconds, long PeakRss)
     {
         public double Rate => Arrived / Seconds;
@@ -28,6 +31,15 @@ internal static class EdgeBench
         var udpSeconds = BenchSupport.Arg(args, "--udp-seconds", 5);
         var httpEvents = BenchSupport.Arg(args, "--http-events", 500_000);
         var peers = (BenchSupport.ArgText(args, "--peers") ?? "edge,rsyslog").Split(',');
+        // The edge's UDP queue (its burst cushion); 0 keeps the edge's default. rsyslog's queue here is 2M messages.
+        var udpQueueMiB = BenchSupport.Arg(args, "--udp-queue-mib", 0);
+        // The kernel receive buffer of the UDP socket, the same for both (SO_RCVBUFFORCE: the benchmark runs as root).
+        var udpReceiveBufferMiB = BenchSupport.Arg(args, "--udp-rcvbuf-mib", 32);
+        var settings = new PeerSettings(udpReceiveBufferMiB,
+        [
+            $"--Edge:Listeners:syslog-udp:ReceiveBufferBytes={udpReceiveBufferMiB * 1024L * 1024}",
+            .. udpQueueMiB > 0 ? [$"--Edge:Listeners:syslog-udp:QueueBytes={udpQueueMiB * 1024L * 1024}"] : Array.Empty<string>(),
+        ]);
         // Each scenario first runs the same load at this fraction of its size, not counted: the figures are a
         // long-running daemon's steady state (the edge's JIT has compiled its hot paths), not its first seconds.
         var warmup = double.Parse(BenchSupport.ArgText(args, "--warmup") ?? "1", CultureInfo.InvariantCulture);
@@ -42,29 +54,29 @@ internal static class EdgeBench
 
         foreach (var peer in peers)
         {
-            rows.Add(await MeasureAsync(kafka, root, peer, $"tcp x{connections}, max rate", tcpMessages, warmup, ++scenario,
+            rows.Add(await MeasureAsync(kafka, root, peer, $"tcp x{connections}, max rate", tcpMessages, warmup, ++scenario, settings,
                 (port, count) => LoadSenders.SendTcpAsync(port, count, connections)));
             foreach (var rate in udpRates)
             {
                 var count = rate == 0 ? 1_000_000 : rate * udpSeconds;
-                rows.Add(await MeasureAsync(kafka, root, peer, rate == 0 ? "udp, max rate" : $"udp at {rate:N0}/s", count, warmup, ++scenario,
+                rows.Add(await MeasureAsync(kafka, root, peer, rate == 0 ? "udp, max rate" : $"udp at {rate:N0}/s", count, warmup, ++scenario, settings,
                     (port, n) => Task.Run(() => LoadSenders.SendUdp(port, n, rate))));
             }
             if (peer == "edge")
             {
-                rows.Add(await MeasureAsync(kafka, root, peer, HttpScenario, httpEvents, warmup, ++scenario,
+                rows.Add(await MeasureAsync(kafka, root, peer, HttpScenario, httpEvents, warmup, ++scenario, settings,
                     (port, count) => LoadSenders.SendHttpAsync($"http://127.0.0.1:{port + 1}", count, batch: 500, clients: 4)));
             }
             else
             {
                 // rsyslog has no HTTP input in Debian: the same JSON events reach it over TCP after a CEE cookie, and
                 // mmjsonparse parses each one, so it does the JSON work the edge's HTTP input does.
-                rows.Add(await MeasureAsync(kafka, root, peer, JsonOverTcpScenario, httpEvents, warmup, ++scenario,
+                rows.Add(await MeasureAsync(kafka, root, peer, JsonOverTcpScenario, httpEvents, warmup, ++scenario, settings,
                     (port, count) => LoadSenders.SendTcpAsync(port, count, 4, LoadSenders.CeeLine)));
             }
         }
 
-        var report = Report(rows, tcpMessages, connections, warmup);
+        var report = Report(rows, tcpMessages, connections, warmup, settings);
         Console.WriteLine(report);
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         await File.WriteAllTextAsync(output, report);
@@ -73,13 +85,14 @@ internal static class EdgeBench
     }
 
     private static async Task<Row> MeasureAsync(EmbeddedKafkaCluster kafka, string root, string peer, string scenario, int offered, double warmup, int n,
-        Func<int, int, Task> load)
+        PeerSettings settings, Func<int, int, Task> load)
     {
         var topic = $"bench-{peer}-{n}";
         kafka.CreateTopic(topic, 6);
         var port = FreePort();
         var work = Directory.CreateTempSubdirectory($"bench-{peer}-").FullName;
-        using var process = peer == "edge" ? StartEdge(root, kafka, topic, port, work) : StartRsyslog(kafka, topic, port, work, json: scenario == JsonOverTcpScenario);
+        using var process = peer == "edge" ? StartEdge(root, kafka, topic, port, work, settings.EdgeArgs)
+            : StartRsyslog(kafka, topic, port, work, json: scenario == JsonOverTcpScenario, settings.UdpReceiveBufferMiB);
         try
         {
             await WaitListeningAsync(process, port);
@@ -97,7 +110,10 @@ internal static class EdgeBench
             var row = new Row(peer, scenario, offered, arrived - before, at.TotalSeconds, process.CpuSeconds() - cpuBefore, process.PeakRssBytes());
             Console.Error.WriteLine($"[bench] {peer,-8} {scenario,-26} {row.Rate,10:N0} msg/s  loss {row.LossPercent,6:F2}%  cpu {row.CpuSeconds,6:F1}s  peak {row.PeakRss >> 20} MiB");
             if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
+            {
                 lock (process.Output) foreach (var line in process.Output.TakeLast(40)) Console.Error.WriteLine($"[{peer}] {line}");
+                if (peer == "edge") await PrintLossCountersAsync(port + 1);
+            }
             return row;
         }
         finally
@@ -107,19 +123,28 @@ internal static class EdgeBench
         }
     }
 
-    private static BenchProcess StartEdge(string root, EmbeddedKafkaCluster kafka, string topic, int port, string work)
+    /// <summary>Where the edge's losses were counted (its UDP and drop counters), for a verbose run.</summary>
+    private static async Task PrintLossCountersAsync(int httpPort)
+    {
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{httpPort}/metrics"));
+        foreach (var line in metrics.Split('\n').Where(l => l.StartsWith("edge_udp_", StringComparison.Ordinal) || l.StartsWith("edge_events_dropped", StringComparison.Ordinal)))
+            Console.Error.WriteLine($"[edge] {line}");
+    }
+
+    private static BenchProcess StartEdge(string root, EmbeddedKafkaCluster kafka, string topic, int port, string work, string[] extra)
     {
         var dll = Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "Pipeline.Edge.dll");
         return BenchProcess.Start("edge", "dotnet", [dll, "--kafka", kafka.BootstrapServers,
             "--syslog-udp", $"127.0.0.1:{port}", "--syslog-tcp", $"127.0.0.1:{port}", "--http", $"127.0.0.1:{port + 1}",
             "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true",
-            "--Edge:Routes:0:Name=bench", $"--Edge:Routes:0:Topic={topic}", "--Logging:LogLevel:Default=Information"]);
+            "--Edge:Routes:0:Name=bench", $"--Edge:Routes:0:Topic={topic}", "--Logging:LogLevel:Default=Information", .. extra]);
     }
 
     private const string HttpScenario = "http ndjson x4, max rate";
     private const string JsonOverTcpScenario = "json events, tcp x4 + mmjsonparse, max rate";
 
-    private static BenchProcess StartRsyslog(EmbeddedKafkaCluster kafka, string topic, int port, string work, bool json)
+    private static BenchProcess StartRsyslog(EmbeddedKafkaCluster kafka, string topic, int port, string work, bool json, int udpReceiveBufferMiB)
     {
         // The same work as the edge: parse the line, render a JSON document, publish it with lz4.
         var brokers = string.Join(",", kafka.BootstrapServers.Split(',').Select(b => $"\"{b}\""));
@@ -157,7 +182,7 @@ internal static class EdgeBench
                      confParam=["compression.codec=lz4", "queue.buffering.max.ms=5", "batch.size=1000000", "queue.buffering.max.messages=1000000"])
             }
             input(type="imtcp" address="127.0.0.1" port="{{port}}" ruleset="tokafka")
-            input(type="imudp" address="127.0.0.1" port="{{port}}" ruleset="tokafka" rcvbufSize="8m")
+            input(type="imudp" address="127.0.0.1" port="{{port}}" ruleset="tokafka" rcvbufSize="{{udpReceiveBufferMiB}}m")
             """);
         return BenchProcess.Start("rsyslog", "rsyslogd", ["-n", "-f", config, "-i", Path.Combine(work, "rsyslogd.pid")]);
     }
@@ -204,10 +229,11 @@ internal static class EdgeBench
         }
     }
 
-    private static string Report(List<Row> rows, int tcpMessages, int connections, double warmup)
+    private static string Report(List<Row> rows, int tcpMessages, int connections, double warmup, PeerSettings settings)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Edge vs rsyslog, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, one embedded Kafka broker (in the benchmark process), ~120-byte RFC 5424 lines.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"UDP socket receive buffer {settings.UdpReceiveBufferMiB} MiB for both; edge options: {(settings.EdgeArgs.Length == 0 ? "defaults" : string.Join(' ', settings.EdgeArgs))}.");
         if (warmup > 0)
             text.AppendLine(CultureInfo.InvariantCulture, $"Each scenario is measured after a warm-up of the same load at {warmup:P0} of its size (not counted), on the same process.");
         else

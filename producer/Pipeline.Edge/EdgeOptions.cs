@@ -57,6 +57,10 @@ public sealed class EdgeOptions
                 throw new ArgumentException($"listener '{name}': MaxMessageBytes must be between 64 and 16 MiB");
             if (listener.ReceiveLoops is < 1 or > 64)
                 throw new ArgumentException($"listener '{name}': ReceiveLoops must be between 1 and 64");
+            if (listener.ProcessLoops is < 1 or > 64)
+                throw new ArgumentException($"listener '{name}': ProcessLoops must be between 1 and 64");
+            if (listener.QueueBytes is < 1024 * 1024 or > 64L * 1024 * 1024 * 1024)
+                throw new ArgumentException($"listener '{name}': QueueBytes must be between 1 MiB and 64 GiB");
             if (listener.MaxConnections < 1) throw new ArgumentException($"listener '{name}': MaxConnections must be at least 1");
             if (listener.IdleTimeout <= TimeSpan.Zero) throw new ArgumentException($"listener '{name}': IdleTimeout must be positive");
             if (listener.Protocol == ListenerProtocol.Tls)
@@ -106,11 +110,17 @@ public sealed class ListenerOptions
     /// <summary>Largest datagram, frame or event accepted, in bytes. Default 64 KiB.</summary>
     public int MaxMessageBytes { get; set; } = 64 * 1024;
 
-    /// <summary>UDP: threads receiving from the socket. Default 2.</summary>
+    /// <summary>UDP: threads taking datagrams from the socket (in batches); two cover each other's scheduling delays. Default 2.</summary>
     public int ReceiveLoops { get; set; } = 2;
 
-    /// <summary>UDP: kernel receive buffer asked for (SO_RCVBUFFORCE as root). Default 8 MiB.</summary>
-    public int ReceiveBufferBytes { get; set; } = 8 * 1024 * 1024;
+    /// <summary>UDP: threads parsing, routing and publishing received datagrams. Default 2.</summary>
+    public int ProcessLoops { get; set; } = 2;
+
+    /// <summary>UDP: datagrams received and not yet processed, in bytes at most (a burst's cushion). Default 64 MiB.</summary>
+    public long QueueBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>UDP: kernel receive buffer asked for (SO_RCVBUFFORCE as root, else capped by net.core.rmem_max). Default 32 MiB.</summary>
+    public int ReceiveBufferBytes { get; set; } = 32 * 1024 * 1024;
 
     /// <summary><c>Memory</c> (default): accepted = handed to the idempotent producer. <c>Disk</c>: accepted = appended to the on-disk log.</summary>
     public Publishing.BufferMode Buffer { get; set; } = Publishing.BufferMode.Memory;

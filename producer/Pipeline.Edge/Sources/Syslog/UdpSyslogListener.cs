@@ -5,28 +5,40 @@ using Microsoft.Extensions.Logging;
 using Pipeline.Core.Metrics;
 using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
+using Pipeline.Edge.Sources.Syslog.Udp;
 
 namespace Pipeline.Edge.Sources.Syslog;
 
 /// <summary>
-/// Syslog over UDP (RFC 5426): one datagram is one message. Several threads block in recvfrom on one
-/// socket with a large kernel buffer and process each datagram in place, so a datagram is never copied
-/// and nothing here waits on Kafka. When every buffer is full the datagram is dropped and counted; the
-/// kernel's own drops (socket buffer overflow) are read from /proc and exposed beside them.
+/// Syslog over UDP (RFC 5426): one datagram is one message. Receiving and processing are separate: receive
+/// threads take datagrams from the socket in batches (recvmmsg) and pack them into slabs of a bounded
+/// queue; processing threads parse, route and publish them. A burst faster than processing is absorbed by the
+/// queue instead of the kernel's socket buffer; when the queue is full the receive threads wait and the
+/// kernel drops what no longer fits its buffer, which is counted (from /proc) and exposed beside the ledger.
+/// Nothing here waits on Kafka: a full memory buffer drops the datagram and counts it.
 /// </summary>
 internal sealed class UdpSyslogListener : IHostedService, IDisposable
 {
     private const int SolSocket = 1;
     private const int SoRcvbufForce = 33;
+    private const int SoRcvtimeo = 20;
+    private const int DatagramsPerReceive = 256;
+    private const int SlabBytes = 256 * 1024;
+    // sizeof(struct sockaddr_in6), the longest sender address a UDP socket reports.
+    private const int SocketAddressBytes = 28;
+    // How often a receive thread blocked on an idle socket looks whether the listener is stopping.
+    private static readonly TimeSpan StopCheck = TimeSpan.FromMilliseconds(100);
 
     private readonly ListenerMarkup _markup;
     private readonly ListenerOptions _options;
     private readonly SyslogIngest _ingest;
     private readonly ILogger _log;
     private readonly Socket _socket;
+    private readonly DatagramQueue _queue;
     private readonly Counter _datagrams;
     private readonly Counter _oversize;
-    private readonly List<Thread> _threads = [];
+    private readonly List<Thread> _receivers = [];
+    private readonly List<Thread> _processors = [];
     private volatile bool _stopping;
 
     public UdpSyslogListener(ListenerMarkup markup, ListenerOptions options, SyslogIngest ingest, MetricsRegistry metrics, ILogger log)
@@ -38,15 +50,20 @@ internal sealed class UdpSyslogListener : IHostedService, IDisposable
         var bind = IPEndPoint.Parse(options.Bind);
         _socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         RequestReceiveBuffer(_socket, options.ReceiveBufferBytes);
+        SetReceiveTimeout(_socket, StopCheck);
         _socket.Bind(bind);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        // A slab holds at least one datagram of the largest size.
+        _queue = new DatagramQueue(options.QueueBytes, Math.Max(SlabBytes, DatagramSlab.RoomFor(SocketAddressBytes, DatagramSlot(options) - 1)));
         _datagrams = metrics.Counter("edge_udp_datagrams_total", "UDP datagrams received.", ("listener", markup.Name));
         _oversize = metrics.Counter("edge_udp_truncated_total", "UDP datagrams longer than MaxMessageBytes (truncated).", ("listener", markup.Name));
+        var queued = metrics.Gauge("edge_udp_queued_datagrams", "UDP datagrams received and not yet processed (the listener's queue).", ("listener", markup.Name));
         var kernelDrops = metrics.Gauge("edge_udp_socket_drops_total", "Datagrams the kernel dropped on this socket (receive buffer full), from /proc/net/udp.", ("listener", markup.Name));
         var rcvbufErrors = metrics.Gauge("edge_udp_kernel_rcvbuf_errors_total", "Host-wide UDP RcvbufErrors from /proc/net/snmp.");
         metrics.Gauge("edge_udp_receive_buffer_bytes", "Kernel receive buffer granted to the socket.", ("listener", markup.Name)).Set(_socket.ReceiveBufferSize);
         metrics.BeforeScrape(() =>
         {
+            queued.Set(_queue.QueuedDatagrams);
             kernelDrops.Set(KernelUdpStats.SocketDrops(LocalEndPoint.Port));
             rcvbufErrors.Set(KernelUdpStats.RcvbufErrors());
         });
@@ -57,70 +74,132 @@ internal sealed class UdpSyslogListener : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         EdgeLog.ListeningSyslog(_log, "udp", LocalEndPoint.ToString(), _markup.Name);
-        for (var i = 0; i < _options.ReceiveLoops; i++)
-        {
-            var thread = new Thread(ReceiveLoop) { IsBackground = true, Name = $"udp-{_markup.Name}-{i}" };
-            _threads.Add(thread);
-            thread.Start();
-        }
+        for (var i = 0; i < _options.ProcessLoops; i++) _processors.Add(StartThread(ProcessLoop, $"udp-{_markup.Name}-process-{i}"));
+        for (var i = 0; i < _options.ReceiveLoops; i++) _receivers.Add(StartThread(ReceiveLoop, $"udp-{_markup.Name}-receive-{i}"));
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
+        // Receivers notice within one receive timeout and hand over what they hold; what was received is
+        // then processed before the processing threads end.
         _stopping = true;
-        // Closing the socket wakes every thread blocked in recvfrom.
+        foreach (var thread in _receivers) thread.Join(TimeSpan.FromSeconds(5));
+        _queue.Complete();
+        foreach (var thread in _processors) thread.Join(TimeSpan.FromSeconds(30));
         _socket.Close();
-        foreach (var thread in _threads) thread.Join(TimeSpan.FromSeconds(5));
         return Task.CompletedTask;
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _queue.Dispose();
+    }
+
+    private static Thread StartThread(ThreadStart loop, string name)
+    {
+        var thread = new Thread(loop) { IsBackground = true, Name = name };
+        thread.Start();
+        return thread;
+    }
 
     private void ReceiveLoop()
     {
-        // One byte more than the limit tells an over-long datagram from one of exactly the limit.
-        var buffer = new byte[_options.MaxMessageBytes + 1];
-        var address = new SocketAddress(_socket.AddressFamily);
-        var origin = new IngestOrigin(_markup, null, null);
-        var lastAddress = new SocketAddress(_socket.AddressFamily);
+        using var receiver = new DatagramBatchReceiver(_socket, DatagramsPerReceive, DatagramSlot(_options));
+        DatagramSlab? slab = null;
         while (!_stopping)
         {
-            int received;
+            int count;
             try
             {
-                received = _socket.ReceiveFrom(buffer, SocketFlags.None, address);
+                count = receiver.Receive();
             }
-            catch (Exception) when (_stopping)
-            {
-                return;
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
-            {
-                continue;
-            }
-            _datagrams.Inc();
-            if (!address.Equals(lastAddress))
-            {
-                // Most datagrams come from the same few senders: build an endpoint only when the sender changes.
-                origin.SetPeer((IPEndPoint)LocalEndPoint.Create(address));
-                address.Buffer.Span.CopyTo(lastAddress.Buffer.Span);
-                lastAddress.Size = address.Size;
-            }
-            if (received > _options.MaxMessageBytes)
-            {
-                _oversize.Inc();
-                received = _options.MaxMessageBytes;
-            }
-            try
-            {
-                _ingest.AcceptOrDrop(buffer.AsSpan(0, received), origin);
-            }
-            catch (Exception ex)
+            catch (SocketException ex)
             {
                 EdgeLog.ReceiveLoopFailed(_log, ex, _markup.Name);
+                Thread.Sleep(StopCheck);
+                continue;
             }
+            if (count == 0)
+            {
+                slab = HandOver(slab);
+                continue;
+            }
+            _datagrams.Inc(count);
+            for (var i = 0; i < count; i++)
+            {
+                var datagram = receiver.Datagram(i);
+                if (datagram.Length > _options.MaxMessageBytes || receiver.Truncated(i))
+                {
+                    _oversize.Inc();
+                    datagram = datagram[..Math.Min(datagram.Length, _options.MaxMessageBytes)];
+                }
+                var sender = receiver.Sender(i);
+                if (slab is not null && !slab.HasRoom(sender.Length, datagram.Length)) slab = HandOver(slab);
+                // Every slab is taken: wait for the processing threads, and let the socket's buffer take the burst meanwhile.
+                while (slab is null && !_stopping) slab = _queue.Rent(StopCheck);
+                if (slab is null) return;
+                slab.Append(sender, datagram);
+            }
+            // A batch smaller than the most one call takes means the socket is drained: hand over now rather
+            // than wait for the slab to fill, so a quiet listener adds no delay.
+            if (count < receiver.Capacity) slab = HandOver(slab);
         }
+        HandOver(slab);
+    }
+
+    /// <summary>Room per datagram: one byte more than the limit, to tell an over-long datagram from one of exactly the limit (UDP carries at most 65,507).</summary>
+    private static int DatagramSlot(ListenerOptions options) => Math.Min(options.MaxMessageBytes + 1, 65536);
+
+    private DatagramSlab? HandOver(DatagramSlab? slab)
+    {
+        if (slab is not null && slab.Count > 0) _queue.Enqueue(slab);
+        else if (slab is not null) return slab;
+        return null;
+    }
+
+    private void ProcessLoop()
+    {
+        var origin = new IngestOrigin(_markup, null, null);
+        var address = new SocketAddress(_socket.AddressFamily);
+        var lastSender = new byte[SocketAddressBytes];
+        var lastSenderLength = 0;
+        while (_queue.TryTake(out var slab))
+        {
+            var reader = slab.Read();
+            while (reader.MoveNext())
+            {
+                var sender = reader.Sender;
+                if (!sender.SequenceEqual(lastSender.AsSpan(0, lastSenderLength)))
+                {
+                    // Most datagrams come from the same few senders: build an endpoint only when the sender changes.
+                    sender.CopyTo(address.Buffer.Span);
+                    address.Size = sender.Length;
+                    origin.SetPeer((IPEndPoint)LocalEndPoint.Create(address));
+                    sender.CopyTo(lastSender);
+                    lastSenderLength = sender.Length;
+                }
+                try
+                {
+                    _ingest.AcceptOrDrop(reader.Datagram, origin);
+                }
+                catch (Exception ex)
+                {
+                    EdgeLog.ReceiveLoopFailed(_log, ex, _markup.Name);
+                }
+            }
+            _queue.Return(slab);
+        }
+    }
+
+    /// <summary>SO_RCVTIMEO (struct timeval), which bounds how long recvmmsg blocks for its first datagram.</summary>
+    private static void SetReceiveTimeout(Socket socket, TimeSpan timeout)
+    {
+        Span<byte> timeval = stackalloc byte[16];
+        BitConverter.TryWriteBytes(timeval, (long)(timeout.Ticks / TimeSpan.TicksPerSecond));
+        BitConverter.TryWriteBytes(timeval[8..], (long)(timeout.Ticks % TimeSpan.TicksPerSecond / TimeSpan.TicksPerMicrosecond));
+        socket.SetRawSocketOption(SolSocket, SoRcvtimeo, timeval);
     }
 
     private static void RequestReceiveBuffer(Socket socket, int bytes)

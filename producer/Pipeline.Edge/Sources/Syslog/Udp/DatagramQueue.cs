@@ -1,0 +1,136 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+
+namespace Pipeline.Edge.Sources.Syslog.Udp;
+
+/// <summary>
+/// Datagrams received and not yet processed, packed into slabs that pass from the receiving thread to the
+/// processing threads. Memory is bounded by the number of slabs: when all are taken the receiver waits, the
+/// socket's own buffer fills, and the kernel drops (and counts) what no longer fits — the same place a UDP
+/// sender's loss is counted whether or not the edge has this queue.
+/// </summary>
+internal sealed class DatagramQueue : IDisposable
+{
+    private readonly BlockingCollection<DatagramSlab> _filled = new(new ConcurrentQueue<DatagramSlab>());
+    private readonly BlockingCollection<DatagramSlab> _free = new(new ConcurrentBag<DatagramSlab>());
+    private readonly int _slabBytes;
+    private readonly int _maxSlabs;
+    private int _slabs;
+    private int _queuedDatagrams;
+
+    public DatagramQueue(long limitBytes, int slabBytes)
+    {
+        _slabBytes = slabBytes;
+        _maxSlabs = (int)Math.Clamp(limitBytes / slabBytes, 2, int.MaxValue);
+    }
+
+    /// <summary>Datagrams waiting to be processed.</summary>
+    public int QueuedDatagrams => Volatile.Read(ref _queuedDatagrams);
+
+    /// <summary>An empty slab, made when fewer than the limit exist; null when every slab is taken for <paramref name="wait"/>.</summary>
+    public DatagramSlab? Rent(TimeSpan wait)
+    {
+        if (_free.TryTake(out var slab)) return slab;
+        if (Interlocked.Increment(ref _slabs) <= _maxSlabs) return new DatagramSlab(_slabBytes);
+        Interlocked.Decrement(ref _slabs);
+        return _free.TryTake(out slab, wait) ? slab : null;
+    }
+
+    /// <summary>Hands a slab with datagrams to the processing threads.</summary>
+    public void Enqueue(DatagramSlab slab)
+    {
+        Interlocked.Add(ref _queuedDatagrams, slab.Count);
+        _filled.Add(slab);
+    }
+
+    /// <summary>The next slab to process, in the order they were filled; false once <see cref="Complete"/> was called and none is left.</summary>
+    public bool TryTake(out DatagramSlab slab)
+    {
+        try
+        {
+            slab = _filled.Take();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            slab = null!;
+            return false;
+        }
+    }
+
+    /// <summary>A processed slab goes back to be filled again.</summary>
+    public void Return(DatagramSlab slab)
+    {
+        Interlocked.Add(ref _queuedDatagrams, -slab.Count);
+        slab.Clear();
+        _free.Add(slab);
+    }
+
+    /// <summary>No more slabs will be enqueued; the processing threads finish what is queued and stop.</summary>
+    public void Complete() => _filled.CompleteAdding();
+
+    public void Dispose()
+    {
+        _filled.Dispose();
+        _free.Dispose();
+    }
+}
+
+/// <summary>
+/// Datagrams one after another in one array: per datagram a 2-byte sender length, a 4-byte datagram length,
+/// the sender's <c>sockaddr</c> and the datagram's bytes. One array per slab, reused, so a datagram costs a copy and no allocation.
+/// </summary>
+internal sealed class DatagramSlab(int bytes)
+{
+    private const int HeaderBytes = 6;
+    private readonly byte[] _bytes = new byte[bytes];
+    private int _used;
+
+    public int Count { get; private set; }
+
+    /// <summary>Room left for one more datagram of <paramref name="length"/> bytes from a sender of <paramref name="senderLength"/>.</summary>
+    public bool HasRoom(int senderLength, int length) => _used + HeaderBytes + senderLength + length <= _bytes.Length;
+
+    /// <summary>The most one datagram can take: a slab must be at least this big.</summary>
+    public static int RoomFor(int senderLength, int length) => HeaderBytes + senderLength + length;
+
+    public void Append(ReadOnlySpan<byte> sender, ReadOnlySpan<byte> datagram)
+    {
+        var span = _bytes.AsSpan(_used);
+        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)sender.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(span[2..], datagram.Length);
+        sender.CopyTo(span[HeaderBytes..]);
+        datagram.CopyTo(span[(HeaderBytes + sender.Length)..]);
+        _used += HeaderBytes + sender.Length + datagram.Length;
+        Count++;
+    }
+
+    public void Clear()
+    {
+        _used = 0;
+        Count = 0;
+    }
+
+    public Reader Read() => new(_bytes.AsSpan(0, _used));
+
+    /// <summary>Walks a slab's datagrams in the order they were appended.</summary>
+    public ref struct Reader(ReadOnlySpan<byte> bytes)
+    {
+        private ReadOnlySpan<byte> _rest = bytes;
+
+        public ReadOnlySpan<byte> Sender { get; private set; }
+
+        public ReadOnlySpan<byte> Datagram { get; private set; }
+
+        public bool MoveNext()
+        {
+            if (_rest.IsEmpty) return false;
+            int senderLength = BinaryPrimitives.ReadUInt16LittleEndian(_rest);
+            var length = BinaryPrimitives.ReadInt32LittleEndian(_rest[2..]);
+            Sender = _rest.Slice(HeaderBytes, senderLength);
+            Datagram = _rest.Slice(HeaderBytes + senderLength, length);
+            _rest = _rest[(HeaderBytes + senderLength + length)..];
+            return true;
+        }
+    }
+}
