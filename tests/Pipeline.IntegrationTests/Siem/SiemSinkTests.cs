@@ -50,6 +50,18 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
         ["Siem__Forwarders__0__Timeout"] = "00:00:03",
     };
 
+    /// <summary>
+    /// Until <paramref name="alerts"/> alerts are archived, committed and passed by the Kafka alerts forwarder. An alert
+    /// is appended after the event that raises it, so the events being archived does not mean their alerts are.
+    /// </summary>
+    private async Task WaitAlertsPublishedAsync(int alerts)
+    {
+        var seqs = await Eventually.Until(() => Task.FromResult(_archive.Records().Where(r => r.Type == "alert").Select(r => r.Seq).ToList()),
+            s => s.Count >= alerts, TimeSpan.FromSeconds(30), $"{alerts} alert(s) archived");
+        await Eventually.Until(() => Task.FromResult(_archive.CommittedSeq), c => c >= seqs.Max(), TimeSpan.FromSeconds(30), "the alerts committed");
+        await Eventually.Until(() => Task.FromResult(_archive.CursorSeq("kafka-alerts")), c => c >= seqs.Max(), TimeSpan.FromSeconds(30), "the alerts published");
+    }
+
     private Task WaitArchivedAsync(long events, TimeSpan? timeout = null) =>
         Eventually.Until(() => Task.FromResult(_archive.Records().Count(r => r.Type == "event")), n => n >= events, timeout ?? TimeSpan.FromSeconds(60), "events archived");
 
@@ -254,14 +266,13 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
         var first = await StartSiemAsync();
         await WaitArchivedAsync(split);
         // Alerts reach Kafka at least once; let the first wave's alert out before the kill so the count below is exact.
-        await Eventually.Until(() => Task.FromResult(_archive.CursorSeq("kafka-alerts")), s => s >= _archive.CommittedSeq, TimeSpan.FromSeconds(30), "first alert published");
+        await WaitAlertsPublishedAsync(1);
         await first.KillAsync();
 
         TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", events.Skip(split));
         var second = await StartSiemAsync();
         await WaitArchivedAsync(events.Count);
-        var committed = _archive.CommittedSeq;
-        await Eventually.Until(() => Task.FromResult(_archive.CursorSeq("kafka-alerts")), s => s >= committed, TimeSpan.FromSeconds(30), "alerts published");
+        await WaitAlertsPublishedAsync(2);
 
         var archivedAlerts = _archive.Records().Where(r => r.Type == "alert").ToList();
         Assert.Equal(2, archivedAlerts.Count);
