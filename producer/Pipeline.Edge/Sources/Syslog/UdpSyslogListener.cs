@@ -152,10 +152,11 @@ internal sealed class UdpSyslogListener : IHostedService, IDisposable
     /// <summary>Room per datagram: one byte more than the limit, to tell an over-long datagram from one of exactly the limit (UDP carries at most 65,507).</summary>
     private static int DatagramSlot(ListenerOptions options) => Math.Min(options.MaxMessageBytes + 1, 65536);
 
+    /// <summary>Queues a slab that holds datagrams, leaving the caller to rent the next; an empty one stays with the caller.</summary>
     private DatagramSlab? HandOver(DatagramSlab? slab)
     {
-        if (slab is not null && slab.Count > 0) _queue.Enqueue(slab);
-        else if (slab is not null) return slab;
+        if (slab is null || slab.Count == 0) return slab;
+        _queue.Enqueue(slab);
         return null;
     }
 
