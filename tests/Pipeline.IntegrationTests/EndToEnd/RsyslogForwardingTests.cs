@@ -8,7 +8,7 @@ public sealed class RsyslogForwardingTests
     public async Task TheReadmeRsyslogSnippetForwardsToTheEdgeOverUdp()
     {
         var snippet = await File.ReadAllTextAsync(Repository.Path_("infra", "rsyslog", "60-pipeline-udp.conf"));
-        var readme = await File.ReadAllTextAsync(Repository.Path_("README.md"));
+        var readme = await File.ReadAllTextAsync(Repository.Path_("docs", "walkthroughs.md"));
         Assert.Contains(snippet.Replace("EDGE_HOST", "10.0.0.5", StringComparison.Ordinal).Trim(), readme, StringComparison.Ordinal);
 
         await ForwardThroughRsyslogAsync("60-pipeline-udp.conf", "udp");

@@ -7,7 +7,7 @@ using Pipeline.IntegrationTests.Fixtures;
 namespace Pipeline.IntegrationTests.Ops;
 
 /// <summary>
-/// The forwarding configurations of infra/ that the README's walkthrough tells users to install, run by the
+/// The forwarding configurations of infra/ that docs/walkthroughs.md tells users to install, run by the
 /// real daemons against a running edge (UDP and TCP rsyslog: EndToEnd/RsyslogForwardingTests).
 /// </summary>
 public sealed class ForwardingConfigTests

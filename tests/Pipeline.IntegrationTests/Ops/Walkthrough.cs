@@ -15,7 +15,7 @@ internal sealed record WalkthroughRun(int ExitCode, string Output)
 }
 
 /// <summary>
-/// Runs a block of README.md (the one after <c>&lt;!-- walkthrough: NAME --&gt;</c>) as a bash
+/// Runs a block of docs/walkthroughs.md (the one after <c>&lt;!-- walkthrough: NAME --&gt;</c>) as a bash
 /// script from the repository root, exactly as written but for the test's substitutions (a temporary folder
 /// for <c>.pipeline/</c>, free ports, throw-away names). <c>source</c> lines are left out: the test sets the
 /// environment they would. What it prints, on stdout or stderr, is read as one stream in the order written;
@@ -26,9 +26,9 @@ internal static partial class Walkthrough
 {
     public static string Block(string name)
     {
-        var text = File.ReadAllText(Repository.Path_("README.md"));
+        var text = File.ReadAllText(Repository.Path_("docs", "walkthroughs.md"));
         var match = Regex.Match(text, $@"<!-- walkthrough: {Regex.Escape(name)} -->\s*```sh\n(.*?)```", RegexOptions.Singleline);
-        if (!match.Success) throw new InvalidOperationException($"README.md has no walkthrough block named {name}");
+        if (!match.Success) throw new InvalidOperationException($"docs/walkthroughs.md has no walkthrough block named {name}");
         return match.Groups[1].Value;
     }
 

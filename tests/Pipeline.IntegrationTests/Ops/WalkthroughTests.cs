@@ -5,7 +5,7 @@ using Pipeline.IntegrationTests.Fixtures;
 
 namespace Pipeline.IntegrationTests.Ops;
 
-/// <summary>The README's walkthroughs, run as written (see <see cref="Walkthrough"/>).</summary>
+/// <summary>The walkthroughs of docs/walkthroughs.md, run as written (see <see cref="Walkthrough"/>).</summary>
 public sealed class WalkthroughTests
 {
     [Fact]
