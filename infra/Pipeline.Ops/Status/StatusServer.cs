@@ -56,7 +56,7 @@ internal sealed class StatusServer : IAsyncDisposable
             window is not null && !NoisiestProbe.Windows.Contains(window)
                 ? Results.Json(new { error = $"window must be one of {string.Join(", ", NoisiestProbe.Windows)}" }, statusCode: 400)
                 : Results.Json(await noisiest.ReadAsync(window ?? "1m", Math.Clamp(k ?? 10, 1, 50), token)));
-        web.MapGet("/api/tail", (string? topics, string? host, string? app, string? severity, string? text, string? regex, CancellationToken token) =>
+        web.MapGet("/api/tail", (string? topics, string? host, string? app, string? severity, string? text, string? regex, HttpContext context, CancellationToken token) =>
         {
             TailFilter filter;
             IReadOnlyList<Confluent.Kafka.TopicPartition> partitions;
@@ -70,7 +70,8 @@ internal sealed class StatusServer : IAsyncDisposable
             {
                 return Results.Json(new { error = ex.Message.Replace("--", "", StringComparison.Ordinal) }, statusCode: 400);
             }
-            if (!tail.TryClaim()) return Results.Json(new { error = "too many live tails are open; close one" }, statusCode: 503);
+            if (tail.TryClaim() is not { } claim) return Results.Json(new { error = "too many live tails are open; close one" }, statusCode: 503);
+            context.Response.RegisterForDispose(claim);
             return TypedResults.ServerSentEvents(tail.StreamAsync(partitions, filter, token));
         });
         web.MapGet("/healthz", () => Results.Json(new { healthy = true }));

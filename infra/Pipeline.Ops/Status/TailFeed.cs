@@ -26,77 +26,89 @@ internal sealed class TailFeed(KafkaConnection kafka, int maxOpen = 16)
     /// <summary>Tails streaming now (the page closes its tail while its tab is hidden).</summary>
     public int Open => Volatile.Read(ref _open);
 
-    /// <summary>Claims a place for one more tail; false when <c>maxOpen</c> are streaming already.</summary>
-    public bool TryClaim()
+    /// <summary>
+    /// Claims a place for one more tail, given back when the claim is disposed (at the end of its request,
+    /// however it ends); null when <c>maxOpen</c> are streaming already.
+    /// </summary>
+    public IDisposable? TryClaim()
     {
-        if (Interlocked.Increment(ref _open) <= maxOpen) return true;
+        if (Interlocked.Increment(ref _open) <= maxOpen) return new Claim(this);
         Interlocked.Decrement(ref _open);
-        return false;
+        return null;
     }
 
-    /// <summary>Streams matching lines until the browser goes away; a claimed place is given back at the end.</summary>
+    /// <summary>Streams matching lines until the browser goes away.</summary>
     public async IAsyncEnumerable<SseItem<object>> StreamAsync(IReadOnlyList<TopicPartition> partitions, TailFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var lines = Channel.CreateBounded<TailEvent>(new BoundedChannelOptions(MaxLinesPerSecond / 4) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true });
+        var skipped = new StrongBox<long>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = Task.Factory.StartNew(() => Read(partitions, filter, lines.Writer, skipped, started, stop.Token), stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var reportedSkipped = 0L;
         try
         {
-            var lines = Channel.CreateBounded<TailEvent>(new BoundedChannelOptions(MaxLinesPerSecond) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true });
-            var skipped = new StrongBox<long>();
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var reader = Task.Factory.StartNew(() => Read(partitions, filter, lines.Writer, skipped, stop.Token), stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            // "ready" once the start is pinned: every matching line appended after it is shown.
+            await Task.WhenAny(started.Task, reader);
             yield return new SseItem<object>(new { topics = partitions.Select(p => p.Topic).Distinct().ToList() }, "ready");
-            var reportedSkipped = 0L;
-            try
+            while (!cancellationToken.IsCancellationRequested)
             {
-                while (!cancellationToken.IsCancellationRequested)
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                wait.CancelAfter(KeepAlive);
+                bool? more;
+                try
                 {
-                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    wait.CancelAfter(KeepAlive);
-                    bool? more;
-                    try
-                    {
-                        more = await lines.Reader.WaitToReadAsync(wait.Token);
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        more = null;
-                    }
-                    if (more is null)
-                    {
-                        // Nothing matched for a while: a ping keeps proxies from closing the stream.
-                        yield return new SseItem<object>(new { }, "ping");
-                        continue;
-                    }
-                    if (more == false) break;
-                    while (lines.Reader.TryRead(out var line)) yield return new SseItem<object>(line, "line");
-                    var nowSkipped = Interlocked.Read(ref skipped.Value);
-                    if (nowSkipped != reportedSkipped)
-                    {
-                        yield return new SseItem<object>(new { skipped = nowSkipped - reportedSkipped }, "skipped");
-                        reportedSkipped = nowSkipped;
-                    }
-                    // At most MaxLinesPerSecond: the channel holds one second's worth, refilled as this waits.
-                    await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+                    more = await lines.Reader.WaitToReadAsync(wait.Token);
                 }
-            }
-            finally
-            {
-                await stop.CancelAsync();
-                await reader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    more = null;
+                }
+                if (more is null)
+                {
+                    // Nothing matched for a while: a ping keeps proxies from closing the stream.
+                    yield return new SseItem<object>(new { }, "ping");
+                    continue;
+                }
+                if (more == false) break;
+                while (lines.Reader.TryRead(out var line)) yield return new SseItem<object>(line, "line");
+                var nowSkipped = Interlocked.Read(ref skipped.Value);
+                if (nowSkipped != reportedSkipped)
+                {
+                    yield return new SseItem<object>(new { skipped = nowSkipped - reportedSkipped }, "skipped");
+                    reportedSkipped = nowSkipped;
+                }
+                // At most MaxLinesPerSecond: the channel holds a quarter second's worth, refilled as this waits.
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
             }
         }
         finally
         {
-            Interlocked.Decrement(ref _open);
+            await stop.CancelAsync();
+            await reader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
-    private void Read(IReadOnlyList<TopicPartition> partitions, TailFilter filter, ChannelWriter<TailEvent> lines, StrongBox<long> skipped, CancellationToken cancellationToken)
+    private sealed class Claim(TailFeed feed) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) Interlocked.Decrement(ref feed._open);
+        }
+    }
+
+    private void Read(IReadOnlyList<TopicPartition> partitions, TailFilter filter, ChannelWriter<TailEvent> lines, StrongBox<long> skipped,
+        TaskCompletionSource started, CancellationToken cancellationToken)
     {
         try
         {
             // The same kind of throw-away consumer as `ops tail`, assigned instead of subscribed: nothing to join, nothing left behind.
             using var consumer = kafka.Consumer("pipeline-ops-status-tail");
-            consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.End)));
+            // The ends asked for now, not "the end" resolved whenever fetching begins: what comes after this moment is not missed.
+            consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, End(consumer, p))));
+            started.TrySetResult();
             while (!cancellationToken.IsCancellationRequested)
             {
                 ConsumeResult<byte[]?, byte[]>? result;
@@ -118,7 +130,20 @@ internal sealed class TailFeed(KafkaConnection kafka, int maxOpen = 16)
         }
         finally
         {
+            started.TrySetResult();
             lines.TryComplete();
+        }
+    }
+
+    private static Offset End(IConsumer<byte[]?, byte[]> consumer, TopicPartition partition)
+    {
+        try
+        {
+            return consumer.QueryWatermarkOffsets(partition, KafkaConnection.RequestTimeout).High;
+        }
+        catch (KafkaException)
+        {
+            return Offset.End;
         }
     }
 }

@@ -68,9 +68,9 @@ public sealed class LivePipeline : IAsyncLifetime
     internal string[] CommonArguments() =>
         ["--kafka", Pipeline.Kafka.BootstrapServers, "--postgres", Database.ConnectionString, "--edge", Edge.HttpUrl, "--worker", string.Join(",", Workers)];
 
-    /// <summary>Sends syslog lines over TCP to the edge (RFC 5424, facility user), as fast as it takes them; bounded by the count.</summary>
-    internal Task<int> SendAsync(int count, Func<int, (string Host, string App, int Severity, string Message)> line) =>
-        SyslogSender.SendTcpAsync(Edge.SyslogPort, count, 0, n =>
+    /// <summary>Sends syslog lines over TCP to the edge (RFC 5424, facility user), paced or (0) as fast as it takes them; bounded by the count.</summary>
+    internal Task<int> SendAsync(int count, Func<int, (string Host, string App, int Severity, string Message)> line, int perSecond = 0) =>
+        SyslogSender.SendTcpAsync(Edge.SyslogPort, count, perSecond, n =>
         {
             var (host, app, severity, message) = line(n);
             return string.Create(CultureInfo.InvariantCulture, $"<{8 + severity}>1 {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {host} {app} - - - {message}");
