@@ -83,12 +83,11 @@ internal static class SnapshotBuilder
 
         var kafka = now.Kafka.Groups.GetValueOrDefault(group);
         var lag = kafka?.Lag ?? (up.Count == 0 ? null : (long?)up.Sum(p => p.Metrics!.Sum("consumer_lag_messages", ofGroup) ?? 0));
-        // A running member knows the age of what it holds; for a group that is down, Kafka's record timestamps tell.
-        double? lagSeconds = up.Count > 0 && up.Any(p => p.Metrics!.Has("consumer_lag_seconds"))
-            ? up.Max(p => p.Metrics!.Max("consumer_lag_seconds", ofGroup) ?? 0)
-            : lag == 0 ? 0
-            : kafka?.OldestUnread is { } oldest ? Math.Max(0, (now.Kafka.At - oldest).TotalSeconds)
-            : null;
+        // A running member knows the age of what it holds; Kafka's record timestamps tell the age of the oldest record
+        // not yet written, read or not, and go on telling it while the group is down. The older of the two is the lag.
+        double? fromMembers = up.Count > 0 && up.Any(p => p.Metrics!.Has("consumer_lag_seconds")) ? up.Max(p => p.Metrics!.Max("consumer_lag_seconds", ofGroup) ?? 0) : null;
+        double? fromKafka = kafka?.Lag == 0 ? 0 : kafka?.OldestUnread is { } oldest ? Math.Max(0, (now.Kafka.At - oldest).TotalSeconds) : null;
+        double? lagSeconds = fromMembers is null ? fromKafka : fromKafka is null ? fromMembers : Math.Max(fromMembers.Value, fromKafka.Value);
         double? closing = null;
         if (now.KafkaBefore?.Groups.GetValueOrDefault(group) is { Lag: { } lagBefore } && kafka?.Lag is { } lagNow && now.Kafka.At > now.KafkaBefore.At)
             closing = (lagBefore - lagNow) / (now.Kafka.At - now.KafkaBefore.At).TotalSeconds;

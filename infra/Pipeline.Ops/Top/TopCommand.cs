@@ -24,7 +24,16 @@ internal static class TopCommand
             using var http = new HttpClient { Timeout = settings.ProcessTimeout };
             await using var sampler = new StatusSampler(settings, http, TimeProvider.System);
             var noisiest = new NoisiestProbe(http, settings.TopK, TimeProvider.System, settings.Interval);
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(io.Out) });
+            // On a terminal: colours and the terminal's width. Written to a file or a pipe: plain text, wide enough for the tables.
+            var terminal = ReferenceEquals(io.Out, Console.Out) && !Console.IsOutputRedirected;
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(io.Out),
+                Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+                ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+                Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+            });
+            if (!terminal) console.Profile.Width = 160;
             if (parse.GetValue(once))
             {
                 await sampler.SampleAsync(stop.Token);

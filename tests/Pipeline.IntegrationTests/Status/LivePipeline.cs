@@ -14,6 +14,8 @@ namespace Pipeline.IntegrationTests.Status;
 /// </summary>
 public sealed class LivePipeline : IAsyncLifetime
 {
+    public const string Collection = "live pipeline";
+
     private readonly CancellationTokenSource _stopStatus = new();
     private readonly StringWriter _statusOut = new(), _statusError = new();
     private readonly List<string> _directories = [];
@@ -102,3 +104,7 @@ public sealed class LivePipeline : IAsyncLifetime
         return path;
     }
 }
+
+/// <summary>The status page's tests and <c>ops top</c>'s share one running pipeline.</summary>
+[CollectionDefinition(LivePipeline.Collection)]
+public sealed class LivePipelineCollection : ICollectionFixture<LivePipeline>;

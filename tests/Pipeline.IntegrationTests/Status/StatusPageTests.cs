@@ -10,7 +10,8 @@ namespace Pipeline.IntegrationTests.Status;
 /// events flow, while a consumer group is stopped, while one host floods, and with the live tail filtered.
 /// Screenshots of each land in TestResults/screenshots.
 /// </summary>
-public sealed class StatusPageTests(LivePipeline live, ITestOutputHelper output) : IClassFixture<LivePipeline>
+[Collection(LivePipeline.Collection)]
+public sealed class StatusPageTests(LivePipeline live, ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
