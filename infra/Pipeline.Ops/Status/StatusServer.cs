@@ -50,6 +50,10 @@ internal sealed class StatusServer : IAsyncDisposable
             o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals;
         });
         var web = builder.Build();
+        // The first answer would otherwise pay for building the serializer's view of every type (most of a second on a
+        // busy machine): pay it now, before anyone waits.
+        JsonSerializer.Serialize(new { snapshot = sampler.Latest, history = sampler.History.View() },
+            web.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions);
         MapAssets(web);
         web.MapGet("/api/status", () => Results.Json(new { snapshot = sampler.Latest, history = sampler.History.View() }));
         web.MapGet("/api/noisiest", async (string? window, int? k, CancellationToken token) =>

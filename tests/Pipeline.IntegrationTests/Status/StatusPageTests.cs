@@ -36,10 +36,17 @@ public sealed class StatusPageTests(LivePipeline live, ITestOutputHelper output)
         Assert.NotEmpty(requested);
         Assert.All(requested, url => Assert.Equal(live.StatusUrl.Authority, new Uri(url).Authority));
 
-        var firstPaint = await page.EvaluateAsync<double?>("() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null");
-        var loaded = await page.EvaluateAsync<double>("() => performance.getEntriesByType('navigation')[0].loadEventEnd");
-        Assert.NotNull(firstPaint);
-        var timings = string.Create(CultureInfo.InvariantCulture, $"first contentful paint {firstPaint:0} ms, load event {loaded:0} ms");
+        // First paint and the first numbers, over a few loads (recorded for BENCHMARKS.md, not asserted: timings belong to benchmarks).
+        var paints = new List<(double Paint, double Numbers)>();
+        for (var load = 0; load < 5; load++)
+        {
+            if (load > 0) await page.ReloadAsync();
+            await WaitAsync(page, "document.body.dataset.loaded === 'true'");
+            var paint = await page.EvaluateAsync<double?>("() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null");
+            Assert.NotNull(paint);
+            paints.Add((paint.Value, await page.EvaluateAsync<double>("() => performance.getEntriesByName('first-numbers')[0].startTime")));
+        }
+        var timings = string.Join('\n', paints.Select((p, i) => string.Create(CultureInfo.InvariantCulture, $"load {i + 1}: first contentful paint {p.Paint:0} ms, numbers shown by {p.Numbers:0} ms")));
         output.WriteLine(timings);
         Directory.CreateDirectory(HeadlessChromium.Screenshots);
         await File.WriteAllTextAsync(Path.Combine(HeadlessChromium.Screenshots, "status-page-timings.txt"), timings + "\n");

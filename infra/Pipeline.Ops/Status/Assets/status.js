@@ -154,6 +154,7 @@ async function pollStatus() {
     renderFlow(s);
     renderLedger(s, body.history);
     renderGroups(s, body.history);
+    if (document.body.dataset.loaded !== "true") performance.mark("first-numbers");
     document.body.dataset.loaded = "true";
   } catch (error) {
     $("#updated").textContent = "the status server does not answer (" + error.message + ")";
