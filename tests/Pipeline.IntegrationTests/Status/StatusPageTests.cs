@@ -120,6 +120,11 @@ public sealed class StatusPageTests(LivePipeline live, ITestOutputHelper output)
         // The picture in docs/ops.md comes from here.
         output.WriteLine(await HeadlessChromium.ScreenshotAsync(page, "status-page"));
         Assert.Equal(3000, await sending);
+
+        // The hour's window holds the same flood.
+        await page.ClickAsync("#noisiest .toggle button[data-window='1h']");
+        await WaitAsync(page, "document.querySelector(\"#noisiest .toggle button[data-window='1h']\").getAttribute('aria-pressed') === 'true'");
+        await WaitAsync(page, "document.querySelector('#noisiest-host li .key')?.textContent === 'chatty-db-7'");
         await page.CloseAsync();
     }
 
