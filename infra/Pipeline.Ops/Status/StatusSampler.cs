@@ -64,7 +64,15 @@ internal sealed class StatusSampler : IAsyncDisposable
         {
             do
             {
-                await ReadProcessesAsync(cancellationToken);
+                try
+                {
+                    await ReadProcessesAsync(cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A reading that fails in an unforeseen way must not stop the page: the next interval tries again.
+                    await Console.Error.WriteLineAsync($"status: reading the processes failed: {ex.Message}");
+                }
             }
             while (await timer.WaitForNextTickAsync(cancellationToken));
         }
@@ -78,7 +86,15 @@ internal sealed class StatusSampler : IAsyncDisposable
         while (!_stop.IsCancellationRequested)
         {
             var started = _time.GetTimestamp();
-            ReadKafka();
+            try
+            {
+                ReadKafka();
+            }
+            catch (Exception ex)
+            {
+                // Kafka's reading says what went wrong and the loop goes on; the processes' numbers never depended on it.
+                lock (_gate) _kafkaReadings = (KafkaReading.Down(_time.GetUtcNow(), ex.Message), null);
+            }
             var rest = _settings.Interval - _time.GetElapsedTime(started);
             if (rest > TimeSpan.Zero) _stop.Token.WaitHandle.WaitOne(rest);
         }
@@ -97,8 +113,7 @@ internal sealed class StatusSampler : IAsyncDisposable
 
     private async Task<StatusSnapshot> ReadProcessesAsync(CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var readings = await Task.WhenAll(_settings.Targets.Select(t => _processes.ReadAsync(t, timeout.Token)));
+        var readings = await Task.WhenAll(_settings.Targets.Select(t => _processes.ReadAsync(t, cancellationToken)));
         lock (_gate)
         {
             foreach (var reading in readings.Where(r => r.Up))
