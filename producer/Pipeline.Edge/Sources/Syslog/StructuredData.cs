@@ -12,7 +12,8 @@ namespace Pipeline.Edge.Sources.Syslog;
 /// <para>Grammar read (RFC 5424 §6.3, read liberally where a sender's slip is unambiguous):
 /// <c>SD-ELEMENT = "[" SD-ID *(SP PARAM-NAME "=" DQUOTE PARAM-VALUE DQUOTE) "]"</c>. SD-ID and PARAM-NAME are
 /// printable US-ASCII except <c>= SP ] "</c>, of any length (the RFC's 32-byte limit is not enforced). A value
-/// ends at the first <c>"</c> not preceded by a backslash, so an unescaped <c>]</c> inside a value is accepted.</para>
+/// ends at the first <c>"</c> not preceded by a backslash, so an unescaped <c>]</c> inside a value is accepted, and
+/// spaces between <c>=</c> and the opening quote are skipped.</para>
 /// <para>Values are unescaped as §6.3.3 says: <c>\"</c>, <c>\\</c> and <c>\]</c> lose their backslash; a backslash
 /// before any other byte is kept literally. Bytes that are not valid UTF-8 become U+FFFD, so any input yields valid
 /// JSON.</para>
@@ -77,18 +78,90 @@ public static class StructuredData
     /// Reads consecutive elements from the start of <paramref name="s"/> and returns how many bytes they cover.
     /// <paramref name="wellFormed"/> is false when an element started but could not be read to its <c>]</c>.
     /// </summary>
-    internal static int Measure(ReadOnlySpan<byte> s, out bool wellFormed)
+    internal static int Measure(ReadOnlySpan<byte> s, out bool wellFormed) => Measure(s, out wellFormed, out _);
+
+    /// <summary>As <see cref="Measure(ReadOnlySpan{byte}, out bool)"/>; <paramref name="everyElementHasParams"/> says no element was bare (<c>[id]</c>).</summary>
+    internal static int Measure(ReadOnlySpan<byte> s, out bool wellFormed, out bool everyElementHasParams)
     {
         var reader = new Reader(s);
+        everyElementHasParams = true;
         while (reader.NextElement(out _))
         {
-            while (reader.NextParam(out _, out _))
-            {
-            }
+            var parameters = 0;
+            while (reader.NextParam(out _, out _)) parameters++;
+            if (parameters == 0) everyElementHasParams = false;
         }
 
         wellFormed = !reader.Malformed;
         return reader.CompleteLength;
+    }
+
+    /// <summary>
+    /// The length of the bracketed block at the start of <paramref name="s"/> when it cannot be read as elements
+    /// (Check Point's <c>[action:"Drop"; ...]</c>, an unquoted value, a bare name): up to the <c>]</c> that closes it,
+    /// skipping quoted text with its backslash escapes, and any blocks written right after it. 0 when no <c>]</c>
+    /// closes it before the end of the line or a space-separated word follows it directly.
+    /// </summary>
+    internal static int MeasureUnreadableBlock(ReadOnlySpan<byte> s)
+    {
+        var i = 0;
+        while (i < s.Length && s[i] == '[')
+        {
+            var quoted = false;
+            var closed = false;
+            for (i++; i < s.Length; i++)
+            {
+                var b = s[i];
+                if (quoted)
+                {
+                    if (b == '\\') i++;
+                    else if (b == '"') quoted = false;
+                }
+                else if (b == '"')
+                {
+                    quoted = true;
+                }
+                else if (b == ']')
+                {
+                    closed = true;
+                    i++;
+                    break;
+                }
+            }
+
+            if (!closed) return 0;
+        }
+
+        return i == s.Length || s[i] == ' ' ? i : 0;
+    }
+
+    /// <summary>
+    /// Elements written at the start of a message (rsyslog and liblogging put them after the tag of a BSD line):
+    /// their length, when they read completely, each has at least one parameter (so <c>[error]</c> stays text),
+    /// and a space or the end follows.
+    /// </summary>
+    internal static int LeadingInMessage(ReadOnlySpan<byte> message)
+    {
+        if (message.IsEmpty || message[0] != '[') return 0;
+        var used = Measure(message, out var wellFormed, out var withParams);
+        return used > 0 && wellFormed && withParams && (used == message.Length || message[used] == ' ') ? used : 0;
+    }
+
+    /// <summary>Where elements written at the end of a message start (after a space), under the rules of <see cref="LeadingInMessage"/>; -1 when none.</summary>
+    internal static int TrailingInMessage(ReadOnlySpan<byte> message)
+    {
+        if (message.IsEmpty || message[^1] != ']') return -1;
+        var from = 0;
+        while (true)
+        {
+            var next = message[from..].IndexOf(" ["u8);
+            if (next < 0) return -1;
+            var start = from + next + 1;
+            var tail = message[start..];
+            var used = Measure(tail, out var wellFormed, out var withParams);
+            if (used == tail.Length && wellFormed && withParams) return start;
+            from = start;
+        }
     }
 
     private static void CountEntries(ReadOnlySpan<byte> sd, out int elements, out int parameters)
@@ -311,9 +384,13 @@ public static class StructuredData
             // _s[_pos] is a space here: NextElement and the end of each parameter check it.
             var start = ++_pos;
             while (_pos < _s.Length && IsNameByte(_s[_pos])) _pos++;
-            if (_pos == start || _pos + 1 >= _s.Length || _s[_pos] != '=' || _s[_pos + 1] != '"') return Fail();
+            if (_pos == start || _pos >= _s.Length || _s[_pos] != '=') return Fail();
             name = new TextRange(start, _pos - start);
-            _pos += 2;
+            // A space after '=' is a sender's slip that leaves nothing ambiguous ("eventSource= \"Application\"").
+            _pos++;
+            while (_pos < _s.Length && _s[_pos] == ' ') _pos++;
+            if (_pos >= _s.Length || _s[_pos] != '"') return Fail();
+            _pos++;
             var valueStart = _pos;
             while (true)
             {
