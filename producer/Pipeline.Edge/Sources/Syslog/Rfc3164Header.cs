@@ -207,7 +207,9 @@ internal static class Rfc3164Header
 
     /// <summary>
     /// Without a timestamp RFC 3164 expects no hostname, but relays and devices still write one: the first word is taken
-    /// as the hostname when it is an IP address, or when it is host-like and a tag with a pid follows it.
+    /// as the hostname when it is an IP address, or when it is host-like and a tag with a pid follows it. After an
+    /// address, a plain program name followed by more text is the tag: relay templates that leave out the time
+    /// (<c>&lt;PRI&gt;%FROMHOST-IP% %syslogtag%%msg%</c>) write host and program and nothing else before the message.
     /// </summary>
     private static void ReadHostnameWithoutTimestamp(ReadOnlySpan<byte> line, ref int pos, ref SyslogMessage m)
     {
@@ -215,15 +217,34 @@ internal static class Rfc3164Header
         var end = TokenEnd(line, pos);
         var token = line[pos..end];
         var next = end < line.Length ? end + 1 : end;
-        var isHost = LooksLikeIpv4(token) || LooksLikeIpv6(token)
-            || (IsHostname(token) && TryTag(line, next, MaxTagWithoutTimestamp, out _, out var proc, out _) && proc.IsPresent);
-        if (!isHost) return;
+        var isAddress = LooksLikeIpv4(token) || LooksLikeIpv6(token);
+        if (!isAddress && !(IsHostname(token) && TryTag(line, next, MaxTagWithoutTimestamp, out _, out var proc, out _) && proc.IsPresent)) return;
         m.Hostname = new TextRange(pos, token.Length);
         pos = next;
+        if (!isAddress || pos >= line.Length) return;
+        var wordEnd = TokenEnd(line, pos);
+        if (wordEnd < line.Length && IsProgramName(line[pos..wordEnd]))
+        {
+            m.AppName = new TextRange(pos, wordEnd - pos);
+            pos = wordEnd + 1;
+        }
+    }
+
+    /// <summary>Letters, digits and <c>. _ - /</c>, starting with a letter, at most 48 bytes: what a program is called.</summary>
+    private static bool IsProgramName(ReadOnlySpan<byte> word)
+    {
+        if (word.IsEmpty || word.Length > MaxTagWithoutTimestamp || (uint)((word[0] | 0x20) - 'a') > 'z' - 'a') return false;
+        foreach (var b in word)
+        {
+            if (!IsAlphanumeric(b) && b is not ((byte)'.' or (byte)'_' or (byte)'-' or (byte)'/')) return false;
+        }
+
+        return true;
     }
 
     private static void ReadTag(ReadOnlySpan<byte> line, ref int pos, ref SyslogMessage m, int maxTag)
     {
+        if (m.AppName.IsPresent) return;
         if (TryVendorId(line, pos, out var facility, out var mnemonic, out _))
         {
             // The vendor id stays in the message, where Cisco's documentation has it; it also names app and message id.
