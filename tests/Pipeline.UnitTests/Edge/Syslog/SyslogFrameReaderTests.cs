@@ -167,12 +167,12 @@ public sealed class SyslogFrameReaderTests
     }
 
     [Fact]
-    public void AZeroLengthIsCountedAsMalformedAndYieldsNothing()
+    public void AZeroLengthIsCountedAsMalformedAndYieldsAnEmptyFrameForTheLedger()
     {
         var reader = new SyslogFrameReader(Large);
         var frames = ReadAll(reader, Seq("0 5 hello"));
 
-        Assert.Equal(["hello"], frames.Select(f => f.Text));
+        Assert.Equal(["", "hello"], frames.Select(f => f.Text));
         Assert.Equal(1, reader.MalformedFrames);
     }
 
