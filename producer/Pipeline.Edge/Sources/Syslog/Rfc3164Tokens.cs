@@ -120,7 +120,11 @@ internal static class Rfc3164Tokens
         host = TextRange.Absent;
         next = pos;
         var prefix = "Message forwarded from "u8;
-        if (line.Length - pos <= prefix.Length || !System.Text.Ascii.EqualsIgnoreCase(line.Slice(pos, prefix.Length), prefix)) return false;
+        if (line.Length - pos <= prefix.Length || (line[pos] | 0x20) != 'm'
+            || !System.Text.Ascii.EqualsIgnoreCase(line.Slice(pos, prefix.Length), prefix))
+        {
+            return false;
+        }
         var start = pos + prefix.Length;
         var end = TokenEnd(line, start);
         if (end - start < 2 || line[end - 1] != ':' || !IsHostname(line[start..(end - 1)])) return false;

@@ -207,18 +207,21 @@ public static class SyslogParser
     {
         value = 0;
         if (line[pos] != '<') return Pri.None;
-        var close = line.Slice(pos + 1, Math.Min(5, line.Length - pos - 1)).IndexOf((byte)'>');
-        if (close < 0) return Pri.None;
-        var digits = line.Slice(pos + 1, close);
-        pos += close + 2;
-        if (digits.Length is 0 or > 3 || (digits.Length > 1 && digits[0] == '0')) return Pri.Invalid;
-        foreach (var b in digits)
+        var i = pos + 1;
+        var end = Math.Min(line.Length, pos + 6);
+        var digitsOnly = true;
+        while (i < end && line[i] != '>')
         {
-            if (!IsDigit(b)) return Pri.Invalid;
-            value = value * 10 + (b - '0');
+            digitsOnly &= IsDigit(line[i]);
+            value = value * 10 + (line[i] - '0');
+            i++;
         }
 
-        return value <= 191 ? Pri.Valid : Pri.Invalid;
+        if (i == end) return Pri.None;
+        var digits = i - pos - 1;
+        var first = line[pos + 1];
+        pos = i + 1;
+        return digitsOnly && digits is >= 1 and <= 3 && !(digits > 1 && first == '0') && value <= 191 ? Pri.Valid : Pri.Invalid;
     }
 
     /// <summary>
@@ -228,6 +231,14 @@ public static class SyslogParser
     /// </summary>
     private static bool ReadVersion(ReadOnlySpan<byte> line, ref int pos, ref SyslogMessage m)
     {
+        // Every RFC 5424 sender today: "1 " and a timestamp or NILVALUE.
+        if (pos + 2 < line.Length && line[pos] == '1' && line[pos + 1] == ' ' && (IsDigit(line[pos + 2]) || line[pos + 2] == '-'))
+        {
+            m.Version = 1;
+            pos += 2;
+            return true;
+        }
+
         var digits = CountDigits(line, pos);
         var next = pos + digits + 1;
         if (digits is 0 or > 3 || next >= line.Length || line[next - 1] != ' ') return false;
