@@ -81,7 +81,7 @@ internal static class Rfc5424Header
             m.Error ??= SyslogParseErrors.MalformedStructuredData;
             // A bracketed block that is not RFC 5424 syntax (Check Point, unquoted values) is skipped whole, so the
             // message is what follows it; without a closing bracket the message starts where the SD did.
-            var block = line[pos] == '[' ? StructuredData.MeasureUnreadableBlock(line[pos..]) : 0;
+            var block = line[pos] == '[' ? StructuredDataBounds.MeasureUnreadableBlock(line[pos..]) : 0;
             if (block == 0)
             {
                 SyslogParser.SetMessage(line, pos, ref m, lookForStructuredData: false);

@@ -90,19 +90,7 @@ public static class SyslogParser
     /// <param name="context">Receive time, source address and time-zone resolver, used for RFC 3164 timestamps only.</param>
     public static SyslogMessage Parse(ReadOnlySpan<byte> line, in SyslogParseContext context)
     {
-        var m = new SyslogMessage
-        {
-            Facility = -1,
-            Severity = -1,
-            Version = -1,
-            Hostname = TextRange.Absent,
-            AppName = TextRange.Absent,
-            ProcId = TextRange.Absent,
-            MsgId = TextRange.Absent,
-            StructuredData = TextRange.Absent,
-            SequenceNumber = TextRange.Absent,
-            Truncated = context.Truncated,
-        };
+        var m = Nothing(context);
 
         var length = line.Length;
         var start = 0;
@@ -135,22 +123,9 @@ public static class SyslogParser
         else if (!Rfc3164Header.Read(line, pos, ref m, context) && pri == Pri.None)
         {
             // Bare text: nothing of it was a header, so nothing of it is reported as one.
-            m = new SyslogMessage
-            {
-                Format = SyslogFormat.Unknown,
-                Facility = -1,
-                Severity = -1,
-                Version = -1,
-                Hostname = TextRange.Absent,
-                AppName = TextRange.Absent,
-                ProcId = TextRange.Absent,
-                MsgId = TextRange.Absent,
-                StructuredData = TextRange.Absent,
-                SequenceNumber = TextRange.Absent,
-                Truncated = context.Truncated,
-                Status = ParseStatus.Failed,
-                Error = SyslogParseErrors.NoHeader,
-            };
+            m = Nothing(context);
+            m.Status = ParseStatus.Failed;
+            m.Error = SyslogParseErrors.NoHeader;
             SetMessage(line, start, ref m, lookForStructuredData: false);
             return m;
         }
@@ -159,6 +134,21 @@ public static class SyslogParser
         m.Status = m.Error is null ? ParseStatus.Ok : ParseStatus.Partial;
         return m;
     }
+
+    /// <summary>A message with every field absent, before anything of the line is read.</summary>
+    private static SyslogMessage Nothing(in SyslogParseContext context) => new()
+    {
+        Facility = -1,
+        Severity = -1,
+        Version = -1,
+        Hostname = TextRange.Absent,
+        AppName = TextRange.Absent,
+        ProcId = TextRange.Absent,
+        MsgId = TextRange.Absent,
+        StructuredData = TextRange.Absent,
+        SequenceNumber = TextRange.Absent,
+        Truncated = context.Truncated,
+    };
 
     /// <summary>
     /// Sets the message from <paramref name="pos"/>: leading spaces, then a UTF-8 BOM, are left out, and so is trailing
@@ -179,8 +169,8 @@ public static class SyslogParser
         if (lookForStructuredData && !m.StructuredData.IsPresent && end > pos)
         {
             var text = line[pos..end];
-            var leading = StructuredData.LeadingInMessage(text);
-            var trailing = leading > 0 ? -1 : StructuredData.TrailingInMessage(text);
+            var leading = StructuredDataBounds.LeadingInMessage(text);
+            var trailing = leading > 0 ? -1 : StructuredDataBounds.TrailingInMessage(text);
             if (leading > 0)
             {
                 m.StructuredData = new TextRange(pos, leading);

@@ -136,7 +136,7 @@ public sealed class StructuredDataTests
     [InlineData("""[a x="1]""", 0)]
     public void AnUnreadableBlockIsMeasuredToTheBracketThatClosesItOutsideQuotes(string text, int length)
     {
-        Assert.Equal(length, StructuredData.MeasureUnreadableBlock(Encoding.UTF8.GetBytes(text)));
+        Assert.Equal(length, StructuredDataBounds.MeasureUnreadableBlock(Encoding.UTF8.GetBytes(text)));
     }
 
     [Fact]
