@@ -10,6 +10,8 @@ cd "$repo"
 # benchmark's peer), logger (bsdutils), curl, kcat, docker-compose (validates docker-compose.yml).
 infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose ca-certificates openssl
 infra/librdkafka/build.sh
+# syslog-ng beside rsyslog (the forwarding tests run both): unpacked into a private folder, see the script.
+infra/syslog-ng/private.sh >/dev/null
 
 if [[ ! -x $(command -v dotnet) ]]; then
   echo "dotnet (the .NET 10 SDK) is not on PATH" >&2
