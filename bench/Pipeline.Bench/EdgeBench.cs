@@ -15,7 +15,7 @@ namespace Pipeline.Bench;
 internal static class EdgeBench
 {
     /// <summary>What a run sets for the peers: the UDP socket buffer both get, and the edge's own options.</summary>
-    private sealed record PeerSettings(int UdpReceiveBufferMiB, string[] EdgeArgs);
+    private sealed record PeerSettings(int UdpReceiveBufferMiB, string[] EdgeArgs, string? EdgeDll);
 
     private sealed record Row(string Peer, string Scenario, long Offered, long Arrived, double Seconds, double CpuSeconds, long PeakRss)
     {
@@ -27,7 +27,9 @@ internal static class EdgeBench
     {
         var tcpMessages = BenchSupport.Arg(args, "--tcp-messages", 1_000_000);
         var connections = BenchSupport.Arg(args, "--connections", 2);
-        var udpRates = (BenchSupport.ArgText(args, "--udp-rates") ?? "50000,100000,0").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
+        // "none" skips the UDP scenarios (as --http-events 0 skips the JSON ones), for a TCP-only comparison.
+        var udpRates = (BenchSupport.ArgText(args, "--udp-rates") ?? "50000,100000,0") is "none" ? []
+            : (BenchSupport.ArgText(args, "--udp-rates") ?? "50000,100000,0").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
         var udpSeconds = BenchSupport.Arg(args, "--udp-seconds", 5);
         var httpEvents = BenchSupport.Arg(args, "--http-events", 500_000);
         var peers = (BenchSupport.ArgText(args, "--peers") ?? "edge,rsyslog").Split(',');
@@ -35,11 +37,13 @@ internal static class EdgeBench
         var udpQueueMiB = BenchSupport.Arg(args, "--udp-queue-mib", 0);
         // The kernel receive buffer of the UDP socket, the same for both (SO_RCVBUFFORCE: the benchmark runs as root).
         var udpReceiveBufferMiB = BenchSupport.Arg(args, "--udp-rcvbuf-mib", 32);
+        // Another build of the edge (e.g. the one before a change), measured the same way.
+        var edgeDll = BenchSupport.ArgText(args, "--edge-dll");
         var settings = new PeerSettings(udpReceiveBufferMiB,
         [
             $"--Edge:Listeners:syslog-udp:ReceiveBufferBytes={udpReceiveBufferMiB * 1024L * 1024}",
             .. udpQueueMiB > 0 ? [$"--Edge:Listeners:syslog-udp:QueueBytes={udpQueueMiB * 1024L * 1024}"] : Array.Empty<string>(),
-        ]);
+        ], edgeDll);
         // Each scenario first runs the same load at this fraction of its size, not counted: the figures are a
         // long-running daemon's steady state (the edge's JIT has compiled its hot paths), not its first seconds.
         var warmup = double.Parse(BenchSupport.ArgText(args, "--warmup") ?? "1", CultureInfo.InvariantCulture);
@@ -61,6 +65,10 @@ internal static class EdgeBench
                 var count = rate == 0 ? 1_000_000 : rate * udpSeconds;
                 rows.Add(await MeasureAsync(kafka, root, peer, rate == 0 ? "udp, max rate" : $"udp at {rate:N0}/s", count, warmup, ++scenario, settings,
                     (port, n) => Task.Run(() => LoadSenders.SendUdp(port, n, rate))));
+            }
+            if (httpEvents == 0)
+            {
+                continue;
             }
             if (peer == "edge")
             {
@@ -91,7 +99,7 @@ internal static class EdgeBench
         kafka.CreateTopic(topic, 6);
         var port = FreePort();
         var work = Directory.CreateTempSubdirectory($"bench-{peer}-").FullName;
-        using var process = peer == "edge" ? StartEdge(root, kafka, topic, port, work, settings.EdgeArgs)
+        using var process = peer == "edge" ? StartEdge(settings.EdgeDll ?? EdgeDll(root), kafka, topic, port, work, settings.EdgeArgs)
             : StartRsyslog(kafka, topic, port, work, json: scenario == JsonOverTcpScenario, settings.UdpReceiveBufferMiB);
         try
         {
@@ -132,9 +140,10 @@ internal static class EdgeBench
             Console.Error.WriteLine($"[edge] {line}");
     }
 
-    private static BenchProcess StartEdge(string root, EmbeddedKafkaCluster kafka, string topic, int port, string work, string[] extra)
+    private static string EdgeDll(string root) => Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "Pipeline.Edge.dll");
+
+    private static BenchProcess StartEdge(string dll, EmbeddedKafkaCluster kafka, string topic, int port, string work, string[] extra)
     {
-        var dll = Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "Pipeline.Edge.dll");
         return BenchProcess.Start("edge", "dotnet", [dll, "--kafka", kafka.BootstrapServers,
             "--syslog-udp", $"127.0.0.1:{port}", "--syslog-tcp", $"127.0.0.1:{port}", "--http", $"127.0.0.1:{port + 1}",
             "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true",

@@ -79,6 +79,10 @@ public sealed class EdgeOptions
         Spool.Validate();
         Http.Validate();
         if (Memory.MaxEvents < 1 || Memory.MaxBytes < 1) throw new ArgumentException("Edge:Memory limits must be positive");
+        if (Producer.MessageMaxBytes is < 4096 or > 1_000_000_000)
+            throw new ArgumentException("Edge:Producer:MessageMaxBytes must be between 4096 and 1,000,000,000 (librdkafka's message.max.bytes)");
+        if (TimeZones.FutureDateWindow < TimeSpan.FromDays(1) || TimeZones.FutureDateWindow > TimeSpan.FromDays(180))
+            throw new ArgumentException("Edge:TimeZones:FutureDateWindow must be between 1 and 180 days");
         _ = new Sources.Syslog.SourceTimeZoneTable(TimeZones);
     }
 }

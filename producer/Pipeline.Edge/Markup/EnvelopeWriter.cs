@@ -43,7 +43,8 @@ internal sealed class EnvelopeWriter
             w.WriteStartObject(Names.Syslog);
             if (message.Facility >= 0) w.WriteNumber(Names.Facility, message.Facility);
             if (message.Severity >= 0) w.WriteNumber(Names.Severity, message.Severity);
-            if (message.Timestamp is { } ts) w.WriteString(Names.Timestamp, ts);
+            if (message.Version >= 0) w.WriteNumber(Names.Version, message.Version);
+            if (message.Timestamp is { } ts) WriteTimestamp(ts, message.TimestampExtraNanoseconds);
             WriteRange(Names.Hostname, line, message.Hostname);
             WriteRange(Names.AppName, line, message.AppName);
             WriteRange(Names.Procid, line, message.ProcId);
@@ -58,6 +59,7 @@ internal sealed class EnvelopeWriter
         }
         WriteRange(Names.Message, line, message.Message);
         w.WriteString(Names.Raw, line);
+        if (message.Truncated) w.WriteBoolean(Names.Truncated, true);
         if (!Utf8.IsValid(line)) w.WriteBase64String(Names.RawBase64, line);
         w.WriteString(Names.ParseStatus, message.Status switch
         {
@@ -138,6 +140,23 @@ internal sealed class EnvelopeWriter
         return _buffer.WrittenSpan;
     }
 
+    /// <summary>RFC 3339, with 9 fraction digits when the line gave nanoseconds beyond DateTimeOffset's 100 ns.</summary>
+    private void WriteTimestamp(DateTimeOffset ts, int extraNanoseconds)
+    {
+        if (extraNanoseconds == 0)
+        {
+            _json.WriteString(Names.Timestamp, ts);
+            return;
+        }
+
+        Span<byte> text = stackalloc byte[40];
+        ts.TryFormat(text, out var used, "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffff", System.Globalization.CultureInfo.InvariantCulture);
+        text[used++] = (byte)('0' + extraNanoseconds / 10);
+        text[used++] = (byte)('0' + extraNanoseconds % 10);
+        ts.TryFormat(text[used..], out var zone, "zzz", System.Globalization.CultureInfo.InvariantCulture);
+        _json.WriteString(Names.Timestamp, text[..(used + zone)]);
+    }
+
     private void WriteRange(JsonEncodedText name, ReadOnlySpan<byte> line, TextRange range)
     {
         if (range.IsPresent) _json.WriteString(name, range.Of(line));
@@ -160,6 +179,7 @@ internal sealed class EnvelopeWriter
         public static readonly JsonEncodedText Syslog = JsonEncodedText.Encode("syslog");
         public static readonly JsonEncodedText Facility = JsonEncodedText.Encode("facility");
         public static readonly JsonEncodedText Severity = JsonEncodedText.Encode("severity");
+        public static readonly JsonEncodedText Version = JsonEncodedText.Encode("version");
         public static readonly JsonEncodedText Timestamp = JsonEncodedText.Encode("timestamp");
         public static readonly JsonEncodedText Hostname = JsonEncodedText.Encode("hostname");
         public static readonly JsonEncodedText AppName = JsonEncodedText.Encode("app_name");
@@ -172,6 +192,7 @@ internal sealed class EnvelopeWriter
         public static readonly JsonEncodedText Message = JsonEncodedText.Encode("message");
         public static readonly JsonEncodedText Raw = JsonEncodedText.Encode("raw");
         public static readonly JsonEncodedText RawBase64 = JsonEncodedText.Encode("raw_b64");
+        public static readonly JsonEncodedText Truncated = JsonEncodedText.Encode("truncated");
         public static readonly JsonEncodedText ParseStatus = JsonEncodedText.Encode("parse_status");
         public static readonly JsonEncodedText ParseError = JsonEncodedText.Encode("parse_error");
         public static readonly JsonEncodedText Ok = JsonEncodedText.Encode("ok");

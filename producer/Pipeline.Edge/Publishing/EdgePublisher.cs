@@ -20,6 +20,8 @@ internal enum PublishOutcome
     Shed,
     /// <summary>No room: nothing was counted; the caller drops and counts (UDP), pushes back (TCP) or answers 503 (HTTP).</summary>
     Full,
+    /// <summary>Refused: its envelope is larger than Kafka takes (<see cref="EnvelopeSizeLimit"/>); counted as too_large.</summary>
+    TooLarge,
 }
 
 /// <summary>Memory limits of the in-memory buffer (section <c>Edge:Memory</c>).</summary>
@@ -98,6 +100,7 @@ internal sealed class EdgePublisher : IDisposable
         _ledger = ledger;
         _memory = memory;
         _spoolOptions = spool;
+        Limit = new EnvelopeSizeLimit(settings.MessageMaxBytes);
         _health.Report("kafka", true, "connecting");
         var config = ProducerFactory.Config(kafka, settings, clientId);
         // Accepted means it will be delivered: librdkafka keeps retrying until Kafka takes it.
@@ -127,6 +130,9 @@ internal sealed class EdgePublisher : IDisposable
     /// <summary>Records appended by this run and fsynced (the disk-mode durability point).</summary>
     public long SpoolSynced => _spool.Synced;
 
+    /// <summary>The largest envelope Kafka takes; ingest paths check it before they accept an event.</summary>
+    public EnvelopeSizeLimit Limit { get; }
+
     /// <summary>
     /// Publishes one event; <paramref name="key"/> and <paramref name="value"/> are only read during the call.
     /// <paramref name="senderWaits"/>: the caller can hold its sender back (a TCP connection stops reading) and
@@ -136,6 +142,13 @@ internal sealed class EdgePublisher : IDisposable
     public PublishOutcome Publish(EventRoute route, LedgerCell cell, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, BufferMode mode,
         DeliveryWaiter? waiter = null, bool senderWaits = false)
     {
+        // Taken, it would only be refused by Kafka later (kafka_rejected): refused now, where the sender can be told.
+        if (!Limit.Fits(hasKey ? key.Length : 0, value.Length))
+        {
+            cell.ReceivedAndDropped(DropReason.TooLarge);
+            return PublishOutcome.TooLarge;
+        }
+
         if (mode == BufferMode.Memory)
         {
             // Memory mode goes straight to the producer only while nothing older waits in the spool.

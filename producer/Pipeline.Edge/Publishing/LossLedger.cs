@@ -12,10 +12,12 @@ internal enum DropReason
     Shed = 1,
     /// <summary>Every buffer was full (UDP only; TCP pushes back and HTTP answers 503 instead).</summary>
     BufferFull = 2,
-    /// <summary>Kafka refused the event for good (e.g. larger than the broker allows).</summary>
+    /// <summary>Kafka refused the event for good (e.g. a topic it does not allow; size is checked before, as <see cref="TooLarge"/>).</summary>
     KafkaRejected = 3,
-    /// <summary>The event was larger than the listener accepts.</summary>
+    /// <summary>Refused at ingest: larger than the listener accepts, or its envelope larger than the producer's message.max.bytes.</summary>
     TooLarge = 4,
+    /// <summary>A datagram or frame that carried nothing (or only white space and NULs): nothing to publish.</summary>
+    Empty = 5,
 }
 
 /// <summary>
@@ -149,6 +151,9 @@ internal sealed record LedgerSnapshot(long Received, long ParseFailed, long Reco
 /// <summary>All ledger cells of the edge, exposed on /metrics.</summary>
 internal sealed class LossLedger
 {
+    /// <summary>The route label of what was counted before any route was chosen (refused or empty input).</summary>
+    public const string Unrouted = "none";
+
     private readonly ConcurrentDictionary<(string Listener, string Route), LedgerCell> _cells = new();
     private readonly Lock _adding = new();
     private readonly MetricsRegistry _metrics;
@@ -209,6 +214,7 @@ internal sealed class LossLedger
         DropReason.BufferFull => "buffer_full",
         DropReason.KafkaRejected => "kafka_rejected",
         DropReason.TooLarge => "too_large",
+        DropReason.Empty => "empty",
         _ => "unknown",
     };
 }

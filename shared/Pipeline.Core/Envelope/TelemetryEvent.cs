@@ -47,6 +47,9 @@ public sealed class TelemetryEvent
     /// <summary>Why a line parsed only partly or not at all; the event is shipped regardless.</summary>
     public string? ParseError { get; set; }
 
+    /// <summary>True when the line was longer than the edge takes and was cut (syslog); absent otherwise.</summary>
+    public bool? Truncated { get; set; }
+
     /// <summary>Metric events: name, value and type (counter or timer), as the seed's examples send them.</summary>
     public MetricFields? Metric { get; set; }
 }
@@ -63,9 +66,13 @@ public sealed class EventSource
 
 public sealed class SyslogFields
 {
+    /// <summary>0–23; absent when the line had no valid PRI.</summary>
     public int? Facility { get; set; }
+    /// <summary>0–7; absent when the line had no valid PRI.</summary>
     public int? Severity { get; set; }
-    /// <summary>When the event happened at its origin, as the line says (resolved to an offset).</summary>
+    /// <summary>The RFC 5424 VERSION the line gave (1 today); absent for lines without one.</summary>
+    public int? Version { get; set; }
+    /// <summary>When the event happened at its origin, as the line says (resolved to an offset; up to 9 fraction digits).</summary>
     public DateTimeOffset? Timestamp { get; set; }
     public string? Hostname { get; set; }
     public string? AppName { get; set; }

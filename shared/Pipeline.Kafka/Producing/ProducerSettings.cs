@@ -22,6 +22,14 @@ public sealed class ProducerSettings
 
     /// <summary>librdkafka's own queue bound in KiB. Default 512 MiB.</summary>
     public int QueueMaxKbytes { get; set; } = 512 * 1024;
+
+    /// <summary>
+    /// Largest record the producer sends (librdkafka's <c>message.max.bytes</c>): key, value, headers and framing.
+    /// Keep it at or below the brokers' and topics' <c>message.max.bytes</c> (Kafka's default is 1,048,588). An
+    /// event whose record would be larger is refused at ingest instead of being accepted and then rejected.
+    /// Default 1,000,000 (librdkafka's default).
+    /// </summary>
+    public int MessageMaxBytes { get; set; } = 1_000_000;
 }
 
 /// <summary>Builds producers with the settings the pipeline's guarantees depend on.</summary>
@@ -44,6 +52,7 @@ public static class ProducerFactory
         config.MessageTimeoutMs = settings.MessageTimeoutMs;
         config.QueueBufferingMaxMessages = settings.QueueMaxMessages;
         config.QueueBufferingMaxKbytes = settings.QueueMaxKbytes;
+        config.MessageMaxBytes = settings.MessageMaxBytes;
         config.DeliveryReportFields = "status";
         return config;
     }

@@ -29,6 +29,25 @@ public sealed class EnvelopeCodecTests
         Assert.Equal(4, decoded.SampleRate);
     }
 
+    [Fact]
+    public void AnEdgeEnvelopeWithVersionNineFractionDigitsAndTruncationDecodesAndReadersParseItsTime()
+    {
+        var json = """
+            {"id":"01JDZQ4Q0W3Y1V5Z7F6S4H2M8N","received_at":"2026-11-21T10:00:00.1234567+00:00","kind":"log",
+             "source":{"transport":"tcp"},"syslog":{"version":1,"timestamp":"2003-10-11T22:14:15.123456789+02:00","rfc":"5424"},
+             "raw":"x","truncated":true,"parse_status":"partial","parse_error":"line truncated"}
+            """u8.ToArray();
+
+        var decoded = EnvelopeCodec.Decode(json);
+
+        Assert.Equal(1, decoded.Syslog!.Version);
+        Assert.True(decoded.Truncated);
+        Assert.Equal(new DateTimeOffset(2003, 10, 11, 22, 14, 15, TimeSpan.FromHours(2)).AddTicks(1_234_567), decoded.Syslog.Timestamp);
+        var reader = new System.Text.Json.Utf8JsonReader("\"2003-10-11T22:14:15.123456789+02:00\""u8);
+        reader.Read();
+        Assert.True(reader.TryGetDateTimeOffset(out _), "consumers that read the time with Utf8JsonReader accept nine digits");
+    }
+
     [Theory]
     [InlineData("not json")]
     [InlineData("{\"received_at\":\"2026-11-21T10:00:00Z\"}")]

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Compression;
 using System.Net;
 using System.Net.WebSockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -20,13 +21,20 @@ namespace Pipeline.Edge.Sources.Http;
 /// <summary>The reply to an ingest request.</summary>
 internal sealed class IngestResponse
 {
-    /// <summary>Events taken (in the producer's queue or the spool; sampled-out ones are counted apart).</summary>
+    /// <summary>
+    /// Events taken (in the producer's queue or the spool; sampled-out ones are counted apart). With <c>?ack=kafka</c>,
+    /// only those Kafka acknowledged before the reply.
+    /// </summary>
     public int Accepted { get; set; }
     public int SampledOut { get; set; }
     /// <summary>Events dropped because buffers were filling and their route is low priority.</summary>
     public int Shed { get; set; }
+    /// <summary>Events refused for their size (each also in <see cref="Errors"/>); never accepted, counted as too_large.</summary>
+    public int TooLarge { get; set; }
     /// <summary>With <c>?ack=kafka</c>: events Kafka acknowledged before the reply.</summary>
     public int? Acknowledged { get; set; }
+    /// <summary>With <c>?ack=kafka</c>: events taken that Kafka had not acknowledged by the reply (still on their way, or refused).</summary>
+    public int? Unacknowledged { get; set; }
     public List<LineError>? Errors { get; set; }
     public string? Error { get; set; }
     /// <summary>On 503: the first line (1-based) not taken; resend from there.</summary>
@@ -35,6 +43,9 @@ internal sealed class IngestResponse
 
 internal sealed record LineError(int Line, string Error);
 
+/// <summary>The WebSocket reply to a message that was not stored: the running count and why.</summary>
+internal sealed record StreamReply(long Stored, string Error);
+
 /// <summary>
 /// <c>POST /v1/events</c> (NDJSON or a JSON array, optionally gzip), <c>POST /v1/syslog</c> (syslog lines) and
 /// <c>GET /v1/stream</c> (WebSocket, one event per message, each answered with the running count stored).
@@ -42,7 +53,9 @@ internal sealed record LineError(int Line, string Error);
 /// <remarks>
 /// Bad input policy: each line is judged alone. A line that is not a JSON object (or a metric without a
 /// name and numeric value) is reported in <c>errors</c> with its line number (element number for an
-/// array) and the good lines are kept; the reply is 200 unless no line at all was good (400). A body
+/// array) and the good lines are kept; the reply is 200 unless no line at all was good (400). A line (array
+/// element, WebSocket message) over <c>MaxEventBytes</c>, or whose envelope would be larger than Kafka takes, is
+/// refused the same way with a <c>too_large:</c> error and counted in <c>too_large</c> and in the loss ledger. A body
 /// over <c>MaxBodyBytes</c> (before or after gzip) is 413 and nothing of it is kept. When the buffers are
 /// full the reply is 503 with Retry-After; it says how many lines were taken and from which line to resend.
 /// </remarks>
@@ -59,9 +72,9 @@ internal static class HttpIngestEndpoints
 
         app.UseWebSockets();
         app.MapPost("/v1/events", (Func<HttpContext, Task<IResult>>)(context =>
-            IngestAsync(context, http, options, auth, publisher, redact, (body, origin, waiter) => IngestJson(body, origin, json, waiter))));
+            IngestAsync(context, http, options, auth, publisher, redact, (body, origin, waiter) => IngestJson(body, origin, json, options.EventLimit, waiter))));
         app.MapPost("/v1/syslog", (Func<HttpContext, Task<IResult>>)(context =>
-            IngestAsync(context, http, options, auth, publisher, redact, (body, origin, waiter) => IngestSyslog(body, origin, syslog, waiter))));
+            IngestAsync(context, http, options, auth, publisher, redact, (body, origin, waiter) => IngestSyslog(body, origin, syslog, options.EventLimit, waiter))));
         app.Map("/v1/stream", (HttpContext context) => StreamAsync(context, websocket, options, auth, json, publisher, redact));
     }
 
@@ -110,7 +123,10 @@ internal static class HttpIngestEndpoints
             {
                 waiter.Seal();
                 var all = await waiter.WaitAsync(options.AckTimeout, context.RequestAborted);
+                var taken = response.Accepted;
                 response.Acknowledged = waiter.Delivered;
+                response.Accepted = waiter.Delivered;
+                response.Unacknowledged = taken - waiter.Delivered;
                 // Not all acknowledged in time: taken, and will be delivered, but not yet durable in Kafka.
                 if (!all || waiter.Failed > 0) status = status == StatusCodes.Status200OK ? StatusCodes.Status202Accepted : status;
             }
@@ -122,7 +138,7 @@ internal static class HttpIngestEndpoints
         }
     }
 
-    private static (IngestResponse, bool) IngestJson(ReadOnlyMemory<byte> body, IngestOrigin origin, JsonEventIngest ingest, DeliveryWaiter? waiter)
+    private static (IngestResponse, bool) IngestJson(ReadOnlyMemory<byte> body, IngestOrigin origin, JsonEventIngest ingest, int limit, DeliveryWaiter? waiter)
     {
         var response = new IngestResponse();
         var span = body.Span;
@@ -145,7 +161,11 @@ internal static class HttpIngestEndpoints
                 foreach (var item in document.RootElement.EnumerateArray())
                 {
                     element++;
-                    if (!Take(ingest.Publish(item, origin, waiter, out var error), error, element, response)) return (response, true);
+                    var size = JsonMarshal.GetRawUtf8Value(item).Length;
+                    var taken = size > limit
+                        ? Take(JsonIngestOutcome.TooLarge, ingest.RefuseTooLarge(origin, size, limit), element, response)
+                        : Take(ingest.Publish(item, origin, waiter, out var error), error, element, response);
+                    if (!taken) return (response, true);
                 }
             }
             return (response, false);
@@ -156,6 +176,11 @@ internal static class HttpIngestEndpoints
             JsonIngestOutcome outcome;
             string? error;
             JsonDocument document;
+            if (text.Length > limit)
+            {
+                Take(JsonIngestOutcome.TooLarge, ingest.RefuseTooLarge(origin, text.Length, limit), line, response);
+                continue;
+            }
             try
             {
                 document = JsonDocument.Parse(text);
@@ -179,6 +204,10 @@ internal static class HttpIngestEndpoints
             case JsonIngestOutcome.Invalid:
                 (response.Errors ??= []).Add(new LineError(line, error!));
                 return true;
+            case JsonIngestOutcome.TooLarge:
+                response.TooLarge++;
+                (response.Errors ??= []).Add(new LineError(line, error!));
+                return true;
             case JsonIngestOutcome.SampledOut:
                 response.SampledOut++;
                 return true;
@@ -194,21 +223,30 @@ internal static class HttpIngestEndpoints
         }
     }
 
-    private static (IngestResponse, bool) IngestSyslog(ReadOnlyMemory<byte> body, IngestOrigin origin, SyslogIngest ingest, DeliveryWaiter? waiter)
+    private static (IngestResponse, bool) IngestSyslog(ReadOnlyMemory<byte> body, IngestOrigin origin, SyslogIngest ingest, int limit, DeliveryWaiter? waiter)
     {
         var response = new IngestResponse();
         foreach (var (line, text) in Lines(body))
         {
-            var prepared = ingest.Prepare(text.Span, origin);
+            if (text.Length > limit)
+            {
+                Take(JsonIngestOutcome.TooLarge, ingest.RefuseTooLarge(origin, text.Length, limit), line, response);
+                continue;
+            }
+            var prepared = ingest.Prepare(text.Span, origin, out var error);
             if (prepared is null)
             {
-                response.SampledOut++;
+                if (error is null) response.SampledOut++;
+                else Take(JsonIngestOutcome.TooLarge, error, line, response);
                 continue;
             }
             switch (ingest.Offer(prepared, waiter))
             {
                 case PublishOutcome.Accepted: response.Accepted++; break;
                 case PublishOutcome.Shed: response.Shed++; break;
+                case PublishOutcome.TooLarge:
+                    Take(JsonIngestOutcome.TooLarge, ingest.Limit.TooLargeError(prepared.Envelope.Length), line, response);
+                    break;
                 default:
                     response.ResumeFromLine = line;
                     return (response, true);
@@ -257,16 +295,13 @@ internal static class HttpIngestEndpoints
         {
             while (socket.State == WebSocketState.Open && !aborted.IsCancellationRequested)
             {
-                var length = 0;
+                var length = 0L;
                 ValueWebSocketReceiveResult received;
                 do
                 {
-                    if (length > options.EventLimit)
-                    {
-                        await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"an event is at most {options.EventLimit} bytes", aborted);
-                        return;
-                    }
-                    received = await socket.ReceiveAsync(buffer.AsMemory(length, options.EventLimit + 1 - length), aborted);
+                    // Past the limit the rest of the message is read and let go: the event is refused, the stream goes on.
+                    var room = length > options.EventLimit ? buffer.AsMemory(0) : buffer.AsMemory((int)length, options.EventLimit + 1 - (int)length);
+                    received = await socket.ReceiveAsync(room, aborted);
                     length += received.Count;
                 } while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
 
@@ -281,7 +316,11 @@ internal static class HttpIngestEndpoints
                     await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "empty binary message", aborted);
                     return;
                 }
-                var prepared = PrepareMessage(buffer.AsMemory(0, length), origin, ingest);
+                string? error = null;
+                var prepared = length > options.EventLimit
+                    ? null
+                    : PrepareMessage(buffer.AsMemory(0, (int)length), origin, ingest, out error);
+                if (length > options.EventLimit) error = ingest.RefuseTooLarge(origin, length, options.EventLimit);
                 if (prepared is not null)
                 {
                     PublishOutcome outcome;
@@ -289,8 +328,11 @@ internal static class HttpIngestEndpoints
                     while ((outcome = ingest.Offer(prepared, senderWaits: true)) == PublishOutcome.Full)
                         await publisher.WaitForRoomAsync(prepared.Route.Priority, prepared.Buffer, aborted);
                     if (outcome == PublishOutcome.Accepted) stored++;
+                    if (outcome == PublishOutcome.TooLarge) error = publisher.Limit.TooLargeError(prepared.Envelope.Length);
                 }
-                var reply = Encoding.UTF8.GetBytes($"{{\"stored\":{stored}}}");
+                var reply = error is null
+                    ? Encoding.UTF8.GetBytes($"{{\"stored\":{stored}}}")
+                    : JsonSerializer.SerializeToUtf8Bytes(new StreamReply(stored, error), HttpJson.Default.StreamReply);
                 await socket.SendAsync(reply, WebSocketMessageType.Text, endOfMessage: true, aborted);
             }
         }
@@ -304,22 +346,26 @@ internal static class HttpIngestEndpoints
         }
     }
 
-    private static PreparedEvent? PrepareMessage(ReadOnlyMemory<byte> message, IngestOrigin origin, JsonEventIngest ingest)
+    /// <summary>A JSON event, or any other text as a log event carrying it; null with <paramref name="error"/> set when refused for its size.</summary>
+    private static PreparedEvent? PrepareMessage(ReadOnlyMemory<byte> message, IngestOrigin origin, JsonEventIngest ingest, out string? error)
     {
+        error = null;
+        JsonIngestOutcome outcome;
         try
         {
             using var document = JsonDocument.Parse(message);
             if (document.RootElement.ValueKind == JsonValueKind.Object)
             {
-                var prepared = ingest.Prepare(document.RootElement, origin, out var error);
-                if (error is null) return prepared;
+                var prepared = ingest.Prepare(document.RootElement, origin, out outcome, out error);
+                if (outcome != JsonIngestOutcome.Invalid) return prepared;
+                error = null;
             }
         }
         catch (JsonException)
         {
         }
         // Not a JSON event: kept as a log event with the text as its message, never dropped.
-        return ingest.PrepareText(Encoding.UTF8.GetString(message.Span), origin);
+        return ingest.PrepareText(Encoding.UTF8.GetString(message.Span), origin, out outcome, out error);
     }
 
     private static async Task<(byte[] Body, int Length)> ReadBodyAsync(HttpRequest request, long max, CancellationToken cancellationToken)

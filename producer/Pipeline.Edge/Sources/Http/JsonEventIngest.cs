@@ -17,6 +17,8 @@ internal enum JsonIngestOutcome
     SampledOut,
     /// <summary>Not an event (the error says why); nothing was counted.</summary>
     Invalid,
+    /// <summary>Refused for its size (the error says why); counted as too_large.</summary>
+    TooLarge,
     /// <summary>No room: nothing was taken.</summary>
     Full,
 }
@@ -36,11 +38,22 @@ internal enum JsonIngestOutcome
 /// </remarks>
 internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, LossLedger ledger, TimeProvider time)
 {
-    /// <summary>Prepares one event (with its own copy of its bytes), or explains in <paramref name="error"/> why it is not one.</summary>
-    public PreparedEvent? Prepare(JsonElement payload, IngestOrigin origin, out string? error)
+    /// <summary>
+    /// Prepares one event (with its own copy of its bytes); null when there is nothing to publish, and then
+    /// <paramref name="outcome"/> says why (<see cref="JsonIngestOutcome.SampledOut"/>, or with <paramref name="error"/>
+    /// set <see cref="JsonIngestOutcome.Invalid"/> or <see cref="JsonIngestOutcome.TooLarge"/>).
+    /// </summary>
+    public PreparedEvent? Prepare(JsonElement payload, IngestOrigin origin, out JsonIngestOutcome outcome, out string? error)
     {
-        var prepared = PrepareInPlace(payload, origin, out error);
+        var prepared = PrepareInPlace(payload, origin, out outcome, out error);
         return prepared.Route is null ? null : prepared.ToOwned();
+    }
+
+    /// <summary>Counts an event refused before parsing because it is longer than <paramref name="limit"/>, and says why.</summary>
+    public string RefuseTooLarge(IngestOrigin origin, long length, int limit)
+    {
+        ledger.Cell(origin.Listener.Name, LossLedger.Unrouted).ReceivedAndDropped(DropReason.TooLarge);
+        return $"too_large: the event is {length} bytes, more than Edge:Http:MaxEventBytes ({limit}); it was not accepted";
     }
 
     /// <summary>
@@ -49,22 +62,24 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
     /// </summary>
     public JsonIngestOutcome Publish(JsonElement payload, IngestOrigin origin, DeliveryWaiter? waiter, out string? error)
     {
-        var prepared = PrepareInPlace(payload, origin, out error);
-        if (error is not null) return JsonIngestOutcome.Invalid;
-        if (prepared.Route is null) return JsonIngestOutcome.SampledOut;
-        return publisher.Publish(prepared.Route, prepared.Cell, prepared.Key, prepared.HasKey, prepared.Envelope, prepared.Buffer, waiter) switch
+        var prepared = PrepareInPlace(payload, origin, out var outcome, out error);
+        if (prepared.Route is null) return outcome;
+        switch (publisher.Publish(prepared.Route, prepared.Cell, prepared.Key, prepared.HasKey, prepared.Envelope, prepared.Buffer, waiter))
         {
-            PublishOutcome.Accepted => JsonIngestOutcome.Accepted,
-            PublishOutcome.Shed => JsonIngestOutcome.Shed,
-            _ => JsonIngestOutcome.Full,
-        };
+            case PublishOutcome.Accepted: return JsonIngestOutcome.Accepted;
+            case PublishOutcome.Shed: return JsonIngestOutcome.Shed;
+            case PublishOutcome.TooLarge:
+                error = publisher.Limit.TooLargeError(prepared.Envelope.Length);
+                return JsonIngestOutcome.TooLarge;
+            default: return JsonIngestOutcome.Full;
+        }
     }
 
     /// <summary>A message that is not JSON (WebSocket text): a log event carrying the text as its message.</summary>
-    public PreparedEvent? PrepareText(string text, IngestOrigin origin)
+    public PreparedEvent? PrepareText(string text, IngestOrigin origin, out JsonIngestOutcome outcome, out string? error)
     {
         using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["message"] = text }, HttpJson.Default.DictionaryStringString));
-        return Prepare(document.RootElement, origin, out _);
+        return Prepare(document.RootElement, origin, out outcome, out error);
     }
 
     /// <summary>Hands a prepared event over; <paramref name="senderWaits"/> as for <see cref="EdgePublisher.Publish"/>.</summary>
@@ -72,9 +87,10 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
         prepared.OfferTo(publisher, waiter, senderWaits);
 
     /// <summary>As <see cref="Prepare"/>, over borrowed bytes; the route is null when there is nothing to publish.</summary>
-    private BorrowedEvent PrepareInPlace(JsonElement payload, IngestOrigin origin, out string? error)
+    private BorrowedEvent PrepareInPlace(JsonElement payload, IngestOrigin origin, out JsonIngestOutcome outcome, out string? error)
     {
         error = null;
+        outcome = JsonIngestOutcome.Invalid;
         if (payload.ValueKind != JsonValueKind.Object)
         {
             error = "an event must be a JSON object";
@@ -102,11 +118,20 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
         if (!route.Keep())
         {
             cell.ReceivedAndDropped(DropReason.SampledOut);
+            outcome = JsonIngestOutcome.SampledOut;
             return default;
         }
         var envelope = EnvelopeWriter.ForCurrentThread.WriteJsonEvent(new EnvelopeHeader(receivedAt, kind, origin, route.SampleRate), payload,
             fields.Message, metric);
         var hasKey = TryKey(payload, route, fields, out var key);
+        if (!publisher.Limit.Fits(hasKey ? key.Length : 0, envelope.Length))
+        {
+            cell.ReceivedAndDropped(DropReason.TooLarge);
+            error = publisher.Limit.TooLargeError(envelope.Length);
+            outcome = JsonIngestOutcome.TooLarge;
+            return default;
+        }
+        outcome = JsonIngestOutcome.Accepted;
         return new BorrowedEvent(route, cell, key, hasKey, envelope, origin.Listener.Buffer);
     }
 
@@ -246,6 +271,7 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(IngestResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(StreamReply))]
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
 internal sealed partial class HttpJson : System.Text.Json.Serialization.JsonSerializerContext;

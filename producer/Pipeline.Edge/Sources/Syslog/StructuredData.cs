@@ -12,7 +12,8 @@ namespace Pipeline.Edge.Sources.Syslog;
 /// <para>Grammar read (RFC 5424 §6.3, read liberally where a sender's slip is unambiguous):
 /// <c>SD-ELEMENT = "[" SD-ID *(SP PARAM-NAME "=" DQUOTE PARAM-VALUE DQUOTE) "]"</c>. SD-ID and PARAM-NAME are
 /// printable US-ASCII except <c>= SP ] "</c>, of any length (the RFC's 32-byte limit is not enforced). A value
-/// ends at the first <c>"</c> not preceded by a backslash, so an unescaped <c>]</c> inside a value is accepted.</para>
+/// ends at the first <c>"</c> not preceded by a backslash, so an unescaped <c>]</c> inside a value is accepted, and
+/// spaces between <c>=</c> and the opening quote are skipped.</para>
 /// <para>Values are unescaped as §6.3.3 says: <c>\"</c>, <c>\\</c> and <c>\]</c> lose their backslash; a backslash
 /// before any other byte is kept literally. Bytes that are not valid UTF-8 become U+FFFD, so any input yields valid
 /// JSON.</para>
@@ -77,14 +78,18 @@ public static class StructuredData
     /// Reads consecutive elements from the start of <paramref name="s"/> and returns how many bytes they cover.
     /// <paramref name="wellFormed"/> is false when an element started but could not be read to its <c>]</c>.
     /// </summary>
-    internal static int Measure(ReadOnlySpan<byte> s, out bool wellFormed)
+    internal static int Measure(ReadOnlySpan<byte> s, out bool wellFormed) => Measure(s, out wellFormed, out _);
+
+    /// <summary>As <see cref="Measure(ReadOnlySpan{byte}, out bool)"/>; <paramref name="everyElementHasParams"/> says no element was bare (<c>[id]</c>).</summary>
+    internal static int Measure(ReadOnlySpan<byte> s, out bool wellFormed, out bool everyElementHasParams)
     {
         var reader = new Reader(s);
+        everyElementHasParams = true;
         while (reader.NextElement(out _))
         {
-            while (reader.NextParam(out _, out _))
-            {
-            }
+            var parameters = 0;
+            while (reader.NextParam(out _, out _)) parameters++;
+            if (parameters == 0) everyElementHasParams = false;
         }
 
         wellFormed = !reader.Malformed;
@@ -311,9 +316,13 @@ public static class StructuredData
             // _s[_pos] is a space here: NextElement and the end of each parameter check it.
             var start = ++_pos;
             while (_pos < _s.Length && IsNameByte(_s[_pos])) _pos++;
-            if (_pos == start || _pos + 1 >= _s.Length || _s[_pos] != '=' || _s[_pos + 1] != '"') return Fail();
+            if (_pos == start || _pos >= _s.Length || _s[_pos] != '=') return Fail();
             name = new TextRange(start, _pos - start);
-            _pos += 2;
+            // A space after '=' is a sender's slip that leaves nothing ambiguous ("eventSource= \"Application\"").
+            _pos++;
+            while (_pos < _s.Length && _s[_pos] == ' ') _pos++;
+            if (_pos >= _s.Length || _s[_pos] != '"') return Fail();
+            _pos++;
             var valueStart = _pos;
             while (true)
             {

@@ -9,15 +9,28 @@ namespace Pipeline.Edge.Sources.Syslog;
 /// What happens to one syslog line whatever transport brought it: parse → route → sample → mark up →
 /// publish. Runs on the receiving thread; it never waits on Kafka.
 /// </summary>
-internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossLedger ledger, ITimeZoneResolver timeZones, TimeProvider time)
+/// <remarks>
+/// Size: a listener cuts a line longer than its <c>MaxMessageBytes</c> and says so (the <c>truncated</c> argument);
+/// the envelope then carries <c>"truncated": true</c> and the line is Partial. An envelope larger than Kafka
+/// takes (<see cref="EnvelopeSizeLimit"/>) is written again from a shorter prefix of the line, marked the same way,
+/// so syslog senders, which cannot be told, lose the tail of an oversized line and never the line. HTTP callers,
+/// which can be told, are refused instead (<see cref="Prepare"/>). Empty lines are counted as
+/// <see cref="DropReason.Empty"/>, so every datagram and frame that arrived is in the ledger.
+/// </remarks>
+internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossLedger ledger, ITimeZoneResolver timeZones, EdgeOptions options,
+    TimeProvider time)
 {
+    // Enough rewrites to converge even when escaping grows the envelope unevenly along the line.
+    private const int MaxFitAttempts = 4;
+    private readonly TimeSpan _futureDateWindow = options.TimeZones.FutureDateWindow;
+
     /// <summary>
     /// Takes one line (one datagram or frame) and publishes it; when every buffer is full the event is
     /// dropped and counted (<see cref="DropReason.BufferFull"/>). For transports that cannot push back (UDP).
     /// </summary>
-    public PublishOutcome AcceptOrDrop(ReadOnlySpan<byte> line, IngestOrigin origin)
+    public PublishOutcome AcceptOrDrop(ReadOnlySpan<byte> line, IngestOrigin origin, bool truncated = false)
     {
-        var prepared = PrepareInPlace(line, origin);
+        var prepared = PrepareInPlace(line, origin, truncated, refuseOversize: false, out _);
         if (prepared.Route is null) return PublishOutcome.Accepted;
         var outcome = Offer(prepared, senderWaits: false);
         if (outcome == PublishOutcome.Full) prepared.Cell.ReceivedAndDropped(DropReason.BufferFull);
@@ -29,10 +42,10 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
     /// <paramref name="retained"/> is the event (with its own copy of the bytes) for the caller to offer again
     /// with <see cref="Offer(PreparedEvent, DeliveryWaiter?, bool)"/> (the sender still waits) once <see cref="WaitForRoomAsync"/> says there is room.
     /// </summary>
-    public PublishOutcome Accept(ReadOnlySpan<byte> line, IngestOrigin origin, out PreparedEvent? retained)
+    public PublishOutcome Accept(ReadOnlySpan<byte> line, IngestOrigin origin, bool truncated, out PreparedEvent? retained)
     {
         retained = null;
-        var prepared = PrepareInPlace(line, origin);
+        var prepared = PrepareInPlace(line, origin, truncated, refuseOversize: false, out _);
         if (prepared.Route is null) return PublishOutcome.Accepted;
         var outcome = Offer(prepared, senderWaits: true);
         if (outcome == PublishOutcome.Full) retained = prepared.ToOwned();
@@ -40,23 +53,40 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
     }
 
     /// <summary>
-    /// Parses, routes, samples and marks up one line. Null when there is nothing to publish: an empty
-    /// line (not an event), or an event sampling left out (counted as such).
+    /// Parses, routes, samples and marks up one line for a caller that can be told (HTTP). Null when there is nothing
+    /// to publish: an event sampling left out, or (with <paramref name="error"/> set, counted as too_large) one whose
+    /// envelope is larger than Kafka takes.
     /// </summary>
-    public PreparedEvent? Prepare(ReadOnlySpan<byte> line, IngestOrigin origin)
+    public PreparedEvent? Prepare(ReadOnlySpan<byte> line, IngestOrigin origin, out string? error)
     {
-        var prepared = PrepareInPlace(line, origin);
+        var prepared = PrepareInPlace(line, origin, truncated: false, refuseOversize: true, out error);
         return prepared.Route is null ? null : prepared.ToOwned();
     }
 
-    /// <summary>As <see cref="Prepare"/>, over borrowed bytes; the route is null when there is nothing to publish.</summary>
-    private BorrowedEvent PrepareInPlace(ReadOnlySpan<byte> line, IngestOrigin origin)
+    /// <summary>The largest envelope Kafka takes.</summary>
+    public EnvelopeSizeLimit Limit => publisher.Limit;
+
+    /// <summary>Counts a line refused before parsing because it is longer than <paramref name="limit"/>, and says why.</summary>
+    public string RefuseTooLarge(IngestOrigin origin, int length, int limit)
     {
+        ledger.Cell(origin.Listener.Name, LossLedger.Unrouted).ReceivedAndDropped(DropReason.TooLarge);
+        return $"too_large: the line is {length} bytes, more than Edge:Http:MaxEventBytes ({limit}); it was not accepted";
+    }
+
+    /// <summary>As <see cref="Prepare"/>, over borrowed bytes; the route is null when there is nothing to publish.</summary>
+    private BorrowedEvent PrepareInPlace(ReadOnlySpan<byte> line, IngestOrigin origin, bool truncated, bool refuseOversize, out string? error)
+    {
+        error = null;
         line = TrimEnd(line);
-        if (line.IsEmpty) return default;
+        if (line.IsEmpty || line.IndexOfAnyExcept(" \t\r\n\0"u8) < 0)
+        {
+            ledger.Cell(origin.Listener.Name, LossLedger.Unrouted).ReceivedAndDropped(DropReason.Empty);
+            return default;
+        }
 
         var receivedAt = time.GetUtcNow();
-        var message = SyslogParser.Parse(line, new SyslogParseContext(receivedAt, origin.Peer?.Address, timeZones));
+        var context = new SyslogParseContext(receivedAt, origin.Peer?.Address, timeZones) { FutureDateWindow = _futureDateWindow, Truncated = truncated };
+        var message = SyslogParser.Parse(line, context);
         var facts = new RoutingFacts
         {
             Facility = message.Facility,
@@ -68,14 +98,36 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
         };
         var route = router.Choose(facts);
         var cell = ledger.Cell(origin.Listener.Name, route.Name);
-        cell.Parsed(message.Status != ParseStatus.Ok);
         if (!route.Keep())
         {
+            cell.Parsed(message.Status != ParseStatus.Ok);
             cell.ReceivedAndDropped(DropReason.SampledOut);
             return default;
         }
-        var envelope = EnvelopeWriter.ForCurrentThread.WriteSyslog(new EnvelopeHeader(receivedAt, EventKinds.Log, origin, route.SampleRate), line, message);
+
+        var header = new EnvelopeHeader(receivedAt, EventKinds.Log, origin, route.SampleRate);
+        var envelope = EnvelopeWriter.ForCurrentThread.WriteSyslog(header, line, message);
         var hasKey = TryKey(line, message, origin, out var key);
+        var limit = publisher.Limit;
+        for (var attempt = 0; !limit.Fits(hasKey ? key.Length : 0, envelope.Length); attempt++)
+        {
+            if (refuseOversize || attempt == MaxFitAttempts)
+            {
+                cell.Parsed(message.Status != ParseStatus.Ok);
+                cell.ReceivedAndDropped(DropReason.TooLarge);
+                error = limit.TooLargeError(envelope.Length);
+                return default;
+            }
+
+            // The envelope grows with the line (message and raw both carry it): cut the line in proportion, with room to spare.
+            var keep = (int)((long)line.Length * limit.MaxEnvelopeBytes(hasKey ? key.Length : 0) / envelope.Length * 9 / 10);
+            line = Utf8Prefix(line, keep);
+            message = SyslogParser.Parse(line, context with { Truncated = true });
+            envelope = EnvelopeWriter.ForCurrentThread.WriteSyslog(header, line, message);
+            hasKey = TryKey(line, message, origin, out key);
+        }
+
+        cell.Parsed(message.Status != ParseStatus.Ok);
         return new BorrowedEvent(route, cell, key, hasKey, envelope, origin.Listener.Buffer);
     }
 
@@ -103,6 +155,15 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
         }
         key = origin.PeerAddressBytes;
         return origin.Peer is not null;
+    }
+
+    /// <summary>The first <paramref name="length"/> bytes at most, not cutting a UTF-8 character in two.</summary>
+    private static ReadOnlySpan<byte> Utf8Prefix(ReadOnlySpan<byte> line, int length)
+    {
+        length = Math.Clamp(length, 0, line.Length);
+        // Continuation bytes are 10xxxxxx; stepping back over at most three of them reaches a character's start.
+        for (var back = 0; back < 3 && length > 0 && length < line.Length && (line[length] & 0xC0) == 0x80; back++) length--;
+        return line[..length];
     }
 
     // Senders end lines with LF, CRLF or NUL; none of it is part of the message.

@@ -37,13 +37,16 @@ public struct SyslogMessage
     public ParseStatus Status;
     /// <summary>Why the line parsed partly or not at all; null when <see cref="Status"/> is Ok.</summary>
     public string? Error;
-    /// <summary>0–23. A line without a valid PRI is read as RFC 3164 §4.3.3 says (PRI 13: user.notice, with
-    /// Status Partial); -1 only when the line is Failed (nothing to read).</summary>
+    /// <summary>0–23; -1 when the line has no valid PRI (nothing is guessed: the raw line travels with the event).</summary>
     public int Facility;
-    /// <summary>0–7; see <see cref="Facility"/> for lines without a valid PRI. -1 only when the line is Failed.</summary>
+    /// <summary>0–7; -1 when the line has no valid PRI.</summary>
     public int Severity;
+    /// <summary>The RFC 5424 VERSION as written (1 for every sender today; 0–999 are read); -1 when the line has none.</summary>
+    public int Version;
     /// <summary>When the event happened at its origin, resolved to an offset; null when absent or unreadable.</summary>
     public DateTimeOffset? Timestamp;
+    /// <summary>Nanoseconds beyond <see cref="Timestamp"/>'s 100 ns resolution (0–99), from a fraction of 8 or 9 digits.</summary>
+    public int TimestampExtraNanoseconds;
     public TextRange Hostname;
     public TextRange AppName;
     public TextRange ProcId;
@@ -55,4 +58,6 @@ public struct SyslogMessage
     public bool MessageHadBom;
     /// <summary>The sequence number a Cisco-style sender puts before the header (<c>&lt;189&gt;52: ...</c>), digits only.</summary>
     public TextRange SequenceNumber;
+    /// <summary>The line was longer than its listener accepts and was cut (see <see cref="SyslogParseContext.Truncated"/>).</summary>
+    public bool Truncated;
 }

@@ -16,8 +16,18 @@ public sealed class SyslogTimeZoneOptions
     /// <summary>Checked in order; the first that matches wins. Default: none.</summary>
     public IList<SyslogTimeZoneRule> Rules { get; } = new List<SyslogTimeZoneRule>();
 
+    /// <summary>The default of <see cref="FutureDateWindow"/>: 31 days, as syslog-ng has it.</summary>
+    public static readonly TimeSpan DefaultFutureDateWindow = TimeSpan.FromDays(31);
+
     /// <summary>IANA zone id used when no rule matches. Default: <c>UTC</c>.</summary>
     public string DefaultTimeZone { get; set; } = "UTC";
+
+    /// <summary>
+    /// RFC 3164 dates carry no year. The year taken is the latest that puts the date no more than this far ahead of the
+    /// receive time (a sender's clock may run a little fast; one that seems a month ahead is last year's).
+    /// Between 1 and 180 days. Default: 31 days.
+    /// </summary>
+    public TimeSpan FutureDateWindow { get; set; } = DefaultFutureDateWindow;
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using static Pipeline.Edge.Sources.Syslog.SyslogBytes;
+
 namespace Pipeline.Edge.Sources.Syslog;
 
 /// <summary>Date and time fields as a line wrote them, before a year or a time zone is applied.</summary>
@@ -11,37 +13,41 @@ internal struct TimestampParts
     public int Minute;
     /// <summary>0–60: a leap second is read as the first instant of the next minute.</summary>
     public int Second;
-    /// <summary>100 ns units from at most 6 fraction digits (microseconds, the RFC 5424 resolution).</summary>
+    /// <summary>100 ns units from the first 7 fraction digits.</summary>
     public int FractionTicks;
+    /// <summary>Nanoseconds from the 8th and 9th fraction digits (0–99); digits beyond the 9th are dropped.</summary>
+    public int ExtraNanoseconds;
     public bool HasFraction;
+    /// <summary>The line gave the offset: in the timestamp, or as a zone label after it (Cisco's <c>CET:</c>).</summary>
     public bool HasOffset;
     public int OffsetMinutes;
-    /// <summary>A trailing zone label (Cisco's <c>UTC:</c>) said UTC.</summary>
-    public bool LabelledUtc;
 }
 
 /// <summary>
-/// Timestamp reading without strings or allocations: RFC 3339 (RFC 5424 and rsyslog's ISO form in BSD lines) and
-/// the BSD <c>Mmm dd hh:mm:ss</c> form, plus turning local wall-clock times into instants.
+/// Timestamp reading without strings or allocations: RFC 3339 (RFC 5424, and the ISO forms BSD-style lines carry),
+/// the BSD <c>Mmm dd hh:mm:ss</c> form with the variations devices write, and Cisco NX-OS's <c>yyyy Mmm dd hh:mm:ss</c>.
+/// Turning wall-clock fields into an instant is <see cref="LocalTime"/>'s job.
 /// </summary>
 internal static class SyslogTimestamp
 {
-    private const int MaxFractionDigits = 6;
-    private static readonly long MaxTicks = DateTime.MaxValue.Ticks;
-    private static readonly long ThreeHours = TimeSpan.TicksPerHour * 3;
+    // 7 digits are DateTime's 100 ns ticks; 2 more are kept as nanoseconds; the rest are read and dropped.
+    private const int TickDigits = 7;
+    private const int NanosecondDigits = 9;
 
     /// <summary>
-    /// Reads <c>YYYY-MM-DDThh:mm:ss[.frac][Z|±hh:mm|±hhmm]</c> from the start of <paramref name="s"/>; with
-    /// <paramref name="allowSpace"/>, also the <c>YYYY-MM-DD hh:mm:ss</c> many application loggers write.
+    /// Reads <c>YYYY-MM-DDThh:mm:ss[.frac][Z|±hh:mm|±hhmm]</c> from the start of <paramref name="s"/>. With
+    /// <paramref name="lenient"/> (timestamps of BSD-style lines), also what senders write beside the standard:
+    /// a space for the <c>T</c> (<c>2024-03-01 10:00:00</c>), an offset of hours alone (<c>-07</c>), and a
+    /// redundant zero offset after <c>Z</c> (<c>Z+00:00</c>).
     /// </summary>
     /// <returns>Bytes read, or 0 when <paramref name="s"/> does not start with one.</returns>
-    public static int ParseRfc3339(ReadOnlySpan<byte> s, out TimestampParts parts, bool allowSpace = false)
+    public static int ParseRfc3339(ReadOnlySpan<byte> s, out TimestampParts parts, bool lenient = false)
     {
         parts = default;
         if (s.Length < 19
             || !Digits(s, 0, 4, out parts.Year) || s[4] != '-'
             || !Digits(s, 5, 2, out parts.Month) || s[7] != '-'
-            || !Digits(s, 8, 2, out parts.Day) || (s[10] != 'T' && s[10] != 't' && !(allowSpace && s[10] == ' '))
+            || !Digits(s, 8, 2, out parts.Day) || (s[10] != 'T' && s[10] != 't' && !(lenient && s[10] == ' '))
             || !Digits(s, 11, 2, out parts.Hour) || s[13] != ':'
             || !Digits(s, 14, 2, out parts.Minute) || s[16] != ':'
             || !Digits(s, 17, 2, out parts.Second))
@@ -63,19 +69,16 @@ internal static class SyslogTimestamp
             {
                 parts.HasOffset = true;
                 i++;
+                if (lenient && i < s.Length && s[i] is (byte)'+' or (byte)'-' && ReadOffset(s, i, lenient: true, out var redundant, out var after)
+                    && redundant == 0)
+                {
+                    i = after;
+                }
             }
             else if (c == '+' || c == '-')
             {
-                if (!Digits(s, i + 1, 2, out var oh)) return 0;
-                var j = i + 3;
-                if (j < s.Length && s[j] == ':') j++;
-                if (!Digits(s, j, 2, out var om) || om > 59) return 0;
-                var total = oh * 60 + om;
-                // DateTimeOffset accepts at most ±14:00.
-                if (total > 14 * 60) return 0;
+                if (!ReadOffset(s, i, lenient, out parts.OffsetMinutes, out i)) return 0;
                 parts.HasOffset = true;
-                parts.OffsetMinutes = c == '-' ? -total : total;
-                i = j + 2;
             }
         }
 
@@ -83,8 +86,9 @@ internal static class SyslogTimestamp
     }
 
     /// <summary>
-    /// Reads the BSD form <c>Mmm dd hh:mm:ss</c> (day space-padded, zero-padded or bare), with an optional year
-    /// before the time (<c>Mmm dd yyyy hh:mm:ss</c>, as Cisco and ASA write it) and optional fraction digits.
+    /// Reads the BSD form <c>Mmm dd hh:mm:ss</c>: month in any letter case, day space-padded, zero-padded or bare,
+    /// optional fraction digits, and a year either before the time (<c>Mar  1 2024 00:12:34</c>, Cisco and ASA) or
+    /// after it (<c>Apr 15 21:28:13 2007</c>).
     /// </summary>
     /// <returns>Bytes read, or 0 when <paramref name="s"/> does not start with one.</returns>
     public static int ParseBsd(ReadOnlySpan<byte> s, out TimestampParts parts)
@@ -109,23 +113,30 @@ internal static class SyslogTimestamp
             i += 5;
         }
 
-        if (!Digits(s, i, 2, out parts.Hour) || i + 8 > s.Length || s[i + 2] != ':'
-            || !Digits(s, i + 3, 2, out parts.Minute) || s[i + 5] != ':'
-            || !Digits(s, i + 6, 2, out parts.Second))
+        i = ParseTime(s, i, ref parts);
+        if (i < 0) return 0;
+        if (parts.Year == 0 && i + 5 <= s.Length && s[i] == ' ' && Digits(s, i + 1, 4, out year) && year > 0
+            && (i + 5 == s.Length || s[i + 5] == ' '))
         {
-            return 0;
-        }
-
-        i += 8;
-        if (i + 1 < s.Length && s[i] == '.' && IsDigit(s[i + 1]))
-        {
-            i = ParseFraction(s, i + 1, ref parts);
-            if (i < 0) return 0;
+            parts.Year = year;
+            i += 5;
         }
 
         // A timestamp ends at a token boundary; "Mar  1 00:12:34x" is text, not a time.
         if (i < s.Length && s[i] != ' ' && s[i] != ':') return 0;
         return FieldsInRange(parts) ? i : 0;
+    }
+
+    /// <summary>Cisco NX-OS's <c>yyyy Mmm dd hh:mm:ss[.frac]</c> (after its <c>": "</c> prefix).</summary>
+    /// <returns>Bytes read, or 0 when <paramref name="s"/> does not start with one.</returns>
+    public static int ParseYearFirst(ReadOnlySpan<byte> s, out TimestampParts parts)
+    {
+        parts = default;
+        if (s.Length < 19 || !Digits(s, 0, 4, out var year) || year == 0 || s[4] != ' ') return 0;
+        var used = ParseBsd(s[5..], out parts);
+        if (used == 0 || parts.Year != 0) return 0;
+        parts.Year = year;
+        return used + 5;
     }
 
     /// <summary>True when <paramref name="s"/> starts with a month abbreviation, a space and a day: a BSD timestamp was meant.</summary>
@@ -138,128 +149,73 @@ internal static class SyslogTimestamp
         s.Length >= 12 && Digits(s, 0, 4, out _) && s[4] == '-' && Digits(s, 5, 2, out _) && s[7] == '-'
         && Digits(s, 8, 2, out _) && s[10] is (byte)'T' or (byte)'t' or (byte)' ' && IsDigit(s[11]);
 
-    /// <summary>An instant from fields that carry their own offset.</summary>
-    public static bool TryCreate(in TimestampParts p, out DateTimeOffset value) =>
-        TryCreate(p, p.Year, TimeSpan.FromMinutes(p.OffsetMinutes), out value);
-
-    /// <summary>
-    /// An instant from wall-clock fields read in <paramref name="zone"/>. A missing year is the one that puts the
-    /// time nearest to <paramref name="receivedAt"/> (so a Dec 31 line received on Jan 1 is last year's, and a
-    /// Jan 1 line received on Dec 31 is next year's). A time in a DST gap uses the offset in force before the gap
-    /// (02:30 on a spring-forward night reads as 03:30 summer time, the way java.time and most tools resolve it);
-    /// a time that occurs twice takes the offset that puts it nearest to <paramref name="receivedAt"/>.
-    /// </summary>
-    public static bool TryResolveLocal(in TimestampParts p, TimeZoneInfo zone, DateTimeOffset receivedAt, out DateTimeOffset value)
+    /// <summary>Reads <c>hh:mm:ss[.frac]</c> at <paramref name="i"/>; the index after it, or -1.</summary>
+    public static int ParseTime(ReadOnlySpan<byte> s, int i, ref TimestampParts parts)
     {
-        value = default;
-        var year = p.Year;
-        if (year == 0)
+        if (!Digits(s, i, 2, out parts.Hour) || i + 8 > s.Length || s[i + 2] != ':'
+            || !Digits(s, i + 3, 2, out parts.Minute) || s[i + 5] != ':'
+            || !Digits(s, i + 6, 2, out parts.Second))
         {
-            year = NearestYear(p, zone, receivedAt);
-            if (year == 0) return false;
+            return -1;
         }
 
-        if (!TryLocalTicks(p, year, out var ticks)) return false;
-        var offset = OffsetOf(new DateTime(ticks, DateTimeKind.Unspecified), zone, receivedAt);
-        return TryCreate(ticks, offset, out value);
+        i += 8;
+        if (i + 1 < s.Length && s[i] == '.' && IsDigit(s[i + 1])) i = ParseFraction(s, i + 1, ref parts);
+        return i;
     }
 
-    private static int NearestYear(in TimestampParts p, TimeZoneInfo zone, DateTimeOffset receivedAt)
+    public static bool FieldsInRange(in TimestampParts p) =>
+        p.Month is >= 1 and <= 12 && p.Day is >= 1 and <= 31 && p.Hour <= 23 && p.Minute <= 59 && p.Second <= 60;
+
+    /// <summary><c>±hh:mm</c> or <c>±hhmm</c>; with <paramref name="lenient"/> also <c>±hh</c>. At most ±14:00 (DateTimeOffset's range).</summary>
+    private static bool ReadOffset(ReadOnlySpan<byte> s, int i, bool lenient, out int minutes, out int next)
     {
-        var receivedLocal = ReferenceEquals(zone, TimeZoneInfo.Utc)
-            ? receivedAt.UtcTicks
-            : TimeZoneInfo.ConvertTime(receivedAt, zone).Ticks;
-        var receivedYear = new DateTime(receivedLocal).Year;
-        var best = 0;
-        var bestDistance = long.MaxValue;
-        for (var year = receivedYear - 1; year <= receivedYear + 1; year++)
+        minutes = 0;
+        next = i;
+        if (!Digits(s, i + 1, 2, out var hours)) return false;
+        var j = i + 3;
+        var om = 0;
+        if (j < s.Length && s[j] == ':') j++;
+        if (Digits(s, j, 2, out om))
         {
-            if (!TryLocalTicks(p, year, out var ticks)) continue;
-            var distance = Math.Abs(ticks - receivedLocal);
-            if (distance < bestDistance)
-            {
-                best = year;
-                bestDistance = distance;
-            }
+            j += 2;
         }
-
-        return best;
-    }
-
-    private static TimeSpan OffsetOf(DateTime local, TimeZoneInfo zone, DateTimeOffset receivedAt)
-    {
-        if (ReferenceEquals(zone, TimeZoneInfo.Utc)) return TimeSpan.Zero;
-        if (local.Ticks > ThreeHours && local.Ticks < MaxTicks - ThreeHours)
+        else if (lenient && j == i + 3 && (j == s.Length || s[j] == ' '))
         {
-            // No real transition is closer than three hours to another, so the offsets three hours either side are
-            // the ones before and after the transition this time falls into.
-            if (zone.IsInvalidTime(local)) return WholeMinutes(zone.GetUtcOffset(local.AddTicks(-ThreeHours)));
-            if (zone.IsAmbiguousTime(local))
-            {
-                var before = WholeMinutes(zone.GetUtcOffset(local.AddTicks(-ThreeHours)));
-                var after = WholeMinutes(zone.GetUtcOffset(local.AddTicks(ThreeHours)));
-                var received = receivedAt.UtcTicks;
-                var dBefore = Math.Abs(local.Ticks - before.Ticks - received);
-                var dAfter = Math.Abs(local.Ticks - after.Ticks - received);
-                return dAfter < dBefore ? after : before;
-            }
+            om = 0;
         }
-
-        return WholeMinutes(zone.GetUtcOffset(local));
-    }
-
-    // Historic zone offsets (local mean time) have seconds, which DateTimeOffset refuses.
-    private static TimeSpan WholeMinutes(TimeSpan offset) =>
-        offset.Ticks % TimeSpan.TicksPerMinute == 0 ? offset : new TimeSpan(offset.Ticks / TimeSpan.TicksPerMinute * TimeSpan.TicksPerMinute);
-
-    private static bool TryCreate(in TimestampParts p, int year, TimeSpan offset, out DateTimeOffset value)
-    {
-        value = default;
-        return TryLocalTicks(p, year, out var ticks) && TryCreate(ticks, offset, out value);
-    }
-
-    private static bool TryCreate(long localTicks, TimeSpan offset, out DateTimeOffset value)
-    {
-        var utc = localTicks - offset.Ticks;
-        if (utc < 0 || utc > MaxTicks)
+        else
         {
-            value = default;
             return false;
         }
 
-        value = new DateTimeOffset(localTicks, offset);
+        var total = hours * 60 + om;
+        if (om > 59 || total > 14 * 60) return false;
+        minutes = s[i] == '-' ? -total : total;
+        next = j;
         return true;
     }
-
-    private static bool TryLocalTicks(in TimestampParts p, int year, out long ticks)
-    {
-        ticks = 0;
-        if (year < 1 || year > 9999 || p.Day > DateTime.DaysInMonth(year, p.Month)) return false;
-        var leap = p.Second == 60;
-        ticks = new DateTime(year, p.Month, p.Day, p.Hour, p.Minute, leap ? 59 : p.Second).Ticks + p.FractionTicks
-            + (leap ? TimeSpan.TicksPerSecond : 0);
-        return ticks <= MaxTicks;
-    }
-
-    private static bool FieldsInRange(in TimestampParts p) =>
-        p.Month is >= 1 and <= 12 && p.Day is >= 1 and <= 31 && p.Hour <= 23 && p.Minute <= 59 && p.Second <= 60;
 
     /// <returns>The index after the digits, or -1 when there are none.</returns>
     private static int ParseFraction(ReadOnlySpan<byte> s, int i, ref TimestampParts parts)
     {
-        var value = 0;
+        var ticks = 0;
+        var nanos = 0;
         var count = 0;
         while (i < s.Length && IsDigit(s[i]))
         {
-            // Digits beyond microseconds are read and dropped (truncation, never rounding into the next second).
-            if (count < MaxFractionDigits) value = value * 10 + (s[i] - '0');
+            // Digits beyond nanoseconds are read and dropped (truncation, never rounding into the next second).
+            if (count < TickDigits) ticks = ticks * 10 + (s[i] - '0');
+            else if (count < NanosecondDigits) nanos = nanos * 10 + (s[i] - '0');
             count++;
             i++;
         }
 
         if (count == 0) return -1;
-        for (var k = Math.Min(count, MaxFractionDigits); k < 7; k++) value *= 10;
-        parts.FractionTicks = value;
+        for (var k = Math.Min(count, TickDigits); k < TickDigits; k++) ticks *= 10;
+        if (count > TickDigits && count < NanosecondDigits) nanos *= 10;
+        parts.FractionTicks = ticks;
+        parts.ExtraNanoseconds = nanos;
         parts.HasFraction = true;
         return i;
     }
@@ -277,8 +233,6 @@ internal static class SyslogTimestamp
 
         return true;
     }
-
-    private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
 
     /// <returns>1–12, or 0 when the three bytes are no English month abbreviation (any letter case).</returns>
     private static int Month(byte a, byte b, byte c)

@@ -200,13 +200,13 @@ internal sealed class TcpSyslogListener : BackgroundService
         PreparedEvent? retained;
         if (frame.IsSingleSegment)
         {
-            if (_ingest.Accept(frame.FirstSpan, origin, out retained) != PublishOutcome.Full) return;
+            if (_ingest.Accept(frame.FirstSpan, origin, truncated, out retained) != PublishOutcome.Full) return;
         }
         else
         {
             var copy = ArrayPool<byte>.Shared.Rent((int)frame.Length);
             frame.CopyTo(copy);
-            var outcome = _ingest.Accept(copy.AsSpan(0, (int)frame.Length), origin, out retained);
+            var outcome = _ingest.Accept(copy.AsSpan(0, (int)frame.Length), origin, truncated, out retained);
             ArrayPool<byte>.Shared.Return(copy);
             if (outcome != PublishOutcome.Full) return;
         }

@@ -130,7 +130,8 @@ internal sealed class UdpSyslogListener : IHostedService, IDisposable
             for (var i = 0; i < count; i++)
             {
                 var datagram = receiver.Datagram(i);
-                if (datagram.Length > _options.MaxMessageBytes || receiver.Truncated(i))
+                var truncated = datagram.Length > _options.MaxMessageBytes || receiver.Truncated(i);
+                if (truncated)
                 {
                     _oversize.Inc();
                     datagram = datagram[..Math.Min(datagram.Length, _options.MaxMessageBytes)];
@@ -140,7 +141,7 @@ internal sealed class UdpSyslogListener : IHostedService, IDisposable
                 // Every slab is taken: wait for the processing threads, and let the socket's buffer take the burst meanwhile.
                 while (slab is null && !_stopping) slab = _queue.Rent(StopCheck);
                 if (slab is null) return;
-                slab.Append(sender, datagram);
+                slab.Append(sender, datagram, truncated);
             }
             // A batch smaller than the most one call takes means the socket is drained: hand over now rather
             // than wait for the slab to fill, so a quiet listener adds no delay.
@@ -183,7 +184,7 @@ internal sealed class UdpSyslogListener : IHostedService, IDisposable
                 }
                 try
                 {
-                    _ingest.AcceptOrDrop(reader.Datagram, origin);
+                    _ingest.AcceptOrDrop(reader.Datagram, origin, reader.Truncated);
                 }
                 catch (Exception ex)
                 {

@@ -33,13 +33,13 @@ public sealed class CapturedPeerLinesTests
             new(1, Ietf, 20, 5, T("2026-11-21T23:37:27.369489Z"), "vm", "myapp", "1234", "ID47", AppEvent),
             new(2, Ietf, 3, 3, T("2026-11-21T23:37:27.371522Z"), "vm", "backup", null, null, Escapes),
             new(3, Ietf, 1, 4, T("2026-11-21T23:37:27.372883Z"), "vm", "udpapp", "77", null, ByUdp),
-            // rsyslog keeps the space that began the BSD message, so MSG starts with one.
-            new(4, Ietf, 4, 6, T("2026-11-21T23:37:27Z"), "vm", "sshd", "4321", null, " " + Accepted),
-            new(5, Ietf, 9, 5, T("2026-11-21T23:37:27Z"), "vm", "cron", null, null, " " + Cron),
-            new(6, Ietf, 1, 2, T("2026-11-21T23:37:27Z"), "vm", "kernel", null, null, " " + Kernel),
-            new(7, Ietf, 23, 5, T("2026-11-21T23:37:27.377453Z"), "localhost", "52", null, null, $" *Mar  1 00:12:34.567: %SYS-5-CONFIG_I: {Config}"),
-            new(8, Ietf, 23, 3, T("2026-11-21T23:37:27.377533Z"), "localhost", "123", null, null, $" router1: Mar  1 00:12:34 UTC: %LINK-3-UPDOWN: {LinkDown}"),
-            new(9, Ietf, 20, 4, T("2026-11-21T23:37:27.377562Z"), "localhost", "%ASA-4-106023", null, null, " " + Deny),
+            // rsyslog keeps the space that began the BSD message, so MSG starts with two spaces; they are left out.
+            new(4, Ietf, 4, 6, T("2026-11-21T23:37:27Z"), "vm", "sshd", "4321", null, Accepted),
+            new(5, Ietf, 9, 5, T("2026-11-21T23:37:27Z"), "vm", "cron", null, null, Cron),
+            new(6, Ietf, 1, 2, T("2026-11-21T23:37:27Z"), "vm", "kernel", null, null, Kernel),
+            new(7, Ietf, 23, 5, T("2026-11-21T23:37:27.377453Z"), "localhost", "52", null, null, $"*Mar  1 00:12:34.567: %SYS-5-CONFIG_I: {Config}"),
+            new(8, Ietf, 23, 3, T("2026-11-21T23:37:27.377533Z"), "localhost", "123", null, null, $"router1: Mar  1 00:12:34 UTC: %LINK-3-UPDOWN: {LinkDown}"),
+            new(9, Ietf, 20, 4, T("2026-11-21T23:37:27.377562Z"), "localhost", "%ASA-4-106023", null, null, Deny),
         ];
 
         var lines = Lines("rsyslog-rfc5424.txt");
@@ -66,7 +66,7 @@ public sealed class CapturedPeerLinesTests
             new(6, Bsd, 1, 2, T("2026-11-21T23:37:27Z"), "vm", "kernel", null, null, Kernel),
             new(7, Bsd, 23, 5, T("2026-11-21T23:37:27.377453Z"), "localhost", "52", null, null, $"*Mar  1 00:12:34.567: %SYS-5-CONFIG_I: {Config}"),
             new(8, Bsd, 23, 3, T("2026-11-21T23:37:27.377533Z"), "localhost", "123", null, null, $"router1: Mar  1 00:12:34 UTC: %LINK-3-UPDOWN: {LinkDown}"),
-            new(9, Bsd, 20, 4, T("2026-11-21T23:37:27.377562Z"), "localhost", "ASA", null, "106023", Deny),
+            new(9, Bsd, 20, 4, T("2026-11-21T23:37:27.377562Z"), "localhost", "ASA", null, "106023", "%ASA-4-106023: " + Deny),
         ];
 
         AssertLines(expected, Lines("rsyslog-forward.txt"));
@@ -88,7 +88,7 @@ public sealed class CapturedPeerLinesTests
             new(6, Bsd, 1, 2, at, "vm", "kernel", null, null, Kernel),
             new(7, Bsd, 23, 5, at, "localhost", "52", null, null, $"*Mar  1 00:12:34.567: %SYS-5-CONFIG_I: {Config}"),
             new(8, Bsd, 23, 3, at, "localhost", "123", null, null, $"router1: Mar  1 00:12:34 UTC: %LINK-3-UPDOWN: {LinkDown}"),
-            new(9, Bsd, 20, 4, at, "localhost", "ASA", null, "106023", Deny),
+            new(9, Bsd, 20, 4, at, "localhost", "ASA", null, "106023", "%ASA-4-106023: " + Deny),
         ];
 
         AssertLines(expected, Lines(file));
@@ -113,11 +113,11 @@ public sealed class CapturedPeerLinesTests
             new(19, Bsd, 4, 6, at, "vm", "sshd", "4321", null, Accepted),
             new(21, Bsd, 9, 5, at, "vm", "cron", null, null, Cron),
             new(23, Bsd, 1, 2, at, "vm", "kernel", null, null, Kernel),
-            // syslog-ng re-dated the Cisco line to "Mar  1" without a year; the year nearest to receipt is 2027
-            // (syslog-ng itself assumed the past: its RFC 5424 copy says 2026-03-01).
-            new(25, Bsd, 23, 5, T("2027-03-01T00:12:34Z"), "127.0.0.1", "SYS", null, "CONFIG_I", Config),
+            // syslog-ng re-dated the Cisco line to "Mar  1" without a year: more than 31 days ahead of receipt, so it is
+            // this March gone, as syslog-ng itself read it (its RFC 5424 copy says 2026-03-01).
+            new(25, Bsd, 23, 5, T("2026-03-01T00:12:34Z"), "127.0.0.1", "SYS", null, "CONFIG_I", "%SYS-5-CONFIG_I: " + Config),
             new(26, Bsd, 23, 3, at, "127.0.0.1", "router1", null, null, $"Mar  1 00:12:34 UTC: %LINK-3-UPDOWN: {LinkDown}"),
-            new(27, Bsd, 20, 4, at, "127.0.0.1", "ASA", null, "106023", Deny),
+            new(27, Bsd, 20, 4, at, "127.0.0.1", "ASA", null, "106023", "%ASA-4-106023: " + Deny),
         ];
 
         var lines = Lines(file);

@@ -117,6 +117,29 @@ public sealed class StructuredDataTests
     }
 
     [Fact]
+    public void SpacesBetweenTheEqualsSignAndTheQuotedValueAreASlipThatIsReadThrough()
+    {
+        var sd = """[exampleSDID@32473 iut="3" eventSource= "Application" eventID="1011"]""";
+
+        Assert.True(StructuredData.IsWellFormed(Encoding.UTF8.GetBytes(sd)));
+        Assert.Equal("""{"exampleSDID@32473":{"iut":"3","eventSource":"Application","eventID":"1011"}}""", Parsed.SdJson(sd));
+    }
+
+    [Theory]
+    [InlineData("""[action:"Drop"; x:"a]b"] msg""", 24)]
+    [InlineData("""[x@1 a=1] msg""", 9)]
+    [InlineData("""[a b][c "d]" e] msg""", 15)]
+    [InlineData("""[a x="1\] still"] msg""", 17)]
+    [InlineData("""[a x=1]""", 7)]
+    [InlineData("""[a x=1""", 0)]
+    [InlineData("""[a x=1]junk""", 0)]
+    [InlineData("""[a x="1]""", 0)]
+    public void AnUnreadableBlockIsMeasuredToTheBracketThatClosesItOutsideQuotes(string text, int length)
+    {
+        Assert.Equal(length, StructuredDataBounds.MeasureUnreadableBlock(Encoding.UTF8.GetBytes(text)));
+    }
+
+    [Fact]
     public void ManyParametersSpillFromTheStackToPooledArraysAndStayCorrect()
     {
         var sd = new StringBuilder();

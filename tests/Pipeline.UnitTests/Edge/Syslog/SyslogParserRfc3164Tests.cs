@@ -26,15 +26,15 @@ public sealed class SyslogParserRfc3164Tests
     }
 
     [Fact]
-    public void Rfc3164Example2AsTheOriginalSentItHasNoPriAndBecomesUserNoticeWithTheWholeLineAsMessage()
+    public void Rfc3164Example2AsTheOriginalSentItIsBareTextShippedWholeAsFailedWithNothingGuessed()
     {
         var p = Parsed.Of("Use the BFG!", Received);
 
-        Assert.Equal(SyslogFormat.Rfc3164, p.Format);
-        Assert.Equal(ParseStatus.Partial, p.Status);
-        Assert.Equal(SyslogParseErrors.InvalidPri, p.Error);
-        Assert.Equal(1, p.Facility);
-        Assert.Equal(5, p.Severity);
+        Assert.Equal(SyslogFormat.Unknown, p.Format);
+        Assert.Equal(ParseStatus.Failed, p.Status);
+        Assert.Equal(SyslogParseErrors.NoHeader, p.Error);
+        Assert.Equal(-1, p.Facility);
+        Assert.Equal(-1, p.Severity);
         Assert.Null(p.Timestamp);
         Assert.Null(p.Hostname);
         Assert.Equal("Use the BFG!", p.Message);
@@ -48,7 +48,7 @@ public sealed class SyslogParserRfc3164Tests
         Assert.Equal(ParseStatus.Ok, p.Status);
         Assert.Equal(1, p.Facility);
         Assert.Equal(5, p.Severity);
-        Assert.Equal(new DateTimeOffset(2025, 2, 5, 17, 32, 18, TimeSpan.Zero), p.Timestamp);
+        Assert.Equal(new DateTimeOffset(2024, 2, 5, 17, 32, 18, TimeSpan.Zero), p.Timestamp);
         Assert.Equal("10.0.0.99", p.Hostname);
         Assert.Null(p.AppName);
         Assert.Equal("Use the BFG!", p.Message);
@@ -152,13 +152,25 @@ public sealed class SyslogParserRfc3164Tests
     }
 
     [Fact]
-    public void ALineWhoseFirstTokenIsATagWithoutPidHasNoHostname()
+    public void ANameWithAColonRightAfterTheTimestampIsTheSenderNamingItselfAndTheRestIsTheMessage()
     {
-        var p = Parsed.Of("<13>Feb  5 17:32:18 CRON: job done", Received);
+        var p = Parsed.Of("<13>Feb  5 17:32:18 fw-edge1: Warning: job done", Received);
 
-        Assert.Null(p.Hostname);
-        Assert.Equal("CRON", p.AppName);
-        Assert.Equal("job done", p.Message);
+        Assert.Equal(ParseStatus.Ok, p.Status);
+        Assert.Equal("fw-edge1", p.Hostname);
+        Assert.Null(p.AppName);
+        Assert.Equal("Warning: job done", p.Message);
+    }
+
+    [Fact]
+    public void ANameWithAColonMayBeFollowedByATagWithAPid()
+    {
+        var p = Parsed.Of("<13>Feb  5 17:32:18 fw-edge1: sshd[42]: session opened", Received);
+
+        Assert.Equal("fw-edge1", p.Hostname);
+        Assert.Equal("sshd", p.AppName);
+        Assert.Equal("42", p.ProcId);
+        Assert.Equal("session opened", p.Message);
     }
 
     [Fact]
@@ -182,11 +194,47 @@ public sealed class SyslogParserRfc3164Tests
     }
 
     [Fact]
-    public void AnRfc3164LineWithoutAYearTakesTheYearNearestToTheReceiveTime()
+    public void AnRfc3164LineWithoutAYearIsFromTheReceiveYearWhenThatIsNotAheadOfTheReceiveTime()
     {
         var p = Parsed.Of("<13>Jun 10 08:00:00 host app: x", new DateTimeOffset(2024, 6, 15, 0, 0, 0, TimeSpan.Zero));
 
         Assert.Equal(new DateTimeOffset(2024, 6, 10, 8, 0, 0, TimeSpan.Zero), p.Timestamp);
+    }
+
+    [Fact]
+    public void ADateUpTo31DaysAheadIsThisYearsAndOneFurtherAheadIsLastYears()
+    {
+        var received = new DateTimeOffset(2024, 6, 15, 0, 0, 0, TimeSpan.Zero);
+
+        Assert.Equal(new DateTimeOffset(2024, 7, 16, 0, 0, 0, TimeSpan.Zero), Parsed.Of("<13>Jul 16 00:00:00 host app: x", received).Timestamp);
+        Assert.Equal(new DateTimeOffset(2023, 7, 16, 0, 0, 1, TimeSpan.Zero), Parsed.Of("<13>Jul 16 00:00:01 host app: x", received).Timestamp);
+    }
+
+    [Fact]
+    public void AJanuary5LineReceivedOnDecember4Is32DaysAheadSoItIsFromTheJanuaryJustGone()
+    {
+        var p = Parsed.Of("<13>Jan  5 10:00:00 host app: x", new DateTimeOffset(2026, 12, 4, 10, 0, 0, TimeSpan.Zero));
+
+        Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), p.Timestamp);
+    }
+
+    [Fact]
+    public void AJanuary5LineReceivedOnDecember6IsNextYearsAcrossNewYear()
+    {
+        var p = Parsed.Of("<13>Jan  5 10:00:00 host app: x", new DateTimeOffset(2026, 12, 6, 10, 0, 0, TimeSpan.Zero));
+
+        Assert.Equal(new DateTimeOffset(2027, 1, 5, 10, 0, 0, TimeSpan.Zero), p.Timestamp);
+    }
+
+    [Fact]
+    public void TheFutureDateWindowIsConfigurable()
+    {
+        var line = "<13>Jan  5 10:00:00 host app: x"u8.ToArray();
+        var received = new DateTimeOffset(2026, 11, 20, 10, 0, 0, TimeSpan.Zero);
+        var context = new SyslogParseContext(received, null, UtcTimeZoneResolver.Instance) { FutureDateWindow = TimeSpan.FromDays(60) };
+
+        Assert.Equal(new DateTimeOffset(2027, 1, 5, 10, 0, 0, TimeSpan.Zero), SyslogParser.Parse(line, context).Timestamp);
+        Assert.Equal(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero), Parsed.Of(line, received).Timestamp);
     }
 
     [Fact]
@@ -386,8 +434,8 @@ public sealed class SyslogParserRfc3164Tests
     [Fact]
     public void ADayWrittenWithALeadingZeroOrASingleSpaceIsAccepted()
     {
-        Assert.Equal(new DateTimeOffset(2025, 2, 5, 1, 2, 3, TimeSpan.Zero), Parsed.Of("<13>Feb 05 01:02:03 h a: x", Received).Timestamp);
-        Assert.Equal(new DateTimeOffset(2025, 2, 5, 1, 2, 3, TimeSpan.Zero), Parsed.Of("<13>Feb 5 01:02:03 h a: x", Received).Timestamp);
+        Assert.Equal(new DateTimeOffset(2024, 2, 5, 1, 2, 3, TimeSpan.Zero), Parsed.Of("<13>Feb 05 01:02:03 h a: x", Received).Timestamp);
+        Assert.Equal(new DateTimeOffset(2024, 2, 5, 1, 2, 3, TimeSpan.Zero), Parsed.Of("<13>Feb 5 01:02:03 h a: x", Received).Timestamp);
     }
 
     [Fact]

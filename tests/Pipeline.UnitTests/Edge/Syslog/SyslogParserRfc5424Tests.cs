@@ -119,12 +119,12 @@ public sealed class SyslogParserRfc5424Tests
     [InlineData("2003-10-11T22:14:15Z", 0L, 0)]
     [InlineData("2003-10-11T22:14:15.1Z", 1_000_000L, 0)]
     [InlineData("2003-10-11T22:14:15.123456Z", 1_234_560L, 0)]
-    [InlineData("2003-10-11T22:14:15.1234567Z", 1_234_560L, 0)]
-    [InlineData("2003-10-11T22:14:15.123456789123Z", 1_234_560L, 0)]
+    [InlineData("2003-10-11T22:14:15.1234567Z", 1_234_567L, 0)]
+    [InlineData("2003-10-11T22:14:15.123456789123Z", 1_234_567L, 0)]
     [InlineData("2003-10-11T22:14:15+02:00", 0L, 120)]
     [InlineData("2003-10-11T22:14:15.5-03:30", 5_000_000L, -210)]
     [InlineData("2003-10-11t22:14:15z", 0L, 0)]
-    public void TimestampsKeepUpToSixFractionDigitsAndTheirOffset(string stamp, long fractionTicks, int offsetMinutes)
+    public void TimestampsKeepUpToSevenFractionDigitsAndTheirOffset(string stamp, long fractionTicks, int offsetMinutes)
     {
         var p = Parsed.Of($"<13>1 {stamp} host app - - - msg");
 
@@ -261,14 +261,10 @@ public sealed class SyslogParserRfc5424Tests
 
     [Theory]
     [InlineData("[x@1 a=\"1\"")]
-    [InlineData("""[x@1 a=1] msg""")]
     [InlineData("""[x@1 a="1"]junk msg""")]
-    [InlineData("""[x@1  a="1"] msg""")]
-    [InlineData("""[] msg""")]
-    [InlineData("""[x@1 a="1" ] msg""")]
     [InlineData("""-junk msg""")]
     [InlineData("""junk msg""")]
-    public void MalformedStructuredDataIsKeptInTheMessageAndMakesTheLinePartial(string sdAndMessage)
+    public void MalformedStructuredDataWithoutAClosedBlockIsKeptInTheMessageAndMakesTheLinePartial(string sdAndMessage)
     {
         var p = Parsed.Of($"<13>1 - host app - - {sdAndMessage}");
 
@@ -280,16 +276,59 @@ public sealed class SyslogParserRfc5424Tests
     }
 
     [Theory]
+    [InlineData("[x@1 a=1] msg")]
+    [InlineData("[x@1  a=\"1\"] msg")]
+    [InlineData("[] msg")]
+    [InlineData("[x@1 a=\"1\" ] msg")]
+    [InlineData("[incorrect x] msg")]
+    [InlineData("[action:\"Drop\"; tag:\"a]b [c\\]\"; dst:\"81.2.69.144\"] msg")]
+    public void AClosedBlockThatIsNotStructuredDataIsSkippedWholeAndTheMessageFollowsIt(string sdAndMessage)
+    {
+        var p = Parsed.Of($"<13>1 - host app - - {sdAndMessage}");
+
+        Assert.Equal(ParseStatus.Partial, p.Status);
+        Assert.Equal(SyslogParseErrors.MalformedStructuredData, p.Error);
+        Assert.Null(p.StructuredData);
+        Assert.Equal("msg", p.Message);
+        Assert.Equal("host", p.Hostname);
+    }
+
+    [Theory]
     [InlineData("\n")]
     [InlineData("\r\n")]
-    [InlineData("\0")]
-    [InlineData("\n\0\r\n")]
-    public void TrailingLineFeedsCarriageReturnsAndNulsAreTrimmedFromTheMessage(string tail)
+    [InlineData(" \t ")]
+    [InlineData("\n\r\n  ")]
+    public void TrailingWhiteSpaceIsTrimmedFromTheMessage(string tail)
     {
         var p = Parsed.Of($"<13>1 - host app - - - message{tail}");
 
         Assert.Equal(ParseStatus.Ok, p.Status);
         Assert.Equal("message", p.Message);
+    }
+
+    [Fact]
+    public void ATrailingNulIsContentTransportsStripTheirOwnTerminators()
+    {
+        var p = Parsed.Of("<13>1 - host app - - - message\0");
+
+        Assert.Equal("message\0", p.Message);
+    }
+
+    [Fact]
+    public void SpacesBeforeTheMessageAreLeftOutAsRsyslogWritesTwoWhenItForwardsABsdMessage()
+    {
+        var p = Parsed.Of("<174>1 2016-11-14T09:49:23+01:00 10.23.16.6 named 2255 - -  info: client 10.23.56.93#63295");
+
+        Assert.Equal(ParseStatus.Ok, p.Status);
+        Assert.Equal("info: client 10.23.56.93#63295", p.Message);
+    }
+
+    [Fact]
+    public void LineFeedsInsideTheMessageAreKept()
+    {
+        var p = Parsed.Of("<78>1 2019-01-17T17:39:00Z localhost CROND 9999 - - some message\nwith embedded newlines\n");
+
+        Assert.Equal("some message\nwith embedded newlines", p.Message);
     }
 
     [Fact]

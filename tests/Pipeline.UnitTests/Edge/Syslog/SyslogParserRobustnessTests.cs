@@ -10,10 +10,13 @@ public sealed class SyslogParserRobustnessTests
 {
     private static readonly string[] KnownErrors =
     [
-        SyslogParseErrors.EmptyLine, SyslogParseErrors.InvalidPri, SyslogParseErrors.InvalidTimestamp,
+        SyslogParseErrors.EmptyLine, SyslogParseErrors.NoHeader, SyslogParseErrors.MissingPri, SyslogParseErrors.InvalidPri,
+        SyslogParseErrors.InvalidVersion, SyslogParseErrors.MissingVersion, SyslogParseErrors.InvalidTimestamp,
         SyslogParseErrors.TruncatedHeader, SyslogParseErrors.InvalidHostname, SyslogParseErrors.InvalidAppName,
         SyslogParseErrors.InvalidProcId, SyslogParseErrors.InvalidMsgId, SyslogParseErrors.MalformedStructuredData,
+        SyslogParseErrors.StructuredDataInMessage, SyslogParseErrors.Truncated,
     ];
+    private static readonly string?[] ErrorsWithoutPri = [SyslogParseErrors.EmptyLine, SyslogParseErrors.NoHeader, SyslogParseErrors.MissingPri, SyslogParseErrors.InvalidPri];
 
     // Pieces of real syslog syntax, so random lines reach deep into the parser instead of failing at the PRI.
     private static readonly string[] Fragments =
@@ -25,27 +28,65 @@ public sealed class SyslogParserRobustnessTests
     ];
 
     [Theory]
-    [InlineData("no pri at all")]
-    [InlineData("<999>1 2003-10-11T22:14:15Z host app - - - msg")]
-    [InlineData("<192>Feb  5 17:32:18 host app: msg")]
-    [InlineData("<13 Feb  5 17:32:18 host app: msg")]
     [InlineData("<1a>msg")]
     [InlineData("<013>msg")]
     [InlineData("<00>msg")]
     [InlineData("<>msg")]
-    [InlineData("<")]
     [InlineData("<1234>msg")]
     [InlineData("<-1>msg")]
-    [InlineData(">13<msg")]
-    public void ALineWithoutAValidPriIsUserNoticeWithTheWholeLineAsMessage(string line)
+    public void ABracketedPriTheRfcsRejectLeavesFacilityAndSeverityAbsentAndTheRestIsRead(string line)
     {
         var p = Parsed.Of(line);
 
         Assert.Equal(SyslogFormat.Rfc3164, p.Format);
         Assert.Equal(ParseStatus.Partial, p.Status);
         Assert.Equal(SyslogParseErrors.InvalidPri, p.Error);
-        Assert.Equal(1, p.Facility);
-        Assert.Equal(5, p.Severity);
+        Assert.Equal(-1, p.Facility);
+        Assert.Equal(-1, p.Severity);
+        Assert.Equal("msg", p.Message);
+    }
+
+    [Fact]
+    public void AnRfc5424LineWithAPriAbove191IsStillReadField()
+    {
+        var p = Parsed.Of("<999>1 2003-10-11T22:14:15Z host app - - - msg");
+
+        Assert.Equal(SyslogFormat.Rfc5424, p.Format);
+        Assert.Equal(SyslogParseErrors.InvalidPri, p.Error);
+        Assert.Equal(-1, p.Severity);
+        Assert.Equal("host", p.Hostname);
+        Assert.Equal("app", p.AppName);
+        Assert.Equal("msg", p.Message);
+    }
+
+    [Fact]
+    public void ABsdLineWithPri192IsStillReadField()
+    {
+        var p = Parsed.Of("<192>Feb  5 17:32:18 host app: msg");
+
+        Assert.Equal(ParseStatus.Partial, p.Status);
+        Assert.Equal(SyslogParseErrors.InvalidPri, p.Error);
+        Assert.Equal(-1, p.Facility);
+        Assert.NotNull(p.Timestamp);
+        Assert.Equal("host", p.Hostname);
+        Assert.Equal("app", p.AppName);
+        Assert.Equal("msg", p.Message);
+    }
+
+    [Theory]
+    [InlineData("no pri at all")]
+    [InlineData("<13 Feb  5 17:32:18 host app: msg")]
+    [InlineData("<")]
+    [InlineData(">13<msg")]
+    [InlineData("sshd[12]: a tag alone is not enough without a PRI")]
+    public void TextWithNeitherAPriNorATimestampNorAnAddressIsFailedAndShippedWhole(string line)
+    {
+        var p = Parsed.Of(line);
+
+        Assert.Equal(SyslogFormat.Unknown, p.Format);
+        Assert.Equal(ParseStatus.Failed, p.Status);
+        Assert.Equal(SyslogParseErrors.NoHeader, p.Error);
+        Assert.Equal(-1, p.Facility);
         Assert.Null(p.Timestamp);
         Assert.Null(p.Hostname);
         Assert.Null(p.AppName);
@@ -159,10 +200,13 @@ public sealed class SyslogParserRobustnessTests
         if ((m.Status == ParseStatus.Ok) != (m.Error is null)) return false;
         if (m.Error is not null && Array.IndexOf(KnownErrors, m.Error) < 0) return false;
         if (m.Status == ParseStatus.Failed) return m.Facility == -1 && m.Severity == -1;
-        if (m.Facility is < 0 or > 23 || m.Severity is < 0 or > 7) return false;
+        if ((m.Facility == -1) != (m.Severity == -1) || m.Facility is < -1 or > 23 || m.Severity is < -1 or > 7) return false;
+        // Facility and severity are absent only when the PRI is.
+        if (m.Facility == -1 && Array.IndexOf(ErrorsWithoutPri, m.Error) < 0) return false;
         // A BSD line (or a line read as one) always carries its message; only RFC 5424 may have none.
         if (m.Format == SyslogFormat.Rfc3164 && !m.Message.IsPresent) return false;
         if (m.StructuredData.IsPresent && !StructuredData.IsWellFormed(m.StructuredData.Of(line))) return false;
+        if (m.TimestampExtraNanoseconds is < 0 or > 99) return false;
         return true;
     }
 }

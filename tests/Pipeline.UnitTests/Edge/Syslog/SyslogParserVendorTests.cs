@@ -23,7 +23,7 @@ public sealed class SyslogParserVendorTests
         Assert.Equal("SYS", p.AppName);
         Assert.Null(p.ProcId);
         Assert.Equal("CONFIG_I", p.MsgId);
-        Assert.Equal("Configured from console by vty0 (10.0.0.1)", p.Message);
+        Assert.Equal("%SYS-5-CONFIG_I: Configured from console by vty0 (10.0.0.1)", p.Message);
     }
 
     [Fact]
@@ -42,22 +42,67 @@ public sealed class SyslogParserVendorTests
         Assert.Equal(new DateTimeOffset(2024, 3, 1, 0, 12, 34, TimeSpan.Zero), p.Timestamp);
         Assert.Equal("LINK", p.AppName);
         Assert.Equal("UPDOWN", p.MsgId);
-        Assert.Equal("Interface GigabitEthernet0/1, changed state to down", p.Message);
+        Assert.Equal("%LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to down", p.Message);
+    }
+
+    [Theory]
+    [InlineData("CET", 60)]
+    [InlineData("CEST", 120)]
+    [InlineData("EST", -300)]
+    [InlineData("PDT", -420)]
+    [InlineData("JST", 540)]
+    public void AKnownZoneLabelAfterTheTimeGivesTheOffsetWhateverTheResolverSays(string label, int offsetMinutes)
+    {
+        var p = Parsed.Of(
+            $"<187>123: router1: Mar  1 00:12:34 {label}: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down",
+            new DateTimeOffset(2024, 3, 1, 6, 0, 0, TimeSpan.Zero),
+            new SyslogParserRfc3164Tests.FixedZone(NewYork));
+
+        Assert.Equal(ParseStatus.Ok, p.Status);
+        Assert.Equal("router1", p.Hostname);
+        Assert.Equal(new DateTimeOffset(2024, 3, 1, 0, 12, 34, TimeSpan.FromMinutes(offsetMinutes)), p.Timestamp);
+        Assert.Equal("LINK", p.AppName);
     }
 
     [Fact]
-    public void ACiscoZoneLabelOtherThanUtcIsSkippedAndTheZoneComesFromTheResolver()
+    public void AnUnknownCiscoZoneLabelIsSkippedAndTheZoneComesFromTheResolver()
     {
         var p = Parsed.Of(
-            "<187>123: router1: Mar  1 00:12:34 EST: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down",
+            "<187>123: router1: Mar  1 00:12:34 NYC: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down",
             new DateTimeOffset(2024, 3, 1, 6, 0, 0, TimeSpan.Zero),
             new SyslogParserRfc3164Tests.FixedZone(NewYork));
 
         Assert.Equal(ParseStatus.Ok, p.Status);
         Assert.Equal("router1", p.Hostname);
         Assert.Equal(new DateTimeOffset(2024, 3, 1, 0, 12, 34, TimeSpan.FromHours(-5)), p.Timestamp);
-        Assert.Equal("LINK", p.AppName);
-        Assert.Equal("Interface Gi0/1, changed state to down", p.Message);
+        Assert.Equal("%LINK-3-UPDOWN: Interface Gi0/1, changed state to down", p.Message);
+    }
+
+    [Fact]
+    public void ACiscoNxosHeaderWithTheYearFirstAndAZoneLabelIsRead()
+    {
+        var p = Parsed.Of("<190>: 2017 Mar 06 09:22:34 CET: %AUTHPRIV-6-SYSTEM_MSG: START: rsync pid=4311 - xinetd[6219]", Received);
+
+        Assert.Equal(ParseStatus.Ok, p.Status);
+        Assert.Null(p.SequenceNumber);
+        Assert.Equal(new DateTimeOffset(2017, 3, 6, 9, 22, 34, TimeSpan.FromHours(1)), p.Timestamp);
+        Assert.Null(p.Hostname);
+        Assert.Equal("AUTHPRIV", p.AppName);
+        Assert.Equal("SYSTEM_MSG", p.MsgId);
+        Assert.Equal("%AUTHPRIV-6-SYSTEM_MSG: START: rsync pid=4311 - xinetd[6219]", p.Message);
+    }
+
+    [Fact]
+    public void PercentTextAfterCiscosTimeColonThatIsNoVendorIdIsTheMessageNotATag()
+    {
+        var p = Parsed.Of("<190>589265: Feb  8 18:55:31.306: %SEC-11-IPACCESSLOGP: list 177 denied udp 10.0.0.1(53640) -> 10.100.0.1(15600), 1 packet", Received);
+
+        Assert.Equal(ParseStatus.Ok, p.Status);
+        Assert.Equal("589265", p.SequenceNumber);
+        Assert.Equal(new DateTimeOffset(2024, 2, 8, 18, 55, 31, 306, TimeSpan.Zero), p.Timestamp);
+        Assert.Null(p.Hostname);
+        Assert.Null(p.AppName);
+        Assert.Equal("%SEC-11-IPACCESSLOGP: list 177 denied udp 10.0.0.1(53640) -> 10.100.0.1(15600), 1 packet", p.Message);
     }
 
     [Fact]
@@ -70,7 +115,7 @@ public sealed class SyslogParserVendorTests
         Assert.Equal(new DateTimeOffset(2023, 3, 1, 0, 12, 34, 500, TimeSpan.Zero), p.Timestamp);
         Assert.Equal("LINEPROTO", p.AppName);
         Assert.Equal("UPDOWN", p.MsgId);
-        Assert.Equal("Line protocol on Interface Gi0/1, changed state to up", p.Message);
+        Assert.Equal("%LINEPROTO-5-UPDOWN: Line protocol on Interface Gi0/1, changed state to up", p.Message);
     }
 
     [Fact]
@@ -85,7 +130,7 @@ public sealed class SyslogParserVendorTests
         Assert.Null(p.Hostname);
         Assert.Equal("ASA", p.AppName);
         Assert.Equal("106023", p.MsgId);
-        Assert.Equal("Deny tcp src outside:10.1.1.1/1234 dst inside:10.2.2.2/80 by access-group \"OUTSIDE\"", p.Message);
+        Assert.Equal("%ASA-4-106023: Deny tcp src outside:10.1.1.1/1234 dst inside:10.2.2.2/80 by access-group \"OUTSIDE\"", p.Message);
     }
 
     [Fact]
@@ -98,7 +143,7 @@ public sealed class SyslogParserVendorTests
         Assert.Null(p.Hostname);
         Assert.Equal("ASA", p.AppName);
         Assert.Equal("302013", p.MsgId);
-        Assert.Equal("Built outbound TCP connection 1 for outside:192.0.2.1/443", p.Message);
+        Assert.Equal("%ASA-6-302013: Built outbound TCP connection 1 for outside:192.0.2.1/443", p.Message);
     }
 
     [Fact]
@@ -109,7 +154,7 @@ public sealed class SyslogParserVendorTests
         Assert.Equal("fw01", p.Hostname);
         Assert.Equal("ASA", p.AppName);
         Assert.Equal("302013", p.MsgId);
-        Assert.Equal("Built outbound TCP connection", p.Message);
+        Assert.Equal("%ASA-6-302013: Built outbound TCP connection", p.Message);
     }
 
     [Fact]
@@ -120,7 +165,7 @@ public sealed class SyslogParserVendorTests
         Assert.Equal("router1", p.Hostname);
         Assert.Equal("PKT_INFRA-LINK", p.AppName);
         Assert.Equal("UPDOWN", p.MsgId);
-        Assert.Equal("Interface Gi0/0/0/1, changed state to Down", p.Message);
+        Assert.Equal("%PKT_INFRA-LINK-3-UPDOWN: Interface Gi0/0/0/1, changed state to Down", p.Message);
     }
 
     [Fact]
@@ -131,7 +176,7 @@ public sealed class SyslogParserVendorTests
         Assert.Equal("router1", p.Hostname);
         Assert.Equal("SYS", p.AppName);
         Assert.Equal("CONFIG_I", p.MsgId);
-        Assert.Equal("Configured from console", p.Message);
+        Assert.Equal("%SYS-5-CONFIG_I: Configured from console", p.Message);
     }
 
     [Fact]
@@ -143,7 +188,7 @@ public sealed class SyslogParserVendorTests
         Assert.Equal("ios", p.AppName);
         Assert.Equal("12", p.ProcId);
         Assert.Equal("RESTART", p.MsgId);
-        Assert.Equal("System restarted", p.Message);
+        Assert.Equal("%SYS-5-RESTART: System restarted", p.Message);
     }
 
     [Theory]
@@ -173,22 +218,56 @@ public sealed class SyslogParserVendorTests
     }
 
     [Fact]
-    public void AnUppercaseTagAfterAMillisecondTimestampIsNotMistakenForACiscoZoneLabel()
+    public void AnUnknownUppercaseNameAfterAMillisecondTimestampIsNotMistakenForACiscoZoneLabel()
     {
-        var p = Parsed.Of("<13>Feb  5 17:32:18.123 CRON: job", Received);
+        var p = Parsed.Of("<13>Feb  5 17:32:18.123 SWITCH: job", Received, new SyslogParserRfc3164Tests.FixedZone(NewYork));
 
-        Assert.Null(p.Hostname);
-        Assert.Equal("CRON", p.AppName);
+        Assert.Equal("SWITCH", p.Hostname);
         Assert.Equal("job", p.Message);
+        Assert.Equal(TimeSpan.FromHours(-5), p.Timestamp!.Value.Offset);
     }
 
     [Fact]
-    public void AnUppercaseWordWithAColonOnAPlainLineIsATagNotAZoneLabel()
+    public void AnUnknownUppercaseNameWithAColonOnAPlainLineIsNotAZoneLabel()
     {
-        var p = Parsed.Of("<13>Feb  5 17:32:18 CRON: job", Received, new SyslogParserRfc3164Tests.FixedZone(NewYork), IPAddress.Loopback);
+        var p = Parsed.Of("<13>Feb  5 17:32:18 SWITCH: job", Received, new SyslogParserRfc3164Tests.FixedZone(NewYork), IPAddress.Loopback);
 
-        Assert.Equal("CRON", p.AppName);
+        Assert.Equal("SWITCH", p.Hostname);
         Assert.Equal("job", p.Message);
         Assert.Equal(TimeSpan.FromHours(-5), p.Timestamp!.Value.Offset);
+    }
+
+    [Fact]
+    public void AFortiGateLineWithoutAHeaderTakesItsTimeFromDateTimeAndTzAndStaysWhole()
+    {
+        const string Body = "date=2024-03-01 time=10:00:00 devname=\"fw1\" logid=\"0000000013\" msg=\"tz=+0500 in a quoted value\" tz=\"+0100\"";
+        var p = Parsed.Of("<189>" + Body, Received);
+
+        Assert.Equal(ParseStatus.Ok, p.Status);
+        Assert.Equal(SyslogFormat.Rfc3164, p.Format);
+        Assert.Equal(new DateTimeOffset(2024, 3, 1, 10, 0, 0, TimeSpan.FromHours(1)), p.Timestamp);
+        Assert.Null(p.Hostname);
+        Assert.Null(p.AppName);
+        Assert.Equal(Body, p.Message);
+    }
+
+    [Fact]
+    public void AFortiGateLineWithoutTzIsReadInTheSourcesZone()
+    {
+        var p = Parsed.Of("<189>date=2024-03-01 time=10:00:00 devname=fw1 type=traffic", Received, new SyslogParserRfc3164Tests.FixedZone(NewYork));
+
+        Assert.Equal(new DateTimeOffset(2024, 3, 1, 10, 0, 0, TimeSpan.FromHours(-5)), p.Timestamp);
+    }
+
+    [Fact]
+    public void ASnareWindowsEventLineHasMSWinEventLogAsAppNameAndItsCriticalityAsProcId()
+    {
+        var p = Parsed.Of("<13>May  9 11:41:08 192.168.110.11 MSWinEventLog\t1\tSecurity\t4634\tAn account was logged off.", Received);
+
+        Assert.Equal(ParseStatus.Ok, p.Status);
+        Assert.Equal("192.168.110.11", p.Hostname);
+        Assert.Equal("MSWinEventLog", p.AppName);
+        Assert.Equal("1", p.ProcId);
+        Assert.Equal("Security\t4634\tAn account was logged off.", p.Message);
     }
 }

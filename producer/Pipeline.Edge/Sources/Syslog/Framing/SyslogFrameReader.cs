@@ -29,7 +29,7 @@ public enum FramingMode : byte
 /// later calls if need be. A header that is not digits followed by a space (a sender that switched to LF framing,
 /// or garbage) counts in <see cref="MalformedFrames"/> and the rest of that line, header included, is returned as an
 /// LF-framed frame; octet counting resumes after it, so nothing is dropped and the stream re-synchronises at the
-/// next line. A zero MSG-LEN counts as malformed and yields nothing.</para>
+/// next line. A zero MSG-LEN counts as malformed and yields an empty frame (the ingest counts it as empty).</para>
 /// <para>Frames are slices of the buffer passed in: use them before advancing the pipe past them.</para>
 /// </remarks>
 public sealed class SyslogFrameReader
@@ -214,9 +214,11 @@ public sealed class SyslogFrameReader
 
         if (length == 0)
         {
+            // Not valid (MSG-LEN starts with a non-zero digit), but a frame all the same: yielded empty, so it is counted.
             MalformedFrames++;
             buffer = buffer.Slice(reader.Position);
-            return Step.Skipped;
+            frame = buffer.Slice(0, 0);
+            return Step.Frame;
         }
 
         var take = Math.Min(length, _maxFrameBytes);

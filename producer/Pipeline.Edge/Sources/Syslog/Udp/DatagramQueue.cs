@@ -77,12 +77,13 @@ internal sealed class DatagramQueue : IDisposable
 }
 
 /// <summary>
-/// Datagrams one after another in one array: per datagram a 2-byte sender length, a 4-byte datagram length,
-/// the sender's <c>sockaddr</c> and the datagram's bytes. One array per slab, reused, so a datagram costs a copy and no allocation.
+/// Datagrams one after another in one array: per datagram a 2-byte sender length (its top bit: the datagram was
+/// cut at the listener's limit), a 4-byte datagram length, the sender's <c>sockaddr</c> and the datagram's bytes. One array per slab, reused, so a datagram costs a copy and no allocation.
 /// </summary>
 internal sealed class DatagramSlab(int bytes)
 {
     private const int HeaderBytes = 6;
+    private const ushort TruncatedBit = 0x8000;
     private readonly byte[] _bytes = new byte[bytes];
     private int _used;
 
@@ -94,10 +95,10 @@ internal sealed class DatagramSlab(int bytes)
     /// <summary>The most one datagram can take: a slab must be at least this big.</summary>
     public static int RoomFor(int senderLength, int length) => HeaderBytes + senderLength + length;
 
-    public void Append(ReadOnlySpan<byte> sender, ReadOnlySpan<byte> datagram)
+    public void Append(ReadOnlySpan<byte> sender, ReadOnlySpan<byte> datagram, bool truncated = false)
     {
         var span = _bytes.AsSpan(_used);
-        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)sender.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)(sender.Length | (truncated ? TruncatedBit : 0)));
         BinaryPrimitives.WriteInt32LittleEndian(span[2..], datagram.Length);
         sender.CopyTo(span[HeaderBytes..]);
         datagram.CopyTo(span[(HeaderBytes + sender.Length)..]);
@@ -122,10 +123,15 @@ internal sealed class DatagramSlab(int bytes)
 
         public ReadOnlySpan<byte> Datagram { get; private set; }
 
+        /// <summary>The datagram was longer than the listener accepts and was cut.</summary>
+        public bool Truncated { get; private set; }
+
         public bool MoveNext()
         {
             if (_rest.IsEmpty) return false;
-            int senderLength = BinaryPrimitives.ReadUInt16LittleEndian(_rest);
+            int lengthField = BinaryPrimitives.ReadUInt16LittleEndian(_rest);
+            Truncated = (lengthField & TruncatedBit) != 0;
+            var senderLength = lengthField & ~TruncatedBit;
             var length = BinaryPrimitives.ReadInt32LittleEndian(_rest[2..]);
             Sender = _rest.Slice(HeaderBytes, senderLength);
             Datagram = _rest.Slice(HeaderBytes + senderLength, length);
