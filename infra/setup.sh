@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the pipeline and its tests need on a fresh Debian 12 machine, then builds the solution.
-# Idempotent and cached: Debian packages are installed only when missing, librdkafka is built once
-# (infra/librdkafka/build.sh), and the .NET build is incremental.
+# Idempotent: Debian packages are installed only when missing and the .NET build is incremental. Nothing is
+# compiled from native sources: Kafka's client library is the official librdkafka.redist package from NuGet.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -9,7 +9,6 @@ cd "$repo"
 # Servers and peers used at run time and by tests: PostgreSQL, rsyslog (forwarding tests, TLS through gnutls, and the
 # benchmark's peer), logger (bsdutils), curl, kcat, docker-compose (validates docker-compose.yml).
 infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose ca-certificates openssl
-infra/librdkafka/build.sh
 
 if [[ ! -x $(command -v dotnet) ]]; then
   echo "dotnet (the .NET 10 SDK) is not on PATH" >&2

@@ -37,8 +37,8 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     public static EmbeddedKafkaCluster Start(int brokerCount = 3)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
-        // Load librdkafka exactly as Confluent.Kafka does, so both use one copy of the library.
-        Library.Load();
+        // Bind to the librdkafka Confluent.Kafka loaded, so both use one copy of the library.
+        LoadedLibrary.Ensure();
 
         var conf = LibRdKafka.ConfNew();
         var errstr = new byte[512];
