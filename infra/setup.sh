@@ -7,8 +7,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 # Servers and peers used at run time and by tests: PostgreSQL, rsyslog (forwarding tests, TLS through gnutls, and the
-# benchmark's peer), logger (bsdutils), curl, kcat, docker-compose (validates docker-compose.yml).
-infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose ca-certificates openssl
+# benchmark's peer), logger (bsdutils), curl, kcat, docker-compose and python3-yaml (validate and read docker-compose.yml).
+infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose python3-yaml ca-certificates openssl
 
 if [[ ! -x $(command -v dotnet) ]]; then
   echo "dotnet (the .NET 10 SDK) is not on PATH" >&2
