@@ -134,7 +134,8 @@ internal static class EdgeBench
 
     private static BenchProcess StartEdge(string root, EmbeddedKafkaCluster kafka, string topic, int port, string work, string[] extra)
     {
-        var dll = Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "Pipeline.Edge.dll");
+        // As deployed: the ReadyToRun publish every build makes (Directory.Build.targets).
+        var dll = Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "publish", "Pipeline.Edge.dll");
         return BenchProcess.Start("edge", "dotnet", [dll, "--kafka", kafka.BootstrapServers,
             "--syslog-udp", $"127.0.0.1:{port}", "--syslog-tcp", $"127.0.0.1:{port}", "--http", $"127.0.0.1:{port + 1}",
             "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true",
