@@ -9,7 +9,7 @@ using Pipeline.Ops.Topics;
 
 namespace Pipeline.Ops.Cli;
 
-/// <summary>The operator's command line: <c>local</c>, <c>topics apply</c>, <c>lag</c>, <c>reset</c>, <c>replay</c>, <c>tail</c>.</summary>
+/// <summary>The operator's command line: <c>local</c>, <c>embedded-kafka</c>, <c>topics apply</c>, <c>lag</c>, <c>reset</c>, <c>replay</c>, <c>tail</c>.</summary>
 internal static class OpsCommandLine
 {
     public static RootCommand Build(OpsSeams seams)
@@ -17,6 +17,7 @@ internal static class OpsCommandLine
         var root = new RootCommand("Operator commands of the telemetry pipeline. Exit codes: 0 done, 1 needs attention " +
             "(lag over the threshold, drift with --fail-on-drift, a replay that did not finish), 2 bad input or configuration, 3 refused as unsafe, 4 failed unexpectedly.");
         root.Subcommands.Add(LocalCommand.Build());
+        root.Subcommands.Add(EmbeddedKafkaCommand.Build());
         root.Subcommands.Add(TopicsCommand.Build(seams));
         root.Subcommands.Add(LagCommand.Build(seams));
         root.Subcommands.Add(ResetCommand.Build(seams));

@@ -6,7 +6,7 @@ namespace Pipeline.IntegrationTests.Noc;
 
 /// <summary>
 /// The NOC sink as it runs in production — its own process, an embedded Kafka cluster of 3 brokers with
-/// 6 partitions, a real PostgreSQL — over the same 200,000 events.
+/// 8 partitions, a real PostgreSQL — over the same 200,000 events.
 /// </summary>
 public sealed class NocSinkTests(NocStreamFixture fixture, ITestOutputHelper output) : IClassFixture<NocStreamFixture>
 {

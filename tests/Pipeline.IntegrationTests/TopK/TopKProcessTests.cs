@@ -26,7 +26,7 @@ public sealed class TopKReferenceRun : IAsyncLifetime
         Pipeline = PipelineUnderTest.Start(brokers: 1, partitions: TopKStream.Partitions);
         Pipeline.Kafka.CreateTopic(Topic, TopKStream.Partitions);
         Pipeline.Kafka.CreateTopic(PublishTopic, 1);
-        Stream.ProduceTo(Pipeline.Kafka, Topic);
+        Stream.ProduceTo(Pipeline.Kafka.BootstrapServers, Topic);
         _db = await PostgresServer.Instance.CreateDatabaseAsync();
         var group = "topk-ref-" + Guid.NewGuid().ToString("N")[..8];
         var process = await Aggregators.StartAsync(Pipeline, _db, group, Topic, PublishTopic);
@@ -114,7 +114,7 @@ public sealed class TopKProcessTests(TopKReferenceRun reference, ITestOutputHelp
         // Both members hold partitions before any record exists: the stream is split between them from the start.
         await Eventually.True(() => a.Output.Contains("Top-k state loaded", StringComparison.Ordinal) && b.Output.Contains("Top-k state loaded", StringComparison.Ordinal),
             TimeSpan.FromSeconds(60), "both members assigned");
-        reference.Stream.ProduceTo(reference.Pipeline.Kafka, topic);
+        reference.Stream.ProduceTo(reference.Pipeline.Kafka.BootstrapServers, topic);
 
         await Aggregators.WaitDoneAsync(db, group, a, b);
         var fromA = await Aggregators.AnswersAsync(a, reference.Stream);

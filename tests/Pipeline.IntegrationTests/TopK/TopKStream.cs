@@ -105,33 +105,11 @@ internal sealed class TopKStream
         Exact[(window, dimension, key)] = Exact.GetValueOrDefault((window, dimension, key)) + weight;
 
     /// <summary>Produces the whole stream (idempotent producer, keyed by host) and waits for every acknowledgement.</summary>
-    public void ProduceTo(EmbeddedKafkaCluster kafka, string topic)
+    public void ProduceTo(string bootstrapServers, string topic)
     {
-        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            EnableIdempotence = true,
-            Acks = Acks.All,
-            LingerMs = 5,
-        }).Build();
-        var failed = 0;
-        foreach (var (key, value) in _messages)
-        {
-            while (true)
-            {
-                try
-                {
-                    producer.Produce(topic, new Message<byte[], byte[]> { Key = key, Value = value }, r => { if (r.Error.IsError) Interlocked.Increment(ref failed); });
-                    break;
-                }
-                catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(50));
-                }
-            }
-        }
-        producer.Flush(TimeSpan.FromSeconds(60));
-        if (failed > 0) throw new InvalidOperationException($"{failed} messages were not acknowledged");
+        using var producer = new StreamProducer(bootstrapServers);
+        foreach (var (key, value) in _messages) producer.Send(topic, new Message<byte[]?, byte[]> { Key = key, Value = value });
+        producer.Complete();
     }
 }
 
