@@ -52,7 +52,15 @@ internal static class CommonOptions
 
     public static Option<string?> Postgres() => new("--postgres") { Description = "Npgsql connection string of the sink's database (default: PIPELINE_POSTGRES)." };
 
-    public static Option<string> Topics() => new("--topics") { Description = "Topics, comma-separated.", DefaultValueFactory = _ => "syslog,events,metrics" };
+    /// <summary>
+    /// <c>--topics</c>; by default the topics the workers read: <c>Consumer__Topics</c> when set (the setting
+    /// <c>infra/worker.sh</c>'s workers take from the environment too), else syslog, events and metrics.
+    /// </summary>
+    public static Option<string> Topics() => new("--topics")
+    {
+        Description = "Topics, comma-separated (default: Consumer__Topics, then syslog,events,metrics).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("Consumer__Topics") is { Length: > 0 } configured ? configured : "syslog,events,metrics",
+    };
 
     public static IReadOnlyList<string> SplitList(string? text) =>
         (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();

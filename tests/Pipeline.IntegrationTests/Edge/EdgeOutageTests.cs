@@ -6,7 +6,7 @@ namespace Pipeline.IntegrationTests.Edge;
 
 public sealed partial class EdgeOutageTests
 {
-    [Fact]
+    [EmbeddedKafkaFact("takes the brokers down")]
     public async Task SteadyLoadThroughATwentySecondBrokerOutageArrivesExactlyOnceAndTheLedgerBalancesInEveryScrape()
     {
         const int rate = 5000, seconds = 32, count = rate * seconds;
@@ -55,7 +55,7 @@ public sealed partial class EdgeOutageTests
         AssertExactlyOnce(events, e => e.Payload!.Value.GetProperty("seq").GetInt32(), count);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("takes the brokers down")]
     public async Task ARestartWithANonEmptySpoolDeliversEverySpooledEvent()
     {
         const int count = 20_000;

@@ -5,7 +5,8 @@ namespace Pipeline.IntegrationTests.EndToEnd;
 
 public sealed class WalkingSkeletonTests
 {
-    [Fact]
+    [KafkaFact]
+    [Trait("Category", TestCategories.ExternalKafka)]
     public async Task TenThousandLinesSentByLoggerOverUdpArriveAsExactlyTenThousandMatchingRows()
     {
         const int lines = 10_000;

@@ -12,7 +12,7 @@ namespace Pipeline.IntegrationTests.Ops;
 /// </summary>
 public sealed class ForwardingConfigTests
 {
-    [Fact]
+    [KafkaFact]
     public async Task TheRsyslogTlsConfigDeliversToTheEdgesTlsListenerWhoseCertificateItVerifiesByName()
     {
         await Peers.RunAsync("bash", [Repository.Path_("infra", "apt-install.sh"), "rsyslog", "rsyslog-gnutls"], timeout: TimeSpan.FromMinutes(5));
@@ -34,7 +34,7 @@ public sealed class ForwardingConfigTests
 
             var lines = await SendAsync(rsyslog.InputPort, "through rsyslog tls", octetCount: false);
 
-            var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", lines.Count, TimeSpan.FromSeconds(60));
+            var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), lines.Count, TimeSpan.FromSeconds(60));
             AssertForwarded(lines, events, "tls");
         }
         finally
@@ -43,7 +43,7 @@ public sealed class ForwardingConfigTests
         }
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task TheSyslogNgConfigDeliversToTheEdgeOverTcpWithOctetCounting()
     {
         var config = await File.ReadAllTextAsync(Repository.Path_("infra", "syslog-ng", "pipeline.conf"));
@@ -54,7 +54,7 @@ public sealed class ForwardingConfigTests
 
         var lines = await SendAsync(syslogNg.InputPort, "through syslog-ng", octetCount: true);
 
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", lines.Count, TimeSpan.FromSeconds(60));
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), lines.Count, TimeSpan.FromSeconds(60));
         AssertForwarded(lines, events, "tcp");
     }
 

@@ -79,7 +79,7 @@ public sealed class TopKReferenceRun : IAsyncLifetime
 /// </summary>
 public sealed class TopKProcessTests(TopKReferenceRun reference, ITestOutputHelper output) : IClassFixture<TopKReferenceRun>
 {
-    [Fact]
+    [KafkaFact]
     public async Task SigkillMidStreamAndRestartGiveTheSameFinalWindowCountsAsAnUninterruptedRun()
     {
         await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
@@ -100,7 +100,7 @@ public sealed class TopKProcessTests(TopKReferenceRun reference, ITestOutputHelp
         Assert.Equal(Aggregators.Text(reference.Answers), Aggregators.Text(answers));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task TwoAggregatorProcessesInOneGroupGiveTheSameAnswersAsOne()
     {
         await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
@@ -126,7 +126,7 @@ public sealed class TopKProcessTests(TopKReferenceRun reference, ITestOutputHelp
         Assert.Equal(Aggregators.Text(fromA), Aggregators.Text(fromB));
     }
 
-    [Fact]
+    [KafkaFact]
     public void SampledEventsAreReweightedBySampleRateInEveryWindow()
     {
         var stream = reference.Stream;
@@ -161,7 +161,7 @@ public sealed class TopKProcessTests(TopKReferenceRun reference, ITestOutputHelp
         Assert.Equal(TopKStream.Events / 5 * 4 + TopKStream.Events * 4 / 5, allWeight);
     }
 
-    [Fact]
+    [KafkaFact]
     public void EveryClosedWindowIsPublishedToTheTopkTopicAsTheQueryAnswersIt()
     {
         var latest = reference.Published.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => JsonNode.Parse(g.Last().Value)!.AsObject());
@@ -176,7 +176,7 @@ public sealed class TopKProcessTests(TopKReferenceRun reference, ITestOutputHelp
             }
     }
 
-    [Fact]
+    [KafkaFact]
     public void TheQueryRefusesWhatItCannotAnswerAndListsStoredWindows()
     {
         foreach (var (query, (status, body)) in reference.Statuses.Where(s => s.Key.StartsWith("/topk?", StringComparison.Ordinal) || s.Key == "/topk"))
