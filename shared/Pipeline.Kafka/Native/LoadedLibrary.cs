@@ -22,6 +22,8 @@ internal static class LoadedLibrary
 
     private static string Bind()
     {
+        // Before any librdkafka thread exists (see MallocArenas).
+        MallocArenas.Limit(2);
         Confluent.Kafka.Library.Load();
         var path = MappedLibrary() ?? throw new DllNotFoundException("Confluent.Kafka loaded librdkafka, but no librdkafka file is mapped into this process");
         var handle = NativeLibrary.Load(path);
