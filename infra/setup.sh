@@ -9,6 +9,8 @@ cd "$repo"
 # Servers and peers used at run time and by tests: PostgreSQL, rsyslog (forwarding tests, TLS through gnutls, and the
 # benchmark's peer), logger (bsdutils), curl, kcat, docker-compose and python3-yaml (validate and read docker-compose.yml).
 infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose python3-yaml ca-certificates openssl
+# syslog-ng beside rsyslog (the forwarding tests run both): unpacked into a private folder, see the script.
+infra/syslog-ng/private.sh >/dev/null
 
 if [[ ! -x $(command -v dotnet) ]]; then
   echo "dotnet (the .NET 10 SDK) is not on PATH" >&2
