@@ -57,13 +57,15 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
 
     /// <summary>
     /// Starts a consumer executable (e.g. <c>consumers/Pipeline.Consumers.Postgres</c>) with its metrics on a free
-    /// port. Without <c>--topics</c> in <paramref name="args"/> it reads this test's syslog, events and metrics topics.
+    /// port. When neither <paramref name="args"/> nor <paramref name="environment"/> name topics it reads this test's
+    /// syslog, events and metrics topics (on the embedded cluster, the default ones).
     /// </summary>
     public async Task<PipelineProcess> StartConsumerAsync(string projectFolder, IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitHealthy = true)
     {
         var http = FreePort.Next();
         var given = args.ToList();
-        string[] topics = given.Contains("--topics") ? [] : ["--topics", string.Join(',', StreamTopics.Select(Topic))];
+        var named = given.Contains("--topics") || environment?.ContainsKey("Consumer__Topics") == true;
+        string[] topics = named || Kafka.IsEmbedded ? [] : ["--topics", string.Join(',', StreamTopics.Select(Topic))];
         var process = PipelineProcess.Start(projectFolder, ["--kafka", Kafka.BootstrapServers, "--http", $"127.0.0.1:{http}", .. topics, .. given],
             environment, $"http://127.0.0.1:{http}/healthz");
         _processes.Add(process);
