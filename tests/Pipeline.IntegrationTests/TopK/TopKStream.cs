@@ -125,7 +125,9 @@ internal static class Aggregators
                 "--topics", topic, "--group", group, "--postgres", db.ConnectionString,
                 "--batch-size", batchSize.ToString(CultureInfo.InvariantCulture), "--batch-wait", "00:00:00.200",
                 "--capacity", TopKStream.Capacity.ToString(CultureInfo.InvariantCulture), "--dimensions", string.Join(",", TopKStream.Dimensions),
-                "--lateness", "00:00:05", "--idle", "00:00:04", "--publish-topic", publishTopic,
+                // The product's idle timeout (10 s): a partition assigned before its first record arrives must not be
+                // taken as caught up while a busy machine is still producing the stream.
+                "--lateness", "00:00:05", "--idle", "00:00:10", "--publish-topic", publishTopic,
             ],
             new Dictionary<string, string>
             {
