@@ -20,33 +20,35 @@ public sealed class ReplayTests
         pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
         var bootstrap = pipeline.Kafka.BootstrapServers;
         var syslog = pipeline.Topic("syslog");
+        // On a shared Kafka the team is this test's own: a member another test left behind would hold up its rebalance.
+        var group = pipeline.Kafka.Group("noc_team");
         var events = TestEvents.Many(3_000, DateTimeOffset.UtcNow.AddMinutes(-20), TimeSpan.FromMilliseconds(100));
         TestEvents.Produce(bootstrap, syslog, events);
         var ends = TestEvents.Ends(bootstrap, syslog, pipeline.Partitions("syslog"));
         await using var database = await PostgresServer.Instance.CreateDatabaseAsync();
-        string[] noc = ["--postgres", database.ConnectionString, .. NocArgs];
+        string[] noc = ["--postgres", database.ConnectionString, "--group", group, .. NocArgs];
 
         var worker = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Postgres", noc);
-        await WaitForPositionsAsync(database, "noc_team", syslog, ends);
+        await WaitForPositionsAsync(database, group, syslog, ends);
         Assert.Equal(3_000, await database.CountAsync("events"));
         await worker.StopAsync();
 
-        var reset = await OpsTool.RunAsync("reset", "--group", "noc_team", "--topics", syslog, "--to", "earliest", "--postgres", database.ConnectionString, "--kafka", bootstrap);
+        var reset = await OpsTool.RunAsync("reset", "--group", group, "--topics", syslog, "--to", "earliest", "--postgres", database.ConnectionString, "--kafka", bootstrap);
         Assert.True(reset.ExitCode == 0, reset.ToString());
         Assert.Contains("consumer_offsets", reset.Out, StringComparison.Ordinal);
-        Assert.All(await database.Open().QueryAsync<long>("select next_offset from consumer_offsets where group_id = 'noc_team' and topic = @syslog", new { syslog }), o => Assert.Equal(0, o));
+        Assert.All(await database.Open().QueryAsync<long>("select next_offset from consumer_offsets where group_id = @group and topic = @syslog", new { group, syslog }), o => Assert.Equal(0, o));
 
         // Started again, the group reads every record a second time; the sink skips every row it has.
         var again = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Postgres", noc);
-        await WaitForPositionsAsync(database, "noc_team", syslog, ends);
+        await WaitForPositionsAsync(database, group, syslog, ends);
         var metrics = await MetricsText.ScrapeAsync(again);
-        Assert.Equal(3_000, metrics.Sum("consumer_records_total", ("group", "noc_team"), ("outcome", "written")));
+        Assert.Equal(3_000, metrics.Sum("consumer_records_total", ("group", group), ("outcome", "written")));
         Assert.Equal(3_000, await database.CountAsync("events"));
 
         // A replay of the whole range under a backfill group, while the live group keeps running: still exact.
-        var replay = await OpsTool.RunAsync("replay", "--into", "noc", "--topics", syslog, "--from", "earliest", "--to", "latest", "--postgres", database.ConnectionString, "--kafka", bootstrap);
+        var replay = await OpsTool.RunAsync("replay", "--into", $"noc:{group}", "--topics", syslog, "--from", "earliest", "--to", "latest", "--postgres", database.ConnectionString, "--kafka", bootstrap);
         Assert.True(replay.ExitCode == 0, replay.ToString());
-        Assert.Contains("done: replayed 3,000 events into noc as group noc_team.backfill-", replay.Out, StringComparison.Ordinal);
+        Assert.Contains($"done: replayed 3,000 events into noc as group {group}.backfill-", replay.Out, StringComparison.Ordinal);
         Assert.False(again.HasExited);
         Assert.Equal(3_000, await database.CountAsync("events"));
         var ids = (await database.Open().QueryAsync<string>("select id from events")).ToList();
@@ -67,8 +69,10 @@ public sealed class ReplayTests
         var recent = TestEvents.Many(1_000, now.AddMinutes(-30), TimeSpan.FromMilliseconds(500), "recent");
         TestEvents.Produce(bootstrap, syslog, old.Concat(recent));
         await using var database = await PostgresServer.Instance.CreateDatabaseAsync();
-        var live = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Postgres", ["--postgres", database.ConnectionString, .. NocArgs]);
-        await WaitForPositionsAsync(database, "noc_team", syslog, TestEvents.Ends(bootstrap, syslog, pipeline.Partitions("syslog")));
+        // The live team (this test's own on a shared Kafka); the walkthrough's replay runs under a backfill group of its own.
+        var group = pipeline.Kafka.Group("noc_team");
+        var live = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Postgres", ["--postgres", database.ConnectionString, "--group", group, .. NocArgs]);
+        await WaitForPositionsAsync(database, group, syslog, TestEvents.Ends(bootstrap, syslog, pipeline.Partitions("syslog")));
         var environment = PipelineEnvironment.For(pipeline, database);
         var none = new Dictionary<string, string>();
 
