@@ -92,8 +92,8 @@ internal static class EdgeBench
         var topic = $"bench-{n}";
         kafka.CreateTopic(topic, 6);
         var port = FreePort();
-        var work = Directory.CreateTempSubdirectory($"bench-{peer}-").FullName;
-        using var process = IsEdge(peer) ? StartEdge(root, kafka, topic, port, work, settings.EdgeArgs, EdgeEnvironment(peer))
+        var work = Directory.CreateTempSubdirectory($"bench-{n}-").FullName;
+        using var process = IsEdge(peer) ? StartEdge(peer.StartsWith("edge@", StringComparison.Ordinal) ? peer[5..] : null, root, kafka, topic, port, work, settings.EdgeArgs, EdgeEnvironment(peer))
             : StartRsyslog(kafka, topic, port, work, json: scenario == JsonOverTcpScenario, settings.UdpReceiveBufferMiB);
         try
         {
@@ -139,11 +139,12 @@ internal static class EdgeBench
     /// The peer <c>edge-jit</c>: the same published edge with its ReadyToRun code ignored (<c>DOTNET_ReadyToRun=0</c>),
     /// so every method is compiled by the JIT as before ReadyToRun: what precompiling buys, in the same run.
     /// Any <c>edge+NAME=VALUE[+NAME=VALUE]</c> peer runs the edge with those environment variables (runtime
-    /// settings to compare in one run, e.g. <c>edge+DOTNET_TieredPGO=0</c>).
+    /// settings to compare in one run, e.g. <c>edge+DOTNET_TieredPGO=0</c>), and <c>edge@DIR</c> the edge
+    /// published into DIR (another build to compare).
     /// </summary>
     private const string JitOnlyEdge = "edge-jit";
 
-    private static bool IsEdge(string peer) => peer is "edge" or JitOnlyEdge || peer.StartsWith("edge+", StringComparison.Ordinal);
+    private static bool IsEdge(string peer) => peer is "edge" or JitOnlyEdge || peer.StartsWith("edge+", StringComparison.Ordinal) || peer.StartsWith("edge@", StringComparison.Ordinal);
 
     private static Dictionary<string, string>? EdgeEnvironment(string peer) =>
         peer == JitOnlyEdge ? new Dictionary<string, string> { ["DOTNET_ReadyToRun"] = "0" }
@@ -151,10 +152,10 @@ internal static class EdgeBench
             ? peer.Split('+').Skip(1).Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1])
             : null;
 
-    private static BenchProcess StartEdge(string root, EmbeddedKafkaCluster kafka, string topic, int port, string work, string[] extra, Dictionary<string, string>? environment)
+    private static BenchProcess StartEdge(string? publishedIn, string root, EmbeddedKafkaCluster kafka, string topic, int port, string work, string[] extra, Dictionary<string, string>? environment)
     {
-        // As deployed: the ReadyToRun publish every build makes (Directory.Build.targets).
-        var dll = Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "publish", "Pipeline.Edge.dll");
+        // As deployed: the publish every build makes (Directory.Build.targets), unless another is named.
+        var dll = Path.Combine(publishedIn ?? Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "publish"), "Pipeline.Edge.dll");
         return BenchProcess.Start("edge", "dotnet", [dll, "--kafka", kafka.BootstrapServers,
             "--syslog-udp", $"127.0.0.1:{port}", "--syslog-tcp", $"127.0.0.1:{port}", "--http", $"127.0.0.1:{port + 1}",
             "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true",
