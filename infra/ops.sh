@@ -5,6 +5,7 @@
 # `source .pipeline/local.env` sets both for a local run. `infra/ops.sh <command> --help` lists the options.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-dll="$repo/infra/Pipeline.Ops/bin/Release/net10.0/linux-x64/Pipeline.Ops.dll"
+# The build publishes it ReadyToRun into publish/ (Directory.Build.targets).
+dll="$repo/infra/Pipeline.Ops/bin/Release/net10.0/linux-x64/publish/Pipeline.Ops.dll"
 [[ -f $dll ]] || { echo "Pipeline.Ops is not built: run infra/setup.sh" >&2; exit 2; }
 exec dotnet "$dll" "$@"

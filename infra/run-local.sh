@@ -7,4 +7,4 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 infra/setup.sh
 postgres=$(infra/postgres/cluster.sh start --database pipeline)
-exec dotnet "infra/Pipeline.Ops/bin/Release/net10.0/linux-x64/Pipeline.Ops.dll" local --postgres "$postgres" "$@"
+exec dotnet "infra/Pipeline.Ops/bin/Release/net10.0/linux-x64/publish/Pipeline.Ops.dll" local --postgres "$postgres" "$@"

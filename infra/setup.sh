@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the pipeline and its tests need on a fresh Debian 12 machine, then builds the solution.
-# Idempotent and cached: Debian packages are installed only when missing, librdkafka is built once
-# (infra/librdkafka/build.sh), and the .NET build is incremental.
+# Idempotent: Debian packages are installed only when missing and the .NET build is incremental. Nothing is
+# compiled from native sources: Kafka's client library is the official librdkafka.redist package from NuGet.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 # Servers and peers used at run time and by tests: PostgreSQL, rsyslog (forwarding tests, TLS through gnutls, and the
-# benchmark's peer), logger (bsdutils), curl, kcat, docker-compose (validates docker-compose.yml); Chromium (the status page's
-# browser tests drive Debian's build through Playwright; no browser is downloaded) with a font, and tmux (ops top is tested in it).
-infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose ca-certificates openssl \
+# benchmark's peer), logger (bsdutils), curl, kcat, docker-compose and python3-yaml (validate and read docker-compose.yml);
+# Chromium (the status page's browser tests drive Debian's build through Playwright; no browser is downloaded) with a
+# font, and tmux (ops top is tested in it).
+infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose python3-yaml ca-certificates openssl \
   chromium fonts-dejavu-core tmux
-infra/librdkafka/build.sh
 # syslog-ng beside rsyslog (the forwarding tests run both): unpacked into a private folder, see the script.
 infra/syslog-ng/private.sh >/dev/null
 

@@ -14,7 +14,8 @@ case "$name" in
   *) echo "usage: infra/worker.sh noc|siem|topk|files [options]" >&2; exit 2 ;;
 esac
 shift
-dll="$repo/consumers/$project/bin/Release/net10.0/linux-x64/$project.dll"
+# The build publishes it ReadyToRun into publish/ (Directory.Build.targets).
+dll="$repo/consumers/$project/bin/Release/net10.0/linux-x64/publish/$project.dll"
 [[ -f $dll ]] || { echo "$project is not built: run infra/setup.sh" >&2; exit 2; }
 args=()
 if [[ -n ${KAFKA_BOOTSTRAP_SERVERS:-} && -z ${Kafka__BootstrapServers:-} ]]; then args+=(--kafka "$KAFKA_BOOTSTRAP_SERVERS"); fi

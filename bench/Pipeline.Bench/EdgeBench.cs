@@ -27,9 +27,9 @@ internal static class EdgeBench
     {
         var tcpMessages = BenchSupport.Arg(args, "--tcp-messages", 1_000_000);
         var connections = BenchSupport.Arg(args, "--connections", 2);
-        // "none" skips the UDP scenarios (as --http-events 0 skips the JSON ones), for a TCP-only comparison.
-        var udpRates = (BenchSupport.ArgText(args, "--udp-rates") ?? "50000,100000,0") is "none" ? []
-            : (BenchSupport.ArgText(args, "--udp-rates") ?? "50000,100000,0").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
+        // "none" leaves UDP out (a TCP/JSON-only run).
+        var udpRates = (BenchSupport.ArgText(args, "--udp-rates") ?? "50000,100000,0").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Where(r => r != "none").Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
         var udpSeconds = BenchSupport.Arg(args, "--udp-seconds", 5);
         var httpEvents = BenchSupport.Arg(args, "--http-events", 500_000);
         var peers = (BenchSupport.ArgText(args, "--peers") ?? "edge,rsyslog").Split(',');
@@ -70,7 +70,7 @@ internal static class EdgeBench
             {
                 continue;
             }
-            if (peer == "edge")
+            if (IsEdge(peer))
             {
                 rows.Add(await MeasureAsync(kafka, root, peer, HttpScenario, httpEvents, warmup, ++scenario, settings,
                     (port, count) => LoadSenders.SendHttpAsync($"http://127.0.0.1:{port + 1}", count, batch: 500, clients: 4)));
@@ -95,15 +95,16 @@ internal static class EdgeBench
     private static async Task<Row> MeasureAsync(EmbeddedKafkaCluster kafka, string root, string peer, string scenario, int offered, double warmup, int n,
         PeerSettings settings, Func<int, int, Task> load)
     {
-        var topic = $"bench-{peer}-{n}";
+        var topic = $"bench-{n}";
         kafka.CreateTopic(topic, 6);
         var port = FreePort();
-        var work = Directory.CreateTempSubdirectory($"bench-{peer}-").FullName;
-        using var process = peer == "edge" ? StartEdge(settings.EdgeDll ?? EdgeDll(root), kafka, topic, port, work, settings.EdgeArgs)
+        var work = Directory.CreateTempSubdirectory($"bench-{n}-").FullName;
+        using var process = IsEdge(peer) ? StartEdge(peer.StartsWith("edge@", StringComparison.Ordinal) ? peer[5..] : peer == "edge" && settings.EdgeDll is not null ? Path.GetDirectoryName(Path.GetFullPath(settings.EdgeDll)) : null, root, kafka, topic, port, work, settings.EdgeArgs, EdgeEnvironment(peer))
             : StartRsyslog(kafka, topic, port, work, json: scenario == JsonOverTcpScenario, settings.UdpReceiveBufferMiB);
         try
         {
             await WaitListeningAsync(process, port);
+            if (IsEdge(peer)) await WaitListeningAsync(process, port + 1);
             long before = 0;
             if (warmup > 0)
             {
@@ -120,7 +121,7 @@ internal static class EdgeBench
             if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
             {
                 lock (process.Output) foreach (var line in process.Output.TakeLast(40)) Console.Error.WriteLine($"[{peer}] {line}");
-                if (peer == "edge") await PrintLossCountersAsync(port + 1);
+                if (IsEdge(peer)) await PrintLossCountersAsync(port + 1);
             }
             return row;
         }
@@ -136,18 +137,36 @@ internal static class EdgeBench
     {
         using var http = new HttpClient();
         var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{httpPort}/metrics"));
-        foreach (var line in metrics.Split('\n').Where(l => l.StartsWith("edge_udp_", StringComparison.Ordinal) || l.StartsWith("edge_events_dropped", StringComparison.Ordinal)))
+        foreach (var line in metrics.Split('\n').Where(l => l.StartsWith("edge_udp_", StringComparison.Ordinal) || l.StartsWith("edge_events_dropped", StringComparison.Ordinal) || l.StartsWith("edge_events_spooled", StringComparison.Ordinal)))
             Console.Error.WriteLine($"[edge] {line}");
     }
 
-    private static string EdgeDll(string root) => Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "Pipeline.Edge.dll");
+    /// <summary>
+    /// The peer <c>edge-jit</c>: the same published edge with its ReadyToRun code ignored (<c>DOTNET_ReadyToRun=0</c>),
+    /// so every method is compiled by the JIT as before ReadyToRun: what precompiling buys, in the same run.
+    /// Any <c>edge+NAME=VALUE[+NAME=VALUE]</c> peer runs the edge with those environment variables (runtime
+    /// settings to compare in one run, e.g. <c>edge+DOTNET_TieredPGO=0</c>), and <c>edge@DIR</c> the edge
+    /// published into DIR (another build to compare).
+    /// </summary>
+    private const string JitOnlyEdge = "edge-jit";
 
-    private static BenchProcess StartEdge(string dll, EmbeddedKafkaCluster kafka, string topic, int port, string work, string[] extra)
+    private static bool IsEdge(string peer) => peer is "edge" or JitOnlyEdge || peer.StartsWith("edge+", StringComparison.Ordinal) || peer.StartsWith("edge@", StringComparison.Ordinal);
+
+    private static Dictionary<string, string>? EdgeEnvironment(string peer) =>
+        peer == JitOnlyEdge ? new Dictionary<string, string> { ["DOTNET_ReadyToRun"] = "0" }
+        : peer.StartsWith("edge+", StringComparison.Ordinal)
+            ? peer.Split('+').Skip(1).Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1])
+            : null;
+
+    private static BenchProcess StartEdge(string? publishedIn, string root, EmbeddedKafkaCluster kafka, string topic, int port, string work, string[] extra, Dictionary<string, string>? environment)
     {
+        // As deployed: the publish every build makes (Directory.Build.targets), unless another is named.
+        var dll = Path.Combine(publishedIn ?? Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "publish"), "Pipeline.Edge.dll");
         return BenchProcess.Start("edge", "dotnet", [dll, "--kafka", kafka.BootstrapServers,
             "--syslog-udp", $"127.0.0.1:{port}", "--syslog-tcp", $"127.0.0.1:{port}", "--http", $"127.0.0.1:{port + 1}",
             "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true",
-            "--Edge:Routes:0:Name=bench", $"--Edge:Routes:0:Topic={topic}", "--Logging:LogLevel:Default=Information", .. extra]);
+            "--Edge:Routes:0:Name=bench", $"--Edge:Routes:0:Topic={topic}", "--Logging:LogLevel:Default=Information", .. extra],
+            environment);
     }
 
     private const string HttpScenario = "http ndjson x4, max rate";
@@ -266,6 +285,13 @@ internal static class EdgeBench
         }
         if (edgeHttp is not null && rsyslogJson is not null)
             text.AppendLine(CultureInfo.InvariantCulture, $"JSON events: HTTP NDJSON (edge) / TCP + mmjsonparse (rsyslog) throughput = {edgeHttp.Rate / rsyslogJson.Rate:F2}; CPU per event = {PerMessage(edgeHttp) / PerMessage(rsyslogJson):F2}x.");
+        var jitTcp = rows.FirstOrDefault(r => r.Peer == JitOnlyEdge && r.Scenario.StartsWith("tcp", StringComparison.Ordinal));
+        var jitHttp = rows.FirstOrDefault(r => r.Peer == JitOnlyEdge && r.Scenario == HttpScenario);
+        if (jitTcp is not null && rsyslogTcp is not null && jitHttp is not null && rsyslogJson is not null)
+            text.AppendLine(CultureInfo.InvariantCulture, $"The same edge without its ReadyToRun code (JIT only): TCP {jitTcp.Rate / rsyslogTcp.Rate:F2}, JSON events {jitHttp.Rate / rsyslogJson.Rate:F2} of rsyslog.");
+        var edges = rows.Where(r => r.Peer == "edge" && (r.Scenario.StartsWith("tcp", StringComparison.Ordinal) || r.Scenario == HttpScenario)).ToList();
+        if (edges.Count > 0)
+            text.AppendLine(CultureInfo.InvariantCulture, $"Edge peak RSS in the TCP and HTTP scenarios: {string.Join(", ", edges.Select(r => $"{r.PeakRss >> 20} MiB"))}.");
         return text.ToString();
     }
 

@@ -32,7 +32,7 @@ internal static class NocBench
     public static int Run(string[] args)
     {
         var events = BenchSupport.Arg(args, "--events", 500_000);
-        var partitions = BenchSupport.Arg(args, "--partitions", 6);
+        var partitions = BenchKafka.PartitionsFor(events, BenchSupport.ArgText(args, "--partitions") is { } asked ? int.Parse(asked, CultureInfo.InvariantCulture) : null);
         var brokers = BenchSupport.Arg(args, "--brokers", 3);
         var batchSizes = (BenchSupport.ArgText(args, "--batch-sizes") ?? "200,5000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var rounds = BenchSupport.Arg(args, "--rounds", 3);
@@ -45,7 +45,8 @@ internal static class NocBench
         using var kafka = EmbeddedKafkaCluster.Start(brokers);
         kafka.CreateTopic(Topic, partitions);
         var clock = Stopwatch.StartNew();
-        var records = Produce(kafka, stream);
+        var records = Produce(kafka, stream, partitions);
+        BenchKafka.AssertKeptWhole(kafka.BootstrapServers, Topic, partitions);
         Console.WriteLine($"produced {events:N0} envelopes ({records.Sum(r => (long)r.Value.Length) / 1048576.0:N0} MiB) into {partitions} partitions in {clock.Elapsed.TotalSeconds:F1} s");
         var rows = records.Select(EventRow.From).Select(PlainRow.Of).ToList();
         var days = rows.Select(r => DateOnly.FromDateTime(r.ReceivedAt)).Distinct().ToList();
@@ -210,19 +211,14 @@ internal static class NocBench
     }
 
     /// <summary>
-    /// Produces the stream keyed by host (as the edge keys syslog) and returns every record as the consumer
-    /// will read it, with its partition and offset, so the file and INSERT contenders write the same rows.
+    /// Produces the stream keyed by host (as the edge keys syslog), spread evenly over the partitions
+    /// (<see cref="BenchKafka"/>), and returns every record as the consumer will read it, with its partition and
+    /// offset, so the file and INSERT contenders write the same rows.
     /// </summary>
-    private static List<ConsumedRecord> Produce(EmbeddedKafkaCluster kafka, TopKBenchStream stream)
+    private static List<ConsumedRecord> Produce(EmbeddedKafkaCluster kafka, TopKBenchStream stream, int partitions)
     {
         var records = new ConsumedRecord?[stream.Events];
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            EnableIdempotence = true,
-            Acks = Acks.All,
-            LingerMs = 20,
-        }).Build();
+        using var producer = BenchKafka.Producer(kafka.BootstrapServers);
         var generator = stream.Open(50_000);
         var spans = new List<(int Offset, int Length)>();
         var n = 0;
@@ -234,22 +230,11 @@ internal static class NocBench
                 var value = buffer.Slice(offset, length).ToArray();
                 var key = HostKey(value);
                 var index = n++;
-                while (true)
+                BenchKafka.Send(producer, Topic, partitions, index, new Message<byte[]?, byte[]> { Key = key, Value = value }, report =>
                 {
-                    try
-                    {
-                        producer.Produce(Topic, new Message<byte[]?, byte[]> { Key = key, Value = value }, report =>
-                        {
-                            if (report.Error.IsError) Interlocked.Increment(ref failed);
-                            else records[index] = new ConsumedRecord(report.Topic, report.Partition.Value, report.Offset.Value, key, value, report.Timestamp.UtcDateTime);
-                        });
-                        break;
-                    }
-                    catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                    {
-                        producer.Poll(TimeSpan.FromMilliseconds(20));
-                    }
-                }
+                    if (report.Error.IsError) Interlocked.Increment(ref failed);
+                    else records[index] = new ConsumedRecord(report.Topic, report.Partition.Value, report.Offset.Value, key, value, report.Timestamp.UtcDateTime);
+                });
             }
         }
         producer.Flush(TimeSpan.FromMinutes(2));
@@ -384,7 +369,7 @@ internal static class NocBench
         text.AppendLine("## NOC sink: Kafka → PostgreSQL");
         text.AppendLine();
         text.Append(c, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, .NET {Environment.Version}, PostgreSQL from infra/postgres/cluster.sh on the same machine. ")
-            .Append(c, $"{events:N0} syslog envelopes as the edge writes them (avg {records.Average(r => r.Value.Length):N0} bytes), pre-loaded into {partitions} partitions of the embedded (librdkafka mock) cluster with {brokers} brokers. ")
+            .Append(c, $"{events:N0} syslog envelopes as the edge writes them (avg {records.Average(r => r.Value.Length):N0} bytes), pre-loaded (lz4, spread evenly) into {partitions} partitions of the embedded (librdkafka mock) cluster with {brokers} brokers. ")
             .AppendLine("Every contender writes the same rows into the same `events` table (primary key, host and errors indexes, jsonb payload; two day partitions), each on a fresh database after a CHECKPOINT.");
         text.AppendLine();
         text.AppendLine("```");

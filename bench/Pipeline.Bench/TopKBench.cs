@@ -121,7 +121,7 @@ internal static class TopKBench
         text.AppendLine();
         text.AppendLine(c, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; workstation GC, one thread.");
         text.AppendLine();
-        text.AppendLine("Reproduce (from the repository root, after `bash infra/librdkafka/build.sh` and a Release build):");
+        text.AppendLine("Reproduce (from the repository root, after `infra/setup.sh`, which builds in Release):");
         text.AppendLine();
         text.AppendLine("```");
         text.AppendLine("dotnet run -c Release --project bench/Pipeline.Bench --no-build -- topk" + (args.Length > 0 ? " " + string.Join(' ', args) : ""));

@@ -29,7 +29,7 @@ internal static class TopKEndToEndBench
     public static int Run(string[] args)
     {
         var events = BenchSupport.Arg(args, "--events", 1_000_000);
-        var partitions = BenchSupport.Arg(args, "--partitions", 6);
+        var partitions = BenchKafka.PartitionsFor(events, BenchSupport.ArgText(args, "--partitions") is { } asked ? int.Parse(asked, CultureInfo.InvariantCulture) : null);
         var batch = BenchSupport.Arg(args, "--batch-size", 5000);
         var output = BenchSupport.ArgText(args, "--out");
         var repository = BenchSupport.Repository();
@@ -39,7 +39,8 @@ internal static class TopKEndToEndBench
         const string Topic = "syslog";
         kafka.CreateTopic(Topic, partitions);
         var clock = Stopwatch.StartNew();
-        Produce(kafka, Topic, new TopKBenchStream(events, 42, start, TimeSpan.FromHours(1)));
+        Produce(kafka, Topic, partitions, new TopKBenchStream(events, 42, start, TimeSpan.FromHours(1)));
+        BenchKafka.AssertKeptWhole(kafka.BootstrapServers, Topic, partitions);
         Console.WriteLine($"produced {events:N0} envelopes into {partitions} partitions in {clock.Elapsed.TotalSeconds:F1} s");
 
         var admin = BenchSupport.RunScript(Path.Combine(repository, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
@@ -133,43 +134,26 @@ internal static class TopKEndToEndBench
         }
     }
 
-    private static void Produce(EmbeddedKafkaCluster kafka, string topic, TopKBenchStream stream)
+    /// <summary>Produces the stream keyed by host, spread evenly over the partitions (<see cref="BenchKafka"/>).</summary>
+    private static void Produce(EmbeddedKafkaCluster kafka, string topic, int partitions, TopKBenchStream stream)
     {
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            EnableIdempotence = true,
-            Acks = Acks.All,
-            LingerMs = 20,
-            CompressionType = CompressionType.Lz4,
-        }).Build();
+        using var producer = BenchKafka.Producer(kafka.BootstrapServers);
         var generator = stream.Open(50_000);
         var spans = new List<(int Offset, int Length)>();
         var scanner = new EnvelopeScanner([]);
         var scanned = new ScannedEvent(0);
+        long n = 0;
         while (generator.Next(spans, out var buffer))
         {
             foreach (var (offset, length) in spans)
             {
                 var value = buffer.Slice(offset, length).ToArray();
-                // Keyed by host, as the edge keys syslog.
                 scanner.Scan(value, scanned);
                 var key = Encoding.UTF8.GetBytes(scanned.Text(scanned.Host).ToArray());
-                while (true)
-                {
-                    try
-                    {
-                        producer.Produce(topic, new Message<byte[]?, byte[]> { Key = key, Value = value });
-                        break;
-                    }
-                    catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                    {
-                        producer.Poll(TimeSpan.FromMilliseconds(20));
-                    }
-                }
+                BenchKafka.Send(producer, topic, partitions, n++, new Message<byte[]?, byte[]> { Key = key, Value = value });
             }
         }
-        producer.Flush(TimeSpan.FromMinutes(2));
+        if (producer.Flush(TimeSpan.FromMinutes(2)) > 0) throw new InvalidOperationException("not every envelope was acknowledged");
     }
 
     private static string Report(int events, int partitions, int batch, Result topk, Result exact, string[] args)
@@ -178,7 +162,7 @@ internal static class TopKEndToEndBench
         var text = new StringBuilder();
         text.AppendLine("## End to end: embedded Kafka → consumer runtime → sink");
         text.AppendLine();
-        text.AppendLine(c, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. {events:N0} envelopes of the same generated stream, pre-loaded into {partitions} partitions of the embedded (librdkafka mock) cluster; batch size {batch}; PostgreSQL 15 from infra/postgres/cluster.sh on the same 2 cores.");
+        text.AppendLine(c, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. {events:N0} envelopes of the same generated stream, pre-loaded (lz4, spread evenly) into {partitions} partitions of the embedded (librdkafka mock) cluster; batch size {batch}; PostgreSQL 15 from infra/postgres/cluster.sh on the same 2 cores.");
         text.AppendLine();
         text.AppendLine("```");
         text.AppendLine("dotnet run -c Release --project bench/Pipeline.Bench --no-build -- topk-e2e" + (args.Length > 0 ? " " + string.Join(' ', args) : ""));

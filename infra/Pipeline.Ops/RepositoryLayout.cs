@@ -12,10 +12,13 @@ internal static class RepositoryLayout
 
     public static string TopicsFile => Path.Combine(Root, "infra", "kafka", "topics.json");
 
-    /// <summary>The built main assembly of a project folder, or null when it is not built.</summary>
+    /// <summary>
+    /// The main assembly of a project folder as the build published it (ReadyToRun, see Directory.Build.targets),
+    /// or null when it is not built.
+    /// </summary>
     public static string? Executable(string projectFolder)
     {
-        var path = Path.Combine(Root, projectFolder, "bin", Configuration, "net10.0", "linux-x64", Path.GetFileName(projectFolder) + ".dll");
+        var path = Path.Combine(Root, projectFolder, "bin", Configuration, "net10.0", "linux-x64", "publish", Path.GetFileName(projectFolder) + ".dll");
         return File.Exists(path) ? path : null;
     }
 

@@ -50,7 +50,7 @@ internal static class EdgeHost
             k.Limits.MaxRequestBodySize = null;
         });
 
-        builder.Services.AddSingleton(new Router(edge.Routes));
+        builder.Services.AddSingleton(edge.NewRouter());
         builder.Services.AddSingleton<LossLedger>();
         builder.Services.AddSingleton<ITimeZoneResolver>(new SourceTimeZoneTable(edge.TimeZones));
         builder.Services.AddSingleton(sp => new EdgePublisher(kafka, edge.Producer, edge.Spool, edge.Memory, "edge-" + edge.Name,

@@ -26,8 +26,14 @@ public sealed class EdgeOptions
     /// <summary>Tags added to every event of every listener (a listener's own tags win on conflict).</summary>
     public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Ordered routing rules; the first match wins. Unmatched syslog goes to <c>syslog</c>, JSON events to <c>events</c>, metrics to <c>metrics</c>.</summary>
+    /// <summary>Ordered routing rules; the first match wins. Unmatched events go to <see cref="DefaultTopics"/>.</summary>
     public List<RouteRule> Routes { get; set; } = [];
+
+    /// <summary>
+    /// Where events no route matches go: syslog to <c>syslog</c>, JSON events to <c>events</c>, metrics to
+    /// <c>metrics</c> by default. Other names suit a cluster several environments share (<c>staging.syslog</c>).
+    /// </summary>
+    public DefaultTopicOptions DefaultTopics { get; set; } = new();
 
     public ProducerSettings Producer { get; set; } = new();
 
@@ -45,6 +51,14 @@ public sealed class EdgeOptions
 
     /// <summary>On shutdown, how long to wait for Kafka to acknowledge what is in flight before spooling it. Default 10 s.</summary>
     public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The router these options describe (rules checked: a bad one throws, naming it).</summary>
+    internal Router NewRouter()
+    {
+        foreach (var (name, topic) in new[] { ("Syslog", DefaultTopics.Syslog), ("Events", DefaultTopics.Events), ("Metrics", DefaultTopics.Metrics) })
+            if (string.IsNullOrWhiteSpace(topic)) throw new ArgumentException($"Edge:DefaultTopics:{name} is empty");
+        return new Router(Routes, DefaultTopics.Syslog, DefaultTopics.Events, DefaultTopics.Metrics);
+    }
 
     /// <summary>Checks cross-field rules at start-up, naming what is wrong.</summary>
     public void Validate()
@@ -75,7 +89,7 @@ public sealed class EdgeOptions
         }
         var http = Listeners.Values.Where(l => l.Enabled && l.Protocol == ListenerProtocol.Http).ToList();
         if (http.Count > 1) throw new ArgumentException("only one http listener is supported");
-        _ = new Router(Routes);
+        _ = NewRouter();
         Spool.Validate();
         Http.Validate();
         if (Memory.MaxEvents < 1 || Memory.MaxBytes < 1) throw new ArgumentException("Edge:Memory limits must be positive");
@@ -85,6 +99,19 @@ public sealed class EdgeOptions
             throw new ArgumentException("Edge:TimeZones:FutureDateWindow must be between 1 and 180 days");
         _ = new Sources.Syslog.SourceTimeZoneTable(TimeZones);
     }
+}
+
+/// <summary>The topics of events no route matches.</summary>
+public sealed class DefaultTopicOptions
+{
+    /// <summary>Syslog lines. Default <c>syslog</c>.</summary>
+    public string Syslog { get; set; } = Core.Topics.Syslog;
+
+    /// <summary>JSON events (HTTP, WebSocket). Default <c>events</c>.</summary>
+    public string Events { get; set; } = Core.Topics.Events;
+
+    /// <summary>Metrics. Default <c>metrics</c>.</summary>
+    public string Metrics { get; set; } = Core.Topics.Metrics;
 }
 
 public enum ListenerProtocol

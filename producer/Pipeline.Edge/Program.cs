@@ -1,5 +1,9 @@
 using Pipeline.Core.Hosting;
 using Pipeline.Edge;
+using Pipeline.Kafka.Native;
+
+// Before any thread that allocates much exists (see MallocArenas).
+MallocArenas.Limit(2);
 
 // pipeline-edge [serve] [options]   receive telemetry and publish it to Kafka (default)
 // pipeline-edge parse               read syslog lines on stdin, write one envelope per line on stdout

@@ -9,7 +9,7 @@ using Pipeline.Ops.Topics;
 
 namespace Pipeline.Ops.Cli;
 
-/// <summary>The operator's command line: <c>local</c>, <c>topics apply</c>, <c>lag</c>, <c>reset</c>, <c>replay</c>, <c>tail</c>.</summary>
+/// <summary>The operator's command line: <c>local</c>, <c>embedded-kafka</c>, <c>topics apply</c>, <c>lag</c>, <c>reset</c>, <c>replay</c>, <c>tail</c>.</summary>
 internal static class OpsCommandLine
 {
     public static RootCommand Build(OpsSeams seams)
@@ -17,6 +17,7 @@ internal static class OpsCommandLine
         var root = new RootCommand("Operator commands of the telemetry pipeline. Exit codes: 0 done, 1 needs attention " +
             "(lag over the threshold, drift with --fail-on-drift, a replay that did not finish), 2 bad input or configuration, 3 refused as unsafe, 4 failed unexpectedly.");
         root.Subcommands.Add(LocalCommand.Build());
+        root.Subcommands.Add(EmbeddedKafkaCommand.Build());
         root.Subcommands.Add(TopicsCommand.Build(seams));
         root.Subcommands.Add(LagCommand.Build(seams));
         root.Subcommands.Add(ResetCommand.Build(seams));
@@ -53,7 +54,15 @@ internal static class CommonOptions
 
     public static Option<string?> Postgres() => new("--postgres") { Description = "Npgsql connection string of the sink's database (default: PIPELINE_POSTGRES)." };
 
-    public static Option<string> Topics() => new("--topics") { Description = "Topics, comma-separated.", DefaultValueFactory = _ => "syslog,events,metrics" };
+    /// <summary>
+    /// <c>--topics</c>; by default the topics the workers read: <c>Consumer__Topics</c> when set (the setting
+    /// <c>infra/worker.sh</c>'s workers take from the environment too), else syslog, events and metrics.
+    /// </summary>
+    public static Option<string> Topics() => new("--topics")
+    {
+        Description = "Topics, comma-separated (default: Consumer__Topics, then syslog,events,metrics).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("Consumer__Topics") is { Length: > 0 } configured ? configured : "syslog,events,metrics",
+    };
 
     public static IReadOnlyList<string> SplitList(string? text) =>
         (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();

@@ -21,6 +21,13 @@ internal sealed record LocalSettings(string PostgresConnectionString, int Broker
 /// </summary>
 internal static class LocalPipeline
 {
+    /// <summary>
+    /// Local topics have this many times the partitions topics.json gives them. An embedded partition keeps the
+    /// newest <see cref="EmbeddedKafkaCluster.PartitionHistoryBytes"/> of batches, so a local run holds this many
+    /// times the history it would with production's partition counts (README: how much a local run holds).
+    /// </summary>
+    public const int PartitionFactor = 4;
+
     /// <summary>Every worker <c>local</c> knows.</summary>
     public static IReadOnlyList<Worker> KnownWorkers => WorkerCatalog.All;
 
@@ -34,10 +41,15 @@ internal static class LocalPipeline
         using var kafka = EmbeddedKafkaCluster.Start(settings.Brokers);
         // As docker compose runs Kafka: a new group is assigned at once (a tail, a reset start without a 3 s pause).
         kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
-        // The same topics-as-code step as `topics apply`, creating through the embedded cluster's own call.
-        var topics = TopicsApplier.Apply(TopicsFile.Load(RepositoryLayout.TopicsFile), new ApplySettings(MaxReplicationFactor: settings.Brokers),
+        // The same topics-as-code step as `topics apply`, creating through the embedded cluster's own call, with
+        // more partitions than production: each embedded partition keeps only its newest 5 MiB.
+        var file = TopicsFile.Load(RepositoryLayout.TopicsFile);
+        foreach (var topic in file.Topics) topic.Partitions *= PartitionFactor;
+        var topics = TopicsApplier.Apply(file, new ApplySettings(MaxReplicationFactor: settings.Brokers),
             KafkaConnection.To(kafka.BootstrapServers), new EmbeddedTopicCreator(kafka));
         Console.WriteLine($"[local] topics: {topics.Lines[^1]}");
+        Console.WriteLine($"[local] history: the embedded Kafka keeps the newest {EmbeddedKafkaCluster.PartitionHistoryBytes >> 20} MiB of compressed batches per partition " +
+            $"({PartitionFactor}x topics.json's partitions here: {string.Join(", ", file.Topics.Take(3).Select(t => $"{t.Name} {t.Partitions}"))}); older events are let go");
 
         var forgotten = await LocalState.ForgetPositionsAsync(settings.PostgresConnectionString, ["noc_team", "topk"], stop.Token);
         if (forgotten > 0) Console.WriteLine($"[local] a new in-memory Kafka: forgot {forgotten} stored positions and open windows of the previous run");

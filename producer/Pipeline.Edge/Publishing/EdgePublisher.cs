@@ -28,14 +28,15 @@ internal enum PublishOutcome
 public sealed class MemoryBufferOptions
 {
     /// <summary>
-    /// Events handed to the producer and not yet acknowledged, at most; beyond it events go to the spool.
-    /// Sized for a burst at full rate while Kafka acknowledges slowly, so that a healthy but busy Kafka does
-    /// not push events through the disk. Default 250,000.
+    /// Events handed to the producer and not yet acknowledged, at most; beyond it events go to the spool (or a
+    /// TCP sender waits). 20,000 keep 500,000 events/s flowing while Kafka takes up to 40 ms to acknowledge, and
+    /// the edge, the producer's copies included, under 200 MiB resident (BENCHMARKS.md); raise it for a Kafka
+    /// further away. Default 20,000.
     /// </summary>
-    public int MaxEvents { get; set; } = 250_000;
+    public int MaxEvents { get; set; } = 20_000;
 
-    /// <summary>Bytes of such events, at most (the producer holds a copy of each as well). Default 256 MiB.</summary>
-    public long MaxBytes { get; set; } = 256L << 20;
+    /// <summary>Bytes of such events, at most (the producer holds a copy of each as well). Default 32 MiB.</summary>
+    public long MaxBytes { get; set; } = 32L << 20;
 }
 
 /// <summary>

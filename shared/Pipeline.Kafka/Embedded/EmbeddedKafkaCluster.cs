@@ -9,11 +9,24 @@ namespace Pipeline.Kafka.Embedded;
 /// An in-memory Kafka-protocol cluster (librdkafka's mock cluster) listening on loopback ports, for local
 /// runs and tests. Real Kafka clients (Confluent.Kafka, kcat) talk to it over TCP as to any cluster.
 /// It is not Apache Kafka: it cannot create topics through the admin API (use <see cref="CreateTopic"/>),
-/// does not look offsets up by timestamp, and keeps data only in this process's memory.
-/// Production runs on real Apache Kafka.
+/// does not look offsets up by timestamp, keeps data only in this process's memory, and keeps little of it:
+/// each partition holds the newest <see cref="PartitionHistoryBytes"/> of stored (compressed) batches and at
+/// most <see cref="PartitionHistoryBatches"/> batches, and lets older ones go without a word (its low
+/// watermark moves up, as with Kafka's retention). Production runs on real Apache Kafka, whose history is its
+/// topics' retention.
 /// </summary>
 public sealed class EmbeddedKafkaCluster : IDisposable
 {
+    /// <summary>
+    /// Bytes of stored batches a partition keeps (librdkafka's <c>mpart->max_size</c>, fixed in the official
+    /// build: no setting changes it). A batch is stored as the producer compressed it, so compression and
+    /// larger batches hold more events; more partitions hold more in all.
+    /// </summary>
+    public const long PartitionHistoryBytes = 5 * 1024 * 1024;
+
+    /// <summary>Batches (produce requests' record batches) a partition keeps (<c>mpart->max_cnt</c>, fixed likewise).</summary>
+    public const int PartitionHistoryBatches = 100_000;
+
     private readonly object _gate = new();
     private IntPtr _handle;
     private IntPtr _cluster;
@@ -37,8 +50,8 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     public static EmbeddedKafkaCluster Start(int brokerCount = 3)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
-        // Load librdkafka exactly as Confluent.Kafka does, so both use one copy of the library.
-        Library.Load();
+        // Bind to the librdkafka Confluent.Kafka loaded, so both use one copy of the library.
+        LoadedLibrary.Ensure();
 
         var conf = LibRdKafka.ConfNew();
         var errstr = new byte[512];

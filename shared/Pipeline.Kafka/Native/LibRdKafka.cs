@@ -3,12 +3,17 @@ using System.Runtime.InteropServices;
 namespace Pipeline.Kafka.Native;
 
 /// <summary>
-/// The few librdkafka C functions the pipeline calls itself: the mock cluster (rdkafka_mock.h) and the
-/// version. They resolve to the same native library Confluent.Kafka loads (package librdkafka.redist).
+/// The few librdkafka C functions the pipeline calls itself: the mock cluster (rdkafka_mock.h), the edge's
+/// producer path and the version. Written against librdkafka <see cref="WrittenFor"/> (rdkafka.h, rdkafka_mock.h);
+/// UPGRADING.md beside this file says what to check before moving to another version. They resolve to the same
+/// native library Confluent.Kafka loads (package librdkafka.redist): call <see cref="LoadedLibrary.Ensure"/> first.
 /// </summary>
 internal static partial class LibRdKafka
 {
-    private const string Library = "librdkafka";
+    internal const string Library = "librdkafka";
+
+    /// <summary>The librdkafka version these declarations and the struct offsets below were checked against.</summary>
+    public const string WrittenFor = "2.16.0";
 
     public const int ProducerType = 0;
 

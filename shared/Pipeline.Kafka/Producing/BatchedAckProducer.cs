@@ -78,7 +78,7 @@ public sealed unsafe class BatchedAckProducer : IDisposable
     public BatchedAckProducer(ProducerConfig config, IReadOnlyList<KeyValuePair<string, byte[]>> headers,
         Action<ReadOnlySpan<Delivery>> onDeliveries, Action<Error> onError, Action<int, string>? onLog = null)
     {
-        Library.Load();
+        LoadedLibrary.Ensure();
         _onDeliveries = onDeliveries;
         _onError = onError;
         _onLog = onLog;

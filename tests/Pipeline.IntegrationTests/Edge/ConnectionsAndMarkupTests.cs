@@ -6,7 +6,7 @@ namespace Pipeline.IntegrationTests.Edge;
 
 public sealed class ConnectionsAndMarkupTests
 {
-    [Fact]
+    [KafkaFact]
     public async Task TwoHundredConcurrentTcpConnectionsAreAllServed()
     {
         const int connections = 200, lines = 50;
@@ -15,14 +15,14 @@ public sealed class ConnectionsAndMarkupTests
         await Task.WhenAll(Enumerable.Range(0, connections).Select(c =>
             SyslogSender.SendTcpAsync(edge.SyslogPort, lines, 0, n => SyslogSender.Line($"conn{c}", n, host: $"host-{c}"))));
 
-        var inKafka = await Eventually.Until(() => Task.FromResult(TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "syslog", 6)),
+        var inKafka = await Eventually.Until(() => Task.FromResult(TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), pipeline.Partitions("syslog"))),
             n => n >= connections * lines, TimeSpan.FromSeconds(60), "events in Kafka");
         Assert.Equal(connections * lines, inKafka);
         var metrics = await MetricsText.ScrapeAsync(edge.Process);
         Assert.Equal(connections, metrics.Sum("edge_tcp_connections_total"));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task AConnectionThatSendsNothingIsClosedAfterTheIdleTimeout()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
@@ -40,7 +40,7 @@ public sealed class ConnectionsAndMarkupTests
         Assert.Equal(1, metrics.Sum("edge_events_published_total"));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task StaticTagsRoutesAndSamplingMarkUpWhatReachesKafka()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1, extraTopics: ["syslog_stream"]);
@@ -51,7 +51,7 @@ public sealed class ConnectionsAndMarkupTests
         await SyslogSender.SendTcpAsync(edge.SyslogPort, 50, 0, n => SyslogSender.Line("markup", n, pri: n < 40 ? 8 * 23 + 6 : 8 * 1 + 6));
 
         var sampled = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog_stream", 10, TimeSpan.FromSeconds(30));
-        var others = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", 10, TimeSpan.FromSeconds(30));
+        var others = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), 10, TimeSpan.FromSeconds(30));
         Assert.Equal(10, sampled.Count);
         Assert.All(sampled, e => Assert.Equal((23, 4), (e.Syslog!.Facility!.Value, e.SampleRate)));
         Assert.Equal(10, others.Count);

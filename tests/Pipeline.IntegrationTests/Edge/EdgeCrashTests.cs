@@ -8,7 +8,7 @@ namespace Pipeline.IntegrationTests.Edge;
 
 public sealed partial class EdgeCrashTests
 {
-    [Fact]
+    [KafkaFact]
     public async Task InDiskModeEveryEventFsyncedBeforeASigkillReachesKafkaAfterTheRestart()
     {
         const int count = 200_000;
@@ -39,8 +39,10 @@ public sealed partial class EdgeCrashTests
         await Eventually.Until(async () => (await MetricsText.ScrapeAsync(restarted.Process)).Sum("edge_spool_records"), n => n == 0,
             TimeSpan.FromMinutes(1), "spool drained after the restart");
 
-        var inKafka = (int)TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "syslog", 6);
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", inKafka, TimeSpan.FromMinutes(1));
+        var syslog = pipeline.Topic("syslog");
+        var inKafka = (int)TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, syslog, pipeline.Partitions("syslog"));
+        TopicReader.AssertKeptWhole(pipeline.Kafka.BootstrapServers, syslog);
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, syslog, inKafka, TimeSpan.FromMinutes(1));
         var seqs = events.Select(Seq).ToHashSet();
         var missing = Enumerable.Range(0, (int)synced).Where(n => !seqs.Contains(n)).ToList();
         Assert.True(missing.Count == 0, $"{missing.Count} of the {synced} fsynced events are missing, first {string.Join(",", missing.Take(5))}");
@@ -48,9 +50,10 @@ public sealed partial class EdgeCrashTests
         Assert.All(events.GroupBy(Seq), g => Assert.Single(g.Select(e => e.Id).Distinct()));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task ASpoolWithATornTailAndFlippedBytesIsRecoveredAtStartUpWithTheDamageCounted()
     {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1);
         var spoolDirectory = Directory.CreateTempSubdirectory("edge-damaged-").FullName;
         using (var spool = new SpoolLog(new SpoolOptions { Directory = spoolDirectory }))
         {
@@ -61,7 +64,7 @@ public sealed partial class EdgeCrashTests
                     Id = $"01JDAMAGED{i:D16}", ReceivedAt = DateTimeOffset.UtcNow, Message = $"spooled seq={i}",
                     Source = new EventSource { Transport = "tcp" },
                 });
-                spool.TryAppend(new SpoolRecord("syslog-tcp", "default", "syslog", Encoding.ASCII.GetBytes("h"), envelope), out _);
+                spool.TryAppend(new SpoolRecord("syslog-tcp", "default", pipeline.Topic("syslog"), Encoding.ASCII.GetBytes("h"), envelope), out _);
             }
         }
         var file = Directory.GetFiles(spoolDirectory, "*.spool").Single();
@@ -70,14 +73,13 @@ public sealed partial class EdgeCrashTests
         bytes[10 * recordLength + 40] ^= 0xFF;                      // flipped bytes inside record 10
         File.WriteAllBytes(file, bytes[..(bytes.Length - recordLength / 2)]); // and record 99 torn in half
 
-        await using var pipeline = PipelineUnderTest.Start(brokers: 1);
         var edge = await pipeline.StartEdgeAsync(spool: spoolDirectory);
         var metrics = await MetricsText.ScrapeAsync(edge.Process);
         Assert.Equal(98, metrics.Sum("edge_spool_recovered_records_total"));
         Assert.Equal(2, metrics.Sum("edge_spool_damaged_regions_total"));
         Assert.True(metrics.Sum("edge_spool_damaged_bytes_total") >= recordLength);
 
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", 98, TimeSpan.FromSeconds(30));
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), 98, TimeSpan.FromSeconds(30));
         Assert.Equal(Enumerable.Range(0, 99).Where(n => n != 10), events.Select(Seq).Order());
         // Started, delivered, and alive: a damaged spool never wedges or crash-loops the edge.
         Assert.False(edge.Process.HasExited);

@@ -6,13 +6,15 @@ namespace Pipeline.IntegrationTests.Edge;
 
 public sealed partial class EdgeOutageTests
 {
-    [Fact]
+    [EmbeddedKafkaFact("takes the brokers down")]
     public async Task SteadyLoadThroughATwentySecondBrokerOutageArrivesExactlyOnceAndTheLedgerBalancesInEveryScrape()
     {
         const int rate = 5000, seconds = 32, count = rate * seconds;
         await using var pipeline = PipelineUnderTest.Start(brokers: 3);
-        // A small memory buffer so the outage also exercises the overflow into the spool.
-        var edge = await pipeline.StartEdgeAsync(["--Edge:Memory:MaxEvents=20000"]);
+        // A small memory buffer so the outage also exercises the overflow into the spool. Every event is read back
+        // below, and all of a topic's events share one key (one partition), of which the embedded broker keeps only
+        // 5 MiB: zstd in batches of 50 ms holds the 160,000 (lz4, the default, about 145,000).
+        var edge = await pipeline.StartEdgeAsync(["--Edge:Memory:MaxEvents=20000", "--Edge:Producer:Compression=zstd", "--Edge:Producer:LingerMs=50"]);
 
         using var done = new CancellationTokenSource();
         var tcp = Task.Run(() => SyslogSender.SendTcpAsync(edge.SyslogPort, count, rate, n => SyslogSender.Line("outage", n)));
@@ -45,13 +47,15 @@ public sealed partial class EdgeOutageTests
 
         Assert.Equal(count, TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "syslog", 6));
         Assert.Equal(count, TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "events", 6));
+        TopicReader.AssertKeptWhole(pipeline.Kafka.BootstrapServers, "syslog");
+        TopicReader.AssertKeptWhole(pipeline.Kafka.BootstrapServers, "events");
         var syslog = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", count, TimeSpan.FromMinutes(1));
         var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "events", count, TimeSpan.FromMinutes(1));
         AssertExactlyOnce(syslog, e => int.Parse(Seq().Match(e.Message!).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), count);
         AssertExactlyOnce(events, e => e.Payload!.Value.GetProperty("seq").GetInt32(), count);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("takes the brokers down")]
     public async Task ARestartWithANonEmptySpoolDeliversEverySpooledEvent()
     {
         const int count = 20_000;

@@ -30,7 +30,7 @@ public sealed class HttpIngestTests
         return path;
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task NdjsonFromCurlIsAcceptedWithTheTokensTenantAndTheStreamHeaders()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
@@ -52,8 +52,8 @@ public sealed class HttpIngestTests
             File.Delete(file);
         }
 
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "events", 1, TimeSpan.FromSeconds(30));
-        var metrics = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "metrics", 2, TimeSpan.FromSeconds(30));
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("events"), 1, TimeSpan.FromSeconds(30));
+        var metrics = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("metrics"), 2, TimeSpan.FromSeconds(30));
         var log = Assert.Single(events);
         Assert.Equal(("event", "acme", "hi mom", "http"), (log.Kind, log.Tenant, log.Message, log.Source.Transport));
         Assert.Equal("web-1", log.Payload!.Value.GetProperty("host").GetString());
@@ -64,7 +64,7 @@ public sealed class HttpIngestTests
         Assert.All(metrics, m => Assert.Equal("metric", m.Kind));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task EventFieldsAreReadWhateverTheirCaseEscapesOrOrderAndThePayloadIsKeptAsItCame()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1, extraTopics: ["errs", "billing"]);
@@ -99,7 +99,7 @@ public sealed class HttpIngestTests
             envelope.RootElement.GetProperty("payload").GetRawText());
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task AGzipBodyAndAJsonArrayAreAccepted()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
@@ -121,11 +121,11 @@ public sealed class HttpIngestTests
             File.Delete(gz);
             File.Delete(array);
         }
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "events", 102, TimeSpan.FromSeconds(30));
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("events"), 102, TimeSpan.FromSeconds(30));
         Assert.Equal(Enumerable.Range(0, 102), events.Select(e => e.Payload!.Value.GetProperty("seq").GetInt32()).Order());
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task AMissingOrWrongTokenIsRefusedWith401AndNothingIsKept()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
@@ -144,7 +144,7 @@ public sealed class HttpIngestTests
         Assert.Equal(0, metrics.Sum("edge_events_received_total"));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task ABadLineIsNamedByItsNumberAndTheGoodLinesAreKept()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
@@ -164,11 +164,11 @@ public sealed class HttpIngestTests
         {
             File.Delete(file);
         }
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "events", 3, TimeSpan.FromSeconds(30));
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("events"), 3, TimeSpan.FromSeconds(30));
         Assert.Equal([1, 2, 5], events.Select(e => e.Payload!.Value.GetProperty("seq").GetInt32()).Order());
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task ABodyOverTheLimitIs413AndNothingOfItIsKept()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
@@ -195,7 +195,7 @@ public sealed class HttpIngestTests
         Assert.Equal(0, (await MetricsText.ScrapeAsync(edge.Process)).Sum("edge_events_received_total"));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task SyslogLinesPostedOverHttpAreParsedLikeAnyOther()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
@@ -212,12 +212,12 @@ public sealed class HttpIngestTests
         {
             File.Delete(file);
         }
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", 2, TimeSpan.FromSeconds(30));
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), 2, TimeSpan.FromSeconds(30));
         Assert.Equal(["db-1", "web-1"], events.Select(e => e.Syslog!.Hostname!).Order());
         Assert.All(events, e => Assert.Equal("http", e.Source.Transport));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task TheWebSocketStreamAnswersEachMessageWithTheRunningCountStored()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
@@ -239,7 +239,7 @@ public sealed class HttpIngestTests
         Assert.Equal(WebSocketMessageType.Close, closing.MessageType);
         Assert.Equal([1, 2, 3], replies);
 
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "events", 3, TimeSpan.FromSeconds(30));
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("events"), 3, TimeSpan.FromSeconds(30));
         Assert.Equal(["hi mom", "plain text is kept too", "third"], events.Select(e => e.Message!).Order());
         Assert.All(events, e =>
         {

@@ -7,7 +7,7 @@ namespace Pipeline.IntegrationTests.Edge;
 
 public sealed class SheddingTests
 {
-    [Fact]
+    [EmbeddedKafkaFact("takes the brokers down or slows them")]
     public async Task WhenBuffersFillDebugEventsAreShedBeforeSecurityEventsAndTheLedgerSaysSo()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1, extraTopics: ["debug", "security"]);
@@ -47,7 +47,7 @@ public sealed class SheddingTests
         }
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("takes the brokers down or slows them")]
     public async Task AFullEdgeStopsReadingATcpConnectionAndLosesNothingOnceKafkaReturns()
     {
         const int count = 400_000;
@@ -79,7 +79,7 @@ public sealed class SheddingTests
         Assert.Equal(count, TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "syslog", 6));
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("takes the brokers down or slows them")]
     public async Task WhileKafkaAcknowledgesSlowerThanEventsComeATcpSenderIsHeldBackRatherThanSentThroughTheSpool()
     {
         const int count = 20_000;

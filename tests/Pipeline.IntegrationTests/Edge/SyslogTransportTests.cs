@@ -12,7 +12,7 @@ namespace Pipeline.IntegrationTests.Edge;
 
 public sealed class SyslogTransportTests
 {
-    [Fact]
+    [KafkaFact]
     public async Task LoggerOverUdpTcpAndOctetCountedTcpReachKafkaWithTheRightFields()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
@@ -23,7 +23,7 @@ public sealed class SyslogTransportTests
         await Peers.RunAsync("logger", ["--tcp", "--octet-count", "-n", "127.0.0.1", "-P", port, "--rfc5424", "--msgid", "ID47", "--sd-id", "zoo@123", "--sd-param", "tiger=\"hungry\"",
             "-t", "via-octets", "-p", "daemon.warning", "over tcp octet counted"]);
 
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", 3, TimeSpan.FromSeconds(30)).ToDictionary(e => e.Syslog!.AppName!);
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), 3, TimeSpan.FromSeconds(30)).ToDictionary(e => e.Syslog!.AppName!);
 
         var udp = events["via-udp"];
         Assert.Equal(("udp", 4, 3, "over udp", "5424"), (udp.Source.Transport, udp.Syslog!.Facility, udp.Syslog.Severity, udp.Message, udp.Syslog.Rfc));
@@ -42,7 +42,7 @@ public sealed class SyslogTransportTests
         });
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task AnUnparseableLineIsShippedRawWithItsParseError()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
@@ -52,13 +52,13 @@ public sealed class SyslogTransportTests
             await client.ConnectAsync("127.0.0.1", edge.SyslogPort);
             await client.GetStream().WriteAsync("no priority, no header, just text\n"u8.ToArray());
         }
-        var e = Assert.Single(TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", 1, TimeSpan.FromSeconds(30)));
+        var e = Assert.Single(TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), 1, TimeSpan.FromSeconds(30)));
         Assert.Equal("no priority, no header, just text", e.Raw);
         Assert.NotEqual("ok", e.ParseStatus);
         Assert.False(string.IsNullOrEmpty(e.ParseError));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task TlsSyslogWithOctetCountingIsAcceptedFromAClientThatTrustsTheEdgeCertificate()
     {
         var directory = Directory.CreateTempSubdirectory("edge-tls-").FullName;
@@ -82,7 +82,7 @@ public sealed class SyslogTransportTests
             }
             await tls.FlushAsync();
 
-            var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", 3, TimeSpan.FromSeconds(30));
+            var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), 3, TimeSpan.FromSeconds(30));
             Assert.Equal(["over-tls seq=1", "over-tls seq=2", "over-tls seq=3"], events.Select(e => e.Message!).Order());
             Assert.All(events, e => Assert.Equal("tls", e.Source.Transport));
         }

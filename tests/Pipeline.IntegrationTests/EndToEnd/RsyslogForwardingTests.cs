@@ -4,7 +4,7 @@ namespace Pipeline.IntegrationTests.EndToEnd;
 
 public sealed class RsyslogForwardingTests
 {
-    [Fact]
+    [KafkaFact]
     public async Task TheReadmeRsyslogSnippetForwardsToTheEdgeOverUdp()
     {
         var snippet = await File.ReadAllTextAsync(Repository.Path_("infra", "rsyslog", "60-pipeline-udp.conf"));
@@ -14,7 +14,7 @@ public sealed class RsyslogForwardingTests
         await ForwardThroughRsyslogAsync("60-pipeline-udp.conf", "udp");
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task TheTcpSnippetForwardsToTheEdgeWithOctetCounting()
     {
         var snippet = await File.ReadAllTextAsync(Repository.Path_("infra", "rsyslog", "60-pipeline-tcp.conf"));
@@ -32,7 +32,7 @@ public sealed class RsyslogForwardingTests
         foreach (var line in lines)
             await Peers.RunAsync("logger", ["--tcp", "--server", "127.0.0.1", "--port", rsyslog.InputPort.ToString(), "--rfc5424", "-t", "forwarded", "-p", "daemon.notice", line]);
 
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", lines.Count, TimeSpan.FromSeconds(60));
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), lines.Count, TimeSpan.FromSeconds(60));
         Assert.Equal(lines.Order(), events.Select(e => e.Message!).Order());
         Assert.All(events, e =>
         {

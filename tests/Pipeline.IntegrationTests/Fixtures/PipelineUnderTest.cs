@@ -1,26 +1,36 @@
-using Pipeline.Kafka.Embedded;
+using Pipeline.Core;
 
 namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>
-/// An embedded Kafka cluster with the pipeline's topics, plus helpers to start the edge and the sinks
-/// against it as separate processes on free loopback ports.
+/// A Kafka with the pipeline's topics (<see cref="KafkaUnderTest"/>: the embedded cluster, or the run's shared
+/// Kafka under names of this test's own), plus helpers to start the edge and the sinks against it as separate
+/// processes on free loopback ports. The edge and the sinks are told the test's topic names.
 /// </summary>
 internal sealed class PipelineUnderTest : IAsyncDisposable
 {
+    private static readonly string[] StreamTopics = [Topics.Syslog, Topics.Events, Topics.Metrics];
     private readonly List<PipelineProcess> _processes = [];
     private readonly List<string> _directories = [];
+    private readonly Dictionary<string, int> _partitions = new(StringComparer.Ordinal);
 
-    private PipelineUnderTest(EmbeddedKafkaCluster kafka) => Kafka = kafka;
+    private PipelineUnderTest(KafkaUnderTest kafka) => Kafka = kafka;
 
-    public EmbeddedKafkaCluster Kafka { get; }
+    public KafkaUnderTest Kafka { get; }
 
     public static PipelineUnderTest Start(int brokers = 3, int partitions = 6, params string[] extraTopics)
     {
-        var kafka = EmbeddedKafkaCluster.Start(brokers);
-        foreach (var topic in new[] { "syslog", "events", "metrics" }.Concat(extraTopics)) kafka.CreateTopic(topic, partitions);
-        return new PipelineUnderTest(kafka);
+        var pipeline = new PipelineUnderTest(KafkaUnderTest.Start(brokers));
+        foreach (var topic in StreamTopics.Concat(extraTopics))
+            pipeline._partitions[topic] = pipeline.Kafka.CreateTopic(pipeline.Topic(topic), partitions);
+        return pipeline;
     }
+
+    /// <summary>This test's name of a topic the pipeline calls <paramref name="name"/> (the same name on the embedded cluster).</summary>
+    public string Topic(string name) => Kafka.Topic(name);
+
+    /// <summary>How many partitions a topic made by <see cref="Start"/> has (a broker without the admin API may choose).</summary>
+    public int Partitions(string name) => _partitions[name];
 
     /// <summary>
     /// Starts the edge with a spool directory of its own (or <paramref name="spool"/>, to restart on one);
@@ -36,18 +46,27 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         _directories.Add(spool);
         var process = PipelineProcess.Start("producer/Pipeline.Edge",
             ["--kafka", Kafka.BootstrapServers, "--syslog-udp", $"127.0.0.1:{syslog}", "--syslog-tcp", $"127.0.0.1:{syslog}", "--http", $"127.0.0.1:{http}",
-             "--spool", spool, "--Edge:Http:AllowAnonymous=true", .. extraArgs ?? []],
+             "--spool", spool, "--Edge:Http:AllowAnonymous=true",
+             $"--Edge:DefaultTopics:Syslog={Topic(Topics.Syslog)}", $"--Edge:DefaultTopics:Events={Topic(Topics.Events)}", $"--Edge:DefaultTopics:Metrics={Topic(Topics.Metrics)}",
+             .. extraArgs ?? []],
             environment, $"http://127.0.0.1:{http}/healthz");
         _processes.Add(process);
         await process.WaitHealthyAsync();
         return new EdgeProcess(process, syslog, http, spool);
     }
 
-    /// <summary>Starts a consumer executable (e.g. <c>consumers/Pipeline.Consumers.Postgres</c>) with its metrics on a free port.</summary>
+    /// <summary>
+    /// Starts a consumer executable (e.g. <c>consumers/Pipeline.Consumers.Postgres</c>) with its metrics on a free
+    /// port. When neither <paramref name="args"/> nor <paramref name="environment"/> name topics it reads this test's
+    /// syslog, events and metrics topics (on the embedded cluster, the default ones).
+    /// </summary>
     public async Task<PipelineProcess> StartConsumerAsync(string projectFolder, IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitHealthy = true)
     {
         var http = FreePort.Next();
-        var process = PipelineProcess.Start(projectFolder, ["--kafka", Kafka.BootstrapServers, "--http", $"127.0.0.1:{http}", .. args],
+        var given = args.ToList();
+        var named = given.Contains("--topics") || environment?.ContainsKey("Consumer__Topics") == true;
+        string[] topics = named || Kafka.IsEmbedded ? [] : ["--topics", string.Join(',', StreamTopics.Select(Topic))];
+        var process = PipelineProcess.Start(projectFolder, ["--kafka", Kafka.BootstrapServers, "--http", $"127.0.0.1:{http}", .. topics, .. given],
             environment, $"http://127.0.0.1:{http}/healthz");
         _processes.Add(process);
         if (waitHealthy) await process.WaitHealthyAsync();

@@ -11,11 +11,14 @@ internal static class Repository
     public static string Configuration { get; } =
         typeof(Repository).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
-    /// <summary>The main assembly of an executable project, e.g. <c>producer/Pipeline.Edge</c>.</summary>
+    /// <summary>
+    /// The main assembly of an executable project (e.g. <c>producer/Pipeline.Edge</c>) as the build published it,
+    /// ReadyToRun (Directory.Build.targets): the tests run what production runs.
+    /// </summary>
     public static string Executable(string projectFolder)
     {
         var name = Path.GetFileName(projectFolder);
-        var path = Path.Combine(Root, projectFolder, "bin", Configuration, "net10.0", "linux-x64", name + ".dll");
+        var path = Path.Combine(Root, projectFolder, "bin", Configuration, "net10.0", "linux-x64", "publish", name + ".dll");
         return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built; build Pipeline.sln first", path);
     }
 

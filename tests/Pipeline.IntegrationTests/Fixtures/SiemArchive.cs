@@ -139,25 +139,17 @@ internal static partial class TestEnvelopes
     /// <summary>Produces envelopes (idempotent, acks=all) and waits until Kafka has them all.</summary>
     public static void Produce(string bootstrapServers, string topic, IEnumerable<TelemetryEvent> events, Func<TelemetryEvent, string>? key = null)
     {
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            EnableIdempotence = true,
-            Acks = Acks.All,
-            LingerMs = 5,
-        }).Build();
-        var failed = 0;
+        using var producer = new StreamProducer(bootstrapServers);
         foreach (var e in events)
         {
-            var message = new Message<byte[]?, byte[]>
+            producer.Send(topic, new Message<byte[]?, byte[]>
             {
                 Key = System.Text.Encoding.UTF8.GetBytes(key?.Invoke(e) ?? e.Syslog?.Hostname ?? e.Id),
                 Value = EnvelopeCodec.Encode(e),
                 Headers = new Headers { { KafkaHeaders.Schema, "1"u8.ToArray() }, { KafkaHeaders.ContentType, "application/json"u8.ToArray() } },
-            };
-            producer.Produce(topic, message, report => { if (report.Error.IsError) Interlocked.Increment(ref failed); });
+            });
         }
-        if (producer.Flush(TimeSpan.FromSeconds(60)) > 0 || failed > 0) throw new InvalidOperationException($"{failed} envelopes were not produced");
+        producer.Complete();
     }
 
     /// <summary>Messages a topic holds now, by watermarks (never by consuming: the mock's retention would undercount).</summary>

@@ -31,11 +31,43 @@ internal static class TopicReader
     public static List<TelemetryEvent> ReadEvents(string bootstrap, string topic, int expected, TimeSpan timeout) =>
         Read(bootstrap, topic, expected, timeout).Select(r => EnvelopeCodec.Decode(r.Message.Value)).ToList();
 
-    /// <summary>Sum of end offsets over a topic's partitions: how many records it holds (the embedded broker keeps them all).</summary>
-    public static long EndOffsetSum(string bootstrap, string topic, int partitions)
+    /// <summary>
+    /// Sum of end offsets over a topic's partitions: how many records were ever appended to it. Counted by
+    /// offsets, not by reading, because a broker may have let the oldest go (the embedded one keeps 5 MiB a
+    /// partition); <see cref="AssertKeptWhole"/> says whether it still holds them all.
+    /// </summary>
+    public static long EndOffsetSum(string bootstrap, string topic, int partitions) =>
+        Watermarks(bootstrap, topic, partitions).Sum(w => w.High);
+
+    /// <summary>Low and high watermark of partitions 0 to <paramref name="partitions"/> - 1.</summary>
+    public static List<(long Low, long High)> Watermarks(string bootstrap, string topic, int partitions)
     {
         using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "marks-" + Guid.NewGuid().ToString("N") })
             .SetLogHandler((_, _) => { }).Build();
-        return Enumerable.Range(0, partitions).Sum(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value);
+        return Enumerable.Range(0, partitions).Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)))
+            .Select(w => (w.Low.Value, w.High.Value)).ToList();
+    }
+
+    /// <summary>How many partitions the topic has, from the broker's metadata.</summary>
+    public static int Partitions(string bootstrap, string topic)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).SetLogHandler((_, _) => { }).Build();
+        var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single();
+        if (metadata.Error.IsError) throw new InvalidOperationException($"{topic}: {metadata.Error.Reason}");
+        return metadata.Partitions.Count;
+    }
+
+    /// <summary>
+    /// Fails when the broker no longer holds the first records of a topic (a partition whose low watermark moved
+    /// up): on the embedded cluster, the sign of a test that produced more than a partition keeps.
+    /// </summary>
+    public static void AssertKeptWhole(string bootstrap, string topic)
+    {
+        var marks = Watermarks(bootstrap, topic, Partitions(bootstrap, topic));
+        var evicted = marks.Select((w, p) => (Partition: p, w.Low, w.High)).Where(w => w.Low > 0).ToList();
+        if (evicted.Count > 0)
+            throw new InvalidOperationException($"the broker no longer holds the first {evicted.Sum(e => e.Low):N0} of {marks.Sum(w => w.High):N0} records of {topic} " +
+                $"({string.Join(", ", evicted.Select(e => $"partition {e.Partition} starts at {e.Low:N0} of {e.High:N0}"))}): more than a partition keeps " +
+                "(the embedded cluster: 5 MiB of batches); produce compressed, spread over more partitions, or send less");
     }
 }

@@ -4,13 +4,15 @@ using Confluent.Kafka;
 using Pipeline.Kafka.Embedded;
 using Pipeline.Kafka.Producing;
 
+using Pipeline.IntegrationTests.Fixtures;
+
 namespace Pipeline.IntegrationTests.Kafka;
 
 public sealed class BatchedAckProducerTests
 {
     private static readonly KeyValuePair<string, byte[]>[] Headers = [new("schema", "1"u8.ToArray()), new("content-type", "application/json"u8.ToArray())];
 
-    [Fact]
+    [EmbeddedKafkaFact("runs the binding on an embedded cluster of its own, whose brokers it takes down")]
     public void EveryMessageIsReportedOnceWithItsOpaqueAndArrivesWithKeyValueAndHeaders()
     {
         using var cluster = EmbeddedKafkaCluster.Start(3);
@@ -51,7 +53,7 @@ public sealed class BatchedAckProducerTests
         }
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("runs the binding on an embedded cluster of its own, whose brokers it takes down")]
     public void PurgingWhileTheBrokersAreDownReportsEveryMessageAsPurgedWithItsKeyValueAndTopic()
     {
         using var cluster = EmbeddedKafkaCluster.Start(1);

@@ -1,11 +1,13 @@
 using Confluent.Kafka;
 using Pipeline.Kafka.Embedded;
 
+using Pipeline.IntegrationTests.Fixtures;
+
 namespace Pipeline.IntegrationTests.Kafka;
 
 public sealed class EmbeddedKafkaClusterTests
 {
-    [Fact]
+    [EmbeddedKafkaFact("tests the embedded cluster itself")]
     public async Task AProducedMessageIsConsumedBackFromAThreeBrokerCluster()
     {
         using var cluster = EmbeddedKafkaCluster.Start(3);
@@ -36,7 +38,7 @@ public sealed class EmbeddedKafkaClusterTests
         Assert.Equal(100, seen.Count);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("tests the embedded cluster itself")]
     public async Task ProducingWaitsOutABrokerOutageAndSucceedsWhenTheBrokersReturn()
     {
         using var cluster = EmbeddedKafkaCluster.Start(1);
@@ -61,7 +63,7 @@ public sealed class EmbeddedKafkaClusterTests
         Assert.Equal(1, result.Offset.Value);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("tests the embedded cluster itself")]
     public async Task InjectedProduceErrorsAreRetriedByTheClient()
     {
         using var cluster = EmbeddedKafkaCluster.Start(1);
@@ -75,7 +77,7 @@ public sealed class EmbeddedKafkaClusterTests
         Assert.Equal(1, result.Offset.Value);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("tests the embedded cluster itself")]
     public async Task AddedBrokerLatencyDelaysEveryResponse()
     {
         using var cluster = EmbeddedKafkaCluster.Start(1);

@@ -33,7 +33,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         return Member.StartAsync(_kafka, _group, _topic, sink, new TestOutputLogger<ConsumerRuntime>(output, name), configure, kafka);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("injects errors into the requests of an embedded cluster of its own")]
     public async Task PartitionsPausedWhileTheSinkFailedAreResumedWhenTheyAreAssignedAgainAfterARebalance()
     {
         var sinkA = new SwitchableSink();
@@ -60,7 +60,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         Assert.True(a.Metrics.Sum("consumer_records_abandoned_total") > 0);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("injects errors into the requests of an embedded cluster of its own")]
     public async Task WithIncrementalRebalancingABatchAbandonedOnRevokeIsReadAgainForThePartitionsThatStay()
     {
         static void Cooperative(ConsumerOptions o) => o.DrainTimeout = TimeSpan.FromSeconds(2);
@@ -85,7 +85,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         Assert.True(sinkA.Distinct > 0 && sinkB.Distinct > 0);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("injects errors into the requests of an embedded cluster of its own")]
     public async Task ABatchWhosePartitionsAreLostIsDiscardedUnwrittenAndReadAgainOnceTheMemberRejoins()
     {
         var sink = new SwitchableSink();

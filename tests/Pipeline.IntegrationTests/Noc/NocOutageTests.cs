@@ -8,36 +8,40 @@ namespace Pipeline.IntegrationTests.Noc;
 /// <summary>The NOC sink while its database is away: on a PostgreSQL cluster of the test's own, stopped and started.</summary>
 public sealed class NocOutageTests(ITestOutputHelper output)
 {
-    private const int Events = 200_000;
-    private const int Partitions = 6;
-    private const string Topic = "syslog";
+    // 25,000 padded events a partition, about 3 MiB compressed, within the 5 MiB an embedded partition keeps;
+    // 200,000 on the 8 partitions asked for (a broker without the admin API may make fewer).
+    private const int EventsPerPartition = 25_000;
+    // 8 partitions spread the stream's 40 hosts evenly.
+    private const int Partitions = 8;
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(15);
     // A member that kept fetching during the outage would hold the ~190 MB produced meanwhile, and more as
     // objects. Paused, it holds one bounded prefetch queue and the batch in hand.
     private const long MemoryGrowthCeiling = 64L * 1024 * 1024;
 
-    [Fact]
+    [KafkaFact]
     public async Task PostgresStoppedForFifteenSecondsMidStreamIsWaitedOutWithBoundedMemoryAndNothingIsSkipped()
     {
         var server = PostgresServer.StartPrivate();
         try
         {
             await using var pipeline = PipelineUnderTest.Start(brokers: 3, partitions: Partitions);
+            var (topic, partitions) = (pipeline.Topic("syslog"), pipeline.Partitions("syslog"));
+            var events = EventsPerPartition * partitions;
             await using var db = await server.CreateDatabaseAsync();
             // Long messages: what arrives during the outage (~190 MB) is far more than a paused member may hold.
-            var stream = new NocStream(Events) { Padding = 1500 };
-            stream.Produce(pipeline.Kafka.BootstrapServers, Topic, 0, Events / 2);
+            var stream = new NocStream(events) { Padding = 1500 };
+            stream.Produce(pipeline.Kafka.BootstrapServers, topic, 0, events / 2);
             var group = "noc-" + Guid.NewGuid().ToString("N")[..8];
-            var noc = await NocConsumers.StartNocAsync(pipeline, db.ConnectionString, group, Topic,
+            var noc = await NocConsumers.StartNocAsync(pipeline, db.ConnectionString, group, topic,
                 ["--batch-size", "1000", "--Consumer:RetryMaxBackoff=00:00:02"]);
-            await Eventually.Until(() => NocConsumers.RowsAsync(db, Topic), n => n >= 10_000, TimeSpan.FromMinutes(2), "rows before the outage", TimeSpan.FromMilliseconds(50));
+            await Eventually.Until(() => NocConsumers.RowsAsync(db, topic), n => n >= 10_000, TimeSpan.FromMinutes(2), "rows before the outage", TimeSpan.FromMilliseconds(50));
             var baseline = await ScrapeAsync(noc);
 
             server.Stop();
             var outage = Stopwatch.StartNew();
             output.WriteLine($"PostgreSQL stopped; RSS before {baseline.Rss / 1048576.0:F0} MiB");
             // The rest of the stream arrives while the database is away.
-            var producing = Task.Run(() => stream.Produce(pipeline.Kafka.BootstrapServers, Topic, Events / 2, Events));
+            var producing = Task.Run(() => stream.Produce(pipeline.Kafka.BootstrapServers, topic, events / 2, events));
             var samples = new List<Sample>();
             while (outage.Elapsed < Outage)
             {
@@ -50,7 +54,7 @@ public sealed class NocOutageTests(ITestOutputHelper output)
             Npgsql.NpgsqlConnection.ClearAllPools();
             output.WriteLine($"PostgreSQL started after {outage.Elapsed.TotalSeconds:F1} s");
 
-            await NocConsumers.WaitForRowsAsync(db, Topic, Events, TimeSpan.FromMinutes(3), noc);
+            await NocConsumers.WaitForRowsAsync(db, topic, events, TimeSpan.FromMinutes(3), noc);
             var after = await ScrapeAsync(noc);
             var peak = samples.Max(s => s.Rss);
             output.WriteLine("RSS MiB during the outage: " + string.Join(" ", samples.Select(s => (s.Rss / 1048576).ToString(System.Globalization.CultureInfo.InvariantCulture))));
@@ -58,19 +62,19 @@ public sealed class NocOutageTests(ITestOutputHelper output)
                 $"{after.Retries} retried writes, lag up to {samples.Max(s => s.LagMessages):N0} records / {samples.Max(s => s.LagSeconds):F1} s");
 
             Assert.False(noc.HasExited, noc.Output);
-            await NocTable.AssertExactlyOneRowPerRecordAsync(db, pipeline.Kafka.BootstrapServers, Topic, Partitions);
+            await NocTable.AssertExactlyOneRowPerRecordAsync(db, pipeline.Kafka.BootstrapServers, topic, partitions);
             // While the database was away: partitions paused, /healthz said so, lag grew, memory stayed bounded.
             Assert.Contains(samples, s => s.Paused == 1);
             Assert.Contains(samples, s => s.Health == HttpStatusCode.ServiceUnavailable);
             // Lag kept growing although paused partitions are not fetched: all that arrived meanwhile is counted.
-            Assert.Contains(samples, s => s.LagMessages >= Events / 2 && s.LagSeconds > 5);
+            Assert.Contains(samples, s => s.LagMessages >= events / 2 && s.LagSeconds > 5);
             Assert.True(peak - baseline.Rss < MemoryGrowthCeiling, $"RSS grew from {baseline.Rss:N0} to {peak:N0} bytes during the outage");
             // And afterwards: every write retried ended written, nothing paused, healthy, no lag.
             Assert.True(after.Retries > 0);
             Assert.Equal(0, after.Paused);
             Assert.Equal(HttpStatusCode.OK, after.Health);
             Assert.Equal(0, after.LagMessages);
-            Assert.Equal(Events, after.Written);
+            Assert.Equal(events, after.Written);
             await noc.StopAsync();
             Assert.Equal(0, noc.ExitCode);
         }
@@ -80,7 +84,7 @@ public sealed class NocOutageTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task ARebalanceWhilePostgresIsDownAbandonsTheBatchesInHandAndTheyAreReadAgainFromTheStoredOffsets()
     {
         var server = PostgresServer.StartPrivate();
@@ -89,7 +93,7 @@ public sealed class NocOutageTests(ITestOutputHelper output)
             await using var pipeline = PipelineUnderTest.Start(brokers: 3, partitions: Partitions);
             await using var db = await server.CreateDatabaseAsync();
             var topic = "noc-abandon-" + Guid.NewGuid().ToString("N")[..8];
-            pipeline.Kafka.CreateTopic(topic, Partitions);
+            var partitions = pipeline.Kafka.CreateTopic(topic, Partitions);
             var group = "noc-" + Guid.NewGuid().ToString("N")[..8];
             var stream = new NocStream(20_000);
             // The first half of the stream is written and its offsets stored...
@@ -107,7 +111,7 @@ public sealed class NocOutageTests(ITestOutputHelper output)
                 await NocConsumers.StartNocAsync(pipeline, db.ConnectionString, group, topic, args),
                 await NocConsumers.StartNocAsync(pipeline, db.ConnectionString, group, topic, args),
             };
-            await Eventually.Until(() => Gauges(members, group, "consumer_partitions_assigned"), a => a.All(n => n > 0) && a.Sum() == Partitions,
+            await Eventually.Until(() => Gauges(members, group, "consumer_partitions_assigned"), a => a.All(n => n > 0) && a.Sum() == partitions,
                 TimeSpan.FromSeconds(60), "both members hold partitions");
             stream.Produce(pipeline.Kafka.BootstrapServers, topic, 10_000, 20_000);
             await Eventually.Until(() => Gauges(members, group, "consumer_batch_records"), h => h.Sum() == 10_000, TimeSpan.FromSeconds(30), "the second half in hand");
@@ -121,14 +125,14 @@ public sealed class NocOutageTests(ITestOutputHelper output)
             var stopped = clock.Elapsed;
             Assert.Equal(0, members[1].ExitCode);
             Assert.Contains("abandoned to be read again", members[1].Output, StringComparison.Ordinal);
-            await Eventually.Until(() => Gauges([members[0]], group, "consumer_partitions_assigned"), a => a[0] == Partitions, TimeSpan.FromSeconds(60), "one member holds every partition");
+            await Eventually.Until(() => Gauges([members[0]], group, "consumer_partitions_assigned"), a => a[0] == partitions, TimeSpan.FromSeconds(60), "one member holds every partition");
             await Eventually.Until(() => Gauges([members[0]], group, "consumer_records_abandoned_total"), a => a[0] > 0, TimeSpan.FromSeconds(30), "the revoked batch abandoned");
             server.StartAgain();
             Npgsql.NpgsqlConnection.ClearAllPools();
             output.WriteLine($"stopped in {stopped.TotalSeconds:F1} s with PostgreSQL down; PostgreSQL back after {clock.Elapsed.TotalSeconds:F1} s");
 
             await NocConsumers.WaitForRowsAsync(db, topic, stream.Count, TimeSpan.FromMinutes(2), members[0]);
-            await NocTable.AssertExactlyOneRowPerRecordAsync(db, pipeline.Kafka.BootstrapServers, topic, Partitions);
+            await NocTable.AssertExactlyOneRowPerRecordAsync(db, pipeline.Kafka.BootstrapServers, topic, partitions);
             Assert.True(stopped < TimeSpan.FromSeconds(8), $"stopping took {stopped}");
             // The remaining member read its new partitions from the offsets stored in PostgreSQL once it could
             // reach it again: it wrote the second half only (a replay of the first would count here too).

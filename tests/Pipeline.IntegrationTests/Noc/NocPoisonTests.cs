@@ -10,7 +10,7 @@ namespace Pipeline.IntegrationTests.Noc;
 /// <summary>Records the NOC sink can never write go to <c>dlq.noc_team</c>; the partition moves on.</summary>
 public sealed class NocPoisonTests
 {
-    [Fact]
+    [EmbeddedKafkaFact("reads the dead-letter topic of the group noc_team, which a shared Kafka keeps from earlier runs")]
     public async Task RecordsThatAreNotEnvelopesOrThatPostgresRefusesGoToTheDeadLetterTopicWithTheirReasonAndTheRecordsAfterThemAreWritten()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 3, partitions: 6);

@@ -27,7 +27,7 @@ public sealed class NocSchemaTests
         Assert.Equal(0, await db.CountAsync("streams"));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task RetentionDropsTheDayPartitionsOlderThanTheLimitAndKeepsTheRecentOnesWithTheirRows()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 3, partitions: 6);

@@ -9,13 +9,13 @@ public sealed class NocShutdownTests(ITestOutputHelper output)
 {
     private const int Partitions = 6;
 
-    [Fact]
+    [KafkaFact]
     public async Task SigtermWritesTheBatchInHandRecordsItsOffsetsAndLeavesTheGroupSoItsPartitionsMoveWithoutWaitingForItsSession()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 3, partitions: Partitions);
         await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
         var topic = "noc-sigterm-" + Guid.NewGuid().ToString("N")[..8];
-        pipeline.Kafka.CreateTopic(topic, Partitions);
+        var partitions = pipeline.Kafka.CreateTopic(topic, Partitions);
         var group = "noc-" + Guid.NewGuid().ToString("N")[..8];
         // Batches that never fill nor age during the test: whatever is written is written by SIGTERM or a
         // revoke. Configured from the environment, as a container would be.
@@ -32,7 +32,7 @@ public sealed class NocShutdownTests(ITestOutputHelper output)
         var first = await NocConsumers.StartNocFromEnvironmentAsync(pipeline, environment);
         var second = await NocConsumers.StartNocFromEnvironmentAsync(pipeline, environment);
         PipelineProcess[] members = [first, second];
-        await Eventually.Until(() => Gauges(members, group, "consumer_partitions_assigned"), a => a.All(n => n > 0) && a.Sum() == Partitions,
+        await Eventually.Until(() => Gauges(members, group, "consumer_partitions_assigned"), a => a.All(n => n > 0) && a.Sum() == partitions,
             TimeSpan.FromSeconds(60), "both members hold partitions");
 
         var stream = new NocStream(6000);
@@ -53,13 +53,13 @@ public sealed class NocShutdownTests(ITestOutputHelper output)
         // makes the other member finish its own batch before taking them. (The embedded coordinator still
         // waits session - 1 s for members to rejoin after a leave, where a real broker goes on as soon as
         // all have: a member that vanished without leaving would need 10 s + 9 s here.)
-        await Eventually.Until(() => Gauges([second], group, "consumer_partitions_assigned"), a => a[0] == Partitions, TimeSpan.FromSeconds(60), "one member holds every partition");
+        await Eventually.Until(() => Gauges([second], group, "consumer_partitions_assigned"), a => a[0] == partitions, TimeSpan.FromSeconds(60), "one member holds every partition");
         var takenOver = clock.Elapsed - stopped;
         output.WriteLine($"in hand {inHand[0]:N0} + {inHand[1]:N0}; SIGTERM to exit {stopped.TotalSeconds:F1} s; all partitions with the other member {takenOver.TotalSeconds:F1} s later");
         Assert.True(stopped < TimeSpan.FromSeconds(8), $"exit took {stopped}");
         Assert.True(takenOver < TimeSpan.FromSeconds(15), $"the partitions moved {takenOver} after the exit");
         await NocConsumers.WaitForRowsAsync(db, topic, stream.Count, TimeSpan.FromSeconds(30), second);
-        await NocTable.AssertExactlyOneRowPerRecordAsync(db, pipeline.Kafka.BootstrapServers, topic, Partitions);
+        await NocTable.AssertExactlyOneRowPerRecordAsync(db, pipeline.Kafka.BootstrapServers, topic, partitions);
         var metrics = await MetricsText.ScrapeAsync(second);
         Assert.Equal(inHand[1], metrics.Sum("consumer_records_total", ("group", group), ("outcome", "written")));
         Assert.Equal(0, metrics.Sum("consumer_records_abandoned_total", ("group", group)));

@@ -5,66 +5,67 @@ using Xunit.Abstractions;
 namespace Pipeline.IntegrationTests.Noc;
 
 /// <summary>
-/// The NOC sink as it runs in production — its own process, an embedded Kafka cluster of 3 brokers with
-/// 6 partitions, a real PostgreSQL — over the same 200,000 events.
+/// The NOC sink as it runs in production — its own process, a Kafka (3 embedded brokers, or the run's shared
+/// Kafka) with 8 partitions, a real PostgreSQL — over the same 200,000 events.
 /// </summary>
 public sealed class NocSinkTests(NocStreamFixture fixture, ITestOutputHelper output) : IClassFixture<NocStreamFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
-    [Fact]
+    [KafkaFact]
     public async Task TwoHundredThousandEventsBecomeExactlyTwoHundredThousandRowsWithEveryFieldAsSent()
     {
         await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
         var group = "noc-" + Guid.NewGuid().ToString("N")[..8];
         var clock = Stopwatch.StartNew();
-        var noc = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, group, NocStreamFixture.Topic);
-        await NocConsumers.WaitForRowsAsync(db, NocStreamFixture.Topic, NocStreamFixture.Events, Patience, noc);
-        output.WriteLine($"{NocStreamFixture.Events:N0} rows in {clock.Elapsed.TotalSeconds:F1} s (from process start); produced in {fixture.ProduceTime.TotalSeconds:F1} s");
+        var noc = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, group, fixture.Topic);
+        await NocConsumers.WaitForRowsAsync(db, fixture.Topic, fixture.Events, Patience, noc);
+        output.WriteLine($"{fixture.Events:N0} rows in {clock.Elapsed.TotalSeconds:F1} s (from process start); produced in {fixture.ProduceTime.TotalSeconds:F1} s");
 
-        await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, NocStreamFixture.Topic, NocStreamFixture.Partitions);
-        await NocTable.AssertFieldsAsSentAsync(db, fixture.Stream, NocStreamFixture.Topic);
+        await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, fixture.Topic, fixture.Partitions);
+        await NocTable.AssertFieldsAsSentAsync(db, fixture.Stream, fixture.Topic);
         var partitions = await db.ScalarAsync<long>("select count(*) from pg_inherits where inhparent = 'events'::regclass");
         Assert.True(partitions >= fixture.Stream.Days.Count, $"{partitions} day partitions for {fixture.Stream.Days.Count} days");
 
         var metrics = await MetricsText.ScrapeAsync(noc);
-        Assert.Equal(NocStreamFixture.Events, metrics.Sum("consumer_records_total", ("group", group), ("outcome", "written")));
+        Assert.Equal(fixture.Events, metrics.Sum("consumer_records_total", ("group", group), ("outcome", "written")));
         Assert.Equal(0, metrics.Sum("consumer_records_total", ("group", group), ("outcome", "dead_lettered")));
         Assert.Equal(0, metrics.Sum("consumer_lag_messages", ("group", group)));
         await noc.StopAsync();
         Assert.Equal(0, noc.ExitCode);
     }
 
-    [Fact]
+    [KafkaFact]
+    [Trait("Category", TestCategories.ExternalKafka)]
     public async Task AConsumerKilledWithSigkillMidStreamAndRestartedLeavesExactlyOneRowPerRecord()
     {
         await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
         var group = "noc-" + Guid.NewGuid().ToString("N")[..8];
         // Small batches: many transactions in flight over the run, so the kill lands between or inside one.
         string[] args = ["--batch-size", "500"];
-        var first = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, group, NocStreamFixture.Topic, args);
-        await Eventually.Until(() => NocConsumers.RowsAsync(db, NocStreamFixture.Topic), n => n >= 20_000, Patience, "rows before the kill", TimeSpan.FromMilliseconds(50));
+        var first = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, group, fixture.Topic, args);
+        await Eventually.Until(() => NocConsumers.RowsAsync(db, fixture.Topic), n => n >= 20_000, Patience, "rows before the kill", TimeSpan.FromMilliseconds(50));
         await first.KillAsync();
-        var atKill = await NocConsumers.RowsAsync(db, NocStreamFixture.Topic);
+        var atKill = await NocConsumers.RowsAsync(db, fixture.Topic);
         output.WriteLine($"killed with {atKill:N0} rows written");
-        Assert.InRange(atKill, 20_000, NocStreamFixture.Events - 1);
+        Assert.InRange(atKill, 20_000, fixture.Events - 1);
 
-        var second = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, group, NocStreamFixture.Topic, args);
-        await NocConsumers.WaitForRowsAsync(db, NocStreamFixture.Topic, NocStreamFixture.Events, Patience, second);
+        var second = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, group, fixture.Topic, args);
+        await NocConsumers.WaitForRowsAsync(db, fixture.Topic, fixture.Events, Patience, second);
         var metrics = await MetricsText.ScrapeAsync(second);
         await second.StopAsync();
 
-        await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, NocStreamFixture.Topic, NocStreamFixture.Partitions);
+        await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, fixture.Topic, fixture.Partitions);
         // The restarted member resumed from the offsets stored with the rows: it wrote exactly what was missing.
-        Assert.Equal(NocStreamFixture.Events - atKill, metrics.Sum("consumer_records_total", ("group", group), ("outcome", "written")));
+        Assert.Equal(fixture.Events - atKill, metrics.Sum("consumer_records_total", ("group", group), ("outcome", "written")));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task TwoMembersOfNocTeamSplitThePartitionsWhileAFilesConsumerInANewGroupReceivesTheWholeStream()
     {
         await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
         var topic = "noc-split-" + Guid.NewGuid().ToString("N")[..8];
-        fixture.Pipeline.Kafka.CreateTopic(topic, NocStreamFixture.Partitions);
+        var partitions = fixture.Pipeline.Kafka.CreateTopic(topic, fixture.Partitions);
         var directory = Directory.CreateTempSubdirectory("noc-files-").FullName;
         try
         {
@@ -79,12 +80,12 @@ public sealed class NocSinkTests(NocStreamFixture fixture, ITestOutputHelper out
             var filesGroup = "new_team_" + Guid.NewGuid().ToString("N")[..8];
             var files = await NocConsumers.StartFilesAsync(fixture.Pipeline, directory, filesGroup, topic);
             // The stream starts once the group has settled with both members holding partitions.
-            await Eventually.Until(async () => await AssignedAsync(members, Group), a => a.All(n => n > 0) && a.Sum() == NocStreamFixture.Partitions,
+            await Eventually.Until(async () => await AssignedAsync(members, Group), a => a.All(n => n > 0) && a.Sum() == partitions,
                 TimeSpan.FromSeconds(60), "both members hold partitions");
             fixture.Stream.Produce(fixture.Pipeline.Kafka.BootstrapServers, topic);
 
-            await NocConsumers.WaitForRowsAsync(db, topic, NocStreamFixture.Events, Patience, members[0]);
-            await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, topic, NocStreamFixture.Partitions);
+            await NocConsumers.WaitForRowsAsync(db, topic, fixture.Events, Patience, members[0]);
+            await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, topic, partitions);
             await NocTable.AssertFieldsAsSentAsync(db, fixture.Stream, topic);
 
             // Each member wrote the partitions it held, and no partition was held by both.
@@ -92,17 +93,17 @@ public sealed class NocSinkTests(NocStreamFixture fixture, ITestOutputHelper out
             var written = scrapes.Select(m => m.Sum("consumer_records_total", ("group", Group), ("outcome", "written"))).ToArray();
             output.WriteLine($"written per member: {string.Join(", ", written)}");
             Assert.All(written, w => Assert.True(w > 0));
-            Assert.Equal(NocStreamFixture.Events, written.Sum());
+            Assert.Equal(fixture.Events, written.Sum());
             var held = scrapes.Select(m => m.LabelSets("consumer_lag_messages").Select(l => l["partition"]).ToHashSet()).ToArray();
             Assert.Empty(held[0].Intersect(held[1]));
-            Assert.Equal(NocStreamFixture.Partitions, held[0].Count + held[1].Count);
+            Assert.Equal(partitions, held[0].Count + held[1].Count);
 
             // The Files consumer's group read the whole stream on its own.
-            var ids = await Eventually.Until(() => Task.FromResult(ReadIds(directory)), i => i.Count >= NocStreamFixture.Events, Patience,
+            var ids = await Eventually.Until(() => Task.FromResult(ReadIds(directory)), i => i.Count >= fixture.Events, Patience,
                 "lines written by the Files consumer", TimeSpan.FromMilliseconds(500));
-            Assert.Equal(NocStreamFixture.Events, ids.Count);
-            Assert.Equal(NocStreamFixture.Events, ids.Distinct().Count());
-            Assert.All(ids, id => Assert.InRange(NocStream.IndexOf(id), 0, NocStreamFixture.Events - 1));
+            Assert.Equal(fixture.Events, ids.Count);
+            Assert.Equal(fixture.Events, ids.Distinct().Count());
+            Assert.All(ids, id => Assert.InRange(NocStream.IndexOf(id), 0, fixture.Events - 1));
             await files.StopAsync();
             foreach (var member in members) await member.StopAsync();
         }
@@ -112,12 +113,12 @@ public sealed class NocSinkTests(NocStreamFixture fixture, ITestOutputHelper out
         }
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task ABackfillGroupReplayingTheTopicIntoTheSameTableAddsOnlyTheRowsThatWereMissing()
     {
         await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
         var topic = "noc-backfill-" + Guid.NewGuid().ToString("N")[..8];
-        fixture.Pipeline.Kafka.CreateTopic(topic, NocStreamFixture.Partitions);
+        var partitions = fixture.Pipeline.Kafka.CreateTopic(topic, fixture.Partitions);
         var stream = new NocStream(25_000);
         stream.Produce(fixture.Pipeline.Kafka.BootstrapServers, topic, 0, 20_000);
         var live = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, "noc_team", topic);
@@ -133,10 +134,10 @@ public sealed class NocSinkTests(NocStreamFixture fixture, ITestOutputHelper out
             n => n >= stream.Count, Patience, "the backfill group through the whole topic");
         await backfill.StopAsync();
 
-        await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, topic, NocStreamFixture.Partitions);
+        await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, topic, partitions);
         await NocTable.AssertFieldsAsSentAsync(db, stream, topic);
         // Each group keeps its own position.
-        var ends = NocTable.EndOffsets(fixture.Pipeline.Kafka.BootstrapServers, topic, NocStreamFixture.Partitions).Values.Sum();
+        var ends = NocTable.EndOffsets(fixture.Pipeline.Kafka.BootstrapServers, topic, partitions).Values.Sum();
         Assert.Equal(ends, await db.ScalarAsync<long>("select sum(next_offset) from consumer_offsets where group_id = 'noc_backfill' and topic = @topic", new { topic }));
         Assert.True(await db.ScalarAsync<long>("select sum(next_offset) from consumer_offsets where group_id = 'noc_team' and topic = @topic", new { topic }) == 20_000);
     }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Pipeline.Core;
 using Pipeline.Core.Envelope;
+using Pipeline.IntegrationTests.Fixtures;
 
 namespace Pipeline.IntegrationTests.Noc;
 
@@ -123,55 +124,25 @@ internal sealed class NocStream(int count, DateOnly firstDay, TimeSpan span)
     /// <summary>Produces events [from, to) to a topic (idempotent producer, acks=all, keyed by host) and waits for every acknowledgement.</summary>
     public void Produce(string bootstrapServers, string topic, int from = 0, int? to = null)
     {
-        using var producer = NewProducer(bootstrapServers);
-        var failed = 0;
+        using var producer = new StreamProducer(bootstrapServers);
         for (var i = from; i < (to ?? Count); i++)
         {
             var e = Event(i);
-            Send(producer, topic, new Message<byte[]?, byte[]>
+            producer.Send(topic, new Message<byte[]?, byte[]>
             {
                 Key = Encoding.UTF8.GetBytes(e.Syslog?.Hostname ?? HostOf(i)),
                 Value = EnvelopeCodec.Encode(e),
                 Headers = new Headers { { KafkaHeaders.Schema, "1"u8.ToArray() }, { KafkaHeaders.ContentType, "application/json"u8.ToArray() } },
-            }, () => Interlocked.Increment(ref failed));
+            });
         }
-        if (producer.Flush(TimeSpan.FromSeconds(60)) > 0 || failed > 0) throw new InvalidOperationException($"{failed} envelopes were not produced");
+        producer.Complete();
     }
 
     /// <summary>Produces raw values (for poison records) in order to partition 0 of a topic.</summary>
     public static void ProduceRaw(string bootstrapServers, string topic, IEnumerable<byte[]> values)
     {
-        using var producer = NewProducer(bootstrapServers);
-        var failed = 0;
-        foreach (var value in values)
-        {
-            producer.Produce(new TopicPartition(topic, 0), new Message<byte[]?, byte[]> { Key = "poison-test"u8.ToArray(), Value = value },
-                r => { if (r.Error.IsError) Interlocked.Increment(ref failed); });
-        }
-        if (producer.Flush(TimeSpan.FromSeconds(60)) > 0 || failed > 0) throw new InvalidOperationException($"{failed} values were not produced");
-    }
-
-    private static IProducer<byte[]?, byte[]> NewProducer(string bootstrapServers) => new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
-    {
-        BootstrapServers = bootstrapServers,
-        EnableIdempotence = true,
-        Acks = Acks.All,
-        LingerMs = 5,
-    }).SetLogHandler((_, _) => { }).Build();
-
-    private static void Send(IProducer<byte[]?, byte[]> producer, string topic, Message<byte[]?, byte[]> message, Action onFailure)
-    {
-        while (true)
-        {
-            try
-            {
-                producer.Produce(topic, message, r => { if (r.Error.IsError) onFailure(); });
-                return;
-            }
-            catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                producer.Poll(TimeSpan.FromMilliseconds(50));
-            }
-        }
+        using var producer = new StreamProducer(bootstrapServers);
+        foreach (var value in values) producer.Send(topic, new Message<byte[]?, byte[]> { Key = "poison-test"u8.ToArray(), Value = value }, partition: 0);
+        producer.Complete();
     }
 }

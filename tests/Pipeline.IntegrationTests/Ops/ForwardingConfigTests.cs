@@ -12,7 +12,7 @@ namespace Pipeline.IntegrationTests.Ops;
 /// </summary>
 public sealed class ForwardingConfigTests
 {
-    [Fact]
+    [KafkaFact]
     public async Task TheRsyslogTlsConfigDeliversToTheEdgesTlsListenerWhoseCertificateItVerifiesByName()
     {
         Peers.Require("/usr/sbin/rsyslogd", "rsyslog");
@@ -35,7 +35,7 @@ public sealed class ForwardingConfigTests
 
             var lines = await SendAsync(rsyslog.InputPort, "through rsyslog tls", octetCount: false);
 
-            var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", lines.Count, TimeSpan.FromSeconds(60));
+            var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), lines.Count, TimeSpan.FromSeconds(60));
             AssertForwarded(lines, events, "tls");
         }
         finally
@@ -44,7 +44,7 @@ public sealed class ForwardingConfigTests
         }
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task TheSyslogNgConfigDeliversToTheEdgeOverTcpWithOctetCounting()
     {
         var config = await File.ReadAllTextAsync(Repository.Path_("infra", "syslog-ng", "pipeline.conf"));
@@ -55,7 +55,7 @@ public sealed class ForwardingConfigTests
 
         var lines = await SendAsync(syslogNg.InputPort, "through syslog-ng", octetCount: true);
 
-        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "syslog", lines.Count, TimeSpan.FromSeconds(60));
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), lines.Count, TimeSpan.FromSeconds(60));
         AssertForwarded(lines, events, "tcp");
     }
 

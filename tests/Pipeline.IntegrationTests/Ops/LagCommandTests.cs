@@ -10,7 +10,7 @@ namespace Pipeline.IntegrationTests.Ops;
 
 public sealed class LagCommandTests
 {
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task LagIsProducedMinusConsumedPerPartitionAndTheThresholdSetsTheExitCode()
     {
         using var kafka = TestKafka.Start(1);
@@ -51,7 +51,7 @@ public sealed class LagCommandTests
         Assert.Contains("does not exist", bad.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task LagOfAnExactlyOnceSinkIsReadFromItsOwnStoreWhenAsked()
     {
         using var kafka = TestKafka.Start(1);

@@ -16,7 +16,7 @@ namespace Pipeline.IntegrationTests.Ops;
 
 public sealed class ResetCommandTests
 {
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task ResetRefusesWhileTheGroupHasALiveMemberAndMovesItOnceItIsGone()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 3);
@@ -55,7 +55,7 @@ public sealed class ResetCommandTests
         }
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task PointInTimeResetMovesTheGroupToTheOffsetsTheTimeIndexGives()
     {
         // The embedded broker cannot look offsets up by time, so the command's logic runs against a seam here;
@@ -83,7 +83,7 @@ public sealed class ResetCommandTests
         Assert.Contains("RFC 3339", bad.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task WithoutTheSeamTheEmbeddedBrokersMissingTimeLookupIsNoticedAndRecordTimestampsAreSearched()
     {
         using var kafka = TestKafka.Start();
@@ -101,7 +101,7 @@ public sealed class ResetCommandTests
         Assert.Equal(new Dictionary<int, long> { [0] = 26, [1] = 25 }, TestEvents.Committed(kafka.BootstrapServers, group, "syslog", 2));
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task TheSiemArchiveMovesOnlyForwardAndNotWhileTheSinkHoldsIt()
     {
         using var kafka = TestKafka.Start();
@@ -136,7 +136,7 @@ public sealed class ResetCommandTests
         }
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task TheTopKAggregatorMayMoveForwardButNotBackBecauseItsCountsWouldDouble()
     {
         using var kafka = TestKafka.Start();

@@ -1,11 +1,13 @@
 using Pipeline.Kafka.Embedded;
 using Pipeline.Ops.Cli;
 
+using Pipeline.IntegrationTests.Fixtures;
+
 namespace Pipeline.IntegrationTests.Ops;
 
 public sealed class TailCommandTests
 {
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task TailFiltersSelectTheRightLinesAndPrintThemReadably()
     {
         using var kafka = TestKafka.Start(1);

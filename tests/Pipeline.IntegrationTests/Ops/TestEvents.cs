@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Pipeline.Core.Envelope;
 using Pipeline.Core.Ids;
+using Pipeline.IntegrationTests.Fixtures;
 
 namespace Pipeline.IntegrationTests.Ops;
 
@@ -29,44 +30,18 @@ internal static class TestEvents
     /// </summary>
     public static Dictionary<int, long> Produce(string bootstrap, string topic, IEnumerable<TelemetryEvent> events, Func<TelemetryEvent, int>? partition = null)
     {
-        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
-        {
-            BootstrapServers = bootstrap,
-            EnableIdempotence = true,
-            Acks = Acks.All,
-            LingerMs = 5,
-        }).SetLogHandler((_, _) => { }).Build();
+        using var producer = new StreamProducer(bootstrap);
         var counts = new Dictionary<int, long>();
-        var failed = 0;
         foreach (var e in events)
         {
-            var message = new Message<byte[], byte[]>
+            producer.Send(topic, new Message<byte[]?, byte[]>
             {
                 Key = Encoding.UTF8.GetBytes(e.Syslog?.Hostname ?? "-"),
                 Value = EnvelopeCodec.Encode(e),
                 Timestamp = new Timestamp(e.ReceivedAt),
-            };
-            Action<DeliveryReport<byte[], byte[]>> report = r =>
-            {
-                if (r.Error.IsError) Interlocked.Increment(ref failed);
-                else lock (counts) counts[r.Partition.Value] = counts.GetValueOrDefault(r.Partition.Value) + 1;
-            };
-            while (true)
-            {
-                try
-                {
-                    if (partition is null) producer.Produce(topic, message, report);
-                    else producer.Produce(new TopicPartition(topic, partition(e)), message, report);
-                    break;
-                }
-                catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(50));
-                }
-            }
+            }, partition?.Invoke(e), r => { lock (counts) counts[r.Partition.Value] = counts.GetValueOrDefault(r.Partition.Value) + 1; });
         }
-        producer.Flush(TimeSpan.FromSeconds(60));
-        if (failed > 0) throw new InvalidOperationException($"{failed} messages were not acknowledged");
+        producer.Complete();
         return counts;
     }
 

@@ -9,7 +9,7 @@ namespace Pipeline.IntegrationTests.Ops;
 
 public sealed partial class TopicsApplyTests
 {
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task TheComposeInitCommandCreatesEveryTopicOfTheFileAndASecondRunFindsThemInSync()
     {
         // docker-compose.yml's kafka-init service runs exactly this command; /app/topics.json is the image's copy of infra/kafka/topics.json.
@@ -46,7 +46,7 @@ public sealed partial class TopicsApplyTests
         Assert.Contains("retention.ms and cleanup.policy not compared", second.Out, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task DriftIsReportedWithItsFixAndFailsTheRunOnlyWithFailOnDrift()
     {
         using var kafka = TestKafka.Start(1);
@@ -72,7 +72,7 @@ public sealed partial class TopicsApplyTests
         Assert.Contains("1 with drift", check.Out, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
     public async Task BadInputAndABrokerThatCannotCreateTopicsEndWithOneClearLineAndExitCode2()
     {
         using var kafka = TestKafka.Start(1);

@@ -8,35 +8,40 @@ namespace Pipeline.IntegrationTests.Ops;
 /// <summary>The walkthroughs of docs/walkthroughs.md, run as written (see <see cref="Walkthrough"/>).</summary>
 public sealed class WalkthroughTests
 {
-    [Fact]
+    [KafkaFact]
+    [Trait("Category", TestCategories.ExternalKafka)]
     public async Task AddATeamANewGroupStartedAfter50000EventsReadsAllOfThemWhileTheExistingGroupIsUnaffected()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 6);
         pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
         var bootstrap = pipeline.Kafka.BootstrapServers;
+        var (syslog, partitions) = (pipeline.Topic("syslog"), pipeline.Partitions("syslog"));
+        // On a shared Kafka the teams are this test's own (new_team-1a2b3c4d), as its topics are.
+        var (existingGroup, newTeam) = (pipeline.Kafka.Group("files"), pipeline.Kafka.Group("new_team"));
         var state = Directory.CreateTempSubdirectory("walkthrough-").FullName;
         try
         {
             var events = TestEvents.Many(50_000, DateTimeOffset.UtcNow.AddMinutes(-10), TimeSpan.FromMilliseconds(10));
-            TestEvents.Produce(bootstrap, "syslog", events);
-            var ends = TestEvents.Ends(bootstrap, "syslog", 6);
+            TestEvents.Produce(bootstrap, syslog, events);
+            var ends = TestEvents.Ends(bootstrap, syslog, partitions);
             Assert.Equal(50_000, ends.Values.Sum());
 
             // The existing group has read everything and keeps running.
-            var existing = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Files", ["--group", "files", "--topics", "syslog", "--output", Path.Combine(state, "files")]);
-            await Eventually.Until(() => Task.FromResult(TestEvents.Committed(bootstrap, "files", "syslog", 6)), c => ends.All(e => c.GetValueOrDefault(e.Key) == e.Value),
+            var existing = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Files", ["--group", existingGroup, "--topics", syslog, "--output", Path.Combine(state, "files")]);
+            await Eventually.Until(() => Task.FromResult(TestEvents.Committed(bootstrap, existingGroup, syslog, partitions)), c => ends.All(e => c.GetValueOrDefault(e.Key) == e.Value),
                 TimeSpan.FromSeconds(90), "the existing group read everything");
 
-            var run = await Walkthrough.RunAsync("add-team", PipelineEnvironment.For(bootstrap),
-                new Dictionary<string, string> { [".pipeline/"] = state + "/", ["127.0.0.1:9105"] = $"127.0.0.1:{FreePort.Next()}" }, TimeSpan.FromMinutes(2));
+            var substitutions = new Dictionary<string, string> { [".pipeline/"] = state + "/", ["127.0.0.1:9105"] = $"127.0.0.1:{FreePort.Next()}" };
+            if (newTeam != "new_team") substitutions["new_team"] = newTeam;
+            var run = await Walkthrough.RunAsync("add-team", PipelineEnvironment.For(pipeline), substitutions, TimeSpan.FromMinutes(2));
 
             Assert.True(run.ExitCode == 0, run.ToString());
             Assert.Equal("50000", run.Lines[^1]);
-            var ids = File.ReadLines(Path.Combine(state, "teams", "new_team.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()).ToHashSet();
+            var ids = File.ReadLines(Path.Combine(state, "teams", newTeam + ".jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()).ToHashSet();
             Assert.True(ids.SetEquals(events.Select(e => e.Id)), "new_team read every event exactly once");
-            Assert.Equal(ends, TestEvents.Committed(bootstrap, "files", "syslog", 6));
+            Assert.Equal(ends, TestEvents.Committed(bootstrap, existingGroup, syslog, partitions));
             Assert.False(existing.HasExited);
-            Assert.Equal(50_000, File.ReadLines(Path.Combine(state, "files", "files.jsonl")).Count());
+            Assert.Equal(50_000, File.ReadLines(Path.Combine(state, "files", existingGroup + ".jsonl")).Count());
         }
         finally
         {
@@ -44,18 +49,18 @@ public sealed class WalkthroughTests
         }
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task BackfillANewDatabaseCopiesEverythingKafkaHoldsWhileTheLiveDatabaseIsUntouched()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 6);
         pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
         var events = TestEvents.Many(2_000, DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMilliseconds(20));
-        TestEvents.Produce(pipeline.Kafka.BootstrapServers, "syslog", events);
+        TestEvents.Produce(pipeline.Kafka.BootstrapServers, pipeline.Topic("syslog"), events);
         await using var live = await PostgresServer.Instance.CreateDatabaseAsync();
         var target = "t_" + Guid.NewGuid().ToString("N");
         try
         {
-            var run = await Walkthrough.RunAsync("backfill-database", PipelineEnvironment.For(pipeline.Kafka.BootstrapServers, live),
+            var run = await Walkthrough.RunAsync("backfill-database", PipelineEnvironment.For(pipeline, live),
                 new Dictionary<string, string> { ["noc_backfill"] = target }, TimeSpan.FromMinutes(2));
 
             Assert.True(run.ExitCode == 0, run.ToString());
@@ -72,19 +77,20 @@ public sealed class WalkthroughTests
         }
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task ScaleAGroupTwoNocProcessesShareThePartitionsAndWriteEveryRowOnce()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 6);
         pipeline.Kafka.SetGroupInitialRebalanceDelay(TimeSpan.Zero);
+        var (syslog, partitions) = (pipeline.Topic("syslog"), pipeline.Partitions("syslog"));
         var events = TestEvents.Many(6_000, DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMilliseconds(10));
-        TestEvents.Produce(pipeline.Kafka.BootstrapServers, "syslog", events);
+        TestEvents.Produce(pipeline.Kafka.BootstrapServers, syslog, events);
         await using var database = await PostgresServer.Instance.CreateDatabaseAsync();
         var (first, second) = (FreePort.Next(), FreePort.Next());
         var state = Directory.CreateTempSubdirectory("walkthrough-").FullName;
         try
         {
-            var run = await Walkthrough.RunAsync("scale", PipelineEnvironment.For(pipeline.Kafka.BootstrapServers, database),
+            var run = await Walkthrough.RunAsync("scale", PipelineEnvironment.For(pipeline, database),
                 new Dictionary<string, string>
                 {
                     [".pipeline/"] = state + "/", ["9111"] = first.ToString(CultureInfo.InvariantCulture), ["9112"] = second.ToString(CultureInfo.InvariantCulture),
@@ -98,7 +104,7 @@ public sealed class WalkthroughTests
             Assert.NotEmpty(one);
             Assert.NotEmpty(two);
             Assert.Empty(one.Intersect(two));
-            Assert.Equal(6, one.Concat(two).Count(p => p.StartsWith("syslog/", StringComparison.Ordinal)));
+            Assert.Equal(partitions, one.Concat(two).Count(p => p.StartsWith(syslog + "/", StringComparison.Ordinal)));
             Assert.Equal(6_000, await database.ScalarAsync<long>("select count(distinct id) from events"));
         }
         finally

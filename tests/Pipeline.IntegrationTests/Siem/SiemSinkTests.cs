@@ -36,8 +36,9 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
         {
             ["Consumer__SessionTimeout"] = "00:00:06",
             ["Consumer__DrainTimeout"] = "00:00:04",
+            ["Siem__Alerts__Topic"] = _pipeline.Topic("alerts"),
         };
-        return _pipeline.StartConsumerAsync(Siem, ["--archive", _archive.Directory, "--topics", "syslog", "--batch-size", "500", "--batch-wait", "00:00:00.200", .. args], settings);
+        return _pipeline.StartConsumerAsync(Siem, ["--archive", _archive.Directory, "--topics", _pipeline.Topic("syslog"), "--batch-size", "500", "--batch-wait", "00:00:00.200", .. args], settings);
     }
 
     private static Dictionary<string, string> CefForwarder(string endpoint) => new()
@@ -75,12 +76,12 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
         _ => TestEnvelopes.Syslog("kernel", $"[{i}.5] IPTABLES-DROP: IN=eth0 OUT= MAC=00:11 SRC=198.51.100.{i % 200} DST=192.0.2.1 LEN=60 PROTO=TCP SPT={30000 + i} DPT=22 SYN", T0.AddSeconds(i * 11), host: "gw1"),
     }).ToList();
 
-    [Fact]
+    [KafkaFact]
     public async Task ForwardedCefLinesReachARealRsyslogOverTcpAndMatchTheArchiveRecordForRecord()
     {
         await using var rsyslog = await PrivateRsyslog.StartAsync();
         var events = MixedEvents(150);
-        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", events);
+        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), events);
         var siem = await StartSiemAsync(CefForwarder(rsyslog.Endpoint));
 
         await WaitArchivedAsync(events.Count);
@@ -111,19 +112,19 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
             TimeSpan.FromSeconds(10), "no forwarding lag on /metrics");
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task WhileTheSyslogSiemIsDownForTwentySecondsArchivingGoesOnAndAfterwardsEverythingIsForwarded()
     {
         await using var rsyslog = await PrivateRsyslog.StartAsync();
         var before = MixedEvents(100);
-        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", before);
+        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), before);
         var siem = await StartSiemAsync(CefForwarder(rsyslog.Endpoint));
         await Eventually.Until(() => Task.FromResult(rsyslog.Lines().Count), n => n >= before.Count, TimeSpan.FromSeconds(60), "first lines at rsyslog");
 
         await rsyslog.StopAsync();
         var down = DateTime.UtcNow;
         var during = MixedEvents(400, from: 100);
-        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", during);
+        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), during);
 
         // The SIEM is away: the archive takes everything regardless, and the metrics say forwarding is behind and failing.
         await WaitArchivedAsync(before.Count + during.Count, TimeSpan.FromSeconds(15));
@@ -145,7 +146,7 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
         await Eventually.Until(() => siem.GetAsync("/metrics"), m => Metric(m, "siem_forward_lag_records{destination=\"rsyslog\"}") == 0, TimeSpan.FromSeconds(10), "lag back to 0");
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task HecEventsWhoseAcknowledgementIsWithheldAreSentAgainAndNoneCountsAsDeliveredBeforeItsAck()
     {
         const string token = "hec-token-for-tests";
@@ -171,7 +172,7 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
             ["Siem__Forwarders__0__AckPollInterval"] = "00:00:00.100",
             ["Siem__Forwarders__0__RetryInitialBackoff"] = "00:00:00.200",
         });
-        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", events);
+        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), events);
 
         // Sample the sink's own count of delivered events against what the endpoint had acknowledged at that moment.
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -196,12 +197,12 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
         Assert.Equal(events.Count, _archive.CursorSeq("splunk"));
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task AfterSigkillMidStreamAndARestartTheArchiveHoldsEveryEventOnceAndVerifyCatchesEachKindOfTampering()
     {
         const int total = 20_000;
         var events = Enumerable.Range(0, total).Select(i => TestEnvelopes.Syslog("app", $"event {i} of the kill test", T0.AddMilliseconds(i), host: "host" + (i % 12))).ToList();
-        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", events);
+        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), events);
         // Small batches at first, so the kill lands while records are still being archived.
         var first = await StartSiemAsync(null, "--segment-max-bytes", "1048576", "--batch-size", "50");
         await Eventually.Until(() => Task.FromResult(_archive.CommittedSeq), n => n >= 3000, TimeSpan.FromSeconds(60), "first batches archived", TimeSpan.FromMilliseconds(10));
@@ -255,29 +256,29 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
         }
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task TheSshdAuthLogSampleYieldsExactlyTheExpectedAlertsEvenAcrossASigkill()
     {
         var events = TestEnvelopes.AuthLog(Repository.Path_("tests", "Pipeline.IntegrationTests", "Data", "siem", "auth.log"));
         var attackerFailures = events.Where(e => e.Message!.StartsWith("Failed password", StringComparison.Ordinal) && e.Message.Contains("from 203.0.113.66 ", StringComparison.Ordinal)).ToList();
         // Stop halfway through the second wave: three of its failures before the kill, the rest after.
         var split = events.IndexOf(attackerFailures[14]) + 1;
-        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", events.Take(split));
+        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), events.Take(split));
         var first = await StartSiemAsync();
         await WaitArchivedAsync(split);
         // Alerts reach Kafka at least once; let the first wave's alert out before the kill so the count below is exact.
         await WaitAlertsPublishedAsync(1);
         await first.KillAsync();
 
-        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", events.Skip(split));
+        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), events.Skip(split));
         var second = await StartSiemAsync();
         await WaitArchivedAsync(events.Count);
         await WaitAlertsPublishedAsync(2);
 
         var archivedAlerts = _archive.Records().Where(r => r.Type == "alert").ToList();
         Assert.Equal(2, archivedAlerts.Count);
-        Assert.Equal(2, TestEnvelopes.Count(_pipeline.Kafka.BootstrapServers, "alerts", 6));
-        var published = TestEnvelopes.ReadAll(_pipeline.Kafka.BootstrapServers, "alerts", 2, TimeSpan.FromSeconds(20));
+        Assert.Equal(2, TestEnvelopes.Count(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("alerts"), _pipeline.Partitions("alerts")));
+        var published = TestEnvelopes.ReadAll(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("alerts"), 2, TimeSpan.FromSeconds(20));
         Assert.Equal(archivedAlerts.Select(a => a.Id).Order(StringComparer.Ordinal), published.Select(p => p.Id).Order(StringComparer.Ordinal));
         var expected = new[] { attackerFailures.Take(5), attackerFailures.Skip(12).Take(5) };
         foreach (var (alert, evidence) in published.OrderBy(p => p.Id, StringComparer.Ordinal).Zip(expected))
@@ -292,24 +293,24 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
         await second.StopAsync();
     }
 
-    [Fact]
+    [KafkaFact]
     public async Task SecTeamGetsTheWholeStreamWhileNocTeamRunsAheadAndWhileItIsStopped()
     {
         await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
         var ahead = MixedEvents(1000);
-        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", ahead);
+        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), ahead);
         // The NOC runs first and takes everything, then stops.
         var noc = await _pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.Postgres",
-            ["--postgres", db.ConnectionString, "--topics", "syslog", "--batch-size", "500", "--batch-wait", "00:00:00.200"]);
+            ["--postgres", db.ConnectionString, "--topics", _pipeline.Topic("syslog"), "--batch-size", "500", "--batch-wait", "00:00:00.200"]);
         await Eventually.Until(() => db.CountAsync("events"), n => n >= ahead.Count, TimeSpan.FromSeconds(60), "NOC rows");
         await noc.StopAsync();
 
         var whileNocStopped = MixedEvents(500, from: 1000);
-        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", whileNocStopped);
+        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), whileNocStopped);
         var siem = await StartSiemAsync();
         await WaitArchivedAsync(ahead.Count + whileNocStopped.Count);
         var more = MixedEvents(500, from: 1500);
-        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, "syslog", more);
+        TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), more);
         await WaitArchivedAsync(2000);
         await siem.StopAsync();
 

@@ -10,7 +10,7 @@ namespace Pipeline.IntegrationTests.Status;
 [Collection(LivePipeline.Collection)]
 public sealed partial class OpsTopTests(LivePipeline live, ITestOutputHelper output)
 {
-    [Fact]
+    [EmbeddedKafkaFact("reads the pipeline's own topic and group names (syslog, noc_team, files) on a cluster of its own")]
     public async Task OpsTopInATerminalShowsTheLivePipelineRefreshesAndQuitsOnQ()
     {
         Assert.Equal(100, await live.SendAsync(100, n => ("terminal-host", "sshd", 6, $"seen from a terminal {n}")));
@@ -44,7 +44,7 @@ public sealed partial class OpsTopTests(LivePipeline live, ITestOutputHelper out
         }
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("reads the pipeline's own topic and group names (syslog, noc_team, files) on a cluster of its own")]
     public async Task OpsTopOncePrintsOneFrameOfTheSameNumbersAsPlainText()
     {
         var result = await OpsTool.RunAsync(["top", "--once", "--interval", "1s", .. live.CommonArguments()]);

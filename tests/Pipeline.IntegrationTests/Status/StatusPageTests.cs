@@ -15,7 +15,7 @@ public sealed class StatusPageTests(LivePipeline live, ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    [Fact]
+    [EmbeddedKafkaFact("reads the pipeline's own topic and group names (syslog, noc_team, files) on a cluster of its own")]
     public async Task ThePageLoadsWithThePipelineRunningAndShowsEveryProcessUpWithNothingFetchedFromElsewhere()
     {
         var page = await live.Browser.Context.NewPageAsync();
@@ -54,7 +54,7 @@ public sealed class StatusPageTests(LivePipeline live, ITestOutputHelper output)
         await page.CloseAsync();
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("reads the pipeline's own topic and group names (syslog, noc_team, files) on a cluster of its own")]
     public async Task NumbersMoveWhileEventsFlow()
     {
         var page = await OpenAsync();
@@ -74,7 +74,7 @@ public sealed class StatusPageTests(LivePipeline live, ITestOutputHelper output)
         await page.CloseAsync();
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("reads the pipeline's own topic and group names (syslog, noc_team, files) on a cluster of its own")]
     public async Task StoppingAConsumerGroupShowsItsLagGrowingAndMarksItDownWhileTheRestStaysLive()
     {
         var page = await OpenAsync();
@@ -102,7 +102,7 @@ public sealed class StatusPageTests(LivePipeline live, ITestOutputHelper output)
         await page.CloseAsync();
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("reads the pipeline's own topic and group names (syslog, noc_team, files) on a cluster of its own")]
     public async Task TheNoisiestPanelNamesTheHostThatSendsTheMost()
     {
         var page = await OpenAsync();
@@ -128,7 +128,7 @@ public sealed class StatusPageTests(LivePipeline live, ITestOutputHelper output)
         await page.CloseAsync();
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("reads the pipeline's own topic and group names (syslog, noc_team, files) on a cluster of its own")]
     public async Task ATailFilterShowsOnlyMatchingLines()
     {
         var page = await OpenAsync();
@@ -167,7 +167,7 @@ public sealed class StatusPageTests(LivePipeline live, ITestOutputHelper output)
         await page.CloseAsync();
     }
 
-    [Fact]
+    [EmbeddedKafkaFact("reads the pipeline's own topic and group names (syslog, noc_team, files) on a cluster of its own")]
     public async Task AHiddenTabClosesItsLiveTailAndReopensItWhenShownAgain()
     {
         var page = await OpenAsync();
