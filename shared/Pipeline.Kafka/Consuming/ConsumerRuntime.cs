@@ -99,6 +99,9 @@ public sealed class ConsumerRuntime : BackgroundService
             .Build();
         _consumer = consumer;
         ConsumerLog.Starting(_log, _options.Group, _options.Topics, _options.From, _options.BatchSize, _options.BatchMaxWait);
+        var classic = _options.GroupProtocol == GroupMembership.Classic;
+        ConsumerLog.Membership(_log, _options.Group, GroupMembership.InstanceId(_options) ?? "without a static identity", _options.GroupProtocol,
+            classic ? $"{_options.SessionTimeout.TotalSeconds:0.###} s" : "set by the broker", classic ? $"{GroupMembership.Heartbeat(_options).TotalSeconds:0.###} s" : "set by the broker");
         consumer.Subscribe(_options.TopicList);
         try
         {
@@ -113,6 +116,7 @@ public sealed class ConsumerRuntime : BackgroundService
         {
             Drain(consumer, "shutdown", leaving: null);
             CommitPending(consumer);
+            GroupMembership.LeaveBeforeClose(consumer, _options, _time, _options.DrainTimeout);
             consumer.Close();
             _deadLetters.Dispose();
             ConsumerLog.Stopped(_log, _options.Group);
