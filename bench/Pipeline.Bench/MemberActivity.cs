@@ -5,9 +5,9 @@ namespace Pipeline.Bench;
 
 /// <summary>
 /// Watches one group member through its <c>/metrics</c> every 100 ms: when its count of written batches
-/// (<c>consumer_batches_total</c>) last moved. <see cref="LongestStall"/> is the longest time the member was up
-/// and wrote nothing — from its start to its first batch, or between two batches — which is what a rebalance
-/// costs the member.
+/// (<c>consumer_batches_total</c>) last moved. <see cref="LongestStall"/> is the longest time the member, once
+/// writing, wrote nothing between two batches — what another member's restart cost it; <see cref="Rejoins"/>
+/// are the times from each restart of its process to its first batch.
 /// </summary>
 internal sealed class MemberActivity : IDisposable
 {
@@ -20,6 +20,8 @@ internal sealed class MemberActivity : IDisposable
     private TimeSpan _lastMoved;
     private TimeSpan _upSince;
     private bool _up;
+    private bool _waitingFirst;
+    private bool _restarted;
 
     public MemberActivity(int port, Stopwatch clock)
     {
@@ -28,18 +30,27 @@ internal sealed class MemberActivity : IDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Longest time up without writing, and when (seconds into the run) it ended.</summary>
+    /// <summary>Longest time up and past its first batch without writing, and when (into the run) it ended.</summary>
     public (TimeSpan Length, TimeSpan EndedAt) LongestStall { get; private set; }
 
-    /// <summary>The member's process was (re)started now: its wait for partitions counts from here.</summary>
-    public void Started()
+    /// <summary>For each restart: from the process's start to its first batch.</summary>
+    public List<TimeSpan> Rejoins { get; } = [];
+
+    /// <summary>
+    /// The member is up and counted from now: at the start of the run (<paramref name="restarted"/> false), or its
+    /// process was just started again, and its wait for partitions counts from here.
+    /// </summary>
+    public void Started(bool restarted)
     {
         lock (_stop)
         {
             _up = true;
             _upSince = _clock.Elapsed;
             _lastMoved = _upSince;
-            _lastBatches = -1;
+            _lastBatches = restarted ? -1 : _lastBatches;
+            // Stalls count once it writes: at the start of the run the stream itself has to begin first.
+            _waitingFirst = true;
+            _restarted = restarted;
         }
     }
 
@@ -74,11 +85,13 @@ internal sealed class MemberActivity : IDisposable
                 if (_up && batches is { } seen && seen != _lastBatches)
                 {
                     // A fresh process starts from zero: its first batch is the first count above zero.
-                    if (seen > 0)
+                    if (seen > 0 && _waitingFirst)
                     {
-                        Note(now);
-                        _lastMoved = now;
+                        if (_restarted) Rejoins.Add(now - _upSince);
+                        _waitingFirst = false;
                     }
+                    else if (seen > 0) Note(now);
+                    if (seen > 0) _lastMoved = now;
                     _lastBatches = seen;
                 }
             }
@@ -95,7 +108,7 @@ internal sealed class MemberActivity : IDisposable
 
     private void Note(TimeSpan now)
     {
-        if (!_up) return;
+        if (!_up || _waitingFirst) return;
         var stall = now - _lastMoved;
         if (stall > LongestStall.Length) LongestStall = (stall, now);
     }

@@ -18,7 +18,7 @@ static int Usage()
                Pipeline.Bench topk-e2e [--events N] [--partitions N] [--batch-size N] [--out FILE]
                Pipeline.Bench edge [--tcp-messages N] [--connections N] [--udp-rates 50000,100000,0] [--udp-seconds N] [--http-events N] [--warmup 1] [--peers edge,rsyslog] [--udp-rcvbuf-mib 32] [--udp-queue-mib N] [--out FILE]
                Pipeline.Bench noc [--events N] [--partitions N] [--brokers N] [--batch-sizes 200,5000] [--rounds N] [--out FILE]
-               Pipeline.Bench restart [--rate 10000] [--seconds 55] [--partitions 12] [--scenarios crash,rolling] [--variants 0,1,2] [--out FILE]
+               Pipeline.Bench restart [--rate 10000] [--seconds 55] [--partitions 12] [--scenarios steady,crash,rolling] [--variants 0,1,2] [--logs DIR] [--out FILE]
         """);
     return 2;
 }

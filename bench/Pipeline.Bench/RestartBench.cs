@@ -11,7 +11,8 @@ namespace Pipeline.Bench;
 /// <summary>
 /// <c>Pipeline.Bench restart</c>: what restarting a worker costs its group's freshness. A steady stream
 /// (10,000 events/s, stamped with their receive time) goes through the embedded cluster into the NOC sink, run
-/// as its own processes against the private PostgreSQL, in two scenarios: <b>crash</b> — the group's only
+/// as its own processes against the private PostgreSQL, in three scenarios: <b>steady</b> — nothing restarts,
+/// the machine's baseline in the same run; <b>crash</b> — the group's only
 /// worker is SIGKILLed and started again at once, three times 15 s apart — and <b>rolling</b> — a two-member
 /// group whose members are stopped with SIGTERM and started again one after the other. Each runs once per
 /// membership variant, side by side in the same run: the default (static membership, cooperative-sticky
@@ -33,16 +34,17 @@ internal static class RestartBench
     ];
 
     private sealed record Result(string Scenario, string Variant, long Sent, long Rows, long Distinct, double P50, double P99, double Max,
-        double LongestGroupGap, double LongestPartitionGap, IReadOnlyList<double> Recoveries, IReadOnlyList<double> MemberStalls);
+        double LongestGroupGap, double LongestPartitionGap, IReadOnlyList<double> Recoveries, IReadOnlyList<double> Rejoins, double MemberStall, double StallEndedAt);
 
     public static int Run(string[] args)
     {
         var rate = BenchSupport.Arg(args, "--rate", 10_000);
         var seconds = BenchSupport.Arg(args, "--seconds", 55);
         var partitions = BenchSupport.Arg(args, "--partitions", 12);
-        var scenarios = (BenchSupport.ArgText(args, "--scenarios") ?? "crash,rolling").Split(',');
+        var scenarios = (BenchSupport.ArgText(args, "--scenarios") ?? "steady,crash,rolling").Split(',');
         var chosen = BenchSupport.ArgText(args, "--variants") is { } list ? list.Split(',').Select(v => Variants[int.Parse(v, CultureInfo.InvariantCulture)]).ToArray() : Variants;
         var output = BenchSupport.ArgText(args, "--out");
+        var logs = BenchSupport.ArgText(args, "--logs");
         var repository = BenchSupport.Repository();
         var worker = Path.Combine(repository, Project, "bin", "Release", "net10.0", "linux-x64", "Pipeline.Consumers.Postgres.dll");
         var admin = BenchSupport.RunScript(Path.Combine(repository, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
@@ -53,9 +55,10 @@ internal static class RestartBench
         kafka.SetConsumerGroupTimeouts(TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(2));
         var results = new List<Result>();
         foreach (var scenario in scenarios)
-            foreach (var variant in chosen)
+            // Without restarts membership does not matter: the steady run is the machine's baseline.
+            foreach (var variant in scenario == "steady" ? chosen.Take(1) : chosen)
             {
-                var result = RunOne(kafka, admin, worker, scenario, variant, rate, seconds, partitions);
+                var result = RunOne(kafka, admin, worker, scenario, variant, rate, seconds, partitions, logs);
                 Console.WriteLine($"{scenario} / {variant.Name}: freshness p99 {result.P99:F2} s, max {result.Max:F2} s; longest gap {result.LongestGroupGap:F2} s");
                 results.Add(result);
             }
@@ -65,22 +68,24 @@ internal static class RestartBench
         return 0;
     }
 
-    private static Result RunOne(EmbeddedKafkaCluster kafka, string admin, string worker, string scenario, Variant variant, int rate, int seconds, int partitions)
+    private static Result RunOne(EmbeddedKafkaCluster kafka, string admin, string worker, string scenario, Variant variant, int rate, int seconds, int partitions,
+        string? logs)
     {
+        var started = 0;
         var topic = "restart-" + Guid.NewGuid().ToString("N")[..8];
         kafka.CreateTopic(topic, partitions);
         var group = "restart_bench_" + Guid.NewGuid().ToString("N")[..8];
         var database = "restart_bench_" + Guid.NewGuid().ToString("N")[..8];
         Execute(admin, $"create database {database}");
         var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString;
-        var ports = Enumerable.Range(0, scenario == "crash" ? 1 : 2).Select(_ => FreePort()).ToArray();
+        var ports = Enumerable.Range(0, scenario == "rolling" ? 2 : 1).Select(_ => FreePort()).ToArray();
         var clock = new Stopwatch();
         var members = ports.Select(p => new MemberActivity(p, clock)).ToArray();
         var processes = new BenchProcess?[ports.Length];
         BenchProcess Start(int i)
         {
-            members[i].Started();
-            return processes[i] = BenchProcess.Start($"noc-{i}", "dotnet",
+            members[i].Started(restarted: true);
+            return processes[i] = BenchProcess.Start($"noc-{i}-{started++}", "dotnet",
                 [worker, "--kafka", kafka.BootstrapServers, "--postgres", connectionString, "--group", group, "--topics", topic,
                  "--http", $"127.0.0.1:{ports[i]}", .. variant.Args],
                 new Dictionary<string, string> { ["DOTNET_gcServer"] = "0", ["Logging__Console__FormatterName"] = "simple" });
@@ -90,11 +95,11 @@ internal static class RestartBench
             for (var i = 0; i < ports.Length; i++) Start(i);
             WaitAssigned(ports, partitions, processes);
             clock.Start();
-            for (var i = 0; i < ports.Length; i++) members[i].Started();
+            for (var i = 0; i < ports.Length; i++) members[i].Started(restarted: false);
             using var producer = SteadyProducer.Start(kafka.BootstrapServers, topic, rate, TimeSpan.FromSeconds(seconds));
             var kills = new List<DateTimeOffset>();
             // crash: the only member killed at 10, 25 and 40 s; rolling: each member stopped and started again in turn.
-            var plan = scenario == "crash" ? new[] { (10, 0), (25, 0), (40, 0) } : [(15, 0), (35, 1)];
+            var plan = scenario switch { "crash" => new[] { (10, 0), (25, 0), (40, 0) }, "rolling" => [(15, 0), (35, 1)], _ => [] };
             foreach (var (at, member) in plan.Where(p => p.Item1 < seconds))
             {
                 while (clock.Elapsed < TimeSpan.FromSeconds(at)) Thread.Sleep(20);
@@ -103,24 +108,30 @@ internal static class RestartBench
                 if (scenario == "crash") processes[member]!.Crash();
                 else if (!processes[member]!.Terminate(TimeSpan.FromSeconds(30))) throw new TimeoutException($"member {member} did not stop on SIGTERM");
                 processes[member]!.Dispose();
+                KeepLog(logs, scenario, variant, processes[member]!);
                 Start(member);
             }
             producer.Wait();
             if (producer.Failed > 0) throw new InvalidOperationException($"{producer.Failed} events were not acknowledged");
             WaitRows(connectionString, producer.Sent, processes);
             foreach (var member in members) member.Stopped();
-            return Measure(connectionString, scenario, variant.Name, producer.Sent, kills, members.Select(m => m.LongestStall.Length.TotalSeconds).ToList());
+            return Measure(connectionString, scenario, variant.Name, producer.Sent, kills,
+                members.SelectMany(m => m.Rejoins).Select(r => r.TotalSeconds).ToList(), members.MaxBy(m => m.LongestStall.Length)!.LongestStall);
         }
         finally
         {
             foreach (var member in members) member.Dispose();
-            foreach (var process in processes) process?.Dispose();
+            foreach (var process in processes)
+            {
+                process?.Dispose();
+                if (process is not null) KeepLog(logs, scenario, variant, process);
+            }
             NpgsqlConnection.ClearAllPools();
             Execute(admin, $"drop database if exists {database} with (force)");
         }
     }
 
-    private static Result Measure(string connectionString, string scenario, string variant, long sent, List<DateTimeOffset> kills, List<double> stalls)
+    private static Result Measure(string connectionString, string scenario, string variant, long sent, List<DateTimeOffset> kills, List<double> rejoins, (TimeSpan Length, TimeSpan EndedAt) stall)
     {
         using var connection = new NpgsqlConnection(connectionString);
         connection.Open();
@@ -144,7 +155,7 @@ internal static class RestartBench
             first.Parameters.AddWithValue("kill", kill);
             recoveries.Add(first.ExecuteScalar() is double seconds ? seconds : double.NaN);
         }
-        return new Result(scenario, variant, sent, rows, distinct, p50, p99, max, groupGap, partitionGap, recoveries, stalls);
+        return new Result(scenario, variant, sent, rows, distinct, p50, p99, max, groupGap, partitionGap, recoveries, rejoins, stall.Length.TotalSeconds, stall.EndedAt.TotalSeconds);
     }
 
     private static string Report(List<Result> results, int rate, int seconds, int partitions, string[] args)
@@ -153,12 +164,12 @@ internal static class RestartBench
         text.AppendLine(CultureInfo.InvariantCulture, $"Restart benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {LoadAverage()}: " +
             $"{rate:N0} events/s for {seconds} s into {partitions} partitions (one embedded broker), NOC sink processes, args: {string.Join(' ', args)}");
         text.AppendLine();
-        text.AppendLine("| scenario | membership | events | rows (distinct) | freshness p50 s | p99 s | max s | longest write gap s | longest partition gap s | writes again after each stop, s | members' longest stall s |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        text.AppendLine("| scenario | membership | events | rows (distinct) | freshness p50 s | p99 s | max s | longest write gap s | longest partition gap s | group writes again after each stop, s | restarted member's first write after its start, s | longest stall of a member already writing, s |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|");
         foreach (var r in results)
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {r.Scenario} | {r.Variant} | {r.Sent:N0} | {r.Rows:N0} ({r.Distinct:N0}) | {r.P50:F2} | {r.P99:F2} | {r.Max:F2} | {r.LongestGroupGap:F2} | {r.LongestPartitionGap:F2} | " +
-                $"{string.Join(", ", r.Recoveries.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)))} | {string.Join(", ", r.MemberStalls.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)))} |");
+                $"{List(r.Recoveries)} | {List(r.Rejoins)} | {r.MemberStall:F1} (ended {r.StallEndedAt:F0} s into the run) |");
         return text.ToString();
     }
 
@@ -222,6 +233,18 @@ internal static class RestartBench
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
+
+    /// <summary>With <c>--logs DIR</c>, each worker process's output goes to a file there (to see what a rebalance did).</summary>
+    private static void KeepLog(string? directory, string scenario, Variant variant, BenchProcess process)
+    {
+        if (directory is null) return;
+        Directory.CreateDirectory(directory);
+        var name = $"{scenario}-{Array.IndexOf(Variants, variant)}-{process.Name}.log";
+        lock (process.Output) File.WriteAllLines(Path.Combine(directory, name), process.Output);
+    }
+
+    private static string List(IReadOnlyList<double> values) =>
+        values.Count == 0 ? "-" : string.Join(", ", values.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)));
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 }

@@ -116,7 +116,8 @@ public sealed class ConsumerRuntime : BackgroundService
         {
             Drain(consumer, "shutdown", leaving: null);
             CommitPending(consumer);
-            GroupMembership.LeaveBeforeClose(consumer, _options, _time, _options.DrainTimeout);
+            // A rebalance in progress holds the leave back until it completes, which takes at most about a session.
+            GroupMembership.LeaveBeforeClose(consumer, _options, _time, _options.SessionTimeout);
             consumer.Close();
             _deadLetters.Dispose();
             ConsumerLog.Stopped(_log, _options.Group);
@@ -702,8 +703,11 @@ public sealed class ConsumerRuntime : BackgroundService
                 continue;
             }
             var high = Math.Max(marks.High == Offset.Unset ? -1 : marks.High.Value, progress.QueriedHigh);
-            if (high < 0 || progress.NextToWrite < 0) continue;
-            var lag = Math.Max(0, high - progress.NextToWrite);
+            // A held partition that has never held a record has no position to start from, and nothing to read:
+            // it is shown, at 0, so every partition a member holds has a series.
+            var next = progress.NextToWrite < 0 && marks.Low != Offset.Unset && marks.Low.Value == high ? high : progress.NextToWrite;
+            if (high < 0 || next < 0) continue;
+            var lag = Math.Max(0, high - next);
             _metrics.LagMessages(key).Set(lag);
             _metrics.LagSeconds(key).Set(lag == 0 ? 0 : progress.OldestUnwrittenAge(now).TotalSeconds);
         }

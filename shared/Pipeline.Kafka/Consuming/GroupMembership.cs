@@ -113,8 +113,11 @@ public static class GroupMembership
     /// <summary>
     /// Before the consumer is closed on a graceful stop: makes sure the member leaves the group, so its partitions
     /// move at once rather than after its session. A classic member with a static identity does not leave when
-    /// it closes (KIP-345: it is expected back); unsubscribing first does. The revoke that follows is served here,
-    /// until the client has sent the leave (it clears the member id then) or <paramref name="timeout"/> passes.
+    /// it closes (KIP-345: it is expected back); unsubscribing first does. The client holds the unsubscribe back
+    /// while a rebalance is in progress and applies it once that completes; the rebalance and the revoke that
+    /// follow are served here, until the client has sent the leave (it clears the member id then) or
+    /// <paramref name="timeout"/> passes — then the member is dropped when its session runs out, as after a crash.
+    /// Records fetched meanwhile are not written: they are read again by whoever gets their partitions.
     /// </summary>
     internal static void LeaveBeforeClose(IConsumer<byte[]?, byte[]> consumer, ConsumerOptions options, TimeProvider time, TimeSpan timeout)
     {
