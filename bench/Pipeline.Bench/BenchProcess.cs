@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Pipeline.Bench;
 
 /// <summary>A process under measurement: CPU seconds and peak resident memory read from /proc.</summary>
-internal sealed class BenchProcess : IDisposable
+internal sealed partial class BenchProcess : IDisposable
 {
     private static readonly double TicksPerSecond = 100.0; // USER_HZ on Linux
     private readonly Process _process;
@@ -51,6 +52,25 @@ internal sealed class BenchProcess : IDisposable
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
         return 0;
     }
+
+    /// <summary>SIGTERM (a graceful stop), then waits up to <paramref name="timeout"/> for the exit; false if it did not exit.</summary>
+    public bool Terminate(TimeSpan timeout)
+    {
+        if (_process.HasExited) return true;
+        _ = kill(Pid, 15);
+        return _process.WaitForExit(timeout);
+    }
+
+    /// <summary>SIGKILL of this process alone, as a crash: nothing is flushed, committed or left.</summary>
+    public void Crash()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
 
     /// <summary>Kills the process (measurements are taken before).</summary>
     public void Stop()

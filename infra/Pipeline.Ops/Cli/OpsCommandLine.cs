@@ -73,6 +73,15 @@ internal static class CommonOptions
         : Environment.GetEnvironmentVariable("PIPELINE_POSTGRES") is { Length: > 0 } fromEnvironment ? fromEnvironment
         : throw new UsageException($"{why} needs a database: pass --postgres or set PIPELINE_POSTGRES (`source .pipeline/local.env` for a local run)");
 
+    /// <summary>The variable <c>.pipeline/local.env</c> names the local run's SIEM archive folder in.</summary>
+    public const string SiemArchiveVariable = "PIPELINE_SIEM_ARCHIVE";
+
+    /// <summary>The SIEM archive folder from the option, else <c>PIPELINE_SIEM_ARCHIVE</c> (null when neither is set).</summary>
+    public static string? SiemArchive(string? option) =>
+        !string.IsNullOrWhiteSpace(option) ? option
+        : Environment.GetEnvironmentVariable(SiemArchiveVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
+        : null;
+
     /// <summary>Runs a command body; usage errors exit 2 and refusals 3, each with one line saying why.</summary>
     public static void SetAction(Command command, Func<ParseResult, CommandIO, CancellationToken, Task<int>> body) =>
         command.SetAction(async (parse, cancellationToken) =>

@@ -40,7 +40,8 @@ internal sealed class GroupLease : IDisposable
                 // Fetch next to nothing while holding the group.
                 c.QueuedMaxMessagesKbytes = 64;
                 c.MaxPartitionFetchBytes = 64 * 1024;
-                c.PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range;
+                // As the workers assign (see GroupMembership): a group takes one assignor.
+                c.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
             }, b => b.SetPartitionsAssignedHandler((_, given) => { assigned = given; }));
             try
             {

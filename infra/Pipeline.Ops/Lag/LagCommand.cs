@@ -21,8 +21,8 @@ internal static class LagCommand
         var postgres = CommonOptions.Postgres();
         var topics = CommonOptions.Topics();
         var groups = new Option<string[]>("--group") { Description = "Group to show (repeatable, or comma-separated). Default: each configured group (" + string.Join(", ", WorkerCatalog.All.Select(w => w.Group)) + ")." };
-        var store = new Option<string>("--store") { Description = "Where positions are read: kafka (committed offsets), postgres (consumer_offsets of exactly-once sinks), archive (the SIEM checkpoint). Default auto: an exactly-once group's own store when it can be read (noc_team, topk, or any group in consumer_offsets, with --postgres or PIPELINE_POSTGRES; sec_team with --archive), else Kafka.", DefaultValueFactory = _ => "auto" };
-        var archive = new Option<string?>("--archive") { Description = "SIEM archive folder (with --store archive)." };
+        var store = new Option<string>("--store") { Description = "Where positions are read: kafka (committed offsets, what every Kafka tool shows), postgres (consumer_offsets of exactly-once sinks), archive (the SIEM checkpoint). Default auto: an exactly-once group's own store when it can be read (noc_team, topk, or any group in consumer_offsets, with --postgres or PIPELINE_POSTGRES; sec_team with --archive or PIPELINE_SIEM_ARCHIVE), else Kafka. Each row's STORE column says which.", DefaultValueFactory = _ => "auto" };
+        var archive = new Option<string?>("--archive") { Description = "SIEM archive folder (default: PIPELINE_SIEM_ARCHIVE, which .pipeline/local.env sets)." };
         var interval = new Option<string>("--interval") { Description = "Time between the two samples the closing rate is measured over; 0 takes one sample and shows no rate.", DefaultValueFactory = _ => "5s" };
         var threshold = new Option<long?>("--threshold") { Description = "Exit 1 when any partition's lag is above this many records." };
         var command = new Command("lag", "Show each group's position, end offset, lag and closing rate per partition. Exit 0, 1 when a partition lags more than --threshold, 2 on bad input.")
@@ -39,7 +39,8 @@ internal static class LagCommand
             if (topicList.Count == 0) throw new UsageException("--topics names no topic");
             var connection = KafkaConnection.Resolve(parse.GetValue(kafka));
             using var cluster = new ClusterView(connection);
-            var stores = new StoreChoice(parse.GetValue(store)!, parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("PIPELINE_POSTGRES"), parse.GetValue(archive), cluster);
+            var stores = new StoreChoice(parse.GetValue(store)!, parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("PIPELINE_POSTGRES"),
+                CommonOptions.SiemArchive(parse.GetValue(archive)), cluster);
             var partitions = cluster.Partitions(topicList);
             var report = await MeasureAsync(names, partitions, stores.For, cluster, wait, TimeProvider.System,
                 // On stderr, so the table on stdout stays the only thing there; says why nothing shows for a while.
@@ -59,7 +60,8 @@ internal static class LagCommand
     /// <summary>One row: the partition now, and its lag's closing rate in records per second (null with one sample).</summary>
     internal sealed record Row(PartitionLag Now, double? ClosingPerSecond);
 
-    internal sealed record GroupReport(string Group, string Source, IReadOnlyList<Row> Rows, double? ClosingPerSecond);
+    /// <summary>A group's rows; <paramref name="Store"/> is where its positions were read, <paramref name="Source"/> says it in full.</summary>
+    internal sealed record GroupReport(string Group, StoreKind Store, string Source, IReadOnlyList<Row> Rows, double? ClosingPerSecond);
 
     internal static async Task<List<GroupReport>> MeasureAsync(IReadOnlyList<string> groups, IReadOnlyList<TopicPartition> partitions,
         Func<string, IPositionStore> positions, ClusterView cluster, TimeSpan interval, TimeProvider time, Action firstSampleTaken,
@@ -67,7 +69,7 @@ internal static class LagCommand
     {
         var first = groups.Select(g => LagSample.Take(g, partitions, positions(g), cluster, time)).ToList();
         if (interval <= TimeSpan.Zero)
-            return first.Select(s => new GroupReport(s.Group, positions(s.Group).Describe, s.Partitions.Select(p => new Row(p, null)).ToList(), null)).ToList();
+            return first.Select(s => new GroupReport(s.Group, positions(s.Group).Kind, positions(s.Group).Describe, s.Partitions.Select(p => new Row(p, null)).ToList(), null)).ToList();
         firstSampleTaken();
         await Task.Delay(interval, cancellationToken);
         var reports = new List<GroupReport>();
@@ -76,7 +78,7 @@ internal static class LagCommand
             var after = LagSample.Take(before.Group, partitions, positions(before.Group), cluster, time);
             var seconds = Math.Max(0.001, (after.At - before.At).TotalSeconds);
             var rows = after.Partitions.Zip(before.Partitions, (now, then) => new Row(now, (then.Lag - now.Lag) / seconds)).ToList();
-            reports.Add(new GroupReport(after.Group, positions(after.Group).Describe, rows, (before.Total - after.Total) / seconds));
+            reports.Add(new GroupReport(after.Group, positions(after.Group).Kind, positions(after.Group).Describe, rows, (before.Total - after.Total) / seconds));
         }
         return reports;
     }
@@ -86,23 +88,24 @@ internal static class LagCommand
         var width = Math.Max(5, reports.Max(r => r.Group.Length));
         var topicWidth = Math.Max(5, reports.SelectMany(r => r.Rows).Select(r => r.Now.Partition.Topic.Length).DefaultIfEmpty(5).Max());
         foreach (var report in reports) output.WriteLine($"positions of {report.Group}: {report.Source}");
-        output.WriteLine($"{"GROUP".PadRight(width)}  {"TOPIC".PadRight(topicWidth)}  {"PARTITION",9}  {"POSITION",12}  {"END",12}  {"LAG",10}  {"CLOSING/S",10}  ETA");
+        output.WriteLine($"{"GROUP".PadRight(width)}  {"TOPIC".PadRight(topicWidth)}  {"PARTITION",9}  {"POSITION",12}  {"END",12}  {"LAG",10}  {"CLOSING/S",10}  {"ETA",-6}  STORE");
         foreach (var report in reports)
         {
+            var store = report.Store.Name();
             foreach (var row in report.Rows)
             {
                 var p = row.Now;
-                output.WriteLine($"{report.Group.PadRight(width)}  {p.Partition.Topic.PadRight(topicWidth)}  {p.Partition.Partition.Value,9}  {Number(p.Position),12}  {Number(p.End),12}  {Number(p.Lag),10}  {Rate(row.ClosingPerSecond),10}  {Eta(p.Lag, row.ClosingPerSecond)}");
+                output.WriteLine($"{report.Group.PadRight(width)}  {p.Partition.Topic.PadRight(topicWidth)}  {p.Partition.Partition.Value,9}  {Number(p.Position),12}  {Number(p.End),12}  {Number(p.Lag),10}  {Rate(row.ClosingPerSecond),10}  {Eta(p.Lag, row.ClosingPerSecond),-6}  {store}");
             }
             var total = report.Rows.Sum(r => r.Now.Lag);
-            output.WriteLine($"{report.Group.PadRight(width)}  {"total".PadRight(topicWidth)}  {"",9}  {"",12}  {Number(report.Rows.Sum(r => r.Now.End)),12}  {Number(total),10}  {Rate(report.ClosingPerSecond),10}  {Eta(total, report.ClosingPerSecond)}");
+            output.WriteLine($"{report.Group.PadRight(width)}  {"total".PadRight(topicWidth)}  {"",9}  {"",12}  {Number(report.Rows.Sum(r => r.Now.End)),12}  {Number(total),10}  {Rate(report.ClosingPerSecond),10}  {Eta(total, report.ClosingPerSecond),-6}  {store}");
         }
     }
 
     /// <summary>
-    /// Which store each group's positions are read from. An exactly-once sink's own store is the truth: its
-    /// Kafka commits are best effort (one that fails during a rebalance is not made again until the next
-    /// batch), so Kafka's view of such a group can stay behind.
+    /// Which store each group's positions are read from. An exactly-once sink's own store is where it resumes,
+    /// so it is preferred; its Kafka commits follow each write within about a second, so Kafka's view (what
+    /// kafka-consumer-groups.sh and lag exporters show) trails it by at most that much.
     /// </summary>
     internal sealed class StoreChoice(string option, string? postgres, string? archive, ClusterView cluster)
     {
@@ -114,7 +117,7 @@ internal static class LagCommand
             IPositionStore store = option.Equals("auto", StringComparison.OrdinalIgnoreCase) ? Auto(group) : StoreKinds.Parse(option) switch
             {
                 StoreKind.Postgres => new PostgresPositions(CommonOptions.RequirePostgres(postgres, "--store postgres")),
-                StoreKind.Archive => new ArchivePositions(archive ?? throw new UsageException("--store archive needs --archive DIR")),
+                StoreKind.Archive => new ArchivePositions(archive ?? throw new UsageException("--store archive needs --archive DIR or PIPELINE_SIEM_ARCHIVE")),
                 _ => new KafkaPositions(cluster),
             };
             return _chosen[group] = store;
@@ -123,9 +126,15 @@ internal static class LagCommand
         private IPositionStore Auto(string group)
         {
             var worker = WorkerCatalog.ByGroup(group);
-            if (worker?.Store == StoreKind.Archive && archive is not null) return new ArchivePositions(archive);
+            if (worker?.Store == StoreKind.Archive)
+            {
+                if (archive is null) return new KafkaPositions(cluster, "its SIEM archive is not known: pass --archive DIR or set PIPELINE_SIEM_ARCHIVE");
+                var checkpoint = new ArchivePositions(archive);
+                return checkpoint.HasCheckpoint ? checkpoint : new KafkaPositions(cluster, $"nothing archived in {archive} yet");
+            }
             if (!string.IsNullOrWhiteSpace(postgres) && (worker?.Store == StoreKind.Postgres || Reset.GroupReset.HasSinkPositions(postgres, group)))
                 return new PostgresPositions(postgres);
+            if (worker?.Store == StoreKind.Postgres) return new KafkaPositions(cluster, "its database is not known: pass --postgres or set PIPELINE_POSTGRES");
             return new KafkaPositions(cluster);
         }
     }

@@ -12,7 +12,11 @@ namespace Pipeline.Ops.Local;
 
 /// <summary>Settings of <c>local</c>; each has a command-line option.</summary>
 internal sealed record LocalSettings(string PostgresConnectionString, int Brokers, string Bind, int SyslogPort, int HttpPort, string StateDirectory, IReadOnlyList<string> Workers,
-    string? StatusBind = null);
+    string? StatusBind = null, int WorkerPortBase = 9101)
+{
+    /// <summary>The /metrics port of a worker: the base plus its place in the catalog, so each keeps its port whichever are started.</summary>
+    public int PortOf(Worker worker) => WorkerPortBase + LocalPipeline.KnownWorkers.ToList().IndexOf(worker);
+}
 
 /// <summary>
 /// <c>local</c>: the whole pipeline on one machine, in the foreground until Ctrl-C. An embedded Kafka
@@ -75,9 +79,10 @@ internal static class LocalPipeline
                  "--Edge:Http:AllowAnonymous=true", "--Edge:Http:AnonymousTenant=local"], common));
 
             var started = new List<(string Name, int Port)>();
-            var archive = Path.Combine(settings.StateDirectory, "siem-archive", run);
-            foreach (var (name, project, _, port, _) in KnownWorkers.Where(w => settings.Workers.Contains(w.Name)))
+            string? siemArchive = null;
+            foreach (var worker in KnownWorkers.Where(w => settings.Workers.Contains(w.Name)))
             {
+                var (name, project, port) = (worker.Name, worker.Project, settings.PortOf(worker));
                 var dll = RepositoryLayout.Executable(project);
                 if (dll is null)
                 {
@@ -87,14 +92,18 @@ internal static class LocalPipeline
                 IEnumerable<string> args = ["--http", $"127.0.0.1:{port}"];
                 if (name == "files") args = args.Concat(["--output", Path.Combine(settings.StateDirectory, "files")]);
                 // The archive's positions refer to this run's Kafka: one archive folder per run.
-                if (name == "siem") args = args.Concat([$"--Siem:Archive:Directory={archive}"]);
+                if (name == "siem")
+                {
+                    siemArchive = Path.Combine(settings.StateDirectory, "siem-archive", run);
+                    args = args.Concat([$"--Siem:Archive:Directory={siemArchive}"]);
+                }
                 children.Add(ChildProcess.Start(name, dll, args, name is "noc" or "topk" ? withPostgres : common));
                 started.Add((name, port));
             }
 
-            statusPage = await StartStatusPageAsync(settings, kafka.BootstrapServers, edgeHttp, started, started.Any(w => w.Name == "siem") ? archive : null, stop.Token);
+            statusPage = await StartStatusPageAsync(settings, kafka.BootstrapServers, edgeHttp, started, siemArchive, stop.Token);
             var envFile = Path.Combine(settings.StateDirectory, "local.env");
-            WriteEnvironmentFile(envFile, kafka.BootstrapServers, settings, started, statusPage?.Address, started.Any(w => w.Name == "siem") ? archive : null);
+            WriteEnvironmentFile(envFile, kafka.BootstrapServers, settings, started, statusPage?.Address, siemArchive);
             PrintBanner(kafka.BootstrapServers, settings, envFile, started, statusPage?.Address);
 
             try
@@ -139,7 +148,7 @@ internal static class LocalPipeline
         }
     }
 
-    private static void WriteEnvironmentFile(string path, string bootstrap, LocalSettings settings, List<(string Name, int Port)> workers, Uri? status, string? archive)
+    private static void WriteEnvironmentFile(string path, string bootstrap, LocalSettings settings, List<(string Name, int Port)> workers, Uri? status, string? siemArchive)
     {
         var pg = new NpgsqlConnectionStringBuilder(settings.PostgresConnectionString);
         var text = new StringBuilder();
@@ -152,7 +161,9 @@ internal static class LocalPipeline
         text.AppendLine(CultureInfo.InvariantCulture, $"export EDGE_URL=http://{settings.Bind}:{settings.HttpPort}");
         foreach (var (name, port) in workers)
             text.AppendLine(CultureInfo.InvariantCulture, $"export {name.ToUpperInvariant()}_URL=http://127.0.0.1:{port}");
-        if (archive is not null) text.AppendLine(CultureInfo.InvariantCulture, $"export SIEM_ARCHIVE={Quote(archive)}");
+        // Where this run's SIEM sink keeps its positions, so `lag`, `reset` and `status` find sec_team's own store.
+        if (siemArchive is not null)
+            text.AppendLine(CultureInfo.InvariantCulture, $"export {Cli.CommonOptions.SiemArchiveVariable}={Quote(siemArchive)}");
         if (status is not null) text.AppendLine(CultureInfo.InvariantCulture, $"export STATUS_URL={status}");
         File.WriteAllText(path, text.ToString());
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -16,7 +16,12 @@ internal sealed class ArchivePositions(string directory) : IPositionStore
     public const string CheckpointFile = "checkpoint.json";
     public const string LockFile = ".lock";
 
+    public StoreKind Kind => StoreKind.Archive;
+
     public string Describe => $"SIEM archive checkpoint {CheckpointPath}";
+
+    /// <summary>Whether the sink has archived anything there yet (until then it has no positions of its own).</summary>
+    public bool HasCheckpoint => File.Exists(CheckpointPath);
 
     public string CheckpointPath => Path.Combine(directory, CheckpointFile);
 

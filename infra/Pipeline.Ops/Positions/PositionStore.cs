@@ -16,6 +16,8 @@ internal enum StoreKind
 /// <summary>Reads a group's positions: per partition, the next offset it will read (absent: nothing stored).</summary>
 internal interface IPositionStore
 {
+    StoreKind Kind { get; }
+
     /// <summary>Says where the positions come from, for the command's output.</summary>
     string Describe { get; }
 
@@ -24,6 +26,9 @@ internal interface IPositionStore
 
 internal static class StoreKinds
 {
+    /// <summary>The name the command line and the output use.</summary>
+    public static string Name(this StoreKind kind) => kind.ToString().ToLowerInvariant();
+
     public static StoreKind Parse(string text) => text.Trim().ToLowerInvariant() switch
     {
         "kafka" => StoreKind.Kafka,

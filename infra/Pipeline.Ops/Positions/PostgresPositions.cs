@@ -11,6 +11,8 @@ namespace Pipeline.Ops.Positions;
 /// </summary>
 internal sealed class PostgresPositions(string connectionString) : IPositionStore
 {
+    public StoreKind Kind => StoreKind.Postgres;
+
     public string Describe => $"consumer_offsets in {Safe(connectionString)}";
 
     public string ConnectionString => connectionString;

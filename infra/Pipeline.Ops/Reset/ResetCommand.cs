@@ -24,7 +24,7 @@ internal static class ResetCommand
         var to = new Option<string>("--to") { Description = "earliest, latest, an offset, now, a relative time (-1h, -30m) or an RFC 3339 time (2026-11-21T10:00:00Z).", Required = true };
         var only = new Option<string?>("--partitions") { Description = "Only these partitions, as topic:partition, comma-separated (default: every partition of --topics)." };
         var store = new Option<string>("--store") { Description = "Where the group keeps its position: kafka, postgres or archive. Default auto: the store of a known group (noc_team, topk: postgres; sec_team: archive; files: kafka), else postgres when consumer_offsets holds the group, else kafka.", DefaultValueFactory = _ => "auto" };
-        var archive = new Option<string?>("--archive") { Description = "SIEM archive folder (--store archive)." };
+        var archive = new Option<string?>("--archive") { Description = "SIEM archive folder (--store archive; default: PIPELINE_SIEM_ARCHIVE, which .pipeline/local.env sets)." };
         var force = new Option<bool>("--force") { Description = "Do not refuse because Kafka lists members (e.g. one killed whose session has not expired). The command still joins the group and refuses if another member holds any partition." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Show the moves; change nothing." };
         var command = new Command("reset", "Move a group's position. Exit 0 done, 2 bad input, 3 refused (live members, or a move the sink's store cannot take).")
@@ -42,7 +42,7 @@ internal static class ResetCommand
             var postgresConnection = parse.GetValue(postgres) ?? Environment.GetEnvironmentVariable("PIPELINE_POSTGRES");
             var kind = ChooseStore(parse.GetValue(store)!, name, postgresConnection);
             var reset = new GroupReset(connection, cluster, seams, io);
-            return Task.FromResult(reset.Run(new ResetRequest(name, spec, partitions, kind, postgresConnection, parse.GetValue(archive), parse.GetValue(force), parse.GetValue(dryRun))));
+            return Task.FromResult(reset.Run(new ResetRequest(name, spec, partitions, kind, postgresConnection, CommonOptions.SiemArchive(parse.GetValue(archive)), parse.GetValue(force), parse.GetValue(dryRun))));
         });
         return command;
     }

@@ -20,7 +20,7 @@ internal sealed class StatusOptions
     private readonly Option<string?> _topk = new("--topk") { Description = "URL of the top-k query API. Default: the worker named topk." };
     private readonly Option<string?> _kafka = CommonOptions.Kafka();
     private readonly Option<string?> _postgres = CommonOptions.Postgres();
-    private readonly Option<string?> _archive = new("--archive") { Description = "SIEM archive folder, where sec_team's positions are (default: SIEM_ARCHIVE; else Kafka's committed offsets)." };
+    private readonly Option<string?> _archive = new("--archive") { Description = "SIEM archive folder, where sec_team's positions are (default: PIPELINE_SIEM_ARCHIVE, which .pipeline/local.env sets; else Kafka's committed offsets)." };
     private readonly Option<string> _topics = CommonOptions.Topics();
     private readonly Option<string[]> _groups = new("--group") { Description = "More groups to show (repeatable, or comma-separated), besides those of the watched workers." };
     private readonly Option<string> _interval = new("--interval") { Description = "How often everything is read.", DefaultValueFactory = _ => "2s" };
@@ -60,7 +60,7 @@ internal sealed class StatusOptions
         var groups = (parse.GetValue(_groups) ?? []).SelectMany(CommonOptions.SplitList).Distinct().ToList();
         return new StatusSettings(targets, KafkaConnection.Resolve(parse.GetValue(_kafka)), topics, groups,
             First(parse.GetValue(_postgres), Environment.GetEnvironmentVariable("PIPELINE_POSTGRES")),
-            First(parse.GetValue(_archive), Environment.GetEnvironmentVariable("SIEM_ARCHIVE")), topk, interval);
+            CommonOptions.SiemArchive(parse.GetValue(_archive)), topk, interval);
     }
 
     private static Uri Url(string text, string option) =>

@@ -11,7 +11,8 @@ namespace Pipeline.Kafka.Consuming;
 /// <summary>
 /// What every consumer executable shares: configuration from appsettings.json, environment and command
 /// line (<c>--group</c>, <c>--topics</c>, <c>--from</c>, <c>--batch-size</c>, <c>--batch-wait</c>,
-/// <c>--kafka</c>, <c>--http</c>, and for bounded replays <c>--stop-at</c>, <c>--max-rate</c>), the runtime, and <c>/metrics</c> + <c>/healthz</c>. A consumer only adds its sink.
+/// <c>--kafka</c>, <c>--http</c>, <c>--instance-id</c>, and for bounded replays <c>--stop-at</c>, <c>--max-rate</c>), the member's
+/// identity in its group, the runtime, and <c>/metrics</c> + <c>/healthz</c>. A consumer only adds its sink.
 /// </summary>
 public static class ConsumerHost
 {
@@ -26,6 +27,7 @@ public static class ConsumerHost
         ["--http"] = "Http:Bind",
         ["--stop-at"] = "Consumer:StopAt",
         ["--max-rate"] = "Consumer:MaxRate",
+        ["--instance-id"] = "Consumer:InstanceId",
     };
 
     /// <summary>
@@ -36,7 +38,7 @@ public static class ConsumerHost
         IReadOnlyDictionary<string, string>? extraSwitches = null, Action<WebApplication>? map = null) =>
         StartupErrors.RunAsync(program, async () =>
         {
-            var app = Build(args, defaults, addSink, extraSwitches);
+            var app = Build(args, defaults with { Worker = program }, addSink, extraSwitches);
             map?.Invoke(app);
             await app.RunAsync();
             return 0;
@@ -71,6 +73,9 @@ public static class ConsumerHost
         var bind = builder.Configuration["Http:Bind"] ?? defaults.HttpBind;
         if (!IPEndPoint.TryParse(bind, out var endpoint)) throw new ArgumentException($"--http '{bind}' is not an address:port");
         builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint));
+        // Held while the host lives: a second worker of the group on this host with the same identity is refused.
+        var claim = GroupMembership.Establish(consumer, defaults.Worker, endpoint);
+        if (claim is not null) builder.Services.AddSingleton(_ => new MembershipClaim(claim));
 
         addSink(builder);
         builder.Services.AddSingleton<ConsumerRuntime>();
@@ -80,13 +85,25 @@ public static class ConsumerHost
             builder.Services.AddHostedService(sp => new StopWhenFinished(sp.GetRequiredService<ConsumerRuntime>(), sp.GetRequiredService<IHostApplicationLifetime>()));
 
         var app = builder.Build();
+        // Created now so that the host owns it (and releases it when disposed).
+        if (claim is not null) app.Services.GetRequiredService<MembershipClaim>();
         app.MapObservability();
         return app;
     }
 }
 
 /// <summary>An executable's own defaults: its group id and where it serves /metrics.</summary>
-public sealed record ConsumerDefaults(string Group, string HttpBind);
+public sealed record ConsumerDefaults(string Group, string HttpBind)
+{
+    /// <summary>The worker's name (e.g. <c>pipeline-noc</c>), part of its default identity in the group.</summary>
+    public string Worker { get; init; } = "pipeline-worker";
+}
+
+/// <summary>The host-wide claim on the member's identity, released when the host is disposed.</summary>
+internal sealed class MembershipClaim(IDisposable claim) : IDisposable
+{
+    public void Dispose() => claim.Dispose();
+}
 
 /// <summary>Stops the host when a bounded run is done, so the process exits 0 after its last write.</summary>
 internal sealed class StopWhenFinished(ConsumerRuntime runtime, IHostApplicationLifetime lifetime) : BackgroundService

@@ -49,4 +49,7 @@ internal static partial class ConsumerLog
 
     [LoggerMessage(115, LogLevel.Information, "Group {Group}: bounded run done; all {Partitions} partitions read to their end offsets and written")]
     public static partial void BoundedRunDone(ILogger logger, string group, int partitions);
+
+    [LoggerMessage(116, LogLevel.Information, "Group {Group}: member {InstanceId} ({Protocol} protocol, session {Session}, heartbeat {Heartbeat})")]
+    public static partial void Membership(ILogger logger, string group, string instanceId, string protocol, string session, string heartbeat);
 }

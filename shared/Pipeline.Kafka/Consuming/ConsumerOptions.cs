@@ -28,11 +28,45 @@ public sealed class ConsumerOptions
     /// <summary>Longest wait between write attempts. Default 30 s.</summary>
     public TimeSpan RetryMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>On revoke and on shutdown, how long to try to finish the batch in hand. Default 10 s; must be below the session timeout.</summary>
-    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>On revoke and on shutdown, how long to try to finish the batch in hand. Default 4 s; must be below the session timeout.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(4);
 
-    /// <summary>Kafka group session timeout: how soon a dead member's partitions move. Default 15 s.</summary>
-    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// Kafka group session timeout: how soon a member that stopped without leaving (killed, hung, cut off)
+    /// is declared dead and its partitions move — and, with static membership, how long a restarted member
+    /// may take to come back and take its partitions again without a rebalance. Default 6 s, Kafka's lowest
+    /// by default (<c>group.min.session.timeout.ms</c>). Classic protocol only: with
+    /// <see cref="GroupProtocol"/> <c>consumer</c> the broker sets it.
+    /// </summary>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>
+    /// How often the member tells the coordinator it is alive; at most a third of <see cref="SessionTimeout"/>,
+    /// so two heartbeats can be lost before the session runs out. Default zero: a third of the session timeout
+    /// (2 s). Classic protocol only.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; }
+
+    /// <summary>
+    /// Static membership (Kafka's <c>group.instance.id</c>): the member's stable identity in its group, so a
+    /// worker restarted after a crash takes its own partitions back at once instead of waiting for its old
+    /// session to expire and a rebalance. Default empty: derived as <c>&lt;host&gt;.&lt;worker&gt;.&lt;HTTP
+    /// port&gt;</c> (e.g. <c>db01.pipeline-noc.9101</c>), stable across restarts of the same worker on the same
+    /// host and unique on it, since two workers cannot serve one port; give one explicitly where the host name
+    /// changes with each start (containers: see the docs). Letters, digits, <c>.</c>, <c>_</c>, <c>-</c>; at
+    /// most 249 characters. Unique per group: a second worker on this host claiming the same one is refused.
+    /// </summary>
+    public string InstanceId { get; set; } = "";
+
+    /// <summary>Whether the member has a static identity (<see cref="InstanceId"/>). Default true.</summary>
+    public bool StaticMembership { get; set; } = true;
+
+    /// <summary>
+    /// The group protocol: <c>classic</c> (JoinGroup/SyncGroup, with the cooperative-sticky assignor so a
+    /// rebalance only stops the partitions that move) or <c>consumer</c> (KIP-848, Kafka 4: the broker assigns
+    /// incrementally and sets the session timeout and heartbeat interval). Default classic: see the docs for why.
+    /// </summary>
+    public string GroupProtocol { get; set; } = "classic";
 
     /// <summary>Bound on records fetched ahead per partition, in KiB (memory stays bounded). Default 8 MiB.</summary>
     public int PrefetchKbytes { get; set; } = 8 * 1024;
@@ -72,6 +106,7 @@ public sealed class ConsumerOptions
             throw new ArgumentException("RetryInitialBackoff must be positive and at most RetryMaxBackoff");
         // As Vector does: a drain that outlives the session would hand partitions over while we still write them.
         if (DrainTimeout >= SessionTimeout) throw new ArgumentException("DrainTimeout must be shorter than SessionTimeout");
+        GroupMembership.Validate(this);
         if (StopOffsets.Keys.FirstOrDefault(k => !TopicList.Contains(k.Topic)) is { Topic: not null } stray)
             throw new ArgumentException($"--stop-at names {stray}, which is not in --topics");
         if (MaxRate < 0 || double.IsNaN(MaxRate) || double.IsInfinity(MaxRate)) throw new ArgumentException("--max-rate must be 0 (no limit) or a positive number of records per second");
@@ -104,8 +139,7 @@ public sealed class ConsumerOptions
         // Code, not configuration, owns commit semantics.
         config.EnableAutoCommit = false;
         config.EnableAutoOffsetStore = false;
-        config.SessionTimeoutMs = (int)SessionTimeout.TotalMilliseconds;
-        config.HeartbeatIntervalMs = Math.Max(500, (int)SessionTimeout.TotalMilliseconds / 5);
+        GroupMembership.Configure(this, config);
         config.QueuedMaxMessagesKbytes = PrefetchKbytes;
         // With a bounded prefetch queue, librdkafka's default 1 s pause after the queue filled caps a member
         // at the rate one queue drains per second (~20k records/s here); refetch as soon as there is room.

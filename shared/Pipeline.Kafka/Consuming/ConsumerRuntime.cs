@@ -21,7 +21,8 @@ namespace Pipeline.Kafka.Consuming;
 /// </summary>
 public sealed class ConsumerRuntime : BackgroundService
 {
-    private static readonly TimeSpan KafkaCommitInterval = TimeSpan.FromSeconds(1);
+    /// <summary>How soon an exactly-once sink's writes reach Kafka's committed offsets (see <see cref="KafkaCommitSchedule"/>).</summary>
+    internal static readonly TimeSpan KafkaCommitInterval = TimeSpan.FromSeconds(1);
 
     private readonly ConsumerOptions _options;
     private readonly KafkaOptions _kafka;
@@ -34,7 +35,7 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private readonly List<ConsumedRecord> _batch = [];
     private readonly Dictionary<PartitionKey, long> _deadLetteredNext = [];
-    private readonly Dictionary<PartitionKey, long> _uncommitted = [];
+    private readonly KafkaCommitSchedule _commits;
     private readonly HashSet<PartitionKey> _awaitingOffsets = [];
     private readonly ConcurrentDictionary<PartitionKey, PartitionProgress> _progress = new();
     private readonly IReadOnlyDictionary<PartitionKey, long> _stopAt;
@@ -47,7 +48,6 @@ public sealed class ConsumerRuntime : BackgroundService
     private DateTimeOffset _retryAt;
     private DateTimeOffset _offsetsRetryAt;
     private DateTimeOffset _watermarksAt;
-    private DateTimeOffset _committedAt;
     private bool _paused;
     private bool _assignedWhilePaused;
     private InFlight? _inFlight;
@@ -70,6 +70,7 @@ public sealed class ConsumerRuntime : BackgroundService
         _metrics = new ConsumerMetrics(metrics, options.Group);
         _stopAt = options.StopOffsets;
         _readInterval = options.MaxRate > 0 ? TimeSpan.FromSeconds(1 / options.MaxRate) : TimeSpan.Zero;
+        _commits = new KafkaCommitSchedule(time, sink.OffsetStorage == OffsetStorage.Kafka ? TimeSpan.Zero : KafkaCommitInterval);
         metrics.BeforeScrape(RefreshLag);
     }
 
@@ -98,6 +99,9 @@ public sealed class ConsumerRuntime : BackgroundService
             .Build();
         _consumer = consumer;
         ConsumerLog.Starting(_log, _options.Group, _options.Topics, _options.From, _options.BatchSize, _options.BatchMaxWait);
+        var classic = _options.GroupProtocol == GroupMembership.Classic;
+        ConsumerLog.Membership(_log, _options.Group, GroupMembership.InstanceId(_options) ?? "without a static identity", _options.GroupProtocol,
+            classic ? $"{_options.SessionTimeout.TotalSeconds:0.###} s" : "set by the broker", classic ? $"{GroupMembership.Heartbeat(_options).TotalSeconds:0.###} s" : "set by the broker");
         consumer.Subscribe(_options.TopicList);
         try
         {
@@ -112,6 +116,8 @@ public sealed class ConsumerRuntime : BackgroundService
         {
             Drain(consumer, "shutdown", leaving: null);
             CommitPending(consumer);
+            // A rebalance in progress holds the leave back until it completes, which takes at most about a session.
+            GroupMembership.LeaveBeforeClose(consumer, _options, _time, _options.SessionTimeout);
             consumer.Close();
             _deadLetters.Dispose();
             ConsumerLog.Stopped(_log, _options.Group);
@@ -129,6 +135,8 @@ public sealed class ConsumerRuntime : BackgroundService
             _assignedWhilePaused = false;
         }
         if (_inFlight is { Task.IsCompleted: true }) FinishInFlight(consumer, TimeSpan.Zero);
+        // Also when no batch comes: the last write before the stream went quiet reaches Kafka too.
+        if (_commits.IsDue) CommitPending(consumer);
         if (_awaitingOffsets.Count > 0 && now >= _offsetsRetryAt) LoadAwaitedOffsets(consumer);
 
         if (_stopAt.Count > 0 && _reachedStop.Count >= _stopAt.Count && FinishBoundedRun(consumer)) return;
@@ -431,29 +439,30 @@ public sealed class ConsumerRuntime : BackgroundService
     }
 
     /// <summary>
-    /// At-least-once sinks: the commit is the progress, made after every write. Exactly-once sinks stored it
-    /// already; committing to Kafka too keeps Kafka's tools (lag) truthful, and a failure or a delay there
-    /// loses nothing, so it is made at most once a second (and on revoke and shutdown) rather than costing
-    /// every batch a synchronous round trip to the coordinator.
+    /// Hands the written positions to Kafka's schedule: at-least-once sinks commit after every write (the commit
+    /// is their progress); exactly-once sinks stored them already and commit within a second (see
+    /// <see cref="KafkaCommitSchedule"/>), so Kafka's own lag tools stay truthful.
     /// </summary>
     private void Commit(IConsumer<byte[]?, byte[]> consumer, IReadOnlyDictionary<PartitionKey, long> next)
     {
-        foreach (var (key, offset) in next) _uncommitted[key] = offset;
-        if (_sink.OffsetStorage == OffsetStorage.Kafka || _time.GetUtcNow() - _committedAt >= KafkaCommitInterval) CommitPending(consumer);
+        _commits.Written(next);
+        if (_commits.IsDue) CommitPending(consumer);
     }
 
+    /// <summary>Commits every written position Kafka has not taken yet (on schedule, and at once on revoke and shutdown).</summary>
     private void CommitPending(IConsumer<byte[]?, byte[]> consumer)
     {
-        _committedAt = _time.GetUtcNow();
-        if (_uncommitted.Count == 0) return;
+        var taken = _commits.Take();
+        if (taken.Count == 0) return;
         try
         {
-            consumer.Commit(_uncommitted.Select(n => new TopicPartitionOffset(n.Key.Topic, n.Key.Partition, n.Value)));
-            _uncommitted.Clear();
+            consumer.Commit(taken.Select(n => new TopicPartitionOffset(n.Key.Topic, n.Key.Partition, n.Value)));
+            _commits.Committed(taken);
         }
         catch (KafkaException ex)
         {
-            // Kept for the next commit, unless the partitions go first (see Forget).
+            // Kept for the next attempt, unless the partitions go first (see Forget).
+            _commits.Failed();
             ConsumerLog.CommitFailed(_log, _options.Group, ex.Error.Reason);
         }
     }
@@ -591,7 +600,6 @@ public sealed class ConsumerRuntime : BackgroundService
         foreach (var key in keys)
         {
             _deadLetteredNext.Remove(key);
-            _uncommitted.Remove(key);
         }
         Forget(consumer, keys);
     }
@@ -664,8 +672,8 @@ public sealed class ConsumerRuntime : BackgroundService
         {
             _progress.TryRemove(key, out _);
             _awaitingOffsets.Remove(key);
-            _uncommitted.Remove(key);
         }
+        _commits.Forget(keys);
         _metrics.ClearLag();
         if (_progress.IsEmpty)
         {
@@ -695,8 +703,11 @@ public sealed class ConsumerRuntime : BackgroundService
                 continue;
             }
             var high = Math.Max(marks.High == Offset.Unset ? -1 : marks.High.Value, progress.QueriedHigh);
-            if (high < 0 || progress.NextToWrite < 0) continue;
-            var lag = Math.Max(0, high - progress.NextToWrite);
+            // A held partition that has never held a record has no position to start from, and nothing to read:
+            // it is shown, at 0, so every partition a member holds has a series.
+            var next = progress.NextToWrite < 0 && marks.Low != Offset.Unset && marks.Low.Value == high ? high : progress.NextToWrite;
+            if (high < 0 || next < 0) continue;
+            var lag = Math.Max(0, high - next);
             _metrics.LagMessages(key).Set(lag);
             _metrics.LagSeconds(key).Set(lag == 0 ? 0 : progress.OldestUnwrittenAge(now).TotalSeconds);
         }

@@ -123,6 +123,22 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         lock (_gate) LibRdKafka.MockGroupInitialRebalanceDelayMs(Cluster, (int)delay.TotalMilliseconds);
     }
 
+    /// <summary>
+    /// The session timeout and heartbeat interval of groups on the KIP-848 protocol (<c>group.protocol=consumer</c>),
+    /// which the broker sets (Kafka's <c>group.consumer.session.timeout.ms</c> and
+    /// <c>group.consumer.heartbeat.interval.ms</c>). The embedded cluster starts with 30 s and 3 s.
+    /// </summary>
+    public void SetConsumerGroupTimeouts(TimeSpan session, TimeSpan heartbeat)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(session, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(heartbeat, TimeSpan.Zero);
+        lock (_gate)
+        {
+            LibRdKafka.MockSetGroupConsumerSessionTimeoutMs(Cluster, (int)session.TotalMilliseconds);
+            LibRdKafka.MockSetGroupConsumerHeartbeatIntervalMs(Cluster, (int)heartbeat.TotalMilliseconds);
+        }
+    }
+
     public void ClearRequestErrors(KafkaApi api)
     {
         lock (_gate) LibRdKafka.MockClearRequestErrors(Cluster, (short)api);

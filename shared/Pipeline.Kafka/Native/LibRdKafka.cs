@@ -68,6 +68,12 @@ internal static partial class LibRdKafka
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_group_initial_rebalance_delay_ms")]
     public static partial void MockGroupInitialRebalanceDelayMs(IntPtr mcluster, int delayMs);
 
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_set_group_consumer_session_timeout_ms")]
+    public static partial void MockSetGroupConsumerSessionTimeoutMs(IntPtr mcluster, int timeoutMs);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_set_group_consumer_heartbeat_interval_ms")]
+    public static partial void MockSetGroupConsumerHeartbeatIntervalMs(IntPtr mcluster, int intervalMs);
+
     // The producer path of BatchedAckProducer: produceva, topic handles, the event API for delivery reports.
 
     [LibraryImport(Library, EntryPoint = "rd_kafka_conf_set_events")]

@@ -36,6 +36,17 @@ public sealed partial class DockerComposeTests
     }
 
     [Fact]
+    public void EveryWorkerServiceHasAStableIdentityOfItsOwnInItsGroup()
+    {
+        var text = File.ReadAllText(Repository.Path_("docker-compose.yml"));
+        var ids = InstanceId().Matches(text).Select(m => m.Groups[1].Value).ToList();
+        // A container's host name changes when it is re-created, so the derived default would not be stable there.
+        Assert.Equal(ConsumerGroup().Count(text), ids.Count);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.All(ids, Pipeline.Kafka.Consuming.GroupMembership.CheckInstanceId);
+    }
+
+    [Fact]
     public async Task EveryPathTheComposeFileMountsIntoAnImageOfOursIsCreatedInTheImageAndOwnedByItsNonRootUser()
     {
         var image = Dockerfile.Read();
@@ -183,4 +194,10 @@ public sealed partial class DockerComposeTests
 
     [GeneratedRegex(@"(?:Host=|^|[\s,/])(?<host>[a-z][a-z0-9-]*)(?::|;Port=)(?<port>\d+)")]
     private static partial Regex ServiceEndpoint();
+
+    [GeneratedRegex(@"Consumer__InstanceId:\s*(\S+)")]
+    private static partial Regex InstanceId();
+
+    [GeneratedRegex(@"Consumer__Group:\s*(\S+)")]
+    private static partial Regex ConsumerGroup();
 }

@@ -27,6 +27,9 @@ public sealed class LagCommandTests
         Assert.Equal((50L, 50L, 0L), Row(lag, group, "1"));
         Assert.Equal((-1L, 0L, 0L), Row(lag, group, "2"));
         Assert.Contains(lag.Lines, l => l.StartsWith(group, StringComparison.Ordinal) && l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, "total", "170", "45", ..]);
+        // Every row says where its position was read.
+        Assert.All(lag.Lines.Where(l => l.StartsWith(group, StringComparison.Ordinal)), l => Assert.EndsWith("  kafka", l, StringComparison.Ordinal));
+        Assert.Contains($"positions of {group}: Kafka committed offsets", lag.Out, StringComparison.Ordinal);
 
         var atThreshold = await OpsTool.RunAsync("lag", "--group", group, "--topics", "syslog", "--interval", "0", "--threshold", "45", "--kafka", kafka.BootstrapServers);
         Assert.Equal(ExitCodes.Ok, atThreshold.ExitCode);
@@ -45,6 +48,11 @@ public sealed class LagCommandTests
         var rate = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[6], CultureInfo.InvariantCulture);
         Assert.InRange(rate, 45 / 4.0, 45 / 2.5);
         Assert.Equal((120L, 120L, 0L), Row(closing, group, "0"));
+
+        // An exactly-once group whose own store is not known is shown from Kafka, and the output says why.
+        var siem = await OpsTool.RunAsync("lag", "--group", "sec_team", "--topics", "syslog", "--interval", "0", "--kafka", kafka.BootstrapServers);
+        Assert.True(siem.ExitCode == 0, siem.ToString());
+        Assert.Contains("positions of sec_team: Kafka committed offsets (its SIEM archive is not known: pass --archive DIR or set PIPELINE_SIEM_ARCHIVE)", siem.Out, StringComparison.Ordinal);
 
         var bad = await OpsTool.RunAsync("lag", "--group", group, "--topics", "nosuchtopic", "--interval", "0", "--kafka", kafka.BootstrapServers);
         Assert.Equal(ExitCodes.Usage, bad.ExitCode);
@@ -67,6 +75,7 @@ public sealed class LagCommandTests
             "--interval", "0", "--threshold", "5", "--kafka", kafka.BootstrapServers);
         Assert.Equal(ExitCodes.Attention, lag.ExitCode);
         Assert.Contains("consumer_offsets", lag.Out, StringComparison.Ordinal);
+        Assert.All(lag.Lines.Where(l => l.StartsWith("noc_team", StringComparison.Ordinal)), l => Assert.EndsWith("  postgres", l, StringComparison.Ordinal));
         Assert.Equal((40L, 50L, 10L), Row(lag, "noc_team", "0"));
         Assert.Equal((50L, 50L, 0L), Row(lag, "noc_team", "1"));
     }

@@ -52,7 +52,7 @@ public sealed class ConsumerHostTests
     public void ABatchSizeOutOfRangeIsRefusedAtStartUp(int size) =>
         Assert.Throws<ArgumentException>(() => new ConsumerOptions { Group = "g", BatchSize = size }.Validate());
 
-    private sealed class NullSink : IBatchSink
+    internal sealed class NullSink : IBatchSink
     {
         public OffsetStorage OffsetStorage => OffsetStorage.Kafka;
 
