@@ -49,6 +49,24 @@ public static class Ulid
         });
     }
 
+    /// <summary>
+    /// Copies <paramref name="candidate"/> into <paramref name="destination"/> (26 bytes) upper-cased when it is a ULID:
+    /// 26 Crockford base32 digits in either case, the first at most 7 (a larger one would not fit in 128 bits).
+    /// Ids minted by a sender (e.g. <c>Pipeline.Client</c>) are kept only when this holds.
+    /// </summary>
+    public static bool TryNormalize(ReadOnlySpan<byte> candidate, Span<byte> destination)
+    {
+        if (candidate.Length != Length || candidate[0] is < (byte)'0' or > (byte)'7') return false;
+        for (var i = 0; i < Length; i++)
+        {
+            var c = candidate[i];
+            if (c is >= (byte)'a' and <= (byte)'z') c -= 'a' - 'A';
+            if (Alphabet.IndexOf(c) < 0) return false;
+            destination[i] = c;
+        }
+        return true;
+    }
+
     /// <summary>The millisecond timestamp encoded in a ULID string.</summary>
     public static DateTimeOffset TimestampOf(ReadOnlySpan<char> ulid)
     {
