@@ -43,6 +43,26 @@ internal static class OtlpJsonLogs
 
     private static void ReadResourceLogs(JsonElement resourceLogs, OtlpLogBatch batch)
     {
+        string? unusable = null;
+        try
+        {
+            WriteResource(resourceLogs, batch);
+        }
+        catch (OtlpRecordException ex)
+        {
+            // Every record carries its resource: without it, none of them can be kept.
+            unusable = "their resource: " + ex.Message;
+        }
+        foreach (var scopeLogs in Array(resourceLogs, OtlpWire.ResourceLogs.ScopeLogsJson))
+        {
+            Object(scopeLogs, "scopeLogs");
+            if (unusable is null) ReadScopeLogs(scopeLogs, batch);
+            else batch.RejectRecords(Array(scopeLogs, OtlpWire.ScopeLogs.LogRecordsJson).Count(), unusable);
+        }
+    }
+
+    private static void WriteResource(JsonElement resourceLogs, OtlpLogBatch batch)
+    {
         var w = batch.BeginResource();
         if (resourceLogs.TryGetProperty(OtlpWire.ResourceLogs.ResourceJson, out var resource) && resource.ValueKind != JsonValueKind.Null)
         {
@@ -52,23 +72,19 @@ internal static class OtlpJsonLogs
         }
         WriteSchemaUrl(resourceLogs, w);
         batch.EndResource();
-        foreach (var scopeLogs in Array(resourceLogs, OtlpWire.ResourceLogs.ScopeLogsJson))
-            ReadScopeLogs(Object(scopeLogs, "scopeLogs"), batch);
     }
 
     private static void ReadScopeLogs(JsonElement scopeLogs, OtlpLogBatch batch)
     {
-        var w = batch.BeginScope();
-        if (scopeLogs.TryGetProperty(OtlpWire.ScopeLogs.ScopeJson, out var scope) && scope.ValueKind != JsonValueKind.Null)
+        try
         {
-            Object(scope, "scope");
-            WriteString(scope, OtlpWire.Scope.NameJson, w, Names.Name);
-            WriteString(scope, OtlpWire.Scope.VersionJson, w, Names.Version);
-            WriteAttributes(scope, w, batch, Facts.None);
-            WriteCount(scope, OtlpWire.Common.DroppedAttributesCountJson, w, Names.DroppedAttributesCount);
+            WriteScope(scopeLogs, batch);
         }
-        WriteSchemaUrl(scopeLogs, w);
-        batch.EndScope();
+        catch (OtlpRecordException ex)
+        {
+            batch.RejectRecords(Array(scopeLogs, OtlpWire.ScopeLogs.LogRecordsJson).Count(), "their scope: " + ex.Message);
+            return;
+        }
         foreach (var record in Array(scopeLogs, OtlpWire.ScopeLogs.LogRecordsJson))
         {
             Object(record, "logRecords");
@@ -81,6 +97,21 @@ internal static class OtlpJsonLogs
                 batch.RejectRecord(ex.Message);
             }
         }
+    }
+
+    private static void WriteScope(JsonElement scopeLogs, OtlpLogBatch batch)
+    {
+        var w = batch.BeginScope();
+        if (scopeLogs.TryGetProperty(OtlpWire.ScopeLogs.ScopeJson, out var scope) && scope.ValueKind != JsonValueKind.Null)
+        {
+            Object(scope, "scope");
+            WriteString(scope, OtlpWire.Scope.NameJson, w, Names.Name);
+            WriteString(scope, OtlpWire.Scope.VersionJson, w, Names.Version);
+            WriteAttributes(scope, w, batch, Facts.None);
+            WriteCount(scope, OtlpWire.Common.DroppedAttributesCountJson, w, Names.DroppedAttributesCount);
+        }
+        WriteSchemaUrl(scopeLogs, w);
+        batch.EndScope();
     }
 
     private static void WriteRecord(JsonElement record, OtlpLogBatch batch)

@@ -191,6 +191,14 @@ internal sealed class OtlpLogBatch
         FirstRejection ??= reason;
     }
 
+    /// <summary>Leaves out records never rendered because what they share (their resource or scope) cannot be kept.</summary>
+    public void RejectRecords(int count, string reason)
+    {
+        if (count == 0) return;
+        Rejected += count;
+        FirstRejection ??= reason;
+    }
+
     /// <summary>Writes a time given in nanoseconds since the Unix epoch as RFC 3339 UTC with all nine digits; 0 (unknown) is left out.</summary>
     public static void WriteTime(Utf8JsonWriter w, JsonEncodedText name, ulong unixNanos)
     {

@@ -41,14 +41,36 @@ internal static class OtlpProtobufLogs
             else if (field == OtlpWire.ResourceLogs.SchemaUrl) schemaUrl = reader.ReadLengthDelimited();
             else reader.Skip(type);
         }
-        WriteResource(resource, schemaUrl, batch);
+        string? unusable = null;
+        try
+        {
+            WriteResource(resource, schemaUrl, batch);
+        }
+        catch (OtlpRecordException ex)
+        {
+            // Every record carries its resource: without it, none of them can be kept.
+            unusable = "their resource: " + ex.Message;
+        }
 
         reader = new ProtoReader(message);
         while (reader.Next(out var field, out var type))
         {
-            if (field == OtlpWire.ResourceLogs.ScopeLogs) ReadScopeLogs(reader.ReadLengthDelimited(), batch);
-            else reader.Skip(type);
+            if (field != OtlpWire.ResourceLogs.ScopeLogs) reader.Skip(type);
+            else if (unusable is null) ReadScopeLogs(reader.ReadLengthDelimited(), batch);
+            else batch.RejectRecords(CountRecords(reader.ReadLengthDelimited()), unusable);
         }
+    }
+
+    private static int CountRecords(ReadOnlySpan<byte> scopeLogs)
+    {
+        var count = 0;
+        var reader = new ProtoReader(scopeLogs);
+        while (reader.Next(out var field, out var type))
+        {
+            if (field == OtlpWire.ScopeLogs.LogRecords) count++;
+            reader.Skip(type);
+        }
+        return count;
     }
 
     private static void WriteResource(ReadOnlySpan<byte> resource, ReadOnlySpan<byte> schemaUrl, OtlpLogBatch batch)
@@ -82,7 +104,15 @@ internal static class OtlpProtobufLogs
             else if (field == OtlpWire.ScopeLogs.SchemaUrl) schemaUrl = reader.ReadLengthDelimited();
             else reader.Skip(type);
         }
-        WriteScope(scope, schemaUrl, batch);
+        try
+        {
+            WriteScope(scope, schemaUrl, batch);
+        }
+        catch (OtlpRecordException ex)
+        {
+            batch.RejectRecords(CountRecords(message), "their scope: " + ex.Message);
+            return;
+        }
 
         reader = new ProtoReader(message);
         while (reader.Next(out var field, out var type))
