@@ -1,7 +1,11 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
+#if PIPELINE_CLIENT
+namespace Pipeline.Client.Ids;
+#else
 namespace Pipeline.Core.Ids;
+#endif
 
 /// <summary>
 /// ULIDs (48-bit millisecond time + 80 random bits, Crockford base32, 26 characters): unique, and sortable by
@@ -9,7 +13,12 @@ namespace Pipeline.Core.Ids;
 /// Each thread keeps its own monotonic state: ids minted on one thread in the same millisecond increase,
 /// and ids from different threads are kept apart by 80 random bits.
 /// </summary>
+/// <remarks>Also compiled into <c>Pipeline.Client</c> (which depends on nothing of the pipeline's), internal and in its own namespace.</remarks>
+#if PIPELINE_CLIENT
+internal static class Ulid
+#else
 public static class Ulid
+#endif
 {
     /// <summary>Length of an encoded ULID.</summary>
     public const int Length = 26;
