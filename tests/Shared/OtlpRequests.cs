@@ -118,6 +118,14 @@ internal static class OtlpRequests
         return new ProtoMessage().Message(1, resourceLogs).ToArray();
     }
 
+    /// <summary>The same request as <see cref="Batch"/>, in OTLP/JSON.</summary>
+    public static byte[] BatchJson(int first, int count, string service = "checkout")
+    {
+        var records = string.Join(',', Enumerable.Range(first, count).Select(n =>
+            $$$"""{"timeUnixNano":"{{{1_700_000_000_000_000_000UL + (ulong)n}}}","observedTimeUnixNano":"{{{1_700_000_000_000_001_000UL + (ulong)n}}}","severityNumber":9,"severityText":"Information","body":{"stringValue":"benchmark record number {{{n}}} with a little text"},"attributes":[{"key":"seq","value":{"intValue":"{{{n}}}"}},{"key":"http.route","value":{"stringValue":"/cart/{id}"}}]}"""));
+        return Encoding.UTF8.GetBytes($$$"""{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"{{{service}}}"}},{"key":"host.name","value":{"stringValue":"host-{{{first % 64}}}"}}]},"scopeLogs":[{"scope":{"name":"bench","version":"1.0"},"logRecords":[{{{records}}}]}]}]}""");
+    }
+
     /// <summary>A request of <paramref name="count"/> small records from one service (benchmarks).</summary>
     public static byte[] Batch(int first, int count, string service = "checkout")
     {

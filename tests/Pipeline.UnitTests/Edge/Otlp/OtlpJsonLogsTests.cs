@@ -69,6 +69,15 @@ public sealed class OtlpJsonLogsTests
     }
 
     [Fact]
+    public void TheBenchmarksLoadIsTheSameInBothEncodings()
+    {
+        var fromProtobuf = Decode(Batch(100, 50));
+        var fromJson = Decode(BatchJson(100, 50), json: true);
+        Assert.Equal(50, fromJson.Payloads.Count);
+        Assert.Equal(fromProtobuf.Payloads.Select(p => p.GetRawText()), fromJson.Payloads.Select(p => p.GetRawText()));
+    }
+
+    [Fact]
     public void ATimeThatIsNotANumberOrAnEnumGivenByNameRejectsOnlyItsRecord()
     {
         const string body = """
