@@ -9,8 +9,9 @@ namespace Pipeline.Client;
 
 /// <summary>
 /// Sends events, metrics and (through <see cref="PipelineLoggerProvider"/>) logs to the pipeline's edge. Every
-/// call returns at once: the event is written to JSON on the caller's thread and put in a bounded queue that a
-/// background task delivers in batches, resending after a reconnect only what the edge had not answered for.
+/// call returns at once: the event goes into a bounded queue (events and metrics written to JSON first, on the
+/// caller's thread; log entries as they were handed over, written by the delivery task) that a background task
+/// delivers in batches, resending after a reconnect only what the edge had not answered for.
 /// Nothing here blocks or throws into the application; when the queue is full, events are dropped and counted
 /// (<see cref="Stats"/>, the <c>pipeline.client.events.dropped</c> instrument, <see cref="PipelineClientOptions.OnDropped"/>).
 /// </summary>
@@ -19,6 +20,7 @@ public sealed class PipelineClient : IDisposable, IAsyncDisposable
     private readonly PipelineClientOptions _options;
     private readonly TimeProvider _time;
     private readonly ClientIdentity _identity;
+    private readonly LogEncoding _logEncoding;
     private readonly Outbox _outbox;
     private readonly ClientMetrics _metrics;
     private readonly Shipper _shipper;
@@ -31,8 +33,9 @@ public sealed class PipelineClient : IDisposable, IAsyncDisposable
         _options.Validate();
         _time = _options.TimeProvider;
         _identity = new ClientIdentity(_options.App ?? Assembly.GetEntryAssembly()?.GetName().Name ?? "dotnet", _options.Host ?? Environment.MachineName);
-        _outbox = new Outbox(_options.QueueCapacity);
-        _metrics = new ClientMetrics(() => _outbox.Pending, _options.OnDropped);
+        _logEncoding = new LogEncoding(_identity, _options.MaxEventBytes);
+        _metrics = new ClientMetrics(() => _outbox!.Pending, _options.OnDropped);
+        _outbox = new Outbox(_options.QueueCapacity, _metrics);
         ITransport transport = _options.Transport == PipelineTransport.WebSocket
             ? new WebSocketTransport(_options, _outbox, _metrics)
             : new HttpTransport(_options, _outbox, _metrics);
@@ -97,10 +100,16 @@ public sealed class PipelineClient : IDisposable, IAsyncDisposable
         }
         try
         {
-            var writer = ForCurrentThread;
-            var w = writer.Begin("log", _time.GetUtcNow(), _identity);
-            LogRecordWriter.Write(writer, w, category, level, eventId, state, exception, formatter, scopes);
-            Offer(writer);
+            // Handed over as it is (scopes as they are now): the delivery task writes it to JSON.
+            var entry = DeferredLog<TState>.Rent(_logEncoding, category, level, eventId, state, exception, formatter, _time.GetUtcNow());
+            scopes?.ForEachScope(static (scope, list) => list.Add(scope), entry.Scopes);
+            if (_outbox.TryAdd(entry))
+            {
+                _metrics.Queued();
+                return;
+            }
+            entry.Discard();
+            _metrics.Dropped(DropReason.QueueFull);
         }
         catch (Exception)
         {

@@ -14,14 +14,30 @@ internal readonly struct EncodedEvent(byte[] buffer, int length)
 }
 
 /// <summary>
+/// An event queued before it was written to JSON (a log entry): the delivery task writes it when it takes it, so the
+/// application's thread only hands it over.
+/// </summary>
+internal abstract class DeferredEvent
+{
+    /// <summary>Writes the event (and gives the item back to its pool); null when it was dropped, counted by the caller of <see cref="Outbox"/>.</summary>
+    public abstract EncodedEvent? Encode(out DropReason? dropped);
+
+    /// <summary>Gives the item back to its pool unwritten (the client is stopping).</summary>
+    public abstract void Discard();
+}
+
+/// <summary>What the queue holds: an event already in JSON, or one to write when it is taken.</summary>
+internal readonly record struct QueuedEvent(EncodedEvent Encoded, DeferredEvent? Deferred);
+
+/// <summary>
 /// The events between the application and the edge: a bounded queue the application adds to without ever
 /// waiting (full: the caller drops and counts), and the events sent on a connection that broke before the edge
 /// answered for them, which go out again first. Counts what is pending (queued, or sent and unanswered) so a
-/// flush can wait for it to reach zero.
+/// flush can wait for it to reach zero. Log entries are written to JSON as they are taken, on the delivery task.
 /// </summary>
-internal sealed class Outbox(int capacity)
+internal sealed class Outbox(int capacity, ClientMetrics metrics)
 {
-    private readonly Channel<EncodedEvent> _queue = Channel.CreateBounded<EncodedEvent>(new BoundedChannelOptions(capacity)
+    private readonly Channel<QueuedEvent> _queue = Channel.CreateBounded<QueuedEvent>(new BoundedChannelOptions(capacity)
     {
         FullMode = BoundedChannelFullMode.Wait,
         SingleReader = true,
@@ -37,7 +53,12 @@ internal sealed class Outbox(int capacity)
     public long Pending => Interlocked.Read(ref _pending);
 
     /// <summary>Adds an event unless the queue is full; never waits.</summary>
-    public bool TryAdd(EncodedEvent item)
+    public bool TryAdd(EncodedEvent item) => TryAdd(new QueuedEvent(item, null));
+
+    /// <summary>Adds an event to write later unless the queue is full; never waits.</summary>
+    public bool TryAdd(DeferredEvent item) => TryAdd(new QueuedEvent(default, item));
+
+    private bool TryAdd(QueuedEvent item)
     {
         // Counted before it is visible to the delivery task, so a flush never sees zero while it is on its way.
         Interlocked.Increment(ref _pending);
@@ -55,7 +76,23 @@ internal sealed class Outbox(int capacity)
             _resend.RemoveFirst();
             return true;
         }
-        return _queue.Reader.TryRead(out item);
+        while (_queue.Reader.TryRead(out var queued))
+        {
+            if (queued.Deferred is null)
+            {
+                item = queued.Encoded;
+                return true;
+            }
+            if (queued.Deferred.Encode(out var dropped) is { } encoded)
+            {
+                item = encoded;
+                return true;
+            }
+            metrics.Dropped(dropped ?? DropReason.Unwritable);
+            Finished();
+        }
+        item = default;
+        return false;
     }
 
     public ValueTask<bool> WaitToTakeAsync(CancellationToken cancellationToken) =>
@@ -102,11 +139,18 @@ internal sealed class Outbox(int capacity)
     /// <summary>Takes everything still pending out (after the delivery task stopped); returns how many there were.</summary>
     public int Drain(IReadOnlyList<EncodedEvent> unanswered)
     {
-        SendAgain(unanswered);
         var count = 0;
-        while (TryTake(out var item))
+        foreach (var item in unanswered.Concat(_resend))
         {
             Done(item);
+            count++;
+        }
+        _resend.Clear();
+        while (_queue.Reader.TryRead(out var queued))
+        {
+            if (queued.Deferred is { } deferred) deferred.Discard();
+            else queued.Encoded.Release();
+            Finished();
             count++;
         }
         return count;

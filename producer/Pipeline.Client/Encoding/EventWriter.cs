@@ -39,9 +39,6 @@ internal sealed class EventWriter
 
     public Utf8JsonWriter Json => _json;
 
-    /// <summary>A list reused for the scopes of the log entry being written.</summary>
-    public List<object?> Scopes { get; } = [];
-
     /// <summary>Starts an event: a new id minted for <paramref name="time"/> (kept if the event is ever sent again), and the common members.</summary>
     public Utf8JsonWriter Begin(string kind, DateTimeOffset time, ClientIdentity identity)
     {

@@ -8,15 +8,15 @@ namespace Pipeline.Client.Logging;
 /// <summary>
 /// A log entry as an event: <c>level</c> (the edge routes on it), <c>category</c>, <c>event_id</c>/<c>event_name</c>,
 /// <c>message</c> (formatted), <c>message_template</c>, <c>exception</c>, and <c>fields</c>: the structured state's
-/// values, then those of the scopes (the innermost first; a name already written is not written again). Scopes
-/// that are not name/value pairs are kept as text in <c>scopes</c>.
+/// values, then those of the scopes active at the call (the innermost first; a name already written is not written
+/// again). Scopes that are not name/value pairs are kept as text in <c>scopes</c>.
 /// </summary>
 internal static class LogRecordWriter
 {
     private const string OriginalFormat = "{OriginalFormat}";
 
     public static void Write<TState>(EventWriter writer, Utf8JsonWriter w, string category, LogLevel level, EventId eventId, TState state, Exception? exception,
-        Func<TState, Exception?, string> formatter, IExternalScopeProvider? scopes)
+        Func<TState, Exception?, string> formatter, IReadOnlyList<object?> scopes)
     {
         w.WriteString(Names.Level, LevelName(level));
         w.WriteString(Names.Category, category);
@@ -45,20 +45,17 @@ internal static class LogRecordWriter
             foreach (var (key, value) in enumerable)
                 if (key != OriginalFormat) writer.Field(key, value);
         }
-        var active = writer.Scopes;
-        active.Clear();
-        scopes?.ForEachScope(static (scope, active) => active.Add(scope), active);
-        // Reported outermost first; the innermost is the most specific, so it goes first and wins.
-        for (var i = active.Count - 1; i >= 0; i--)
+        // Given outermost first; the innermost is the most specific, so it goes first and wins.
+        for (var i = scopes.Count - 1; i >= 0; i--)
         {
-            if (active[i] is not IEnumerable<KeyValuePair<string, object?>> scopePairs) continue;
+            if (scopes[i] is not IEnumerable<KeyValuePair<string, object?>> scopePairs) continue;
             foreach (var (key, value) in scopePairs)
                 if (key != OriginalFormat) writer.Field(key, value);
         }
         writer.EndFields();
 
         var textScopes = false;
-        foreach (var scope in active)
+        foreach (var scope in scopes)
         {
             if (scope is null or IEnumerable<KeyValuePair<string, object?>>) continue;
             if (!textScopes)
@@ -69,7 +66,6 @@ internal static class LogRecordWriter
             w.WriteStringValue(scope.ToString());
         }
         if (textScopes) w.WriteEndArray();
-        active.Clear();
     }
 
     /// <summary>Level names the edge reads as syslog severities (trace/debug 7, info 6, warning 4, error 3, critical 2).</summary>

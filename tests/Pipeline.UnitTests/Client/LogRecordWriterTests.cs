@@ -13,9 +13,11 @@ public sealed class LogRecordWriterTests
     private static JsonElement Write<TState>(TState state, Func<TState, Exception?, string> formatter, IExternalScopeProvider? scopes = null,
         Exception? exception = null, LogLevel level = LogLevel.Warning)
     {
+        var active = new List<object?>();
+        scopes?.ForEachScope(static (scope, list) => list.Add(scope), active);
         var writer = EventWriter.ForCurrentThread;
         var w = writer.Begin("log", At, Identity);
-        LogRecordWriter.Write(writer, w, "Shop.Orders", level, new EventId(7, "OrderFailed"), state, exception, formatter, scopes);
+        LogRecordWriter.Write(writer, w, "Shop.Orders", level, new EventId(7, "OrderFailed"), state, exception, formatter, active);
         var encoded = writer.End(1 << 20)!.Value;
         try
         {
