@@ -57,7 +57,7 @@ internal static class ClientBench
             var stats = report.ResultStatistics;
             var allocated = report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase);
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {report.BenchmarkCase.Descriptor.WorkloadMethod.Name} | {stats?.Mean:N0} | {stats?.StandardError:N0} | {allocated:N0} | {(stats is null || baseline is null ? "" : (stats.Mean / baseline.Value).ToString("F2", CultureInfo.InvariantCulture))} |");
+                $"| {report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\'')} | {stats?.Mean:N0} | {stats?.StandardError:N0} | {allocated:N0} | {(stats is null || baseline is null ? "" : (stats.Mean / baseline.Value).ToString("F2", CultureInfo.InvariantCulture))} |");
         }
         text.AppendLine();
         text.AppendLine(await OutageLatencyAsync(perSecond, phaseSeconds));
