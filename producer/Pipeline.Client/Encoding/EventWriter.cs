@@ -17,7 +17,7 @@ internal sealed class ClientIdentity(string app, string host)
 /// <summary>
 /// Writes one event as the JSON object the edge takes (<c>id</c>, <c>time</c>, <c>kind</c>, <c>app</c>, <c>host</c>, then
 /// the kind's own members and <c>fields</c>) into the calling thread's reused buffer, then copies it into a pooled
-/// buffer for the queue: the application's thread pays for the encoding, and nothing it passed is held afterwards.
+/// buffer for the queue. Events and metrics are written on the application's thread; log entries on the delivery task.
 /// </summary>
 internal sealed class EventWriter
 {
