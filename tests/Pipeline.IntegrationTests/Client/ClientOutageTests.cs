@@ -48,7 +48,7 @@ public sealed class ClientOutageTests(ITestOutputHelper output)
             app.MapGet("/orders/{n:int}", (int n) =>
             {
                 var started = Stopwatch.GetTimestamp();
-                OrdersLog.Handled(logger, n);
+                ShopLog.Handled(logger, n);
                 shop.LogCalls.Add((shop.Phase, Stopwatch.GetElapsedTime(started).TotalMicroseconds));
                 return Results.Ok();
             });

@@ -6,29 +6,15 @@ using Pipeline.IntegrationTests.Fixtures;
 
 namespace Pipeline.IntegrationTests.Client;
 
-internal static partial class OrdersLog
-{
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId} failed after {Attempts} attempts")]
-    public static partial void OrderFailed(ILogger logger, int orderId, int attempts);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "request {N} handled")]
-    public static partial void Handled(ILogger logger, int n);
-}
-
 public sealed class PipelineClientDeliveryTests
 {
-    private static readonly string[] TokenArgs =
-    [
-        "--Edge:Http:AllowAnonymous=false", "--Edge:Http:Tokens:0:Tenant=acme", "--Edge:Http:Tokens:0:Token=s3cret-acme",
-    ];
-
     [Theory]
     [InlineData(PipelineTransport.WebSocket)]
     [InlineData(PipelineTransport.Http)]
     public async Task LogsEventsAndMetricsArriveInKafkaWithTheirFieldsTheTokensTenantAndTheIdsTheClientMinted(PipelineTransport transport)
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
-        var edge = await pipeline.StartEdgeAsync(TokenArgs);
+        var edge = await pipeline.StartEdgeAsync(TestTenant.EdgeArgs);
         await using var client = new PipelineClient(new PipelineClientOptions
         {
             Endpoint = new Uri(edge.HttpUrl), Transport = transport, Token = "s3cret-acme", App = "shop", Host = "web-3",
@@ -37,7 +23,7 @@ public sealed class PipelineClientDeliveryTests
         {
             var logger = logging.CreateLogger("Shop.Orders");
             var scope = new Dictionary<string, object?> { ["RequestId"] = "r-17" };
-            using (logger.BeginScope(scope)) OrdersLog.OrderFailed(logger, 42, 3);
+            using (logger.BeginScope(scope)) ShopLog.OrderFailed(logger, 42, 3);
         }
         var pages = client.NewEvent("example.profile.pages").Add("file_size", 48_213).Add("file_extension", "pdf");
         pages.Add("page_count", 19).Send();

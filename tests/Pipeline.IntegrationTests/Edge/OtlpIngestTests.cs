@@ -13,22 +13,8 @@ using static Pipeline.Tests.Shared.OtlpRequests;
 
 namespace Pipeline.IntegrationTests.Edge;
 
-internal static partial class CheckoutLog
-{
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId} failed after {Attempts} attempts")]
-    public static partial void OrderFailed(ILogger logger, int orderId, int attempts);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "plain {Word}")]
-    public static partial void Plain(ILogger logger, string word);
-}
-
 public sealed class OtlpIngestTests
 {
-    private static readonly string[] TokenArgs =
-    [
-        "--Edge:Http:AllowAnonymous=false", "--Edge:Http:Tokens:0:Tenant=acme", "--Edge:Http:Tokens:0:Token=s3cret-acme",
-    ];
-
     /// <summary>An answer as curl saw it: status, headers, body bytes.</summary>
     private sealed record Answer(int Status, string Headers, byte[] Body)
     {
@@ -94,7 +80,7 @@ public sealed class OtlpIngestTests
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
         var otlpPort = FreePort.Next();
-        var edge = await pipeline.StartEdgeAsync([.. TokenArgs, "--otlp", $"127.0.0.1:{otlpPort}"]);
+        var edge = await pipeline.StartEdgeAsync([.. TestTenant.EdgeArgs, "--otlp", $"127.0.0.1:{otlpPort}"]);
         ActivityTraceId traceId;
         ActivitySpanId spanId;
         using (var factory = LoggerFactory.Create(logging => logging.AddOpenTelemetry(otel =>
@@ -116,8 +102,8 @@ public sealed class OtlpIngestTests
             (traceId, spanId) = (activity.TraceId, activity.SpanId);
             var scope = new Dictionary<string, object> { ["request.id"] = "r-9" };
             using (logger.BeginScope(scope))
-                CheckoutLog.OrderFailed(logger, 42, 3);
-            CheckoutLog.Plain(logger, "info");
+                ShopLog.OrderFailed(logger, 42, 3);
+            ShopLog.Plain(logger, "info");
         }
 
         var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "events", 2, TimeSpan.FromSeconds(30));
@@ -187,7 +173,7 @@ public sealed class OtlpIngestTests
     public async Task BadRequestsAreAnsweredAsOtlpSaysAndNothingOfThemIsKept()
     {
         await using var pipeline = PipelineUnderTest.Start(brokers: 1);
-        var edge = await pipeline.StartEdgeAsync([.. TokenArgs, "--Edge:Http:MaxBodyBytes=65536"]);
+        var edge = await pipeline.StartEdgeAsync([.. TestTenant.EdgeArgs, "--Edge:Http:MaxBodyBytes=65536"]);
         string[] token = ["-H", "Authorization: Bearer s3cret-acme"];
         var url = $"{edge.HttpUrl}/v1/logs";
 

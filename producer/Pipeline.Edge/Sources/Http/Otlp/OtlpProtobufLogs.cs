@@ -32,15 +32,7 @@ internal static class OtlpProtobufLogs
     private static void ReadResourceLogs(ReadOnlySpan<byte> message, OtlpLogBatch batch)
     {
         // The resource first, wherever it is in the message: every record's envelope carries it.
-        ReadOnlySpan<byte> resource = default, schemaUrl = default;
-        var reader = new ProtoReader(message);
-        while (reader.Next(out var field, out var type))
-        {
-            if (field is OtlpWire.ResourceLogs.Resource or OtlpWire.ResourceLogs.SchemaUrl or OtlpWire.ResourceLogs.ScopeLogs) reader.Require(type, Bytes, field);
-            if (field == OtlpWire.ResourceLogs.Resource) resource = reader.ReadLengthDelimited();
-            else if (field == OtlpWire.ResourceLogs.SchemaUrl) schemaUrl = reader.ReadLengthDelimited();
-            else reader.Skip(type);
-        }
+        Header(message, OtlpWire.ResourceLogs.Resource, OtlpWire.ResourceLogs.ScopeLogs, OtlpWire.ResourceLogs.SchemaUrl, out var resource, out var schemaUrl);
         string? unusable = null;
         try
         {
@@ -52,12 +44,35 @@ internal static class OtlpProtobufLogs
             unusable = "their resource: " + ex.Message;
         }
 
-        reader = new ProtoReader(message);
+        var reader = new ProtoReader(message);
         while (reader.Next(out var field, out var type))
         {
             if (field != OtlpWire.ResourceLogs.ScopeLogs) reader.Skip(type);
             else if (unusable is null) ReadScopeLogs(reader.ReadLengthDelimited(), batch);
             else batch.RejectRecords(CountRecords(reader.ReadLengthDelimited()), unusable);
+        }
+    }
+
+    /// <summary>
+    /// A ResourceLogs or ScopeLogs (the same shape: what its items share, the items, a schema URL): the shared part and
+    /// the schema URL (the last of each on the wire), and every one of the three checked to be length-delimited.
+    /// </summary>
+    private static void Header(ReadOnlySpan<byte> message, int shared, int items, int schemaUrl,
+        out ReadOnlySpan<byte> sharedPart, out ReadOnlySpan<byte> schemaUrlPart)
+    {
+        sharedPart = schemaUrlPart = default;
+        var reader = new ProtoReader(message);
+        while (reader.Next(out var field, out var type))
+        {
+            if (field != shared && field != items && field != schemaUrl)
+            {
+                reader.Skip(type);
+                continue;
+            }
+            reader.Require(type, Bytes, field);
+            var content = reader.ReadLengthDelimited();
+            if (field == shared) sharedPart = content;
+            else if (field == schemaUrl) schemaUrlPart = content;
         }
     }
 
@@ -95,15 +110,7 @@ internal static class OtlpProtobufLogs
 
     private static void ReadScopeLogs(ReadOnlySpan<byte> message, OtlpLogBatch batch)
     {
-        ReadOnlySpan<byte> scope = default, schemaUrl = default;
-        var reader = new ProtoReader(message);
-        while (reader.Next(out var field, out var type))
-        {
-            if (field is OtlpWire.ScopeLogs.Scope or OtlpWire.ScopeLogs.SchemaUrl or OtlpWire.ScopeLogs.LogRecords) reader.Require(type, Bytes, field);
-            if (field == OtlpWire.ScopeLogs.Scope) scope = reader.ReadLengthDelimited();
-            else if (field == OtlpWire.ScopeLogs.SchemaUrl) schemaUrl = reader.ReadLengthDelimited();
-            else reader.Skip(type);
-        }
+        Header(message, OtlpWire.ScopeLogs.Scope, OtlpWire.ScopeLogs.LogRecords, OtlpWire.ScopeLogs.SchemaUrl, out var scope, out var schemaUrl);
         try
         {
             WriteScope(scope, schemaUrl, batch);
@@ -114,7 +121,7 @@ internal static class OtlpProtobufLogs
             return;
         }
 
-        reader = new ProtoReader(message);
+        var reader = new ProtoReader(message);
         while (reader.Next(out var field, out var type))
         {
             if (field != OtlpWire.ScopeLogs.LogRecords)
