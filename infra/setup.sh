@@ -7,9 +7,13 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 # Servers and peers used at run time and by tests: PostgreSQL, rsyslog (forwarding tests, TLS through gnutls, and the
-# benchmark's peer), logger (bsdutils), curl, kcat, docker-compose (validates docker-compose.yml).
-infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose ca-certificates openssl
+# benchmark's peer), logger (bsdutils), curl, kcat, docker-compose (validates docker-compose.yml); Chromium (the status page's
+# browser tests drive Debian's build through Playwright; no browser is downloaded) with a font, and tmux (ops top is tested in it).
+infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose ca-certificates openssl \
+  chromium fonts-dejavu-core tmux
 infra/librdkafka/build.sh
+# syslog-ng beside rsyslog (the forwarding tests run both): unpacked into a private folder, see the script.
+infra/syslog-ng/private.sh >/dev/null
 
 if [[ ! -x $(command -v dotnet) ]]; then
   echo "dotnet (the .NET 10 SDK) is not on PATH" >&2

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Pipeline.Kafka.Consuming;
 
@@ -99,13 +98,10 @@ internal sealed class FilesSink : IBatchSink, IDisposable
     {
         _output!.Dispose();
         _output = null;
-        var stamp = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        var target = Path.Combine(_options.Output, $"{_group}-{stamp}.jsonl");
-        for (var n = 1; File.Exists(target); n++) target = Path.Combine(_options.Output, $"{_group}-{stamp}-{n}.jsonl");
-        File.Move(CurrentPath!, target);
+        File.Move(CurrentPath!, RotatedFiles.NewName(_options.Output, _group, _time.GetUtcNow()));
         if (_options.KeepFiles > 0)
         {
-            foreach (var old in Directory.GetFiles(_options.Output, _group + "-*.jsonl").Order(StringComparer.Ordinal).SkipLast(_options.KeepFiles))
+            foreach (var old in RotatedFiles.OldestFirst(_options.Output, _group).SkipLast(_options.KeepFiles))
                 File.Delete(old);
         }
     }

@@ -22,6 +22,8 @@ internal static class OpsCommandLine
         root.Subcommands.Add(ResetCommand.Build(seams));
         root.Subcommands.Add(ReplayCommand.Build(seams));
         root.Subcommands.Add(TailCommand.Build(seams));
+        root.Subcommands.Add(Status.StatusCommand.Build());
+        root.Subcommands.Add(Top.TopCommand.Build());
         return root;
     }
 

@@ -3,10 +3,16 @@ using Pipeline.Ops.Cli;
 
 namespace Pipeline.Ops.Kafka;
 
-/// <summary>Read-only questions to the cluster every command asks: which partitions, where they begin and end, where a group stands.</summary>
+/// <summary>
+/// Read-only questions to the cluster every command asks: which partitions, where they begin and end, where a group
+/// stands. The clients it opens are kept until it is disposed, so a view asked every few seconds (the status page)
+/// does not open new connections each time.
+/// </summary>
 internal sealed class ClusterView(KafkaConnection kafka) : IDisposable
 {
     private readonly Lazy<IConsumer<byte[]?, byte[]>> _reader = new(() => kafka.Consumer("pipeline-ops-reader"));
+    private readonly Lazy<IAdminClient> _admin = new(kafka.Admin);
+    private readonly Dictionary<string, IConsumer<byte[]?, byte[]>> _groupReaders = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The partitions of <paramref name="topics"/>, in order. The cluster's whole metadata is asked for
@@ -28,10 +34,9 @@ internal sealed class ClusterView(KafkaConnection kafka) : IDisposable
 
     public Metadata Metadata()
     {
-        using var admin = kafka.Admin();
         try
         {
-            return admin.GetMetadata(KafkaConnection.RequestTimeout);
+            return _admin.Value.GetMetadata(KafkaConnection.RequestTimeout);
         }
         catch (KafkaException ex)
         {
@@ -61,7 +66,7 @@ internal sealed class ClusterView(KafkaConnection kafka) : IDisposable
     /// <summary>The group's committed offsets in Kafka (absent: never committed). Asking does not join the group.</summary>
     public IReadOnlyDictionary<TopicPartition, long> Committed(string group, IReadOnlyList<TopicPartition> partitions)
     {
-        using var consumer = kafka.Consumer(group);
+        if (!_groupReaders.TryGetValue(group, out var consumer)) _groupReaders[group] = consumer = kafka.Consumer(group);
         try
         {
             return consumer.Committed(partitions, KafkaConnection.RequestTimeout)
@@ -77,5 +82,7 @@ internal sealed class ClusterView(KafkaConnection kafka) : IDisposable
     public void Dispose()
     {
         if (_reader.IsValueCreated) _reader.Value.Dispose();
+        if (_admin.IsValueCreated) _admin.Value.Dispose();
+        foreach (var consumer in _groupReaders.Values) consumer.Dispose();
     }
 }

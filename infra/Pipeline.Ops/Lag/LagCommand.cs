@@ -104,7 +104,7 @@ internal static class LagCommand
     /// Kafka commits are best effort (one that fails during a rebalance is not made again until the next
     /// batch), so Kafka's view of such a group can stay behind.
     /// </summary>
-    private sealed class StoreChoice(string option, string? postgres, string? archive, ClusterView cluster)
+    internal sealed class StoreChoice(string option, string? postgres, string? archive, ClusterView cluster)
     {
         private readonly Dictionary<string, IPositionStore> _chosen = [];
 

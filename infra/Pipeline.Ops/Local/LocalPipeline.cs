@@ -4,14 +4,15 @@ using System.Text;
 using Npgsql;
 using Pipeline.Kafka.Embedded;
 using Pipeline.Ops.Kafka;
+using Pipeline.Ops.Status;
 using Pipeline.Ops.Topics;
 using Pipeline.Ops.Workers;
 
 namespace Pipeline.Ops.Local;
 
 /// <summary>Settings of <c>local</c>; each has a command-line option.</summary>
-internal sealed record LocalSettings(string PostgresConnectionString, int Brokers, string Bind, int SyslogPort, int HttpPort, string StateDirectory,
-    IReadOnlyList<string> Workers, int OtlpPort = 4318);
+internal sealed record LocalSettings(string PostgresConnectionString, int Brokers, string Bind, int SyslogPort, int HttpPort, string StateDirectory, IReadOnlyList<string> Workers,
+    string? StatusBind = null, int OtlpPort = 4318);
 
 /// <summary>
 /// <c>local</c>: the whole pipeline on one machine, in the foreground until Ctrl-C. An embedded Kafka
@@ -51,6 +52,7 @@ internal static class LocalPipeline
             ["TopK__ConnectionString"] = settings.PostgresConnectionString,
         };
         var children = new List<ChildProcess>();
+        StatusPage? statusPage = null;
         try
         {
             var edgeDll = RepositoryLayout.Executable("producer/Pipeline.Edge") ?? throw new InvalidOperationException("the edge is not built: run the README's start command");
@@ -63,6 +65,7 @@ internal static class LocalPipeline
                  .. settings.OtlpPort > 0 ? ["--otlp", $"{settings.Bind}:{settings.OtlpPort}"] : Array.Empty<string>()], common));
 
             var started = new List<(string Name, int Port)>();
+            var archive = Path.Combine(settings.StateDirectory, "siem-archive", run);
             foreach (var (name, project, _, port, _) in KnownWorkers.Where(w => settings.Workers.Contains(w.Name)))
             {
                 var dll = RepositoryLayout.Executable(project);
@@ -74,14 +77,15 @@ internal static class LocalPipeline
                 IEnumerable<string> args = ["--http", $"127.0.0.1:{port}"];
                 if (name == "files") args = args.Concat(["--output", Path.Combine(settings.StateDirectory, "files")]);
                 // The archive's positions refer to this run's Kafka: one archive folder per run.
-                if (name == "siem") args = args.Concat([$"--Siem:Archive:Directory={Path.Combine(settings.StateDirectory, "siem-archive", run)}"]);
+                if (name == "siem") args = args.Concat([$"--Siem:Archive:Directory={archive}"]);
                 children.Add(ChildProcess.Start(name, dll, args, name is "noc" or "topk" ? withPostgres : common));
                 started.Add((name, port));
             }
 
+            statusPage = await StartStatusPageAsync(settings, kafka.BootstrapServers, edgeHttp, started, started.Any(w => w.Name == "siem") ? archive : null, stop.Token);
             var envFile = Path.Combine(settings.StateDirectory, "local.env");
-            WriteEnvironmentFile(envFile, kafka.BootstrapServers, settings, started);
-            PrintBanner(kafka.BootstrapServers, settings, envFile, started);
+            WriteEnvironmentFile(envFile, kafka.BootstrapServers, settings, started, statusPage?.Address, started.Any(w => w.Name == "siem") ? archive : null);
+            PrintBanner(kafka.BootstrapServers, settings, envFile, started, statusPage?.Address);
 
             try
             {
@@ -94,6 +98,7 @@ internal static class LocalPipeline
         }
         finally
         {
+            if (statusPage is not null) await statusPage.DisposeAsync();
             // The edge drains into Kafka before the consumers stop, and Kafka outlives them all.
             foreach (var child in children) await child.StopAsync(TimeSpan.FromSeconds(30));
             foreach (var child in children) await child.DisposeAsync();
@@ -101,7 +106,30 @@ internal static class LocalPipeline
         return 0;
     }
 
-    private static void WriteEnvironmentFile(string path, string bootstrap, LocalSettings settings, List<(string Name, int Port)> workers)
+    /// <summary>
+    /// The status page over this run (the same as <c>ops status</c> with the run's addresses). A port already in
+    /// use costs the page, not the run.
+    /// </summary>
+    private static async Task<StatusPage?> StartStatusPageAsync(LocalSettings settings, string bootstrap, string edgeHttp, List<(string Name, int Port)> workers,
+        string? archive, CancellationToken cancellationToken)
+    {
+        if (settings.StatusBind is null) return null;
+        var targets = new List<ProcessTarget> { new("edge", ProcessTarget.EdgeRole, new Uri($"http://{edgeHttp}"), null) };
+        targets.AddRange(workers.Select(w => new ProcessTarget(w.Name, ProcessTarget.WorkerRole, new Uri($"http://127.0.0.1:{w.Port}"), WorkerCatalog.Find(w.Name)?.Group)));
+        var status = new StatusSettings(targets, KafkaConnection.To(bootstrap), ["syslog", "events", "metrics"], [], settings.PostgresConnectionString, archive,
+            targets.FirstOrDefault(t => t.Name == "topk")?.Url, TimeSpan.FromSeconds(2));
+        try
+        {
+            return await StatusPage.StartAsync(settings.StatusBind, status, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"[local] no status page: {settings.StatusBind}: {ex.Message} (choose another with --status-http)");
+            return null;
+        }
+    }
+
+    private static void WriteEnvironmentFile(string path, string bootstrap, LocalSettings settings, List<(string Name, int Port)> workers, Uri? status, string? archive)
     {
         var pg = new NpgsqlConnectionStringBuilder(settings.PostgresConnectionString);
         var text = new StringBuilder();
@@ -116,11 +144,13 @@ internal static class LocalPipeline
             text.AppendLine(CultureInfo.InvariantCulture, $"export OTEL_EXPORTER_OTLP_ENDPOINT=http://{settings.Bind}:{settings.OtlpPort} OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
         foreach (var (name, port) in workers)
             text.AppendLine(CultureInfo.InvariantCulture, $"export {name.ToUpperInvariant()}_URL=http://127.0.0.1:{port}");
+        if (archive is not null) text.AppendLine(CultureInfo.InvariantCulture, $"export SIEM_ARCHIVE={Quote(archive)}");
+        if (status is not null) text.AppendLine(CultureInfo.InvariantCulture, $"export STATUS_URL={status}");
         File.WriteAllText(path, text.ToString());
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
-    private static void PrintBanner(string bootstrap, LocalSettings settings, string envFile, List<(string Name, int Port)> workers)
+    private static void PrintBanner(string bootstrap, LocalSettings settings, string envFile, List<(string Name, int Port)> workers, Uri? status)
     {
         var s = settings;
         Console.WriteLine($"""
@@ -131,6 +161,7 @@ internal static class LocalPipeline
                 Edge                         syslog udp+tcp {s.Bind}:{s.SyslogPort}   http http://{s.Bind}:{s.HttpPort}{(s.OtlpPort > 0 ? $"   otlp http://{s.Bind}:{s.OtlpPort}" : "")}
                 Workers                      {string.Join("  ", workers.Select(w => $"{w.Name} http://127.0.0.1:{w.Port}/metrics"))}
                 Connection details           {envFile}
+                Status page                  {status?.ToString() ?? "off"}   (in a terminal: infra/ops.sh top)
 
               Send syslog:    logger -n {s.Bind} -P {s.SyslogPort} --udp "hello from $(hostname)"
                               logger -n {s.Bind} -P {s.SyslogPort} --tcp --octet-count "hello over tcp"

@@ -40,5 +40,15 @@ internal static class Peers
     }
 
     /// <summary>The host name util-linux logger puts in its messages.</summary>
+    /// <summary>
+    /// Fails with a clear message when a peer program is missing. Tests never install packages: infra/setup.sh
+    /// (run by infra/test.sh) installs every peer the suite uses.
+    /// </summary>
+    public static void Require(string path, string debianPackage)
+    {
+        if (!File.Exists(path))
+            throw new InvalidOperationException($"{path} is not installed: run infra/setup.sh (it installs the Debian package {debianPackage})");
+    }
+
     public static string HostName => System.Net.Dns.GetHostName().Split('.')[0];
 }

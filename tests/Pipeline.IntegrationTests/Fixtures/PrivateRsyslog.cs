@@ -6,7 +6,7 @@ namespace Pipeline.IntegrationTests.Fixtures;
 /// <summary>
 /// A real rsyslogd of the test's own, in the foreground, listening with imtcp on a loopback port (octet
 /// counting is on by default) and writing each message's MSG part to a file — the SIEM a CEF forwarder
-/// talks to. Installed from Debian when missing (infra/apt-install.sh), so a fresh machine runs it too.
+/// talks to. infra/setup.sh installs it from Debian.
 /// It can be stopped and started again on the same port and file, as a SIEM that goes down for a while.
 /// </summary>
 internal sealed class PrivateRsyslog : IAsyncDisposable
@@ -39,7 +39,7 @@ internal sealed class PrivateRsyslog : IAsyncDisposable
 
     public static async Task<PrivateRsyslog> StartAsync()
     {
-        await EnsureInstalledAsync();
+        EnsureInstalled();
         var dir = Path.Combine(Path.GetTempPath(), "rsyslog-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(dir);
         var rsyslog = new PrivateRsyslog(dir, FreePort.Next());
@@ -47,11 +47,7 @@ internal sealed class PrivateRsyslog : IAsyncDisposable
         return rsyslog;
     }
 
-    private static async Task EnsureInstalledAsync()
-    {
-        if (File.Exists("/usr/sbin/rsyslogd")) return;
-        await Peers.RunAsync("bash", [Repository.Path_("infra", "apt-install.sh"), "rsyslog"], timeout: TimeSpan.FromMinutes(5));
-    }
+    private static void EnsureInstalled() => Peers.Require("/usr/sbin/rsyslogd", "rsyslog");
 
     /// <summary>Starts rsyslogd and waits until its port accepts connections.</summary>
     public async Task StartAgainAsync()

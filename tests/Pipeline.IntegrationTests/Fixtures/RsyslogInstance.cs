@@ -25,7 +25,7 @@ internal sealed class RsyslogInstance : IAsyncDisposable
     /// <summary>Starts rsyslogd forwarding with <paramref name="snippetFile"/> (a file under infra/rsyslog) to the edge.</summary>
     public static async Task<RsyslogInstance> StartAsync(string snippetFile, string edgeHost, int edgePort, IReadOnlyDictionary<string, string>? extraReplacements = null)
     {
-        await Peers.RunAsync("bash", [Repository.Path_("infra", "apt-install.sh"), "rsyslog"], timeout: TimeSpan.FromMinutes(5));
+        Peers.Require("/usr/sbin/rsyslogd", "rsyslog");
         var directory = Directory.CreateTempSubdirectory("rsyslog-").FullName;
         var inputPort = FreePort.Next();
         var snippet = (await File.ReadAllTextAsync(Repository.Path_("infra", "rsyslog", snippetFile)))

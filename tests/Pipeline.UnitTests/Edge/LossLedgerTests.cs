@@ -51,14 +51,23 @@ public sealed class LossLedgerTests
         {
             foreach (var _ in inFlight.GetConsumingEnumerable()) cell.MemoryPublished();
         });
-        var movers = receivers;
-        for (var i = 0; i < 200; i++)
+        // Scrape until events have really moved: a good number received, and scrapes taken while the counts
+        // changed between them (a ledger checked only before the writers start, or after they stop, proves nothing).
+        var scrapesInMotion = 0;
+        var previous = cell.Snapshot();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while ((previous.Received < 200_000 || scrapesInMotion < 50) && DateTime.UtcNow < deadline)
         {
-            Assert.True(cell.Snapshot().Balances);
+            var scrape = cell.Snapshot();
+            Assert.True(scrape.Balances, scrape.ToString());
+            if (scrape.Received != previous.Received) scrapesInMotion++;
+            previous = scrape;
             metrics.Render();
         }
+        Assert.True(previous.Received >= 200_000, $"only {previous.Received} events moved before the deadline");
+        Assert.True(scrapesInMotion >= 50, $"only {scrapesInMotion} scrapes saw events moving");
         await stop.CancelAsync();
-        await Task.WhenAll(movers);
+        await Task.WhenAll(receivers);
         inFlight.CompleteAdding();
         await acknowledger;
         var final = cell.Snapshot();

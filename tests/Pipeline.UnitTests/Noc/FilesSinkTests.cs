@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Pipeline.Consumers.Files;
+using Microsoft.Extensions.Time.Testing;
 using Pipeline.Kafka.Consuming;
 
 namespace Pipeline.UnitTests.Noc;
@@ -28,12 +29,46 @@ public sealed class FilesSinkTests : IDisposable
     }
 
     [Fact]
-    public async Task OnlyTheNewestRotatedFilesAreKeptWhenALimitIsSet()
+    public async Task OnlyTheNewestRotatedFilesAreKeptEvenWhenSeveralAreRotatedWithinOneSecond()
     {
-        using var sink = new FilesSink(new FilesOptions { Output = _directory, MaxFileBytes = 1024, KeepFiles = 2 }, "new_team", TimeProvider.System);
+        // A fixed clock: every rotation falls in the same second, so names differ only by their -n suffix.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 4, 10, 0, 0, TimeSpan.Zero));
+        using var sink = new FilesSink(new FilesOptions { Output = _directory, MaxFileBytes = 1024, KeepFiles = 2 }, "new_team", clock);
         for (var batch = 0; batch < 12; batch++)
             await sink.WriteAsync(Batch(Enumerable.Range(0, 8).Select(i => Json(batch * 8 + i))), default);
-        Assert.Equal(2, Directory.GetFiles(_directory, "new_team-*.jsonl").Length);
+
+        var kept = Directory.GetFiles(_directory, "new_team-*.jsonl");
+        Assert.Equal(2, kept.Length);
+        // The records kept are the newest ones: everything still on disk is a suffix of what was written.
+        var onDisk = Directory.GetFiles(_directory, "*.jsonl").SelectMany(File.ReadAllLines)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("n").GetInt32()).Order().ToList();
+        Assert.Equal(Enumerable.Range(96 - onDisk.Count, onDisk.Count), onDisk);
+    }
+
+    [Fact]
+    public async Task RetentionNeverDeletesTheFilesOfAnotherGroupWhoseNameStartsTheSame()
+    {
+        var other = Path.Combine(_directory, "new_team-x-20260101T000000Z.jsonl");
+        await File.WriteAllTextAsync(other, "{\"n\":-1}\n");
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 4, 10, 0, 0, TimeSpan.Zero));
+        using var sink = new FilesSink(new FilesOptions { Output = _directory, MaxFileBytes = 1024, KeepFiles = 1 }, "new_team", clock);
+        for (var batch = 0; batch < 6; batch++)
+        {
+            await sink.WriteAsync(Batch(Enumerable.Range(0, 8).Select(i => Json(batch * 8 + i))), default);
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.True(File.Exists(other));
+        Assert.Single(RotatedFiles.OldestFirst(_directory, "new_team"));
+    }
+
+    [Fact]
+    public void RotatedFilesAreOrderedByTimeThenBySequenceNotByName()
+    {
+        foreach (var name in new[] { "g-20261204T100001Z.jsonl", "g-20261204T100000Z-1.jsonl", "g-20261204T100000Z.jsonl", "g-20261204T100000Z-10.jsonl", "g-20261204T100000Z-2.jsonl", "g-x-20261204T090000Z.jsonl" })
+            File.WriteAllText(Path.Combine(_directory, name), "");
+        Assert.Equal(
+            ["g-20261204T100000Z.jsonl", "g-20261204T100000Z-1.jsonl", "g-20261204T100000Z-2.jsonl", "g-20261204T100000Z-10.jsonl", "g-20261204T100001Z.jsonl"],
+            RotatedFiles.OldestFirst(_directory, "g").Select(Path.GetFileName));
     }
 
     [Fact]
