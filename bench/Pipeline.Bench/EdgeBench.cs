@@ -33,6 +33,8 @@ internal static class EdgeBench
         var udpSeconds = BenchSupport.Arg(args, "--udp-seconds", 5);
         var httpEvents = BenchSupport.Arg(args, "--http-events", 500_000);
         var peers = (BenchSupport.ArgText(args, "--peers") ?? "edge,rsyslog").Split(',');
+        // Which loads to run: tcp, udp, http (JSON events), otlp (the edge's OTLP logs, protobuf and JSON).
+        var loads = (BenchSupport.ArgText(args, "--loads") ?? "tcp,udp,http,otlp").Split(',').ToHashSet();
         // The edge's UDP queue (its burst cushion); 0 keeps the edge's default. rsyslog's queue here is 2M messages.
         var udpQueueMiB = BenchSupport.Arg(args, "--udp-queue-mib", 0);
         // The kernel receive buffer of the UDP socket, the same for both (SO_RCVBUFFORCE: the benchmark runs as root).
@@ -58,9 +60,10 @@ internal static class EdgeBench
 
         foreach (var peer in peers)
         {
-            rows.Add(await MeasureAsync(kafka, root, peer, $"tcp x{connections}, max rate", tcpMessages, warmup, ++scenario, settings,
-                (port, count) => LoadSenders.SendTcpAsync(port, count, connections)));
-            foreach (var rate in udpRates)
+            if (loads.Contains("tcp"))
+                rows.Add(await MeasureAsync(kafka, root, peer, $"tcp x{connections}, max rate", tcpMessages, warmup, ++scenario, settings,
+                    (port, count) => LoadSenders.SendTcpAsync(port, count, connections)));
+            foreach (var rate in loads.Contains("udp") ? udpRates : [])
             {
                 var count = rate == 0 ? 1_000_000 : rate * udpSeconds;
                 rows.Add(await MeasureAsync(kafka, root, peer, rate == 0 ? "udp, max rate" : $"udp at {rate:N0}/s", count, warmup, ++scenario, settings,
@@ -72,10 +75,15 @@ internal static class EdgeBench
             }
             if (IsEdge(peer))
             {
-                rows.Add(await MeasureAsync(kafka, root, peer, HttpScenario, httpEvents, warmup, ++scenario, settings,
-                    (port, count) => LoadSenders.SendHttpAsync($"http://127.0.0.1:{port + 1}", count, batch: 500, clients: 4)));
+                if (loads.Contains("http"))
+                    rows.Add(await MeasureAsync(kafka, root, peer, HttpScenario, httpEvents, warmup, ++scenario, settings,
+                        (port, count) => LoadSenders.SendHttpAsync($"http://127.0.0.1:{port + 1}", count, batch: 500, clients: 4)));
+                // The same number of log records, 500 a request, over OTLP/HTTP in each encoding.
+                foreach (var json in loads.Contains("otlp") ? [false, true] : Array.Empty<bool>())
+                    rows.Add(await MeasureAsync(kafka, root, peer, json ? OtlpJsonScenario : OtlpProtobufScenario, httpEvents, warmup, ++scenario, settings,
+                        (port, count) => LoadSenders.SendOtlpAsync($"http://127.0.0.1:{port + 1}", count, batch: 500, clients: 4, json)));
             }
-            else
+            else if (loads.Contains("http"))
             {
                 // rsyslog has no HTTP input in Debian: the same JSON events reach it over TCP after a CEE cookie, and
                 // mmjsonparse parses each one, so it does the JSON work the edge's HTTP input does.
@@ -170,6 +178,8 @@ internal static class EdgeBench
     }
 
     private const string HttpScenario = "http ndjson x4, max rate";
+    private const string OtlpProtobufScenario = "otlp protobuf x4, max rate";
+    private const string OtlpJsonScenario = "otlp json x4, max rate";
     private const string JsonOverTcpScenario = "json events, tcp x4 + mmjsonparse, max rate";
 
     private static BenchProcess StartRsyslog(EmbeddedKafkaCluster kafka, string topic, int port, string work, bool json, int udpReceiveBufferMiB)
@@ -283,6 +293,9 @@ internal static class EdgeBench
             if (edgeHttp is not null)
                 text.AppendLine(CultureInfo.InvariantCulture, $"HTTP (edge) / syslog over TCP (rsyslog) throughput = {edgeHttp.Rate / rsyslogTcp.Rate:F2}.");
         }
+        foreach (var otlp in rows.Where(r => r.Scenario is OtlpProtobufScenario or OtlpJsonScenario))
+            if (edgeHttp is not null)
+                text.AppendLine(CultureInfo.InvariantCulture, $"{otlp.Scenario}: {otlp.Rate:N0} records/s = {otlp.Rate / edgeHttp.Rate:F2}x the edge's /v1/events rate; CPU per record = {PerMessage(otlp) / PerMessage(edgeHttp):F2}x.");
         if (edgeHttp is not null && rsyslogJson is not null)
             text.AppendLine(CultureInfo.InvariantCulture, $"JSON events: HTTP NDJSON (edge) / TCP + mmjsonparse (rsyslog) throughput = {edgeHttp.Rate / rsyslogJson.Rate:F2}; CPU per event = {PerMessage(edgeHttp) / PerMessage(rsyslogJson):F2}x.");
         var jitTcp = rows.FirstOrDefault(r => r.Peer == JitOnlyEdge && r.Scenario.StartsWith("tcp", StringComparison.Ordinal));

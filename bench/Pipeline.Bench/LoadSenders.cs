@@ -67,6 +67,27 @@ internal static class LoadSenders
         }
     }
 
+    /// <summary>Posts <paramref name="count"/> OTLP log records in requests of <paramref name="batch"/> (protobuf or JSON) from <paramref name="clients"/> concurrent clients.</summary>
+    public static async Task SendOtlpAsync(string baseUrl, int count, int batch, int clients, bool json)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+        var bodies = Enumerable.Range(0, 16).Select(b => json ? Tests.Shared.OtlpRequests.BatchJson(b * batch, batch) : Tests.Shared.OtlpRequests.Batch(b * batch, batch)).ToArray();
+        var type = new MediaTypeHeaderValue(json ? "application/json" : "application/x-protobuf");
+        var batches = count / batch;
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            int b;
+            while ((b = Interlocked.Increment(ref next)) < batches)
+            {
+                using var content = new ByteArrayContent(bodies[b % bodies.Length]);
+                content.Headers.ContentType = type;
+                using var response = await http.PostAsync(baseUrl + "/v1/logs", content);
+                response.EnsureSuccessStatusCode();
+            }
+        })));
+    }
+
     /// <summary>Posts <paramref name="count"/> events as NDJSON batches from <paramref name="clients"/> concurrent clients; returns events accepted.</summary>
     public static async Task<long> SendHttpAsync(string baseUrl, int count, int batch, int clients)
     {

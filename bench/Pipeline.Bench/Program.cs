@@ -9,6 +9,7 @@ return args.FirstOrDefault() switch
     "noc" => NocBench.Run(args[1..]),
     "parse" => ParseBench.Run(args[1..]),
     "restart" => RestartBench.Run(args[1..]),
+    "client" => await ClientBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -17,9 +18,10 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: Pipeline.Bench topk [--events N] [--capacity N] [--seed N] [--out FILE]
                Pipeline.Bench topk-e2e [--events N] [--partitions N] [--batch-size N] [--out FILE]
-               Pipeline.Bench edge [--tcp-messages N] [--connections N] [--udp-rates 50000,100000,0|none] [--udp-seconds N] [--http-events N] [--warmup 1] [--peers edge,rsyslog] [--udp-rcvbuf-mib 32] [--udp-queue-mib N] [--edge-dll PATH] [--out FILE]
+               Pipeline.Bench edge [--tcp-messages N] [--connections N] [--udp-rates 50000,100000,0|none] [--udp-seconds N] [--http-events N] [--warmup 1] [--peers edge,rsyslog] [--udp-rcvbuf-mib 32] [--udp-queue-mib N] [--edge-dll PATH] [--loads tcp,udp,http,otlp] [--out FILE]
                       (--udp-rates none and --http-events 0 leave those scenarios out; a peer edge@DIR runs the edge published in DIR)
                Pipeline.Bench parse [--lines N] [--rounds N]
+               Pipeline.Bench client [--iterations 15] [--rate 20000] [--phase-seconds 5] [--out FILE]
                Pipeline.Bench noc [--events N] [--partitions N] [--brokers N] [--batch-sizes 200,5000] [--rounds N] [--out FILE]
                Pipeline.Bench restart [--rate 10000] [--seconds 55] [--partitions 12] [--scenarios steady,crash,rolling] [--variants 0,1,2] [--logs DIR] [--out FILE]
         """);

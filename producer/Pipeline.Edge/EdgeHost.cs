@@ -12,6 +12,7 @@ using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Routing;
 using Pipeline.Edge.Sources.Http;
+using Pipeline.Edge.Sources.Http.Otlp;
 using Pipeline.Edge.Sources.Syslog;
 using Pipeline.Kafka;
 
@@ -29,12 +30,15 @@ internal static class EdgeHost
         ["--http"] = "Edge:Listeners:http:Bind",
         ["--name"] = "Edge:Name",
         ["--spool"] = "Edge:Spool:Directory",
+        ["--otlp"] = "Edge:Listeners:otlp:Bind",
     };
 
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddCommandLine(args, Switches);
+        // --otlp ADDRESS also turns the OTLP listener on (it is off unless asked for: 4318 may be taken on a shared host).
+        if (args.Contains("--otlp")) builder.Configuration.AddInMemoryCollection([new("Edge:Listeners:otlp:Enabled", "true")]);
         builder.AddPipelineDefaults(shutdownTimeout: TimeSpan.FromSeconds(30));
 
         var edge = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
@@ -43,10 +47,11 @@ internal static class EdgeHost
         builder.Services.AddSingleton(edge);
         builder.Services.AddSingleton(kafka);
 
-        var http = edge.Listeners.FirstOrDefault(l => l.Value.Enabled && l.Value.Protocol == ListenerProtocol.Http);
+        var http = HttpListeners(edge);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(IPEndPoint.Parse(http.Value?.Bind ?? "127.0.0.1:8080"));
+            // Without an HTTP listener, /metrics and /healthz still answer on the default address.
+            foreach (var bind in http.Listeners.Select(l => l.Bind).DefaultIfEmpty(IPEndPoint.Parse("127.0.0.1:8080"))) k.Listen(bind);
             k.Limits.MaxRequestBodySize = null;
         });
 
@@ -60,6 +65,8 @@ internal static class EdgeHost
         builder.Services.AddHostedService<PublisherDrain>();
         builder.Services.AddSingleton<SyslogIngest>();
         builder.Services.AddSingleton<JsonEventIngest>();
+        builder.Services.AddSingleton<OtlpLogIngest>();
+        builder.Services.AddSingleton<OtlpMetrics>();
 
         foreach (var (name, listener) in edge.Listeners.Where(l => l.Value.Enabled))
         {
@@ -81,14 +88,23 @@ internal static class EdgeHost
 
         var app = builder.Build();
         app.MapObservability();
-        if (http.Value is { } httpListener)
+        if (http.Listeners.Count > 0)
         {
-            var tags = MergeTags(edge.Tags, httpListener.Tags);
-            app.MapIngest(new ListenerMarkup(http.Key, "http", edge.Name, tags, httpListener.Tenant, httpListener.Buffer),
-                new ListenerMarkup(http.Key, "websocket", edge.Name, tags, httpListener.Tenant, httpListener.Buffer));
+            app.MapIngest(http);
+            app.MapOtlp(http);
         }
         return app;
     }
+
+    /// <summary>Every enabled HTTP listener with its markup for each way events arrive on it (NDJSON, WebSocket, OTLP).</summary>
+    private static HttpListenerSet HttpListeners(EdgeOptions edge) =>
+        new(edge.Listeners.Where(l => l.Value.Enabled && l.Value.Protocol == ListenerProtocol.Http).Select(l =>
+        {
+            var (name, listener) = (l.Key, l.Value);
+            var tags = MergeTags(edge.Tags, listener.Tags);
+            ListenerMarkup Markup(string transport) => new(name, transport, edge.Name, tags, listener.Tenant, listener.Buffer);
+            return new HttpListenerMarkup(IPEndPoint.Parse(listener.Bind), Markup("http"), Markup("websocket"), Markup("otlp"));
+        }).ToList());
 
     private static string TransportName(ListenerProtocol protocol) => protocol switch
     {

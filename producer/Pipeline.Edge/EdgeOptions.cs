@@ -14,13 +14,16 @@ public sealed class EdgeOptions
 
     /// <summary>
     /// Listeners by name. Defaults: <c>syslog-udp</c> and <c>syslog-tcp</c> on 127.0.0.1:5514, <c>http</c>
-    /// on 127.0.0.1:8080. Configuration adds to or overrides these; set <c>Enabled=false</c> to turn one off.
+    /// on 127.0.0.1:8080, and <c>otlp</c> (HTTP on 127.0.0.1:4318, OTLP's port) turned off unless asked for
+    /// (<c>--otlp</c>, or <c>Enabled=true</c>). Configuration adds to or overrides these; set <c>Enabled=false</c> to
+    /// turn one off. Every HTTP listener serves every HTTP endpoint, events marked with its own name and tags.
     /// </summary>
     public Dictionary<string, ListenerOptions> Listeners { get; set; } = new(StringComparer.Ordinal)
     {
         ["syslog-udp"] = new() { Protocol = ListenerProtocol.Udp, Bind = "127.0.0.1:5514" },
         ["syslog-tcp"] = new() { Protocol = ListenerProtocol.Tcp, Bind = "127.0.0.1:5514" },
         ["http"] = new() { Protocol = ListenerProtocol.Http, Bind = "127.0.0.1:8080" },
+        ["otlp"] = new() { Protocol = ListenerProtocol.Http, Bind = "127.0.0.1:4318", Enabled = false },
     };
 
     /// <summary>Tags added to every event of every listener (a listener's own tags win on conflict).</summary>
@@ -87,8 +90,9 @@ public sealed class EdgeOptions
                     throw new ArgumentException($"listener '{name}': ClientCaFile '{listener.ClientCaFile}' does not exist");
             }
         }
-        var http = Listeners.Values.Where(l => l.Enabled && l.Protocol == ListenerProtocol.Http).ToList();
-        if (http.Count > 1) throw new ArgumentException("only one http listener is supported");
+        var http = Listeners.Where(l => l.Value.Enabled && l.Value.Protocol == ListenerProtocol.Http).ToList();
+        var clash = http.GroupBy(l => IPEndPoint.Parse(l.Value.Bind).Port).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null) throw new ArgumentException($"HTTP listeners {string.Join(" and ", clash.Select(l => $"'{l.Key}'"))} share port {clash.Key}");
         _ = NewRouter();
         Spool.Validate();
         Http.Validate();

@@ -12,7 +12,7 @@ namespace Pipeline.Ops.Local;
 
 /// <summary>Settings of <c>local</c>; each has a command-line option.</summary>
 internal sealed record LocalSettings(string PostgresConnectionString, int Brokers, string Bind, int SyslogPort, int HttpPort, string StateDirectory, IReadOnlyList<string> Workers,
-    string? StatusBind = null, int WorkerPortBase = 9101)
+    string? StatusBind = null, int OtlpPort = 4318, int WorkerPortBase = 9101)
 {
     /// <summary>The /metrics port of a worker: the base plus its place in the catalog, so each keeps its port whichever are started.</summary>
     public int PortOf(Worker worker) => WorkerPortBase + LocalPipeline.KnownWorkers.ToList().IndexOf(worker);
@@ -76,7 +76,9 @@ internal static class LocalPipeline
                 ["--syslog-udp", $"{settings.Bind}:{settings.SyslogPort}", "--syslog-tcp", $"{settings.Bind}:{settings.SyslogPort}", "--http", edgeHttp,
                  $"--Edge:Spool:Directory={Path.Combine(settings.StateDirectory, "spool")}",
                  // A local run takes HTTP events without a token; production configures Edge:Http:Tokens.
-                 "--Edge:Http:AllowAnonymous=true", "--Edge:Http:AnonymousTenant=local"], common));
+                 "--Edge:Http:AllowAnonymous=true", "--Edge:Http:AnonymousTenant=local",
+                 // OTLP's own port, as an OpenTelemetry SDK expects by default (0 leaves it off).
+                 .. settings.OtlpPort > 0 ? ["--otlp", $"{settings.Bind}:{settings.OtlpPort}"] : Array.Empty<string>()], common));
 
             var started = new List<(string Name, int Port)>();
             string? siemArchive = null;
@@ -159,6 +161,8 @@ internal static class LocalPipeline
         text.AppendLine(CultureInfo.InvariantCulture, $"export PGHOST={Quote(pg.Host ?? "127.0.0.1")} PGPORT={pg.Port} PGUSER={Quote(pg.Username ?? "")} PGDATABASE={Quote(pg.Database ?? "")} PGPASSWORD={Quote(pg.Password ?? "")}");
         text.AppendLine(CultureInfo.InvariantCulture, $"export SYSLOG_HOST={settings.Bind} SYSLOG_PORT={settings.SyslogPort}");
         text.AppendLine(CultureInfo.InvariantCulture, $"export EDGE_URL=http://{settings.Bind}:{settings.HttpPort}");
+        if (settings.OtlpPort > 0)
+            text.AppendLine(CultureInfo.InvariantCulture, $"export OTEL_EXPORTER_OTLP_ENDPOINT=http://{settings.Bind}:{settings.OtlpPort} OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf");
         foreach (var (name, port) in workers)
             text.AppendLine(CultureInfo.InvariantCulture, $"export {name.ToUpperInvariant()}_URL=http://127.0.0.1:{port}");
         // Where this run's SIEM sink keeps its positions, so `lag`, `reset` and `status` find sec_team's own store.
@@ -177,7 +181,7 @@ internal static class LocalPipeline
             ==> The pipeline is running (Ctrl-C stops it).
                 Kafka (embedded, in memory)  {bootstrap}
                 PostgreSQL (private)         {new NpgsqlConnectionStringBuilder(s.PostgresConnectionString) { Password = null }}
-                Edge                         syslog udp+tcp {s.Bind}:{s.SyslogPort}   http http://{s.Bind}:{s.HttpPort}
+                Edge                         syslog udp+tcp {s.Bind}:{s.SyslogPort}   http http://{s.Bind}:{s.HttpPort}{(s.OtlpPort > 0 ? $"   otlp http://{s.Bind}:{s.OtlpPort}" : "")}
                 Workers                      {string.Join("  ", workers.Select(w => $"{w.Name} http://127.0.0.1:{w.Port}/metrics"))}
                 Connection details           {envFile}
                 Status page                  {status?.ToString() ?? "off"}   (in a terminal: infra/ops.sh top)
@@ -185,6 +189,7 @@ internal static class LocalPipeline
               Send syslog:    logger -n {s.Bind} -P {s.SyslogPort} --udp "hello from $(hostname)"
                               logger -n {s.Bind} -P {s.SyslogPort} --tcp --octet-count "hello over tcp"
               Send JSON:      curl -s -XPOST http://{s.Bind}:{s.HttpPort}/v1/events -d '{"{"}"msg":"hi mom"{"}"}'
+              Send OTLP:      any OpenTelemetry SDK with OTEL_EXPORTER_OTLP_ENDPOINT (in local.env); apps: docs/send.md
               Look at it:     source {envFile}
                               psql -c 'select received_at, host, app, severity, message from events order by received_at desc limit 10'
                               kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -t syslog -C -o -5 -e

@@ -36,7 +36,7 @@ internal sealed class EnvelopeWriter
     /// <summary>An envelope for one syslog line.</summary>
     public ReadOnlySpan<byte> WriteSyslog(scoped in EnvelopeHeader header, scoped ReadOnlySpan<byte> line, scoped in SyslogMessage message)
     {
-        Begin(header);
+        Begin(header, default);
         var w = _json;
         if (message.Format != SyslogFormat.Unknown)
         {
@@ -72,10 +72,14 @@ internal sealed class EnvelopeWriter
     }
 
     /// <summary>An envelope for one JSON event (HTTP, WebSocket); <paramref name="payload"/> is copied as it is.</summary>
-    /// <remarks><paramref name="message"/>: a JSON string of the payload (copied with its escapes as they came), or undefined for none.</remarks>
-    public ReadOnlySpan<byte> WriteJsonEvent(scoped in EnvelopeHeader header, JsonElement payload, JsonElement message, scoped in MetricValue metric)
+    /// <remarks>
+    /// <paramref name="message"/>: a JSON string of the payload (copied with its escapes as they came), or undefined for none.
+    /// <paramref name="senderId"/>: the id the sender minted (see <see cref="Begin"/>), or empty.
+    /// </remarks>
+    public ReadOnlySpan<byte> WriteJsonEvent(scoped in EnvelopeHeader header, JsonElement payload, JsonElement message, scoped in MetricValue metric,
+        scoped ReadOnlySpan<byte> senderId = default)
     {
-        Begin(header);
+        Begin(header, senderId);
         var w = _json;
         if (message.ValueKind == JsonValueKind.String)
         {
@@ -96,11 +100,34 @@ internal sealed class EnvelopeWriter
         return End(header);
     }
 
-    private void Begin(in EnvelopeHeader header)
+    /// <summary>
+    /// An envelope whose payload was rendered to JSON by its decoder (an OTLP log record): <paramref name="message"/>
+    /// is a JSON string (quotes included) or empty for none, <paramref name="payload"/> a JSON object; both are copied as they are.
+    /// </summary>
+    public ReadOnlySpan<byte> WriteRendered(scoped in EnvelopeHeader header, scoped ReadOnlySpan<byte> message, scoped ReadOnlySpan<byte> payload,
+        scoped ReadOnlySpan<byte> senderId)
+    {
+        Begin(header, senderId);
+        var w = _json;
+        if (!message.IsEmpty)
+        {
+            w.WritePropertyName(Names.Message);
+            w.WriteRawValue(message, skipInputValidation: true);
+        }
+        w.WritePropertyName(Names.Payload);
+        w.WriteRawValue(payload, skipInputValidation: true);
+        return End(header);
+    }
+
+    /// <remarks>
+    /// The id is the sender's own when it sent a valid ULID (<paramref name="senderId"/>): an event it sends again
+    /// after a lost reply keeps its id, so sinks that are unique by id keep one copy. Otherwise the edge mints one.
+    /// </remarks>
+    private void Begin(in EnvelopeHeader header, scoped ReadOnlySpan<byte> senderId)
     {
         _buffer.ResetWrittenCount();
         _json.Reset(_buffer);
-        Ulid.Write(header.ReceivedAt, _id);
+        if (senderId.IsEmpty || !Ulid.TryNormalize(senderId, _id)) Ulid.Write(header.ReceivedAt, _id);
         var w = _json;
         var origin = header.Origin;
         var listener = origin.Listener;

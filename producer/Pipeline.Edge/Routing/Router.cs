@@ -56,10 +56,17 @@ internal sealed class Router
         string defaultEventsTopic = Topics.Events, string defaultMetricsTopic = Topics.Metrics)
     {
         _rules = routes.Select(Compile).ToArray();
+        ReadsPayload = _rules.Any(r => r.FieldPath is not null || r.EventRoute.KeyField is not null);
         _defaultSyslog = new EventRoute("default", defaultSyslogTopic, 1, RoutePriority.Normal, null);
         _defaultEvents = new EventRoute("default", defaultEventsTopic, 1, RoutePriority.Normal, null);
         _defaultMetrics = new EventRoute("default-metrics", defaultMetricsTopic, 1, RoutePriority.Normal, null);
     }
+
+    /// <summary>
+    /// Whether a rule matches on a payload field or keys by one: only then does an event whose payload is not
+    /// parsed JSON yet (an OTLP record) need it parsed to be routed.
+    /// </summary>
+    public bool ReadsPayload { get; }
 
     /// <summary>Every route, the defaults included (for metrics).</summary>
     public IEnumerable<EventRoute> Routes => _rules.Select(r => r.EventRoute).Append(_defaultSyslog).Append(_defaultEvents).Append(_defaultMetrics);
@@ -124,16 +131,23 @@ internal sealed class Router
     }
 }
 
-/// <summary>Dotted-path lookup into a JSON payload.</summary>
+/// <summary>
+/// Dotted-path lookup into a JSON payload. A name may itself hold dots (OpenTelemetry attribute keys such as
+/// <c>service.name</c>): where a part is not a member, it is tried joined with the parts after it, so
+/// <c>resource.attributes.service.name</c> finds <c>{"resource":{"attributes":{"service.name":…}}}</c>.
+/// </summary>
 internal static class PayloadPath
 {
-    public static bool TryGet(JsonElement root, string[] path, out JsonElement value)
+    public static bool TryGet(JsonElement root, string[] path, out JsonElement value) => TryGet(root, path, 0, out value);
+
+    private static bool TryGet(JsonElement at, string[] path, int index, out JsonElement value)
     {
-        value = root;
-        foreach (var part in path)
-        {
-            if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(part, out value)) return false;
-        }
-        return true;
+        value = at;
+        if (index == path.Length) return true;
+        if (at.ValueKind != JsonValueKind.Object) return false;
+        if (at.TryGetProperty(path[index], out var member) && TryGet(member, path, index + 1, out value)) return true;
+        for (var end = index + 2; end <= path.Length; end++)
+            if (at.TryGetProperty(string.Join('.', path, index, end - index), out member) && TryGet(member, path, end, out value)) return true;
+        return false;
     }
 }

@@ -1,7 +1,11 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
+#if PIPELINE_CLIENT
+namespace Pipeline.Client.Ids;
+#else
 namespace Pipeline.Core.Ids;
+#endif
 
 /// <summary>
 /// ULIDs (48-bit millisecond time + 80 random bits, Crockford base32, 26 characters): unique, and sortable by
@@ -9,7 +13,12 @@ namespace Pipeline.Core.Ids;
 /// Each thread keeps its own monotonic state: ids minted on one thread in the same millisecond increase,
 /// and ids from different threads are kept apart by 80 random bits.
 /// </summary>
+/// <remarks>Also compiled into <c>Pipeline.Client</c> (which depends on nothing of the pipeline's), internal and in its own namespace.</remarks>
+#if PIPELINE_CLIENT
+internal static class Ulid
+#else
 public static class Ulid
+#endif
 {
     /// <summary>Length of an encoded ULID.</summary>
     public const int Length = 26;
@@ -47,6 +56,24 @@ public static class Ulid
         {
             for (var i = 0; i < chars.Length; i++) chars[i] = (char)bytes[i];
         });
+    }
+
+    /// <summary>
+    /// Copies <paramref name="candidate"/> into <paramref name="destination"/> (26 bytes) upper-cased when it is a ULID:
+    /// 26 Crockford base32 digits in either case, the first at most 7 (a larger one would not fit in 128 bits).
+    /// Ids minted by a sender (e.g. <c>Pipeline.Client</c>) are kept only when this holds.
+    /// </summary>
+    public static bool TryNormalize(ReadOnlySpan<byte> candidate, Span<byte> destination)
+    {
+        if (candidate.Length != Length || candidate[0] is < (byte)'0' or > (byte)'7') return false;
+        for (var i = 0; i < Length; i++)
+        {
+            var c = candidate[i];
+            if (c is >= (byte)'a' and <= (byte)'z') c -= 'a' - 'A';
+            if (Alphabet.IndexOf(c) < 0) return false;
+            destination[i] = c;
+        }
+        return true;
     }
 
     /// <summary>The millisecond timestamp encoded in a ULID string.</summary>

@@ -61,7 +61,7 @@ internal sealed record StreamReply(long Stored, string Error);
 /// </remarks>
 internal static class HttpIngestEndpoints
 {
-    public static void MapIngest(this WebApplication app, ListenerMarkup http, ListenerMarkup websocket)
+    public static void MapIngest(this WebApplication app, HttpListenerSet listeners)
     {
         var options = app.Services.GetRequiredService<EdgeOptions>().Http;
         var auth = new IngestAuthenticator(options);
@@ -72,10 +72,10 @@ internal static class HttpIngestEndpoints
 
         app.UseWebSockets();
         app.MapPost("/v1/events", (Func<HttpContext, Task<IResult>>)(context =>
-            IngestAsync(context, http, options, auth, publisher, redact, (body, origin, waiter) => IngestJson(body, origin, json, options.EventLimit, waiter))));
+            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => IngestJson(body, origin, json, options.EventLimit, waiter))));
         app.MapPost("/v1/syslog", (Func<HttpContext, Task<IResult>>)(context =>
-            IngestAsync(context, http, options, auth, publisher, redact, (body, origin, waiter) => IngestSyslog(body, origin, syslog, options.EventLimit, waiter))));
-        app.Map("/v1/stream", (HttpContext context) => StreamAsync(context, websocket, options, auth, json, publisher, redact));
+            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => IngestSyslog(body, origin, syslog, options.EventLimit, waiter))));
+        app.Map("/v1/stream", (HttpContext context) => StreamAsync(context, listeners.For(context).WebSocket, options, auth, json, publisher, redact));
     }
 
     private delegate (IngestResponse Response, bool Full) Ingest(ReadOnlyMemory<byte> body, IngestOrigin origin, DeliveryWaiter? waiter);
@@ -368,7 +368,8 @@ internal static class HttpIngestEndpoints
         return ingest.PrepareText(Encoding.UTF8.GetString(message.Span), origin, out outcome, out error);
     }
 
-    private static async Task<(byte[] Body, int Length)> ReadBodyAsync(HttpRequest request, long max, CancellationToken cancellationToken)
+    /// <summary>Reads a request body (gunzipped when it says gzip) into a pooled buffer the caller returns; more than <paramref name="max"/> bytes throws <see cref="BodyTooLargeException"/>.</summary>
+    internal static async Task<(byte[] Body, int Length)> ReadBodyAsync(HttpRequest request, long max, CancellationToken cancellationToken)
     {
         Stream source = request.Body;
         if (request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
@@ -404,14 +405,14 @@ internal static class HttpIngestEndpoints
         }
     }
 
-    private static StreamMarkup Stream(HttpContext context, HashSet<string> redact, string? tenant)
+    internal static StreamMarkup Stream(HttpContext context, HashSet<string> redact, string? tenant)
     {
         var headers = context.Request.Headers.Where(h => !redact.Contains(h.Key))
             .Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), h.Value.ToString())).ToList();
         return new StreamMarkup(Ulid.NewString(DateTimeOffset.UtcNow), headers, tenant);
     }
 
-    private static IPEndPoint? Peer(HttpContext context) =>
+    internal static IPEndPoint? Peer(HttpContext context) =>
         context.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, context.Connection.RemotePort) : null;
 
     private static IResult TooLarge(HttpIngestOptions options) =>
@@ -426,5 +427,5 @@ internal static class HttpIngestEndpoints
 
     private static IResult Reply(int status, IngestResponse response) => Results.Json(response, HttpJson.Default.IngestResponse, statusCode: status);
 
-    private sealed class BodyTooLargeException : Exception;
+    internal sealed class BodyTooLargeException : Exception;
 }

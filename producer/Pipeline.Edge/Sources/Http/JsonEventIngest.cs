@@ -34,7 +34,9 @@ internal enum JsonIngestOutcome
 /// A metric needs a string <c>metric_name</c> and a numeric <c>metric_value</c>; <c>metric_type</c> is counter
 /// (default) or timer. <c>message</c> or <c>msg</c> becomes the envelope's message; <c>app</c>,
 /// <c>level</c>/<c>severity</c> feed routing. The Kafka key is the route's KeyField, else the payload's
-/// <c>host</c>/<c>hostname</c>, else none (Kafka spreads unkeyed events).
+/// <c>host</c>/<c>hostname</c>, else none (Kafka spreads unkeyed events). A payload <c>id</c> that is a ULID (as
+/// <c>Pipeline.Client</c> mints them) becomes the envelope's id, so an event sent again keeps it; a payload
+/// <c>sample_rate</c> (a whole number ≥ 1: the sender kept 1 in N) multiplies the route's own rate in the envelope.
 /// </remarks>
 internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, LossLedger ledger, TimeProvider time)
 {
@@ -121,8 +123,9 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
             outcome = JsonIngestOutcome.SampledOut;
             return default;
         }
-        var envelope = EnvelopeWriter.ForCurrentThread.WriteJsonEvent(new EnvelopeHeader(receivedAt, kind, origin, route.SampleRate), payload,
-            fields.Message, metric);
+        var sampleRate = (int)Math.Min(int.MaxValue, (long)route.SampleRate * fields.SenderSampleRate());
+        var envelope = EnvelopeWriter.ForCurrentThread.WriteJsonEvent(new EnvelopeHeader(receivedAt, kind, origin, sampleRate), payload,
+            fields.Message, metric, fields.SenderId());
         var hasKey = TryKey(payload, route, fields, out var key);
         if (!publisher.Limit.Fits(hasKey ? key.Length : 0, envelope.Length))
         {
@@ -180,9 +183,10 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
     /// <summary>The string properties markup and routing read, found in one pass over the payload's top level.</summary>
     private struct PayloadFields
     {
-        private static readonly string[] Known = ["kind", "type", "metric_name", "app", "app_name", "service", "level", "severity", "message", "msg", "host", "hostname"];
+        private static readonly string[] Known =
+            ["kind", "type", "metric_name", "app", "app_name", "service", "level", "severity", "message", "msg", "host", "hostname", "id", "sample_rate"];
 
-        private JsonElement _kind, _type, _metricName, _app, _appName, _service, _level, _severity, _message, _msg, _host, _hostname;
+        private JsonElement _kind, _type, _metricName, _app, _appName, _service, _level, _severity, _message, _msg, _host, _hostname, _id, _sampleRate;
 
         public PayloadFields(JsonElement payload)
         {
@@ -208,6 +212,13 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
 
         public readonly ReadOnlySpan<byte> Host() => Utf8(IsString(_host) ? _host : _hostname);
 
+        /// <summary>The sender's own id for the event (a string), else empty; the envelope writer keeps it only when it is a ULID.</summary>
+        public readonly ReadOnlySpan<byte> SenderId() => Utf8(_id);
+
+        /// <summary>The sender's sampling (kept 1 in N): a whole number ≥ 1, else 1.</summary>
+        public readonly int SenderSampleRate() =>
+            _sampleRate.ValueKind == JsonValueKind.Number && _sampleRate.TryGetInt32(out var rate) && rate >= 1 ? rate : 1;
+
         public readonly ReadOnlySpan<byte> App() => Utf8(IsString(_app) ? _app : IsString(_appName) ? _appName : _service);
 
         /// <summary>The payload's <c>kind</c> (or <c>type</c>) when known; else metric when it has <c>metric_name</c>; else event.</summary>
@@ -221,25 +232,13 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
         }
 
         /// <summary>The syslog severity <c>level</c> (or <c>severity</c>) names, case-insensitively; -1 when none or unknown.</summary>
-        public readonly int Severity()
-        {
-            var level = Utf8(IsString(_level) ? _level : _severity);
-            if (level.IsEmpty) return -1;
-            if (Is(level, "info"u8) || Is(level, "information"u8) || Is(level, "informational"u8)) return 6;
-            if (Is(level, "debug"u8) || Is(level, "trace"u8)) return 7;
-            if (Is(level, "warn"u8) || Is(level, "warning"u8)) return 4;
-            if (Is(level, "err"u8) || Is(level, "error"u8)) return 3;
-            if (Is(level, "notice"u8)) return 5;
-            if (Is(level, "crit"u8) || Is(level, "critical"u8)) return 2;
-            if (Is(level, "alert"u8)) return 1;
-            if (Is(level, "emerg"u8) || Is(level, "emergency"u8) || Is(level, "panic"u8) || Is(level, "fatal"u8)) return 0;
-            return -1;
-        }
+        public readonly int Severity() => SyslogNames.SeverityOfLevel(Utf8(IsString(_level) ? _level : _severity));
 
         private void Assign(ReadOnlySpan<byte> name, JsonElement value)
         {
             switch (name.Length)
             {
+                case 2 when name.SequenceEqual("id"u8): _id = value; break;
                 case 3 when name.SequenceEqual("app"u8): _app = value; break;
                 case 3 when name.SequenceEqual("msg"u8): _msg = value; break;
                 case 4 when name.SequenceEqual("kind"u8): _kind = value; break;
@@ -252,12 +251,11 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
                 case 8 when name.SequenceEqual("severity"u8): _severity = value; break;
                 case 8 when name.SequenceEqual("hostname"u8): _hostname = value; break;
                 case 11 when name.SequenceEqual("metric_name"u8): _metricName = value; break;
+                case 11 when name.SequenceEqual("sample_rate"u8): _sampleRate = value; break;
             }
         }
 
         private static bool IsString(JsonElement value) => value.ValueKind == JsonValueKind.String;
-
-        private static bool Is(ReadOnlySpan<byte> value, ReadOnlySpan<byte> expected) => Ascii.EqualsIgnoreCase(value, expected);
 
         /// <summary>A string's UTF-8 bytes: a slice of the payload itself unless it has escapes; empty when not a string.</summary>
         private static ReadOnlySpan<byte> Utf8(JsonElement value)
