@@ -12,6 +12,7 @@ using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Routing;
 using Pipeline.Edge.Sources.Http;
+using Pipeline.Edge.Sources.Scrape;
 using Pipeline.Edge.Sources.Syslog;
 using Pipeline.Kafka;
 
@@ -60,6 +61,7 @@ internal static class EdgeHost
         builder.Services.AddHostedService<PublisherDrain>();
         builder.Services.AddSingleton<SyslogIngest>();
         builder.Services.AddSingleton<JsonEventIngest>();
+        if (edge.Scrape.Enabled) AddScraping(builder.Services, edge);
 
         foreach (var (name, listener) in edge.Listeners.Where(l => l.Value.Enabled))
         {
@@ -88,6 +90,20 @@ internal static class EdgeHost
                 new ListenerMarkup(http.Key, "websocket", edge.Name, tags, httpListener.Tenant, httpListener.Buffer));
         }
         return app;
+    }
+
+    /// <summary>The scrape source: targets from configuration and files, one loop each.</summary>
+    private static void AddScraping(IServiceCollection services, EdgeOptions edge)
+    {
+        services.AddSingleton(edge.Scrape);
+        services.AddSingleton(new ScrapeTargetFactory(edge.Scrape, edge.Name, edge.Tags));
+        services.AddSingleton<ScrapeMetrics>();
+        services.AddSingleton(sp => new ScrapeFetcher(ScrapeFetcher.CreateClient(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ScrapeIngest>();
+        services.AddSingleton(sp => new TargetDiscovery(edge.Scrape, sp.GetRequiredService<ScrapeTargetFactory>(), sp.GetRequiredService<ScrapeMetrics>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<TargetDiscovery>()));
+        services.AddSingleton<ScrapeManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<ScrapeManager>());
     }
 
     private static string TransportName(ListenerProtocol protocol) => protocol switch
