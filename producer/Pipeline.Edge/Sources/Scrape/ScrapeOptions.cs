@@ -12,7 +12,7 @@ public sealed class ScrapeOptions
     /// <summary>How often each target is scraped unless it says otherwise. Default 10 s.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long one scrape may take (connect, headers and body) unless the target says otherwise; at most the interval. Default 5 s.</summary>
+    /// <summary>How long one scrape may take (connect, headers and body) unless the target says otherwise; a target scraped more often gets its interval. Default 5 s.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Largest body read from a target (after gzip decoding); a larger one is cut off and the scrape fails (<c>too_large</c>). Default 32 MiB.</summary>
@@ -40,6 +40,9 @@ public sealed class ScrapeOptions
     public TimeSpan FileRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     internal bool Enabled => Targets.Count > 0 || Files.Count > 0;
+
+    /// <summary>The default timeout for a target scraped every <paramref name="interval"/>: never longer than the interval (as Prometheus).</summary>
+    internal TimeSpan TimeoutWithin(TimeSpan interval) => Timeout < interval ? Timeout : interval;
 
     public void Validate()
     {
@@ -97,7 +100,8 @@ public abstract class ScrapeSettings
     internal void Check(string what, ScrapeOptions defaults)
     {
         if (string.IsNullOrWhiteSpace(Job)) throw new ArgumentException($"{what}: Job must not be empty");
-        ScrapeOptions.CheckDurations(what, Interval ?? defaults.Interval, Timeout ?? defaults.Timeout);
+        var interval = Interval ?? defaults.Interval;
+        ScrapeOptions.CheckDurations(what, interval, Timeout ?? defaults.TimeoutWithin(interval));
         if (MaxBodyBytes is < 1024 or > 1L << 30) throw new ArgumentException($"{what}: MaxBodyBytes must be between 1 KiB and 1 GiB");
         if (SampleLimit is < 1 or > 10_000_000) throw new ArgumentException($"{what}: SampleLimit must be between 1 and 10,000,000");
         if (BearerTokenFile is not null && !File.Exists(BearerTokenFile)) throw new ArgumentException($"{what}: BearerTokenFile '{BearerTokenFile}' does not exist");

@@ -108,12 +108,12 @@ internal sealed class ScrapeTargetFactory(ScrapeOptions options, string edgeName
             throw new FormatException($"target '{address}' is neither host:port nor an http(s) URL");
         labels.TryAdd(TargetLabels.Job, file.Job);
         labels.TryAdd(TargetLabels.Instance, isUrl ? url.Host + ":" + url.Port.ToString(CultureInfo.InvariantCulture) : address);
-        ScrapeOptions.CheckDurations($"target '{address}'", interval ?? options.Interval, timeout ?? options.Timeout);
+        ScrapeOptions.CheckDurations($"target '{address}'", interval ?? options.Interval, timeout ?? options.TimeoutWithin(interval ?? options.Interval));
         return Create(url, labels, file, interval, timeout, "file");
     }
 
     private ScrapeTarget Create(Uri url, Dictionary<string, string> labels, ScrapeSettings settings, TimeSpan? interval, TimeSpan? timeout, string source) =>
-        new(url, labels, interval ?? options.Interval, timeout ?? options.Timeout, settings.MaxBodyBytes ?? options.MaxBodyBytes,
+        new(url, labels, interval ?? options.Interval, timeout ?? options.TimeoutWithin(interval ?? options.Interval), settings.MaxBodyBytes ?? options.MaxBodyBytes,
             settings.SampleLimit ?? options.SampleLimit, settings.BearerTokenFile, source,
             new ListenerMarkup(options.Name, Transport, edgeName, tags, settings.Tenant ?? options.Tenant, options.Buffer));
 
