@@ -43,6 +43,11 @@ public sealed class ScrapeTests
         var group = "noc-" + Guid.NewGuid().ToString("N")[..8];
         var noc = await NocConsumers.StartNocAsync(pipeline, db.ConnectionString, group, "metrics");
         var nocMetrics = new Uri(new Uri(noc.HealthUrl!), "/metrics").AbsoluteUri;
+        var topk = await pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.TopK",
+        [
+            "--topics", "metrics", "--group", "topk-" + Guid.NewGuid().ToString("N")[..8], "--postgres", db.ConnectionString, "--publish-topic", "",
+            "--dimensions", "metric,metric.edge_events_received_total", "--batch-wait", "00:00:00.500", "--idle", "00:00:04",
+        ]);
         var httpPort = FreePort.Next();
         var edge = await pipeline.StartEdgeAsync(
             [.. Target(0, node.Url, "node"), .. Target(1, $"http://127.0.0.1:{httpPort}/metrics", "edge"), .. Target(2, nocMetrics, "noc"),
@@ -91,6 +96,15 @@ public sealed class ScrapeTests
             n => n == 3, TimeSpan.FromSeconds(60), "up = 1 of all three targets in the metrics table");
         Assert.Equal(group, await db.ScalarAsync<string>("select labels->>'group' from metrics where name = 'consumer_partitions_assigned' and labels->>'job' = 'noc' limit 1"));
         Assert.Equal(0, await db.ScalarAsync<long>("select count(*) from events"));
+
+        // Top-k ranks the series of one counter by their increase: the edge's busiest ledger cell is the scrape listener's.
+        var busiest = await Eventually.Until(async () => System.Text.Json.JsonDocument.Parse(await topk.GetAsync("/topk?dimension=metric.edge_events_received_total&window=1m&k=3")).RootElement.Clone(),
+            answer => answer.GetProperty("top").GetArrayLength() > 0, TimeSpan.FromSeconds(60), "the busiest ledger cell in top-k");
+        var first = busiest.GetProperty("top")[0];
+        Assert.Contains("listener=\"scrape\"", first.GetProperty("key").GetString(), StringComparison.Ordinal);
+        Assert.True(first.GetProperty("count").GetInt64() > 0);
+        var byName = System.Text.Json.JsonDocument.Parse(await topk.GetAsync("/topk?dimension=metric&window=1m&k=100")).RootElement;
+        Assert.Contains(byName.GetProperty("top").EnumerateArray(), e => e.GetProperty("key").GetString() == "node_cpu_seconds_total");
 
         var metrics = await MetricsText.ScrapeAsync(edge.Process);
         var (received, accounted) = metrics.Ledger("scrape", "default-metrics");
