@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "topk-e2e" => TopKEndToEndBench.Run(args[1..]),
     "edge" => await EdgeBench.RunAsync(args[1..]),
     "noc" => NocBench.Run(args[1..]),
+    "scrape" => await ScrapeBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -16,6 +17,7 @@ static int Usage()
         usage: Pipeline.Bench topk [--events N] [--capacity N] [--seed N] [--out FILE]
                Pipeline.Bench topk-e2e [--events N] [--partitions N] [--batch-size N] [--out FILE]
                Pipeline.Bench edge [--tcp-messages N] [--connections N] [--udp-rates 50000,100000,0] [--udp-seconds N] [--http-events N] [--warmup 1] [--peers edge,rsyslog] [--udp-rcvbuf-mib 32] [--udp-queue-mib N] [--out FILE]
+               Pipeline.Bench scrape [--series N] [--rounds N] [--out FILE]
                Pipeline.Bench noc [--events N] [--partitions N] [--brokers N] [--batch-sizes 200,5000] [--rounds N] [--out FILE]
         """);
     return 2;
