@@ -107,7 +107,7 @@ internal static class NocBench
     {
         using var dataSource = NpgsqlDataSource.Create(connectionString);
         var group = "noc_bench_" + batch.ToString(CultureInfo.InvariantCulture) + "_" + Guid.NewGuid().ToString("N")[..6];
-        var sink = new PostgresSink(dataSource, new EventPartitions(dataSource), group);
+        var sink = new PostgresSink(dataSource, new EventPartitions(dataSource), new MetricPartitions(dataSource), group);
         var options = new ConsumerOptions { Group = group, Topics = Topic, BatchSize = batch, BatchMaxWait = TimeSpan.FromMilliseconds(500) };
         var registry = new MetricsRegistry();
         var runtime = new ConsumerRuntime(options, new KafkaOptions { BootstrapServers = kafka.BootstrapServers }, sink, registry, new HealthState(),

@@ -10,6 +10,7 @@ return args.FirstOrDefault() switch
     "parse" => ParseBench.Run(args[1..]),
     "restart" => RestartBench.Run(args[1..]),
     "client" => await ClientBench.RunAsync(args[1..]),
+    "scrape" => await ScrapeBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -22,6 +23,7 @@ static int Usage()
                       (--udp-rates none and --http-events 0 leave those scenarios out; a peer edge@DIR runs the edge published in DIR)
                Pipeline.Bench parse [--lines N] [--rounds N]
                Pipeline.Bench client [--iterations 15] [--rate 20000] [--phase-seconds 5] [--out FILE]
+               Pipeline.Bench scrape [--series N] [--rounds N] [--out FILE]
                Pipeline.Bench noc [--events N] [--partitions N] [--brokers N] [--batch-sizes 200,5000] [--rounds N] [--out FILE]
                Pipeline.Bench restart [--rate 10000] [--seconds 55] [--partitions 12] [--scenarios steady,crash,rolling] [--variants 0,1,2] [--logs DIR] [--out FILE]
         """);

@@ -39,6 +39,12 @@ internal sealed class EventRow
     /// <summary>The whole v1 envelope, as received.</summary>
     public ReadOnlyMemory<byte> Payload => Record.Value;
 
+    /// <summary>The <c>metric</c> object, when the envelope has one.</summary>
+    public MetricSample? Metric { get; private set; }
+
+    /// <summary>A metric event: a row of <c>metrics</c>, not of <c>events</c>.</summary>
+    public bool IsMetric => Metric is not null && Kind.Span.SequenceEqual("metric"u8);
+
     public DateOnly Day => DateOnly.FromDateTime(ReceivedAt);
 
     /// <summary>Text of a UTF-8 column value (for logs, tests and the benchmark's other writers).</summary>
@@ -86,6 +92,7 @@ internal sealed class EventRow
             else if (reader.ValueTextEquals("source"u8)) ReadSource(ref reader, value);
             else if (reader.ValueTextEquals("syslog"u8)) ReadSyslog(ref reader, value);
             else if (reader.ValueTextEquals("stream"u8)) ReadStream(ref reader, value);
+            else if (reader.ValueTextEquals("metric"u8)) ReadMetric(ref reader, value);
             else
             {
                 reader.Read();
@@ -156,6 +163,54 @@ internal sealed class EventRow
         }
     }
 
+    private void ReadMetric(ref Utf8JsonReader reader, byte[] value)
+    {
+        if (!StartObject(ref reader, "metric")) return;
+        ReadOnlyMemory<byte>? name = null, type = null, labels = null;
+        double? number = null;
+        DateTime? time = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("name"u8)) name = Utf8(ref reader, value, "metric.name");
+            else if (reader.ValueTextEquals("type"u8)) type = Utf8(ref reader, value, "metric.type");
+            else if (reader.ValueTextEquals("value"u8)) number = Number(ref reader, "metric.value");
+            else if (reader.ValueTextEquals("timestamp"u8)) time = Time(ref reader, "metric.timestamp");
+            else if (reader.ValueTextEquals("labels"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null) continue;
+                if (reader.TokenType != JsonTokenType.StartObject) throw new FormatException("metric.labels must be an object");
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                labels = value.AsMemory(start, (int)reader.BytesConsumed - start);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        if (name is not { Length: > 0 } || number is null) throw new FormatException("a metric needs a name and a value");
+        Metric = new MetricSample(name.Value, type ?? DefaultMetricType, labels, number.Value, time);
+    }
+
+    private static readonly ReadOnlyMemory<byte> DefaultMetricType = "untyped"u8.ToArray();
+
+    /// <summary>A number, or one of the strings JSON carries NaN and the infinities as.</summary>
+    private static double? Number(ref Utf8JsonReader reader, string name)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var number)) return number;
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            if (reader.ValueTextEquals("NaN"u8)) return double.NaN;
+            if (reader.ValueTextEquals("Infinity"u8)) return double.PositiveInfinity;
+            if (reader.ValueTextEquals("-Infinity"u8)) return double.NegativeInfinity;
+        }
+        throw new FormatException(name + " must be a number");
+    }
+
     /// <summary>Moves to a property's value: true at the start of an object, false for null.</summary>
     private static bool StartObject(ref Utf8JsonReader reader, string name)
     {
@@ -206,3 +261,6 @@ internal sealed class EventRow
         return number;
     }
 }
+
+/// <summary>A row of <c>metrics</c>: the <c>metric</c> object of one envelope (text columns as UTF-8 slices of the record).</summary>
+internal sealed record MetricSample(ReadOnlyMemory<byte> Name, ReadOnlyMemory<byte> Type, ReadOnlyMemory<byte>? Labels, double Value, DateTime? Time);

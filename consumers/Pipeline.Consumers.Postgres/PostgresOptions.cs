@@ -11,6 +11,9 @@ public sealed class PostgresOptions
     /// <summary>Day partitions older than this many days are dropped. Default 14 (the seed's window); 0 keeps everything.</summary>
     public int RetentionDays { get; set; } = 14;
 
+    /// <summary>Day partitions of <c>metrics</c> older than this many days are dropped. Default 14; 0 keeps everything.</summary>
+    public int MetricsRetentionDays { get; set; } = 14;
+
     /// <summary>How often partitions are created ahead and expired ones dropped. Default 1 hour.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromHours(1);
 
@@ -21,6 +24,7 @@ public sealed class PostgresOptions
     {
         if (string.IsNullOrWhiteSpace(ConnectionString)) throw new ArgumentException("Postgres:ConnectionString is required");
         if (RetentionDays < 0) throw new ArgumentException("Postgres:RetentionDays must be 0 (keep) or more");
+        if (MetricsRetentionDays < 0) throw new ArgumentException("Postgres:MetricsRetentionDays must be 0 (keep) or more");
         if (MaintenanceInterval <= TimeSpan.Zero) throw new ArgumentException("Postgres:MaintenanceInterval must be positive");
     }
 }

@@ -8,14 +8,14 @@ using Pipeline.Postgres;
 namespace Pipeline.Consumers.Postgres;
 
 /// <summary>
-/// Writes batches into <c>events</c> with one binary COPY in one transaction, together with the group's
-/// offsets (exactly-once effect: rows and progress commit or roll back together, and on assignment the
+/// Writes batches into <c>events</c> — and their metric events into <c>metrics</c> — with binary COPY in one
+/// transaction, together with the group's offsets (exactly-once effect: rows and progress commit or roll back together, and on assignment the
 /// consumer resumes from the stored offsets). Rows are also unique by event id: when a batch holds an id
 /// the table already has (a replay or backfill into the same table), the batch is copied into a staging
 /// table instead and only the rows not there yet are inserted, so a replayed range is skipped, never
 /// duplicated.
 /// </summary>
-internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPartitions partitions, string group) : IBatchSink
+internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPartitions partitions, MetricPartitions metricPartitions, string group) : IBatchSink
 {
     private const string Columns =
         "id, received_at, event_time, kind, host, app, facility, severity, message, source_ip, transport, edge, tenant, " +
@@ -34,43 +34,40 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
 
     public async Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
     {
-        var rows = new List<EventRow>(batch.Records.Count);
-        foreach (var record in batch.Records) rows.Add(EventRow.From(record));
-        await partitions.EnsureAsync(rows.Select(r => r.Day), cancellationToken);
+        var events = new List<EventRow>(batch.Records.Count);
+        var metrics = new List<EventRow>();
+        foreach (var record in batch.Records)
+        {
+            var row = EventRow.From(record);
+            (row.IsMetric ? metrics : events).Add(row);
+        }
+        await partitions.EnsureAsync(events.Select(r => r.Day), cancellationToken);
+        await metricPartitions.EnsureAsync(metrics.Select(r => r.Day), cancellationToken);
         try
         {
-            await WriteOnceAsync(batch, rows, deduplicate: false, cancellationToken);
+            await WriteOnceAsync(batch, events, metrics, deduplicate: false, cancellationToken);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            await WriteOnceAsync(batch, rows, deduplicate: true, cancellationToken);
+            await WriteOnceAsync(batch, events, metrics, deduplicate: true, cancellationToken);
         }
     }
 
-    private async Task WriteOnceAsync(SinkBatch batch, List<EventRow> rows, bool deduplicate, CancellationToken cancellationToken)
+    private async Task WriteOnceAsync(SinkBatch batch, List<EventRow> events, List<EventRow> metrics, bool deduplicate, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            if (rows.Count > 0)
+            if (events.Count > 0)
             {
-                var target = "events";
-                if (deduplicate)
-                {
-                    target = "events_staging";
-                    await connection.ExecuteAsync(new CommandDefinition(
-                        "create temporary table events_staging (like events including defaults) on commit drop",
-                        transaction: transaction, cancellationToken: cancellationToken));
-                }
-                await CopyAsync(connection, target, rows, cancellationToken);
-                if (deduplicate)
-                {
-                    await connection.ExecuteAsync(new CommandDefinition(
-                        $"insert into events ({Columns}) select {Columns} from events_staging on conflict (id, received_at) do nothing",
-                        transaction: transaction, cancellationToken: cancellationToken));
-                }
-                await WriteStreamsAsync(connection, transaction, rows, cancellationToken);
+                await CopyInto(connection, transaction, "events", Columns, deduplicate, table => CopyAsync(connection, table, events, cancellationToken), cancellationToken);
+                await WriteStreamsAsync(connection, transaction, events, cancellationToken);
+            }
+            if (metrics.Count > 0)
+            {
+                await CopyInto(connection, transaction, "metrics", MetricTable.Columns, deduplicate,
+                    table => MetricTable.CopyAsync(connection, table, metrics, cancellationToken), cancellationToken);
             }
             await SinkOffsetStore.WriteAsync(connection, transaction, group,
                 batch.NextOffsets.Select(o => (o.Key.Topic, o.Key.Partition, o.Value)), cancellationToken);
@@ -78,8 +75,31 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
         }
         catch (PostgresException ex) when (IsDataError(ex))
         {
-            throw Poison(batch, ex);
+            throw Poison(events.Select(r => r.Record).ToList(), metrics.Select(r => r.Record).ToList(), ex);
         }
+    }
+
+    /// <summary>
+    /// COPYs rows into <paramref name="table"/>; when <paramref name="deduplicate"/>, into a staging copy of it
+    /// first, then inserts only the ids the table does not have yet (a replayed range is skipped, not doubled).
+    /// </summary>
+    private static async Task CopyInto(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, string columns, bool deduplicate,
+        Func<string, Task> copy, CancellationToken cancellationToken)
+    {
+        if (!deduplicate)
+        {
+            await copy(table);
+            return;
+        }
+        // Table names are constants of this sink, never input.
+        var staging = table + "_staging";
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"create temporary table {staging} (like {table} including defaults) on commit drop",
+            transaction: transaction, cancellationToken: cancellationToken));
+        await copy(staging);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"insert into {table} ({columns}) select {columns} from {staging} on conflict (id, received_at) do nothing",
+            transaction: transaction, cancellationToken: cancellationToken));
     }
 
     /// <summary>
@@ -119,13 +139,13 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
         await copy.CompleteAsync(cancellationToken);
     }
 
-    private static void WriteText(NpgsqlBinaryImporter copy, ReadOnlyMemory<byte>? utf8)
+    internal static void WriteText(NpgsqlBinaryImporter copy, ReadOnlyMemory<byte>? utf8)
     {
         if (utf8 is { } value) copy.Write(value, NpgsqlDbType.Text);
         else copy.WriteNull();
     }
 
-    private static void WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) where T : struct
+    internal static void WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) where T : struct
     {
         if (value is { } v) copy.Write(v, type);
         else copy.WriteNull();
@@ -152,16 +172,23 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
         (ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState.StartsWith("23", StringComparison.Ordinal))
         && ex.SqlState != PostgresErrorCodes.UniqueViolation;
 
-    /// <summary>COPY names the row it failed on ("COPY events, line 7"): that record is the poison; otherwise split.</summary>
-    internal static Exception Poison(SinkBatch batch, PostgresException ex)
+    /// <summary>A batch of events only: see <see cref="Poison(IReadOnlyList{ConsumedRecord}, IReadOnlyList{ConsumedRecord}, PostgresException)"/>.</summary>
+    internal static Exception Poison(SinkBatch batch, PostgresException ex) => Poison(batch.Records, [], ex);
+
+    /// <summary>
+    /// COPY names the table and row it failed on ("COPY events, line 7", "COPY metrics_staging, line 2"): that
+    /// record is the poison; otherwise the batch is, and the runtime splits it.
+    /// </summary>
+    internal static Exception Poison(IReadOnlyList<ConsumedRecord> events, IReadOnlyList<ConsumedRecord> metrics, PostgresException ex)
     {
         var reason = $"{ex.SqlState}: {ex.MessageText}";
         var line = CopyLine().Match(ex.Where ?? "");
-        if (line.Success && int.TryParse(line.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= batch.Records.Count)
-            return new PoisonRecordException(batch.Records[n - 1], reason, ex);
+        var rows = line.Success && line.Groups[1].Value == "metrics" ? metrics : events;
+        if (line.Success && int.TryParse(line.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= rows.Count)
+            return new PoisonRecordException(rows[n - 1], reason, ex);
         return new PoisonBatchException(reason, ex);
     }
 
-    [GeneratedRegex(@"COPY events\w*, line (\d+)")]
+    [GeneratedRegex(@"COPY (events|metrics)\w*, line (\d+)")]
     private static partial Regex CopyLine();
 }

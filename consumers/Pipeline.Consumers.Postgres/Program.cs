@@ -15,14 +15,16 @@ return await ConsumerHost.RunAsync("pipeline-noc", args, new ConsumerDefaults("n
     builder.Services.AddSingleton(options);
     builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connection.ConnectionString));
     builder.Services.AddSingleton<EventPartitions>();
+    builder.Services.AddSingleton<MetricPartitions>();
     // Before the runtime: no record is read until the schema is there.
     builder.Services.AddHostedService(sp => new MigrateOnStart(sp.GetRequiredService<NpgsqlDataSource>(), typeof(PostgresSink).Assembly, ["noc"],
         sp.GetRequiredService<ILogger<MigrateOnStart>>()));
     builder.Services.AddHostedService<PartitionMaintenance>();
     builder.Services.AddSingleton<IBatchSink>(sp => new PostgresSink(sp.GetRequiredService<NpgsqlDataSource>(),
-        sp.GetRequiredService<EventPartitions>(), sp.GetRequiredService<ConsumerOptions>().Group));
+        sp.GetRequiredService<EventPartitions>(), sp.GetRequiredService<MetricPartitions>(), sp.GetRequiredService<ConsumerOptions>().Group));
 }, new Dictionary<string, string>
 {
     ["--postgres"] = "Postgres:ConnectionString",
     ["--retention-days"] = "Postgres:RetentionDays",
+    ["--metrics-retention-days"] = "Postgres:MetricsRetentionDays",
 });

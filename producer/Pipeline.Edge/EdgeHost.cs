@@ -13,6 +13,7 @@ using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Routing;
 using Pipeline.Edge.Sources.Http;
 using Pipeline.Edge.Sources.Http.Otlp;
+using Pipeline.Edge.Sources.Scrape;
 using Pipeline.Edge.Sources.Syslog;
 using Pipeline.Kafka;
 
@@ -67,6 +68,7 @@ internal static class EdgeHost
         builder.Services.AddSingleton<JsonEventIngest>();
         builder.Services.AddSingleton<OtlpLogIngest>();
         builder.Services.AddSingleton<OtlpMetrics>();
+        if (edge.Scrape.Enabled) AddScraping(builder.Services, edge);
 
         foreach (var (name, listener) in edge.Listeners.Where(l => l.Value.Enabled))
         {
@@ -105,6 +107,20 @@ internal static class EdgeHost
             ListenerMarkup Markup(string transport) => new(name, transport, edge.Name, tags, listener.Tenant, listener.Buffer);
             return new HttpListenerMarkup(IPEndPoint.Parse(listener.Bind), Markup("http"), Markup("websocket"), Markup("otlp"));
         }).ToList());
+
+    /// <summary>The scrape source: targets from configuration and files, one loop each.</summary>
+    private static void AddScraping(IServiceCollection services, EdgeOptions edge)
+    {
+        services.AddSingleton(edge.Scrape);
+        services.AddSingleton(new ScrapeTargetFactory(edge.Scrape, edge.Name, edge.Tags));
+        services.AddSingleton<ScrapeMetrics>();
+        services.AddSingleton(sp => new ScrapeFetcher(ScrapeFetcher.CreateClient(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ScrapeIngest>();
+        services.AddSingleton(sp => new TargetDiscovery(edge.Scrape, sp.GetRequiredService<ScrapeTargetFactory>(), sp.GetRequiredService<ScrapeMetrics>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<TargetDiscovery>()));
+        services.AddSingleton<ScrapeManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<ScrapeManager>());
+    }
 
     private static string TransportName(ListenerProtocol protocol) => protocol switch
     {

@@ -52,6 +52,9 @@ public sealed class EdgeOptions
     /// <summary>HTTP ingest: tokens, anonymous access, size limits.</summary>
     public Sources.Http.HttpIngestOptions Http { get; set; } = new();
 
+    /// <summary>Metrics pulled from Prometheus endpoints (off until a target or target file is named).</summary>
+    public Sources.Scrape.ScrapeOptions Scrape { get; set; } = new();
+
     /// <summary>On shutdown, how long to wait for Kafka to acknowledge what is in flight before spooling it. Default 10 s.</summary>
     public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -96,6 +99,8 @@ public sealed class EdgeOptions
         _ = NewRouter();
         Spool.Validate();
         Http.Validate();
+        Scrape.Validate();
+        if (Listeners.ContainsKey(Scrape.Name)) throw new ArgumentException($"Edge:Scrape:Name '{Scrape.Name}' is also a listener's name");
         if (Memory.MaxEvents < 1 || Memory.MaxBytes < 1) throw new ArgumentException("Edge:Memory limits must be positive");
         if (Producer.MessageMaxBytes is < 4096 or > 1_000_000_000)
             throw new ArgumentException("Edge:Producer:MessageMaxBytes must be between 4096 and 1,000,000,000 (librdkafka's message.max.bytes)");

@@ -94,6 +94,8 @@ internal sealed class EcsDocument
             case string s: writer.WriteStringValue(s); break;
             case long l: writer.WriteNumberValue(l); break;
             case int i: writer.WriteNumberValue(i); break;
+            // JSON has no NaN or infinities (a summary with no observations reports NaN): written as the strings .NET reads back.
+            case double d when !double.IsFinite(d): writer.WriteStringValue(double.IsNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity"); break;
             case double d: writer.WriteNumberValue(d); break;
             case bool b: writer.WriteBooleanValue(b); break;
             case DateTimeOffset t: writer.WriteStringValue(FormatTime(t)); break;

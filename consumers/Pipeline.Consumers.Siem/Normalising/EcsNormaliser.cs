@@ -74,6 +74,7 @@ internal sealed class EcsNormaliser(Classifier classifier)
             doc.Set("pipeline.metric.name", metric.Name);
             doc.Set("pipeline.metric.value", metric.Value);
             doc.Set("pipeline.metric.type", metric.Type);
+            if (metric.Labels is { Count: > 0 } labels) doc.Set("pipeline.metric.labels", labels);
         }
 
         var classification = classifier.Classify(syslog?.AppName, e.Message, e.Raw ?? e.Message);

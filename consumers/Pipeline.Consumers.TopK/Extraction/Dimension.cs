@@ -21,15 +21,21 @@ internal enum DimensionKind
     Kind,
     /// <summary>A field of an HTTP event's <c>payload</c>, by dotted path.</summary>
     Payload,
+    /// <summary><c>metric.name</c>: which metrics send the most samples.</summary>
+    Metric,
+    /// <summary>The series (labels) of one named counter, weighted by <c>metric.delta</c>: the busiest series by increase.</summary>
+    MetricSeries,
 }
 
 /// <summary>
 /// A dimension to keep heavy hitters of: a name as it appears in configuration, in the query
-/// (<c>?dimension=host</c>) and in storage, and where its key comes from.
+/// (<c>?dimension=host</c>) and in storage, and where its key comes from. <see cref="PayloadPath"/> is the
+/// dotted path of a payload dimension, or the one metric name of a <c>metric.&lt;name&gt;</c> dimension.
 /// </summary>
 internal sealed record Dimension(string Name, DimensionKind Kind, string[] PayloadPath)
 {
     public const string PayloadPrefix = "payload.";
+    public const string MetricPrefix = "metric.";
 
     private static readonly Dictionary<string, DimensionKind> Known = new(StringComparer.Ordinal)
     {
@@ -41,10 +47,11 @@ internal sealed record Dimension(string Name, DimensionKind Kind, string[] Paylo
         ["template"] = DimensionKind.Template,
         ["tenant"] = DimensionKind.Tenant,
         ["kind"] = DimensionKind.Kind,
+        ["metric"] = DimensionKind.Metric,
     };
 
     /// <summary>Every name <see cref="Parse"/> accepts, for error messages and the README.</summary>
-    public static string Names => string.Join(", ", Known.Keys) + ", payload.<field>[.<field>...]";
+    public static string Names => string.Join(", ", Known.Keys) + ", payload.<field>[.<field>...], metric.<counter name>";
 
     /// <summary>Reads one configured name; throws naming what is wrong.</summary>
     public static Dimension Parse(string name)
@@ -56,6 +63,8 @@ internal sealed record Dimension(string Name, DimensionKind Kind, string[] Paylo
             if (path.Length is > 0 and <= 8 && path.All(p => p.Length > 0))
                 return new Dimension(name, DimensionKind.Payload, path);
         }
+        if (name.StartsWith(MetricPrefix, StringComparison.Ordinal) && name.Length > MetricPrefix.Length)
+            return new Dimension(name, DimensionKind.MetricSeries, [name[MetricPrefix.Length..]]);
         throw new ArgumentException($"unknown top-k dimension '{name}'; known: {Names}");
     }
 

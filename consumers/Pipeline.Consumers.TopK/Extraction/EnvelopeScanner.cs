@@ -31,6 +31,12 @@ internal sealed class ScannedEvent
     public TextSlot Kind { get; set; } = TextSlot.None;
     public TextSlot Message { get; set; } = TextSlot.None;
     public TextSlot SenderIp { get; set; } = TextSlot.None;
+    /// <summary><c>metric.name</c>.</summary>
+    public TextSlot MetricName { get; set; } = TextSlot.None;
+    /// <summary><c>metric.labels</c> rendered as the series is written: <c>device="eth0",instance="…",job="node"</c>.</summary>
+    public TextSlot MetricSeries { get; set; } = TextSlot.None;
+    /// <summary><c>metric.delta</c>; NaN when absent.</summary>
+    public double MetricDelta { get; set; } = double.NaN;
 
     /// <summary>Values of the configured payload paths, in configuration order.</summary>
     public TextSlot[] Payload { get; }
@@ -51,7 +57,8 @@ internal sealed class ScannedEvent
         ReceivedAt = null;
         SampleRate = 1;
         Severity = -1;
-        Host = App = Tenant = Kind = Message = SenderIp = TextSlot.None;
+        Host = App = Tenant = Kind = Message = SenderIp = MetricName = MetricSeries = TextSlot.None;
+        MetricDelta = double.NaN;
         Array.Fill(Payload, TextSlot.None);
     }
 
@@ -77,6 +84,19 @@ internal sealed class ScannedEvent
         return slot;
     }
 
+    /// <summary>Where the next text will be written (to take a slot of several pieces with <see cref="Since"/>).</summary>
+    public int Position => _used;
+
+    /// <summary>The text written since <paramref name="start"/>, as one slot.</summary>
+    public TextSlot Since(int start) => new(start, _used - start);
+
+    public void Append(ReadOnlySpan<char> text)
+    {
+        Reserve(text.Length);
+        text.CopyTo(_arena.AsSpan(_used));
+        _used += text.Length;
+    }
+
     private void Reserve(int length)
     {
         if (_used + length <= _arena.Length) return;
@@ -96,9 +116,13 @@ internal sealed class EnvelopeScanner
     private static readonly JsonReaderOptions Options = new() { MaxDepth = 64 };
     private readonly byte[][][] _paths;
 
+    private readonly bool _readMetric;
+
     /// <param name="payloadPaths">The dotted payload fields to read (from <c>payload.</c> dimensions), in order.</param>
-    public EnvelopeScanner(IReadOnlyList<string[]> payloadPaths)
+    /// <param name="readMetric">Whether to read the <c>metric</c> object (some dimension is a metric one).</param>
+    public EnvelopeScanner(IReadOnlyList<string[]> payloadPaths, bool readMetric = false)
     {
+        _readMetric = readMetric;
         if (payloadPaths.Count > 64) throw new ArgumentException("at most 64 payload dimensions");
         _paths = payloadPaths.Select(p => p.Select(System.Text.Encoding.UTF8.GetBytes).ToArray()).ToArray();
     }
@@ -136,6 +160,7 @@ internal sealed class EnvelopeScanner
                 else if (reader.ValueTextEquals("source"u8)) ReadSource(ref reader, into);
                 else if (reader.ValueTextEquals("syslog"u8)) ReadSyslog(ref reader, into);
                 else if (reader.ValueTextEquals("payload"u8) && _paths.Length > 0) ReadPayload(ref reader, into);
+                else if (reader.ValueTextEquals("metric"u8) && _readMetric) ReadMetric(ref reader, into);
                 else
                 {
                     reader.Read();
@@ -200,6 +225,55 @@ internal sealed class EnvelopeScanner
                 reader.Skip();
             }
         }
+    }
+
+    private static void ReadMetric(ref Utf8JsonReader reader, ScannedEvent into)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("name"u8)) into.MetricName = ReadString(ref reader, into);
+            else if (reader.ValueTextEquals("labels"u8)) into.MetricSeries = ReadLabels(ref reader, into);
+            else if (reader.ValueTextEquals("delta"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var delta)) into.MetricDelta = delta;
+                else reader.Skip();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    /// <summary>The labels object as one key, <c>name="value"</c> pairs in the envelope's order, joined by commas.</summary>
+    private static TextSlot ReadLabels(ref Utf8JsonReader reader, ScannedEvent into)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return TextSlot.None;
+        }
+        var start = into.Position;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (into.Position > start) into.Append(",");
+            into.CopyString(ref reader);
+            into.Append("=\"");
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.String) into.CopyString(ref reader);
+            else reader.Skip();
+            into.Append("\"");
+        }
+        return into.Since(start);
     }
 
     private void ReadPayload(ref Utf8JsonReader reader, ScannedEvent into)

@@ -33,7 +33,21 @@ internal sealed class KeyExtractor
     public IReadOnlyList<string[]> PayloadPaths { get; }
 
     /// <summary>A scanner and a reusable event for these dimensions.</summary>
-    public (EnvelopeScanner Scanner, ScannedEvent Event) NewScanner() => (new EnvelopeScanner(PayloadPaths), new ScannedEvent(PayloadPaths.Count));
+    public (EnvelopeScanner Scanner, ScannedEvent Event) NewScanner() =>
+        (new EnvelopeScanner(PayloadPaths, _dimensions.Any(d => d.Kind is DimensionKind.Metric or DimensionKind.MetricSeries)), new ScannedEvent(PayloadPaths.Count));
+
+    /// <summary>
+    /// What an event adds to dimension <paramref name="d"/>: its weight (<c>sample_rate</c>), except for a
+    /// <c>metric.&lt;name&gt;</c> dimension, where it is the sample's increase since the previous scrape times that
+    /// weight, in whole units (0 — nothing — for no increase, or none known).
+    /// </summary>
+    public long WeightOf(int d, ScannedEvent e, long weight)
+    {
+        if (_dimensions[d].Kind != DimensionKind.MetricSeries) return weight;
+        var increase = Math.Round(e.MetricDelta * weight);
+        // NaN (no increase known) compares false; a runaway value is held below where sums could overflow.
+        return increase >= 1 ? (long)Math.Min(increase, 1L << 52) : 0;
+    }
 
     /// <summary>The key of dimension <paramref name="d"/> in <paramref name="e"/>, cut at the maximum key length; empty when it has none.</summary>
     public ReadOnlySpan<char> KeyOf(int d, ScannedEvent e)
@@ -52,6 +66,9 @@ internal sealed class KeyExtractor
             case DimensionKind.Kind: return e.Text(e.Kind);
             case DimensionKind.SenderIp: return e.Text(e.SenderIp);
             case DimensionKind.Payload: return e.Text(e.Payload[_payloadSlot[d]]);
+            case DimensionKind.Metric: return e.Text(e.MetricName);
+            case DimensionKind.MetricSeries:
+                return e.Text(e.MetricName).SequenceEqual(_dimensions[d].PayloadPath[0]) ? e.Text(e.MetricSeries) : default;
             case DimensionKind.Severity:
                 return e.Severity >= 0 && e.Severity < Dimension.SeverityNames.Length ? Dimension.SeverityNames[e.Severity] : default;
             case DimensionKind.Template:

@@ -168,9 +168,11 @@ internal sealed class TopKAggregator
         {
             var key = _keys.KeyOf(d, _event);
             if (key.IsEmpty) continue;
+            var added = _keys.WeightOf(d, _event, weight);
+            if (added == 0) continue;
             string? materialized = null;
             for (var g = 0; g < _targets.Length; g++)
-                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, weight, ref materialized);
+                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, added, ref materialized);
         }
         return true;
     }

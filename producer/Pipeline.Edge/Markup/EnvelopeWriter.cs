@@ -16,7 +16,7 @@ internal readonly record struct EnvelopeHeader(DateTimeOffset ReceivedAt, string
 /// the only per-event allocation is the final copy handed to Kafka. One writer per thread; the span it
 /// returns is valid until the next write on that thread.
 /// </summary>
-internal sealed class EnvelopeWriter
+internal sealed partial class EnvelopeWriter
 {
     [ThreadStatic] private static EnvelopeWriter? t_current;
 
@@ -90,7 +90,7 @@ internal sealed class EnvelopeWriter
         {
             w.WriteStartObject(Names.Metric);
             w.WriteString(Names.Name, metric.Name);
-            w.WriteNumber(Names.Value, metric.Value);
+            WriteNumber(Names.Value, metric.Value);
             w.WriteString(Names.Type, metric.Type);
             w.WriteEndObject();
         }
@@ -231,6 +231,13 @@ internal sealed class EnvelopeWriter
         public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
         public static readonly JsonEncodedText Value = JsonEncodedText.Encode("value");
         public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
+        public static readonly JsonEncodedText Family = JsonEncodedText.Encode("family");
+        public static readonly JsonEncodedText Unit = JsonEncodedText.Encode("unit");
+        public static readonly JsonEncodedText Labels = JsonEncodedText.Encode("labels");
+        public static readonly JsonEncodedText Delta = JsonEncodedText.Encode("delta");
+        public static readonly JsonEncodedText NaN = JsonEncodedText.Encode("NaN");
+        public static readonly JsonEncodedText Infinity = JsonEncodedText.Encode("Infinity");
+        public static readonly JsonEncodedText NegativeInfinity = JsonEncodedText.Encode("-Infinity");
     }
 }
 

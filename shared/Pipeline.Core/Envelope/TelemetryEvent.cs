@@ -50,7 +50,7 @@ public sealed class TelemetryEvent
     /// <summary>True when the line was longer than the edge takes and was cut (syslog); absent otherwise.</summary>
     public bool? Truncated { get; set; }
 
-    /// <summary>Metric events: name, value and type (counter or timer), as the seed's examples send them.</summary>
+    /// <summary>Metric events: name, value and type (HTTP counters and timers as the seed's examples send them; scraped samples with labels and more).</summary>
     public MetricFields? Metric { get; set; }
 }
 
@@ -91,10 +91,33 @@ public sealed class StreamInfo
 
 public sealed class MetricFields
 {
+    /// <summary>The sample's name as exposed (<c>http_request_duration_seconds_bucket</c>).</summary>
     public string Name { get; set; } = "";
+
+    /// <summary>The value; NaN and the infinities travel as the JSON strings <c>NaN</c>, <c>Infinity</c>, <c>-Infinity</c>.</summary>
     public double Value { get; set; }
-    /// <summary><c>counter</c> or <c>timer</c>.</summary>
+
+    /// <summary>
+    /// HTTP metrics: <c>counter</c> or <c>timer</c>. Scraped samples: the family's type — <c>counter</c>, <c>gauge</c>,
+    /// <c>histogram</c>, <c>summary</c>, <c>untyped</c>, or OpenMetrics' <c>gaugehistogram</c>, <c>stateset</c>,
+    /// <c>info</c>, <c>unknown</c>.
+    /// </summary>
     public string Type { get; set; } = "counter";
+
+    /// <summary>Scraped samples: the family, when the sample's name adds a suffix to it (<c>http_request_duration_seconds</c> of <c>…_bucket</c>).</summary>
+    public string? Family { get; set; }
+
+    /// <summary>Scraped samples: the family's unit (OpenMetrics <c># UNIT</c>).</summary>
+    public string? Unit { get; set; }
+
+    /// <summary>Scraped samples: the sample's labels, then the target's (<c>job</c>, <c>instance</c>, configured ones).</summary>
+    public Dictionary<string, string>? Labels { get; set; }
+
+    /// <summary>Scraped samples: the time the exposition gave the sample, when it gave one (else <c>received_at</c> is the scrape's time).</summary>
+    public DateTimeOffset? Timestamp { get; set; }
+
+    /// <summary>Scraped running totals (counters, histogram buckets, counts and sums): the increase since the same series' previous scrape by this edge.</summary>
+    public double? Delta { get; set; }
 }
 
 /// <summary>The values of <see cref="TelemetryEvent.Kind"/>.</summary>
@@ -110,6 +133,7 @@ public static class EventKinds
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(TelemetryEvent))]
 internal sealed partial class EnvelopeJsonContext : JsonSerializerContext;

@@ -36,6 +36,12 @@ public sealed class MetricsRegistry
         if (_families.TryGetValue(name, out var family)) family.Clear();
     }
 
+    /// <summary>Removes one series (a thing that is gone, such as a scrape target taken out of configuration).</summary>
+    public void Forget(string name, params (string Name, string Value)[] labels)
+    {
+        if (_families.TryGetValue(name, out var family)) family.Forget(labels);
+    }
+
     /// <summary>Runs <paramref name="refresh"/> before every scrape (for gauges read from elsewhere).</summary>
     public void BeforeScrape(Action refresh)
     {
@@ -85,6 +91,8 @@ public sealed class MetricsRegistry
         }
 
         public void Clear() => _children.Clear();
+
+        public void Forget((string Name, string Value)[] labels) => _children.TryRemove(LabelText(labels), out _);
 
         public double? Read((string Name, string Value)[] labels) =>
             _children.TryGetValue(LabelText(labels), out var child) ? child.Metric.Value : null;

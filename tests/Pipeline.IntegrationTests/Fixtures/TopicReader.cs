@@ -28,6 +28,37 @@ internal static class TopicReader
         return results;
     }
 
+    /// <summary>Reads from the beginning until what was read satisfies <paramref name="done"/>; throws with what it saw when the timeout passes first.</summary>
+    public static List<ConsumeResult<byte[]?, byte[]>> ReadUntil(string bootstrap, string topic, Func<IReadOnlyList<ConsumeResult<byte[]?, byte[]>>, bool> done,
+        TimeSpan timeout, string what)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).SetLogHandler((_, _) => { }).Build();
+        consumer.Subscribe(topic);
+        var results = new List<ConsumeResult<byte[]?, byte[]>>();
+        var deadline = DateTime.UtcNow + timeout;
+        var checkedAt = 0;
+        while (true)
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result?.Message is not null) results.Add(result);
+            // Judged after each quiet poll or every 1,000 records, not after every record.
+            if ((result?.Message is null || results.Count - checkedAt >= 1000) && results.Count > checkedAt)
+            {
+                checkedAt = results.Count;
+                if (done(results)) break;
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what}: not in the {results.Count} records of {topic} read within {timeout}");
+        }
+        consumer.Close();
+        return results;
+    }
+
     public static List<TelemetryEvent> ReadEvents(string bootstrap, string topic, int expected, TimeSpan timeout) =>
         Read(bootstrap, topic, expected, timeout).Select(r => EnvelopeCodec.Decode(r.Message.Value)).ToList();
 

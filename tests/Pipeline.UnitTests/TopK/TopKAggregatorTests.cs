@@ -51,6 +51,33 @@ public sealed class TopKAggregatorTests
     }
 
     [Fact]
+    public void AMetricDimensionRanksTheSeriesOfOneCounterByTheirIncreaseAndTheMetricDimensionCountsSamplesByName()
+    {
+        var aggregator = TopKTestData.Aggregator("metric,metric.node_network_receive_bytes_total,host");
+        var stats = new ApplyStats(2);
+        var offset = 0L;
+        void Sample(string name, string device, double? delta, int sampleRate = 1) => aggregator.Apply(P0, offset++,
+            TopKTestData.Metric(T.AddSeconds(offset), name, new() { ["device"] = device, ["instance"] = "10.0.0.1:9100", ["job"] = "node" }, 1e9, delta, sampleRate),
+            T.AddMinutes(1), stats);
+        Sample("node_network_receive_bytes_total", "eth0", null); // first scrape: no increase known yet
+        Sample("node_network_receive_bytes_total", "eth0", 1000);
+        Sample("node_network_receive_bytes_total", "eth0", 3000.4);
+        Sample("node_network_receive_bytes_total", "eth1", 500);
+        Sample("node_network_receive_bytes_total", "eth1", 100, sampleRate: 2);
+        Sample("node_network_receive_bytes_total", "lo", 0);
+        Sample("node_network_transmit_bytes_total", "eth0", 1e6);
+
+        var busiest = aggregator.MergeInMemory("metric.node_network_receive_bytes_total", TopKTestData.Minute, T);
+        Assert.Equal([new SketchEntry("device=\"eth0\",instance=\"10.0.0.1:9100\",job=\"node\"", 4000, 0),
+            new SketchEntry("device=\"eth1\",instance=\"10.0.0.1:9100\",job=\"node\"", 700, 0)], busiest.Entries);
+        Assert.Equal(4700, busiest.Total);
+        var byName = aggregator.MergeInMemory("metric", TopKTestData.Minute, T);
+        Assert.Equal([new SketchEntry("node_network_receive_bytes_total", 7, 0), new SketchEntry("node_network_transmit_bytes_total", 1, 0)], byName.Entries);
+        Assert.Empty(aggregator.MergeInMemory("host", TopKTestData.Minute, T).Entries);
+        Assert.Equal([8L, 8L], stats.Counted);
+    }
+
+    [Fact]
     public void TheHourRollupCountsWhatItsMinutesCount()
     {
         var aggregator = TopKTestData.Aggregator("host");

@@ -43,6 +43,18 @@ internal static class TopKTestData
             Payload = JsonDocument.Parse(payloadJson).RootElement.Clone(),
         });
 
+    /// <summary>A v1 envelope of one scraped sample, as the edge's scrape source writes it.</summary>
+    public static byte[] Metric(DateTimeOffset receivedAt, string name, Dictionary<string, string> labels, double value, double? delta, int sampleRate = 1) =>
+        EnvelopeCodec.Encode(new TelemetryEvent
+        {
+            Id = Ulid.NewString(receivedAt),
+            ReceivedAt = receivedAt,
+            Kind = EventKinds.Metric,
+            Source = new EventSource { Transport = "scrape", Ip = "127.0.0.1", Port = 9100, Edge = "edge-1" },
+            SampleRate = sampleRate,
+            Metric = new MetricFields { Name = name, Type = "counter", Labels = labels, Value = value, Delta = delta },
+        });
+
     public static TopKAggregator Aggregator(string dimensions = "host,app,severity,source_ip,template,tenant", int capacity = 1000,
         TimeSpan? lateness = null, bool rollup = true) =>
         new(new AggregatorSettings(
