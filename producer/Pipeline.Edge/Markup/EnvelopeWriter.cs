@@ -94,6 +94,14 @@ internal sealed class EnvelopeWriter
         return End(header);
     }
 
+    /// <summary>
+    /// When an envelope made here was received, in Unix milliseconds, read back from its id (a ULID of the
+    /// receive time, written first); 0 for bytes that do not start so. The publisher stamps each Kafka record
+    /// with it, also for records read back from the spool, without carrying the time beside every event.
+    /// </summary>
+    public static long ReceivedAtMilliseconds(ReadOnlySpan<byte> envelope) =>
+        envelope.StartsWith("{\"id\":\""u8) && Ulid.TryReadMilliseconds(envelope[7..], out var ms) ? ms : 0;
+
     private void Begin(in EnvelopeHeader header)
     {
         _buffer.ResetWrittenCount();

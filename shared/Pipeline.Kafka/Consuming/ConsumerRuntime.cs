@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Hosting;
-using Pipeline.Core.Metrics;
 
 namespace Pipeline.Kafka.Consuming;
 
@@ -56,7 +56,7 @@ public sealed class ConsumerRuntime : BackgroundService
     private DeadLetterPublisher? _deadLetters;
     private CancellationToken _stopping;
 
-    public ConsumerRuntime(ConsumerOptions options, KafkaOptions kafka, IBatchSink sink, MetricsRegistry metrics,
+    public ConsumerRuntime(ConsumerOptions options, KafkaOptions kafka, IBatchSink sink, IMeterFactory meters,
         HealthState health, TimeProvider time, ILogger<ConsumerRuntime> log)
     {
         options.Validate();
@@ -67,10 +67,9 @@ public sealed class ConsumerRuntime : BackgroundService
         _log = log;
         _health = health;
         _backoff = new Backoff(options.RetryInitialBackoff, options.RetryMaxBackoff);
-        _metrics = new ConsumerMetrics(metrics, options.Group);
+        _metrics = new ConsumerMetrics(meters, options.Group, RefreshLag);
         _stopAt = options.StopOffsets;
         _readInterval = options.MaxRate > 0 ? TimeSpan.FromSeconds(1 / options.MaxRate) : TimeSpan.Zero;
-        metrics.BeforeScrape(RefreshLag);
     }
 
     /// <summary>
@@ -262,7 +261,7 @@ public sealed class ConsumerRuntime : BackgroundService
         var batch = new SinkBatch(records, NextOffsets(records));
         // Not cancelled on shutdown: the drain waits for it (up to the drain timeout) rather than have it
         // stopped halfway and written again.
-        _inFlight = new InFlight(batch, Task.Run(() => _sink.WriteAsync(batch, CancellationToken.None), CancellationToken.None));
+        _inFlight = new InFlight(batch, Task.Run(() => WriteAsync(batch, CancellationToken.None), CancellationToken.None));
     }
 
     /// <summary>
@@ -395,9 +394,17 @@ public sealed class ConsumerRuntime : BackgroundService
     private void Write(IConsumer<byte[]?, byte[]> consumer, IReadOnlyList<ConsumedRecord> records, CancellationToken cancellationToken)
     {
         var next = NextOffsets(records);
-        _sink.WriteAsync(new SinkBatch(records, next), cancellationToken).GetAwaiter().GetResult();
+        WriteAsync(new SinkBatch(records, next), cancellationToken).GetAwaiter().GetResult();
         _deadLetteredNext.Clear();
         Completed(consumer, records.Count, next);
+    }
+
+    /// <summary>The sink's write, timed: freshness is taken the moment the write returns, when the records are durable.</summary>
+    private async Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        await _sink.WriteAsync(batch, cancellationToken);
+        _metrics.WriteSucceeded(batch, _time.GetElapsedTime(started), _time.GetUtcNow());
     }
 
     /// <summary>Per partition, the offset after the last record (or dead-lettered record) of the batch.</summary>

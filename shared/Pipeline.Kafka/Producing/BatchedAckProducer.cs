@@ -34,6 +34,19 @@ public readonly unsafe struct Delivery
     /// <summary>The key; valid only inside the report callback.</summary>
     public ReadOnlySpan<byte> Key => new(*(void**)(_message + 40), (int)*(nuint*)(_message + 48));
 
+    /// <summary>
+    /// The record's timestamp in Unix milliseconds as the producer set it (CreateTime), or -1 when Kafka
+    /// replaced it (a LogAppendTime topic) or it is unknown.
+    /// </summary>
+    public long CreateTimeMs
+    {
+        get
+        {
+            var ms = LibRdKafka.MessageTimestamp((IntPtr)_message, out var type);
+            return type == LibRdKafka.TimestampCreateTime ? ms : -1;
+        }
+    }
+
     /// <summary>The topic's name (allocates: meant for the rare paths, such as a failed delivery).</summary>
     public string Topic => Marshal.PtrToStringUTF8(LibRdKafka.TopicName(*(IntPtr*)(_message + 8)))!;
 }
@@ -110,11 +123,15 @@ public sealed unsafe class BatchedAckProducer : IDisposable
     /// <summary>Messages handed over and not yet reported (queued or in flight).</summary>
     public int Outstanding => LibRdKafka.OutqLen(_handle);
 
-    /// <summary>Queues one message (key and value are copied); its report will carry <paramref name="opaque"/>.</summary>
-    public ProduceStatus TryProduce(string topic, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, long opaque, out ErrorCode error)
+    /// <summary>
+    /// Queues one message (key and value are copied); its report will carry <paramref name="opaque"/>. Its
+    /// timestamp is <paramref name="timestampMs"/> (Unix milliseconds; 0: the time of this call).
+    /// </summary>
+    public ProduceStatus TryProduce(string topic, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, long opaque, out ErrorCode error,
+        long timestampMs = 0)
     {
         var rkt = _topics.GetOrAdd(topic, static (name, handle) => LibRdKafka.TopicNew(handle, name, IntPtr.Zero), _handle);
-        var arguments = stackalloc ProduceArgument[5 + _headers.Length];
+        var arguments = stackalloc ProduceArgument[6 + _headers.Length];
         var count = 0;
         IntPtr failure;
         fixed (byte* valuePointer = value)
@@ -125,6 +142,7 @@ public sealed unsafe class BatchedAckProducer : IDisposable
             if (hasKey) arguments[count++] = ProduceArgument.Of(ProduceArgument.Key, (IntPtr)keyPointer, key.Length);
             arguments[count++] = ProduceArgument.Of(ProduceArgument.Opaque, new IntPtr(opaque));
             arguments[count++] = ProduceArgument.Of(ProduceArgument.Flags, LibRdKafka.MessageCopy);
+            if (timestampMs > 0) arguments[count++] = ProduceArgument.Of(ProduceArgument.Timestamp, new IntPtr(timestampMs));
             foreach (var (name, headerValue, size) in _headers)
                 arguments[count++] = ProduceArgument.Of(ProduceArgument.Header, name, headerValue, size);
             failure = LibRdKafka.ProduceVa(_handle, arguments, (UIntPtr)count);

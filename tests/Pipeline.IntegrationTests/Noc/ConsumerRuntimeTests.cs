@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Hosting;
-using Pipeline.Core.Metrics;
+using Pipeline.Testing;
 using Pipeline.IntegrationTests.Fixtures;
 using Pipeline.Kafka;
 using Pipeline.Kafka.Consuming;
@@ -152,15 +152,15 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
     private sealed class Member : IAsyncDisposable
     {
         private readonly ConsumerRuntime _runtime;
-        private readonly MetricsRegistry _registry;
+        private readonly InProcessMetrics _registry;
 
-        private Member(ConsumerRuntime runtime, MetricsRegistry registry)
+        private Member(ConsumerRuntime runtime, InProcessMetrics registry)
         {
             _runtime = runtime;
             _registry = registry;
         }
 
-        public MetricsText Metrics => MetricsText.Parse(_registry.Render());
+        public InProcessMetrics Metrics => _registry;
 
         public double Gauge(string name) => Metrics.Sum(name);
 
@@ -179,7 +179,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
                 DrainTimeout = TimeSpan.FromSeconds(2),
             };
             configure?.Invoke(options);
-            var registry = new MetricsRegistry();
+            var registry = new InProcessMetrics();
             var runtime = new ConsumerRuntime(options, new KafkaOptions { BootstrapServers = kafka.BootstrapServers, Properties = kafkaProperties ?? [] }, sink, registry, new HealthState(),
                 TimeProvider.System, log);
             await runtime.StartAsync(CancellationToken.None);
@@ -190,6 +190,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         {
             await _runtime.StopAsync(CancellationToken.None);
             _runtime.Dispose();
+            _registry.Dispose();
         }
     }
 }
