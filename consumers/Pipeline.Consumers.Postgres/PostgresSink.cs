@@ -35,7 +35,13 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
     public async Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
     {
         var rows = new List<EventRow>(batch.Records.Count);
-        foreach (var record in batch.Records) rows.Add(EventRow.From(record));
+        for (var i = 0; i < batch.Records.Count; i++)
+        {
+            var row = EventRow.From(batch.Records[i]);
+            rows.Add(row);
+            // The runtime reports the event's age (sender's clock to this commit) once the write succeeded.
+            if (row.EventTime is { } eventTime) batch.NoteEventTime(i, new DateTimeOffset(DateTime.SpecifyKind(eventTime, DateTimeKind.Utc)));
+        }
         await partitions.EnsureAsync(rows.Select(r => r.Day), cancellationToken);
         try
         {

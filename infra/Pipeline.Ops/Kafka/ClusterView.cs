@@ -7,6 +7,7 @@ namespace Pipeline.Ops.Kafka;
 internal sealed class ClusterView(KafkaConnection kafka) : IDisposable
 {
     private readonly Lazy<IConsumer<byte[]?, byte[]>> _reader = new(() => kafka.Consumer("pipeline-ops-reader"));
+    private readonly Lazy<IConsumer<byte[]?, byte[]>> _prober = new(() => kafka.Consumer("pipeline-ops-reader", ScanTimeIndex.Probing));
 
     /// <summary>
     /// The partitions of <paramref name="topics"/>, in order. The cluster's whole metadata is asked for
@@ -74,8 +75,12 @@ internal sealed class ClusterView(KafkaConnection kafka) : IDisposable
         }
     }
 
+    /// <summary>The timestamp of the record at <paramref name="offset"/> (or the next one that exists); null when none could be read.</summary>
+    public DateTimeOffset? TimestampAt(TopicPartition partition, long offset) => ScanTimeIndex.TimestampAt(_prober.Value, partition, offset);
+
     public void Dispose()
     {
         if (_reader.IsValueCreated) _reader.Value.Dispose();
+        if (_prober.IsValueCreated) _prober.Value.Dispose();
     }
 }
