@@ -425,10 +425,13 @@ internal sealed class EdgePublisher : IDisposable
         MemoryPublished(runCell, runEvents, runBytes);
     }
 
-    /// <summary>Receipt (the record's timestamp, see <see cref="EnvelopeWriter.ReceivedAtMilliseconds"/>) to acknowledgement.</summary>
+    /// <summary>
+    /// Receipt to acknowledgement. The receive time is read from the envelope the report carries (its id), not
+    /// from the report's timestamp, which a broker may replace with its own (LogAppendTime).
+    /// </summary>
     private void TimeAcknowledgement(in Delivery delivery, long nowMs)
     {
-        var receivedMs = delivery.CreateTimeMs;
+        var receivedMs = EnvelopeWriter.ReceivedAtMilliseconds(delivery.Value);
         if (receivedMs > 0) _receiveToAck.Record(Math.Max(0, nowMs - receivedMs) / 1000.0);
     }
 

@@ -110,11 +110,6 @@ internal static partial class LibRdKafka
     [LibraryImport(Library, EntryPoint = "rd_kafka_event_destroy")]
     public static partial void EventDestroy(IntPtr ev);
 
-    // A field read: no GC transition needed, so a sampled timing costs next to nothing on the report thread.
-    [LibraryImport(Library, EntryPoint = "rd_kafka_message_timestamp")]
-    [SuppressGCTransition]
-    public static partial long MessageTimestamp(IntPtr message, out int timestampType);
-
     [LibraryImport(Library, EntryPoint = "rd_kafka_produceva")]
     public static unsafe partial IntPtr ProduceVa(IntPtr rk, ProduceArgument* arguments, UIntPtr count);
 
@@ -139,7 +134,6 @@ internal static partial class LibRdKafka
     public const int PurgeQueue = 0x1;
     public const int PurgeInFlight = 0x2;
     public const int MessageCopy = 0x2;
-    public const int TimestampCreateTime = 1;
 
     public static string Version => Marshal.PtrToStringUTF8(VersionStr()) ?? "";
 

@@ -34,19 +34,6 @@ public readonly unsafe struct Delivery
     /// <summary>The key; valid only inside the report callback.</summary>
     public ReadOnlySpan<byte> Key => new(*(void**)(_message + 40), (int)*(nuint*)(_message + 48));
 
-    /// <summary>
-    /// The record's timestamp in Unix milliseconds as the producer set it (CreateTime), or -1 when Kafka
-    /// replaced it (a LogAppendTime topic) or it is unknown.
-    /// </summary>
-    public long CreateTimeMs
-    {
-        get
-        {
-            var ms = LibRdKafka.MessageTimestamp((IntPtr)_message, out var type);
-            return type == LibRdKafka.TimestampCreateTime ? ms : -1;
-        }
-    }
-
     /// <summary>The topic's name (allocates: meant for the rare paths, such as a failed delivery).</summary>
     public string Topic => Marshal.PtrToStringUTF8(LibRdKafka.TopicName(*(IntPtr*)(_message + 8)))!;
 }
