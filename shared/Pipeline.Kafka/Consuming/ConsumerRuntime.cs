@@ -9,7 +9,11 @@ namespace Pipeline.Kafka.Consuming;
 
 /// <summary>
 /// Runs one consumer group member for one sink: a blocking poll loop on its own thread that batches
-/// records by count and age, has the sink write them, and only then records progress. While the sink
+/// records, has the sink write them, and only then records progress. A batch is written once it is full, once
+/// its first record is <see cref="ConsumerOptions.BatchMaxWait"/> old, or, when no write is in flight, as soon
+/// as nothing more is waiting to be read (for <see cref="ConsumerOptions.BatchLinger"/>): a group that keeps up
+/// writes each record within moments of its arrival, and one that is behind (or under load while a write is in
+/// flight) gathers large batches by itself. While the sink
 /// fails, every assigned partition is paused and the write is retried with capped exponential backoff,
 /// so memory stays bounded and nothing is skipped. Records the sink refuses are isolated (by splitting
 /// the batch when the sink cannot say which) and sent to <c>dlq.&lt;group&gt;</c>. On revoke the batch in
@@ -52,6 +56,8 @@ public sealed class ConsumerRuntime : BackgroundService
     private bool _assignedWhilePaused;
     private InFlight? _inFlight;
     private bool _overlapSuspended;
+    // The last poll found nothing waiting: the batch in hand is all there is for now.
+    private bool _drained;
     private IConsumer<byte[]?, byte[]>? _consumer;
     private DeadLetterPublisher? _deadLetters;
     private CancellationToken _stopping;
@@ -137,7 +143,8 @@ public sealed class ConsumerRuntime : BackgroundService
             if (now >= _retryAt) TryFlush(consumer);
             if (_paused && now >= _watermarksAt) QueryWatermarks(consumer, now);
         }
-        else if (_batch.Count >= _options.BatchSize || (_batch.Count > 0 && (now - _batchStartedAt >= _options.BatchMaxWait || _overlapSuspended))
+        else if (_batch.Count >= _options.BatchSize
+            || (_batch.Count > 0 && (now - _batchStartedAt >= _options.BatchMaxWait || _overlapSuspended || (_drained && _inFlight is null)))
             || _deadLetteredNext.Count > 0)
         {
             // One write at a time: a batch that is due waits here for the one in flight (the backpressure).
@@ -166,6 +173,7 @@ public sealed class ConsumerRuntime : BackgroundService
         }
         if (result?.Message is null)
         {
+            _drained = true;
             if (_stopAt.Count > 0) CheckPositions(consumer);
             return;
         }
@@ -180,6 +188,7 @@ public sealed class ConsumerRuntime : BackgroundService
             ReachedStop(consumer, key);
             return;
         }
+        _drained = false;
         if (_batch.Count == 0) _batchStartedAt = _time.GetUtcNow();
         _batch.Add(record);
         _progress.GetOrAdd(key, static _ => new PartitionProgress()).Pending(record);
@@ -241,6 +250,8 @@ public sealed class ConsumerRuntime : BackgroundService
         var timeout = TimeSpan.FromMilliseconds(_inFlight is null ? 100 : 10);
         if (_batch.Count > 0 && !_paused)
         {
+            // A batch waits this long for more records once none are waiting; then it is written.
+            if (_inFlight is null && _options.BatchLinger < timeout) timeout = _options.BatchLinger;
             var untilDue = _batchStartedAt + _options.BatchMaxWait - now;
             if (untilDue < timeout) timeout = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue;
         }
