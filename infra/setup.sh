@@ -7,8 +7,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 # Servers and peers used at run time and by tests: PostgreSQL, rsyslog (forwarding tests, TLS through gnutls, and the
-# benchmark's peer), logger (bsdutils), curl, kcat, docker-compose (validates docker-compose.yml).
-infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose ca-certificates openssl
+# benchmark's peer), logger (bsdutils), curl, kcat, docker-compose (validates docker-compose.yml), prometheus (a real
+# server scrapes a running pipeline in the tests; its promtool checks and unit-tests infra/observability).
+infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose ca-certificates openssl prometheus
 infra/librdkafka/build.sh
 
 if [[ ! -x $(command -v dotnet) ]]; then

@@ -45,7 +45,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
         var port = FreePort.Next();
         var info = new ProcessStartInfo("prometheus") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { $"--config.file={configFile}", $"--storage.tsdb.path={Path.Combine(directory, "data")}",
-                     $"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle=false", "--log.level=warn" })
+                     $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn" })
             info.ArgumentList.Add(arg);
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start prometheus");
         var server = new PrometheusServer(process, directory, port);
