@@ -30,7 +30,7 @@ public sealed class ConsumerOptions
     /// …or, when no write is in flight, once no further record has come for this long: a group that keeps up
     /// writes what it has at once instead of waiting for a batch to fill, and one under load gathers what came
     /// while its last write ran. Raise it (up to <see cref="BatchMaxWait"/>) for sinks whose every write costs
-    /// much whatever its size. Default 5 ms.
+    /// much whatever its size; at <see cref="BatchMaxWait"/> or above, batches wait for their size or age only. Default 5 ms.
     /// </summary>
     public TimeSpan BatchLinger { get; set; } = TimeSpan.FromMilliseconds(5);
 
@@ -80,7 +80,7 @@ public sealed class ConsumerOptions
         _ = AutoOffsetReset;
         if (BatchSize is < 1 or > 1_000_000) throw new ArgumentException("--batch-size must be between 1 and 1,000,000");
         if (BatchMaxWait <= TimeSpan.Zero) throw new ArgumentException("--batch-wait must be positive");
-        if (BatchLinger < TimeSpan.Zero || BatchLinger > BatchMaxWait) throw new ArgumentException("--batch-linger must be between 0 and --batch-wait");
+        if (BatchLinger < TimeSpan.Zero || BatchLinger > TimeSpan.FromDays(1)) throw new ArgumentException("--batch-linger must be between 0 and a day");
         if (RetryInitialBackoff <= TimeSpan.Zero || RetryMaxBackoff < RetryInitialBackoff)
             throw new ArgumentException("RetryInitialBackoff must be positive and at most RetryMaxBackoff");
         // As Vector does: a drain that outlives the session would hand partitions over while we still write them.

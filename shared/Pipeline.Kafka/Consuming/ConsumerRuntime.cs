@@ -58,6 +58,7 @@ public sealed class ConsumerRuntime : BackgroundService
     private bool _overlapSuspended;
     // The last poll found nothing waiting: the batch in hand is all there is for now.
     private bool _drained;
+    private DateTimeOffset _lastRecordAt;
     private IConsumer<byte[]?, byte[]>? _consumer;
     private DeadLetterPublisher? _deadLetters;
     private CancellationToken _stopping;
@@ -144,7 +145,7 @@ public sealed class ConsumerRuntime : BackgroundService
             if (_paused && now >= _watermarksAt) QueryWatermarks(consumer, now);
         }
         else if (_batch.Count >= _options.BatchSize
-            || (_batch.Count > 0 && (now - _batchStartedAt >= _options.BatchMaxWait || _overlapSuspended || (_drained && _inFlight is null)))
+            || (_batch.Count > 0 && (now - _batchStartedAt >= _options.BatchMaxWait || _overlapSuspended || Lingered(now)))
             || _deadLetteredNext.Count > 0)
         {
             // One write at a time: a batch that is due waits here for the one in flight (the backpressure).
@@ -189,7 +190,8 @@ public sealed class ConsumerRuntime : BackgroundService
             return;
         }
         _drained = false;
-        if (_batch.Count == 0) _batchStartedAt = _time.GetUtcNow();
+        _lastRecordAt = _time.GetUtcNow();
+        if (_batch.Count == 0) _batchStartedAt = _lastRecordAt;
         _batch.Add(record);
         _progress.GetOrAdd(key, static _ => new PartitionProgress()).Pending(record);
         if (_readInterval > TimeSpan.Zero) _nextReadAt = (_nextReadAt > now ? _nextReadAt : now) + _readInterval;
@@ -244,6 +246,11 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    /// <summary>No write in flight, nothing waiting to be read, and no record for <see cref="ConsumerOptions.BatchLinger"/>: write what is in hand.</summary>
+    private bool Lingered(DateTimeOffset now) => _inFlight is null && _drained && now - _lastRecordAt >= _options.BatchLinger;
+
     private TimeSpan PollTimeout(DateTimeOffset now)
     {
         // With a write in flight, come back soon to account for it once it is done.
@@ -251,8 +258,7 @@ public sealed class ConsumerRuntime : BackgroundService
         if (_batch.Count > 0 && !_paused)
         {
             // A batch waits this long for more records once none are waiting; then it is written.
-            if (_inFlight is null && _options.BatchLinger < timeout) timeout = _options.BatchLinger;
-            var untilDue = _batchStartedAt + _options.BatchMaxWait - now;
+            var untilDue = Min(_batchStartedAt + _options.BatchMaxWait, _inFlight is null ? _lastRecordAt + _options.BatchLinger : DateTimeOffset.MaxValue) - now;
             if (untilDue < timeout) timeout = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue;
         }
         return timeout;

@@ -34,6 +34,34 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task AGroupThatKeepsUpWritesWhatArrivedWithoutWaitingForItsBatchToFill()
+    {
+        var sink = new SwitchableSink();
+        // A batch that would take a minute to be due by size or age.
+        await using var member = await StartMemberAsync("a", sink, o => { o.BatchSize = 100_000; o.BatchMaxWait = TimeSpan.FromSeconds(60); });
+        await Eventually.True(() => member.Gauge("consumer_partitions_assigned") == Partitions, TimeSpan.FromSeconds(30), "partitions assigned");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Produce(10);
+        await Eventually.True(() => sink.Distinct == 10, TimeSpan.FromSeconds(20), "the 10 records written long before the batch is full or old");
+        output.WriteLine($"written {clock.ElapsedMilliseconds} ms after they were produced");
+        Assert.Equal(10, member.Metrics.Sum("consumer_freshness_seconds"));
+    }
+
+    [Fact]
+    public async Task AGroupThatIsBehindWritesLargeBatchesUpToBatchSize()
+    {
+        _kafka.CreateTopic(_topic, Partitions);
+        _created = true;
+        Produce(6000);
+        var sink = new SwitchableSink();
+        await using var member = await StartMemberAsync("a", sink, o => o.BatchSize = 1000);
+        await Eventually.True(() => sink.Distinct == 6000, TimeSpan.FromSeconds(60), "the backlog written");
+        // What waited to be read went in full batches, not record by record.
+        Assert.All(sink.Batches, b => Assert.InRange(b, 1, 1000));
+        Assert.True(sink.Batches.Count <= 30, $"{sink.Batches.Count} batches for 6,000 waiting records");
+    }
+
+    [Fact]
     public async Task PartitionsPausedWhileTheSinkFailedAreResumedWhenTheyAreAssignedAgainAfterARebalance()
     {
         var sinkA = new SwitchableSink();
@@ -93,6 +121,8 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         {
             o.BatchSize = 1_000_000;
             o.BatchMaxWait = TimeSpan.FromSeconds(5);
+            // Held in hand until it is 5 s old, not written as soon as nothing more comes.
+            o.BatchLinger = o.BatchMaxWait;
         });
         await Eventually.True(() => a.Gauge("consumer_partitions_assigned") == Partitions, TimeSpan.FromSeconds(30), "partitions assigned");
         Produce(600);
@@ -129,6 +159,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
     private sealed class SwitchableSink : IBatchSink
     {
         public ConcurrentDictionary<(int Partition, long Offset), int> Written { get; } = new();
+        public ConcurrentQueue<int> Batches { get; } = new();
         public volatile bool Failing;
 
         public int Distinct => Written.Count;
@@ -142,6 +173,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         {
             if (Failing) throw new InvalidOperationException("the sink is down");
             foreach (var r in batch.Records) Written.AddOrUpdate((r.Partition, r.Offset), 1, (_, n) => n + 1);
+            if (batch.Records.Count > 0) Batches.Enqueue(batch.Records.Count);
             return Task.CompletedTask;
         }
 
