@@ -25,7 +25,8 @@ internal static class FreshnessBench
 
     private sealed record Worker(string Name, string Project, string Group);
 
-    private sealed record Settings(int Seconds, int SteadyAfter, int Partitions, int Brokers, string[] EdgeArgs, string[] WorkerArgs);
+    private sealed record Settings(int Seconds, int SteadyAfter, int Partitions, int Brokers, string[] EdgeArgs, string[] WorkerArgs,
+        IReadOnlyDictionary<string, string> Environment);
 
     private sealed record GroupResult(string Group, PromHistogram Whole, PromHistogram Steady, double CatchUpSeconds, double CpuSeconds, long Written);
 
@@ -41,7 +42,9 @@ internal static class FreshnessBench
             BenchSupport.Arg(args, "--partitions", 12),
             BenchSupport.Arg(args, "--brokers", 3),
             (BenchSupport.ArgText(args, "--edge-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            (BenchSupport.ArgText(args, "--worker-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            (BenchSupport.ArgText(args, "--worker-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            // e.g. --env "DOTNET_TieredPGO=0" for every process started: for experiments on start-up.
+            (BenchSupport.ArgText(args, "--env") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]));
         var root = BenchSupport.Repository();
         var output = BenchSupport.ArgText(args, "--out") ?? Path.Combine(root, "bench", "results", $"e2e-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
         var admin = BenchSupport.RunScript(Path.Combine(root, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
@@ -78,12 +81,12 @@ internal static class FreshnessBench
             var edgeHttp = FreePort();
             var edge = BenchProcess.Start("edge", "dotnet", [Dll(root, "producer/Pipeline.Edge"), "--kafka", kafka.BootstrapServers,
                 "--syslog-udp", $"127.0.0.1:{syslogPort}", "--syslog-tcp", $"127.0.0.1:{syslogPort}", "--http", $"127.0.0.1:{edgeHttp}",
-                "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true", .. settings.EdgeArgs], Environment());
+                "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true", .. settings.EdgeArgs], Environment(settings));
             processes.Add((null, edge, edgeHttp));
             foreach (var worker in Workers)
             {
                 var port = FreePort();
-                var env = Environment();
+                var env = Environment(settings);
                 env["Postgres__ConnectionString"] = postgres;
                 env["TopK__ConnectionString"] = postgres;
                 processes.Add((worker, BenchProcess.Start(worker.Name, "dotnet", [Dll(root, worker.Project), "--kafka", kafka.BootstrapServers,
@@ -194,11 +197,16 @@ internal static class FreshnessBench
         return (reader.GetInt64(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3));
     }
 
-    private static Dictionary<string, string> Environment() => new()
+    private static Dictionary<string, string> Environment(Settings settings)
     {
-        ["DOTNET_gcServer"] = "0",
-        ["Logging__LogLevel__Default"] = "Warning",
-    };
+        var environment = new Dictionary<string, string>
+        {
+            ["DOTNET_gcServer"] = "0",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings.Environment) environment[key] = value;
+        return environment;
+    }
 
     private static string Dll(string root, string project) =>
         Path.Combine(root, project, "bin", "Release", "net10.0", "linux-x64", Path.GetFileName(project) + ".dll");

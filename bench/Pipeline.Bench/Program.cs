@@ -18,7 +18,7 @@ static int Usage()
                Pipeline.Bench topk-e2e [--events N] [--partitions N] [--batch-size N] [--out FILE]
                Pipeline.Bench edge [--tcp-messages N] [--connections N] [--udp-rates 50000,100000,0] [--udp-seconds N] [--http-events N] [--warmup 1] [--peers edge,rsyslog] [--udp-rcvbuf-mib 32] [--udp-queue-mib N] [--out FILE]
                Pipeline.Bench noc [--events N] [--partitions N] [--brokers N] [--batch-sizes 200,5000] [--rounds N] [--out FILE]
-               Pipeline.Bench e2e [--rates 1000,10000,30000] [--seconds 60] [--steady-after 30] [--partitions 12] [--brokers 3] [--edge-args "..."] [--worker-args "..."] [--out FILE]
+               Pipeline.Bench e2e [--rates 1000,10000,30000] [--seconds 60] [--steady-after 30] [--partitions 12] [--brokers 3] [--edge-args "..."] [--worker-args "..."] [--env "K=V ..."] [--out FILE]
         """);
     return 2;
 }

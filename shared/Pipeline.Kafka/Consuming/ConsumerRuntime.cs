@@ -13,11 +13,11 @@ namespace Pipeline.Kafka.Consuming;
 /// its first record is <see cref="ConsumerOptions.BatchMaxWait"/> old, or, when no write is in flight, as soon
 /// as nothing more is waiting to be read (for <see cref="ConsumerOptions.BatchLinger"/>): a group that keeps up
 /// writes each record within moments of its arrival, and one that is behind (or under load while a write is in
-/// flight) gathers large batches by itself. While the sink
-/// fails, every assigned partition is paused and the write is retried with capped exponential backoff,
-/// so memory stays bounded and nothing is skipped. Records the sink refuses are isolated (by splitting
-/// the batch when the sink cannot say which) and sent to <c>dlq.&lt;group&gt;</c>. On revoke the batch in
-/// hand is finished within the drain timeout or abandoned (to be read again from the stored position);
+/// flight) gathers large batches by itself. While the sink fails, every assigned partition is paused and the
+/// write is retried with capped exponential backoff, so memory stays bounded and nothing is skipped. Records
+/// the sink refuses are isolated (by splitting the batch when the sink cannot say which) and sent to
+/// <c>dlq.&lt;group&gt;</c>. On revoke the batch in hand is finished within the drain timeout or abandoned
+/// (to be read again from the stored position);
 /// on loss it is discarded. On shutdown the batch is finished, offsets recorded, and the group left.
 /// A bounded run (<see cref="ConsumerOptions.StopAt"/>) reads each named partition up to its end offset,
 /// writes what it read, leaves the group and completes <see cref="Finished"/>; <see cref="ConsumerOptions.MaxRate"/>
