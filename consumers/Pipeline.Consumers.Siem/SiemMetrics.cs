@@ -48,8 +48,8 @@ internal sealed class SiemMetrics
             foreach (var read in readers) read();
             return readers;
         });
-        _lagRecords = new GaugeFamily(meter, "siem_forward_lag_records", "Committed archive records the destination has not confirmed yet.", refresh: Member(round));
-        _lagSeconds = new GaugeFamily(meter, "siem_forward_lag_seconds", "Age of the oldest archived record the destination has not confirmed (0 when caught up).", "s", Member(round));
+        _lagRecords = new GaugeFamily(meter, "siem_forward_lag_records", "Committed archive records the destination has not confirmed yet.", refresh: round.JoinRefresh());
+        _lagSeconds = new GaugeFamily(meter, "siem_forward_lag_seconds", "Age of the oldest archived record the destination has not confirmed (0 when caught up).", "s", round.JoinRefresh());
         _up = new GaugeFamily(meter, "siem_forward_up", "1 while the last send to the destination succeeded.");
     }
 
@@ -89,11 +89,5 @@ internal sealed class SiemMetrics
     public void BeforeCollect(Action refresh)
     {
         lock (_lagReaders) _lagReaders.Add(refresh);
-    }
-
-    private static Action Member(SnapshotRound<object> round)
-    {
-        var reading = round.Join();
-        return () => reading();
     }
 }

@@ -21,6 +21,13 @@ public sealed class SnapshotRound<T>(Func<T> take) where T : class
         return Current;
     }
 
+    /// <summary>As <see cref="Join"/>, for a <see cref="GaugeFamily"/>'s refresh: the reading is taken (once per round) for its side effects.</summary>
+    public Action JoinRefresh()
+    {
+        var reading = Join();
+        return () => reading();
+    }
+
     private T Current()
     {
         var round = _rounds.Value!;

@@ -44,12 +44,12 @@ internal sealed class ConsumerMetrics
         Retries = new CounterFamily(meter, "consumer_write_retries_total", "Failed sink writes that will be retried.").For(("group", group));
         Batches = new CounterFamily(meter, "consumer_batches_total", "Batches written.").For(("group", group));
         Paused = new GaugeFamily(meter, "consumer_partitions_paused", "1 while the sink is failing and partitions are paused.").For(("group", group));
-        Assigned = new GaugeFamily(meter, "consumer_partitions_assigned", "Partitions this member holds now.", refresh: Member(round)).For(("group", group));
-        InHand = new GaugeFamily(meter, "consumer_batch_records", "Records read and not yet written (the batch in hand).", refresh: Member(round)).For(("group", group));
+        Assigned = new GaugeFamily(meter, "consumer_partitions_assigned", "Partitions this member holds now.", refresh: round.JoinRefresh()).For(("group", group));
+        InHand = new GaugeFamily(meter, "consumer_batch_records", "Records read and not yet written (the batch in hand).", refresh: round.JoinRefresh()).For(("group", group));
         _abandoned = new CounterFamily(meter, "consumer_records_abandoned_total", "Records in hand not written on revoke/shutdown; read again from the stored position.");
         _rebalances = new CounterFamily(meter, "consumer_rebalances_total", "Partition assignment changes.");
-        _lagMessages = new GaugeFamily(meter, "consumer_lag_messages", "End offset minus the next offset to write.", refresh: Member(round));
-        _lagSeconds = new GaugeFamily(meter, "consumer_lag_seconds", "Now minus the receive time of the oldest record not yet written.", "s", Member(round));
+        _lagMessages = new GaugeFamily(meter, "consumer_lag_messages", "End offset minus the next offset to write.", refresh: round.JoinRefresh());
+        _lagSeconds = new GaugeFamily(meter, "consumer_lag_seconds", "Now minus the receive time of the oldest record not yet written.", "s", round.JoinRefresh());
         _freshness = meter.CreateHistogram("consumer_freshness_seconds", "s",
             "Time from an event's receipt at the edge to the end of the sink's write that made it durable (per record).",
             tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets.Freshness });
@@ -97,12 +97,6 @@ internal sealed class ConsumerMetrics
             _freshness.Record(Seconds(now - batch.Records[i].Timestamp.ToUnixTimeMilliseconds()), tag);
             if (batch.EventTimeMs(i) is > 0 and var eventMs) _eventAge.Record(Seconds(now - eventMs), tag);
         }
-    }
-
-    private static Action Member(SnapshotRound<object> round)
-    {
-        var reading = round.Join();
-        return () => reading();
     }
 
     // A record stamped ahead of this host's clock (clocks differ by a little) counts as fresh, not negative.
