@@ -8,7 +8,8 @@ cd "$repo"
 
 # Servers and peers used at run time and by tests: PostgreSQL, rsyslog (forwarding tests, TLS through gnutls, and the
 # benchmark's peer), logger (bsdutils), curl, kcat, docker-compose and python3-yaml (validate and read docker-compose.yml); prometheus (promtool: the
-# scrape benchmark's peer) and prometheus-node-exporter (a real exporter the scrape tests pull from);
+# scrape benchmark's peer; a real server scrapes a running pipeline in the tests; its promtool checks and unit-tests
+# infra/observability) and prometheus-node-exporter (a real exporter the scrape tests pull from);
 # Chromium (the status page's browser tests drive Debian's build through Playwright; no browser is downloaded) with a
 # font, and tmux (ops top is tested in it).
 infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose python3-yaml ca-certificates openssl \

@@ -109,4 +109,41 @@ internal static class LoadSenders
         })));
         return accepted;
     }
+
+    /// <summary>
+    /// Sends <paramref name="perSecond"/> octet-counted RFC 5424 lines a second over one TCP connection for
+    /// <paramref name="duration"/>, in small steps (every 5 ms) so the load is steady, not bursts. Each line carries
+    /// the time it is sent as its syslog timestamp and a host out of 1,000, so keys spread over partitions.
+    /// Returns the number of lines sent.
+    /// </summary>
+    public static async Task<long> SendTcpPacedAsync(int port, int perSecond, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync("127.0.0.1", port, cancellationToken);
+        var stream = client.GetStream();
+        var buffer = new MemoryStream(1 << 16);
+        var clock = Stopwatch.StartNew();
+        long sent = 0;
+        while (clock.Elapsed < duration && !cancellationToken.IsCancellationRequested)
+        {
+            var due = (long)(clock.Elapsed.TotalSeconds * perSecond);
+            if (due <= sent)
+            {
+                await Task.Delay(5, cancellationToken);
+                continue;
+            }
+            var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            buffer.SetLength(0);
+            for (; sent < due; sent++)
+            {
+                var line = Encoding.ASCII.GetBytes($"<134>1 {now} host-{sent % 1000} app-{sent % 8} {1000 + sent % 5000} ID{sent % 100} - freshness probe {sent} with a little text");
+                buffer.Write(Encoding.ASCII.GetBytes(line.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                buffer.WriteByte((byte)' ');
+                buffer.Write(line);
+            }
+            await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken);
+        }
+        client.Client.Shutdown(SocketShutdown.Send);
+        return sent;
+    }
 }

@@ -7,7 +7,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Pipeline.Consumers.Postgres;
 using Pipeline.Core.Hosting;
-using Pipeline.Core.Metrics;
+using Pipeline.Testing;
 using Pipeline.Kafka;
 using Pipeline.Kafka.Consuming;
 using Pipeline.Kafka.Embedded;
@@ -109,7 +109,7 @@ internal static class NocBench
         var group = "noc_bench_" + batch.ToString(CultureInfo.InvariantCulture) + "_" + Guid.NewGuid().ToString("N")[..6];
         var sink = new PostgresSink(dataSource, new EventPartitions(dataSource), new MetricPartitions(dataSource), group);
         var options = new ConsumerOptions { Group = group, Topics = Topic, BatchSize = batch, BatchMaxWait = TimeSpan.FromMilliseconds(500) };
-        var registry = new MetricsRegistry();
+        using var registry = new InProcessMetrics();
         var runtime = new ConsumerRuntime(options, new KafkaOptions { BootstrapServers = kafka.BootstrapServers }, sink, registry, new HealthState(),
             TimeProvider.System, NullLogger<ConsumerRuntime>.Instance);
         var joining = Stopwatch.StartNew();

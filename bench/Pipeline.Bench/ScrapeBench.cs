@@ -7,7 +7,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Core.Envelope;
 using Pipeline.Core.Hosting;
-using Pipeline.Core.Metrics;
+using Pipeline.Edge;
+using Pipeline.Testing;
 using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Publishing.Spool;
@@ -174,14 +175,15 @@ internal static class ScrapeBench
     {
         using var kafka = EmbeddedKafkaCluster.Start(1);
         kafka.CreateTopic("metrics", 6);
-        var registry = new MetricsRegistry();
-        var ledger = new LossLedger(registry);
+        using var meters = new InProcessMetrics();
+        var edgeMetrics = new EdgeMetrics(meters);
+        var ledger = new LossLedger(edgeMetrics);
         using var publisher = new EdgePublisher(new KafkaOptions { BootstrapServers = kafka.BootstrapServers }, new ProducerSettings(),
-            new SpoolOptions { Directory = Path.Combine(work, "spool") }, new MemoryBufferOptions(), "bench-scrape", ledger, registry, new HealthState(),
+            new SpoolOptions { Directory = Path.Combine(work, "spool") }, new MemoryBufferOptions(), "bench-scrape", ledger, edgeMetrics, new HealthState(),
             NullLogger<EdgePublisher>.Instance);
         var ingest = new ScrapeIngest(new Router([]), publisher, ledger);
         var target = Target(server.Url);
-        var health = new ScrapeMetrics(registry).Track(target);
+        var health = new ScrapeMetrics(meters).Track(target);
         await using var loop = new ScrapeLoop(target, new ScrapeFetcher(ScrapeFetcher.CreateClient(), TimeProvider.System), ingest, health, TimeProvider.System,
             NullLogger.Instance, "bench");
         var best = double.MaxValue;

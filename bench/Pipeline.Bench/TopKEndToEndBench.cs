@@ -9,7 +9,7 @@ using Pipeline.Consumers.TopK;
 using Pipeline.Consumers.TopK.Extraction;
 using Pipeline.Consumers.TopK.Windows;
 using Pipeline.Core.Hosting;
-using Pipeline.Core.Metrics;
+using Pipeline.Testing;
 using Pipeline.Kafka;
 using Pipeline.Kafka.Consuming;
 using Pipeline.Kafka.Embedded;
@@ -77,7 +77,7 @@ internal static class TopKEndToEndBench
         Migrator.ApplyCoreAsync(dataSource, default).GetAwaiter().GetResult();
         Migrator.ApplyAsync(dataSource, typeof(TopKSink).Assembly, ["topk"], default).GetAwaiter().GetResult();
         var options = new TopKOptions { ConnectionString = connectionString };
-        var registry = new MetricsRegistry();
+        using var registry = new InProcessMetrics();
         const string Group = "topk";
         var metrics = new TopKMetrics(registry, Group, options.Granularities);
         var store = new TopKStore(dataSource, Group);
@@ -98,11 +98,11 @@ internal static class TopKEndToEndBench
     private static Result RunExact(EmbeddedKafkaCluster kafka, string topic, int batch, int events)
     {
         var sink = new ExactCountingSink(AggregatorSettings.From(new TopKOptions()));
-        var (elapsed, steady) = Consume(kafka, topic, "exact", batch, sink, new MetricsRegistry(), () => Interlocked.Read(ref sink.Records), events);
+        var (elapsed, steady) = Consume(kafka, topic, "exact", batch, sink, new InProcessMetrics(), () => Interlocked.Read(ref sink.Records), events);
         return new Result("exact dictionaries in memory, nothing stored", events, elapsed, steady, PeakWorkingSet(), $"{sink.Keys:N0} exact keys held");
     }
 
-    private static (TimeSpan Elapsed, double Steady) Consume(EmbeddedKafkaCluster kafka, string topic, string group, int batch, IBatchSink sink, MetricsRegistry registry, Func<long> done, int events)
+    private static (TimeSpan Elapsed, double Steady) Consume(EmbeddedKafkaCluster kafka, string topic, string group, int batch, IBatchSink sink, InProcessMetrics registry, Func<long> done, int events)
     {
         var options = new ConsumerOptions { Group = group, Topics = topic, BatchSize = batch, BatchMaxWait = TimeSpan.FromMilliseconds(500) };
         // As the aggregator's appsettings.json does: without it librdkafka pauses 1 s whenever the 8 MiB prefetch queue is full.

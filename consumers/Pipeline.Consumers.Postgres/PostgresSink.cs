@@ -36,10 +36,12 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
     {
         var events = new List<EventRow>(batch.Records.Count);
         var metrics = new List<EventRow>();
-        foreach (var record in batch.Records)
+        for (var i = 0; i < batch.Records.Count; i++)
         {
-            var row = EventRow.From(record);
+            var row = EventRow.From(batch.Records[i]);
             (row.IsMetric ? metrics : events).Add(row);
+            // The runtime reports the event's age (sender's clock to this commit) once the write succeeded.
+            if (row.EventTime is { } eventTime) batch.NoteEventTime(i, new DateTimeOffset(DateTime.SpecifyKind(eventTime, DateTimeKind.Utc)));
         }
         await partitions.EnsureAsync(events.Select(r => r.Day), cancellationToken);
         await metricPartitions.EnsureAsync(metrics.Select(r => r.Day), cancellationToken);

@@ -8,7 +8,6 @@ using Pipeline.Consumers.Siem.Detection;
 using Pipeline.Consumers.Siem.Forwarding;
 using Pipeline.Consumers.Siem.Normalising;
 using Pipeline.Core.Hosting;
-using Pipeline.Core.Metrics;
 using Pipeline.Kafka;
 using Pipeline.Kafka.Consuming;
 
@@ -25,7 +24,7 @@ return await ConsumerHost.RunAsync("pipeline-siem", args, new ConsumerDefaults("
     options.Validate();
     builder.Services.AddSingleton(options);
     builder.Services.AddSingleton(options.Archive);
-    builder.Services.AddSingleton(sp => new SiemMetrics(sp.GetRequiredService<MetricsRegistry>()));
+    builder.Services.AddSingleton<SiemMetrics>();
     builder.Services.AddSingleton(sp => ArchiveWriter.Open(options.Archive, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SiemMetrics>(),
         sp.GetRequiredService<ILogger<ArchiveWriter>>()));
     builder.Services.AddSingleton(sp =>
@@ -52,7 +51,7 @@ return await ConsumerHost.RunAsync("pipeline-siem", args, new ConsumerDefaults("
                 ? new HecDestination(forwarder, name, time, metrics, log)
                 : new CefSyslogDestination(forwarder, name, titles, log);
             return new ArchiveForwarder(name, forwarder.Include, forwarder.BatchSize, forwarder.RetryInitialBackoff, forwarder.RetryMaxBackoff,
-                destination, sp.GetRequiredService<ArchiveWriter>(), metrics, sp.GetRequiredService<MetricsRegistry>(),
+                destination, sp.GetRequiredService<ArchiveWriter>(), metrics,
                 sp.GetRequiredService<HealthState>(), time, log);
         });
     }
@@ -63,7 +62,7 @@ return await ConsumerHost.RunAsync("pipeline-siem", args, new ConsumerDefaults("
             var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Pipeline.Consumers.Siem.Forward." + AlertOptions.CursorName);
             var destination = new KafkaAlertDestination(sp.GetRequiredService<KafkaOptions>(), options.Alerts.Topic, sp.GetRequiredService<ConsumerOptions>().Group);
             return new ArchiveForwarder(AlertOptions.CursorName, "alerts", 500, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30),
-                destination, sp.GetRequiredService<ArchiveWriter>(), sp.GetRequiredService<SiemMetrics>(), sp.GetRequiredService<MetricsRegistry>(),
+                destination, sp.GetRequiredService<ArchiveWriter>(), sp.GetRequiredService<SiemMetrics>(),
                 sp.GetRequiredService<HealthState>(), sp.GetRequiredService<TimeProvider>(), log);
         });
     }

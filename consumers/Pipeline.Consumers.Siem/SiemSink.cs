@@ -70,8 +70,9 @@ internal sealed class SiemSink : IBatchSink
         List<Alert>? alerts = null;
         try
         {
-            foreach (var record in batch.Records)
+            for (var index = 0; index < batch.Records.Count; index++)
             {
+                var record = batch.Records[index];
                 // Below the archived position: already in the archive (a re-delivery), never twice.
                 if (offsets.TryGetValue(record.PartitionKey, out var next) && record.Offset < next)
                 {
@@ -101,6 +102,7 @@ internal sealed class SiemSink : IBatchSink
                     envelope = null;
                 }
                 if (envelope is null) unreadable++;
+                else if (envelope.Syslog?.Timestamp is { } eventTime) batch.NoteEventTime(index, eventTime);
                 if (rule is null)
                 {
                     unclassified++;

@@ -7,7 +7,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Hosting;
-using Pipeline.Core.Metrics;
 using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Routing;
@@ -57,10 +56,11 @@ internal static class EdgeHost
         });
 
         builder.Services.AddSingleton(edge.NewRouter());
+        builder.Services.AddSingleton<EdgeMetrics>();
         builder.Services.AddSingleton<LossLedger>();
         builder.Services.AddSingleton<ITimeZoneResolver>(new SourceTimeZoneTable(edge.TimeZones));
         builder.Services.AddSingleton(sp => new EdgePublisher(kafka, edge.Producer, edge.Spool, edge.Memory, "edge-" + edge.Name,
-            sp.GetRequiredService<LossLedger>(), sp.GetRequiredService<MetricsRegistry>(), sp.GetRequiredService<HealthState>(),
+            sp.GetRequiredService<LossLedger>(), sp.GetRequiredService<EdgeMetrics>(), sp.GetRequiredService<HealthState>(),
             sp.GetRequiredService<ILogger<EdgePublisher>>()));
         // Registered first so that it stops last: listeners stop taking events before the producer drains.
         builder.Services.AddHostedService<PublisherDrain>();
@@ -77,12 +77,12 @@ internal static class EdgeHost
             {
                 case ListenerProtocol.Udp:
                     builder.Services.AddSingleton<IHostedService>(sp => new UdpSyslogListener(markup, listener,
-                        sp.GetRequiredService<SyslogIngest>(), sp.GetRequiredService<MetricsRegistry>(),
+                        sp.GetRequiredService<SyslogIngest>(), sp.GetRequiredService<EdgeMetrics>(),
                         sp.GetRequiredService<ILoggerFactory>().CreateLogger<UdpSyslogListener>()));
                     break;
                 case ListenerProtocol.Tcp or ListenerProtocol.Tls:
                     builder.Services.AddSingleton<IHostedService>(sp => new TcpSyslogListener(markup, listener,
-                        sp.GetRequiredService<SyslogIngest>(), sp.GetRequiredService<MetricsRegistry>(),
+                        sp.GetRequiredService<SyslogIngest>(), sp.GetRequiredService<EdgeMetrics>(),
                         sp.GetRequiredService<ILoggerFactory>().CreateLogger<TcpSyslogListener>()));
                     break;
             }

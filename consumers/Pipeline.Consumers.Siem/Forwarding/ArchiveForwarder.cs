@@ -64,17 +64,17 @@ internal sealed class ArchiveForwarder : BackgroundService
     private readonly HealthState _health;
     private readonly Backoff _backoff;
     private readonly string _cursorPath;
-    private readonly Counter _delivered;
-    private readonly Counter _filtered;
-    private readonly Counter _failures;
-    private readonly Gauge _lagRecords;
-    private readonly Gauge _lagSeconds;
-    private readonly Gauge _up;
+    private readonly CounterCell _delivered;
+    private readonly CounterCell _filtered;
+    private readonly CounterCell _failures;
+    private readonly GaugeCell _lagRecords;
+    private readonly GaugeCell _lagSeconds;
+    private readonly GaugeCell _up;
     private long _cursorSeq;
     private long _behindSinceTicks;
 
     public ArchiveForwarder(string name, string include, int batchSize, TimeSpan initialBackoff, TimeSpan maxBackoff, IForwardDestination destination,
-        ArchiveWriter archive, SiemMetrics metrics, MetricsRegistry registry, HealthState health, TimeProvider time, ILogger log)
+        ArchiveWriter archive, SiemMetrics metrics, HealthState health, TimeProvider time, ILogger log)
     {
         _name = name;
         _include = include;
@@ -93,7 +93,7 @@ internal sealed class ArchiveForwarder : BackgroundService
         _lagRecords = metrics.LagRecords(name);
         _lagSeconds = metrics.LagSeconds(name);
         _up = metrics.Up(name);
-        registry.BeforeScrape(RefreshLag);
+        metrics.BeforeCollect(RefreshLag);
     }
 
     public string Name => _name;

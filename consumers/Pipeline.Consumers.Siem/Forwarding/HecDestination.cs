@@ -25,7 +25,7 @@ internal sealed class HecDestination : IForwardDestination
     private readonly Uri _ackUri;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
-    private readonly Pipeline.Core.Metrics.Counter _resent;
+    private readonly Pipeline.Core.Metrics.CounterCell _resent;
     private readonly ArrayBufferWriter<byte> _body = new(256 * 1024);
 
     public HecDestination(ForwarderOptions options, string name, TimeProvider time, SiemMetrics metrics, ILogger log)

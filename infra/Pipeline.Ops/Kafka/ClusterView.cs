@@ -13,6 +13,7 @@ internal sealed class ClusterView(KafkaConnection kafka) : IDisposable
     private readonly Lazy<IConsumer<byte[]?, byte[]>> _reader = new(() => kafka.Consumer("pipeline-ops-reader"));
     private readonly Lazy<IAdminClient> _admin = new(kafka.Admin);
     private readonly Dictionary<string, IConsumer<byte[]?, byte[]>> _groupReaders = new(StringComparer.Ordinal);
+    private readonly Lazy<IConsumer<byte[]?, byte[]>> _prober = new(() => kafka.Consumer("pipeline-ops-reader", ScanTimeIndex.Probing));
 
     /// <summary>
     /// The partitions of <paramref name="topics"/>, in order. The cluster's whole metadata is asked for
@@ -79,10 +80,14 @@ internal sealed class ClusterView(KafkaConnection kafka) : IDisposable
         }
     }
 
+    /// <summary>The timestamp of the record at <paramref name="offset"/> (or the next one that exists); null when none could be read.</summary>
+    public DateTimeOffset? TimestampAt(TopicPartition partition, long offset) => ScanTimeIndex.TimestampAt(_prober.Value, partition, offset);
+
     public void Dispose()
     {
         if (_reader.IsValueCreated) _reader.Value.Dispose();
         if (_admin.IsValueCreated) _admin.Value.Dispose();
         foreach (var consumer in _groupReaders.Values) consumer.Dispose();
+        if (_prober.IsValueCreated) _prober.Value.Dispose();
     }
 }

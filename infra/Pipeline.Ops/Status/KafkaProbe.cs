@@ -51,7 +51,7 @@ internal sealed class KafkaProbe(KafkaConnection kafka, IReadOnlyList<string> to
                 try
                 {
                     var store = _stores.For(group);
-                    samples[group] = (LagSample.Take(group, partitions, store, _cluster, time), store.Describe, null);
+                    samples[group] = (LagSample.Take(group, partitions, store, _cluster, time, ages: false), store.Describe, null);
                 }
                 catch (UsageException ex)
                 {

@@ -119,6 +119,14 @@ internal sealed partial class EnvelopeWriter
         return End(header);
     }
 
+    /// <summary>
+    /// When an envelope made here was received, in Unix milliseconds, read back from its id (a ULID of the
+    /// receive time, written first; for an id the sender minted, the sender's time of
+    /// minting); 0 for bytes that do not start so. The publisher stamps each Kafka record with it, also for records read back from the spool, without carrying the time beside every event.
+    /// </summary>
+    public static long ReceivedAtMilliseconds(ReadOnlySpan<byte> envelope) =>
+        envelope.StartsWith("{\"id\":\""u8) && Ulid.TryReadMilliseconds(envelope[7..], out var ms) ? ms : 0;
+
     /// <remarks>
     /// The id is the sender's own when it sent a valid ULID (<paramref name="senderId"/>): an event it sends again
     /// after a lost reply keeps its id, so sinks that are unique by id keep one copy. Otherwise the edge mints one.

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core;
 using Pipeline.Core.Hosting;
 using Pipeline.Core.Metrics;
+using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing.Spool;
 using Pipeline.Edge.Routing;
 using Pipeline.Kafka;
@@ -77,10 +79,10 @@ internal sealed class EdgePublisher : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _drainer;
     private readonly Thread _syncer;
-    private readonly Gauge _memoryEventsGauge;
-    private readonly Counter _overflowOrder;
-    private readonly Counter _overflowMemory;
-    private readonly Counter _overflowQueue;
+    private readonly Histogram<double> _receiveToAck;
+    private readonly CounterCell _overflowOrder;
+    private readonly CounterCell _overflowMemory;
+    private readonly CounterCell _overflowQueue;
     private const long AcknowledgingWithin = 2000;
 
     private long _deliverySequence;
@@ -94,7 +96,7 @@ internal sealed class EdgePublisher : IDisposable
     private int _kafkaDown;
 
     public EdgePublisher(KafkaOptions kafka, ProducerSettings settings, SpoolOptions spool, MemoryBufferOptions memory, string clientId,
-        LossLedger ledger, MetricsRegistry metrics, HealthState health, ILogger<EdgePublisher> log)
+        LossLedger ledger, EdgeMetrics metrics, HealthState health, ILogger<EdgePublisher> log)
     {
         _log = log;
         _health = health;
@@ -115,12 +117,11 @@ internal sealed class EdgePublisher : IDisposable
         if (_spool.Recovery.DamagedBytes > 0)
             EdgeLog.SpoolDamaged(_log, _spool.Recovery.DamagedRegions, _spool.Recovery.DamagedBytes);
         if (_spool.Recovery.Records > 0) EdgeLog.SpoolRecovered(_log, _spool.Recovery.Records);
-        RegisterMetrics(metrics);
-        _memoryEventsGauge = metrics.Gauge("edge_memory_buffer_events", "Events handed to the producer directly and not yet acknowledged.");
-        const string overflowHelp = "Memory-mode events written to the spool instead of the producer, by why.";
-        _overflowOrder = metrics.Counter("edge_spool_overflow_total", overflowHelp, ("reason", "spool_not_empty"));
-        _overflowMemory = metrics.Counter("edge_spool_overflow_total", overflowHelp, ("reason", "memory_full"));
-        _overflowQueue = metrics.Counter("edge_spool_overflow_total", overflowHelp, ("reason", "producer_queue_full"));
+        metrics.ObserveBuffers(_spool, () => Interlocked.Read(ref _memoryEvents));
+        _overflowOrder = metrics.SpoolOverflow.For(("reason", "spool_not_empty"));
+        _overflowMemory = metrics.SpoolOverflow.For(("reason", "memory_full"));
+        _overflowQueue = metrics.SpoolOverflow.For(("reason", "producer_queue_full"));
+        _receiveToAck = metrics.ReceiveToAck;
 
         _drainer = new Thread(Drain) { IsBackground = true, Name = "spool-drainer" };
         _syncer = new Thread(SyncLoop) { IsBackground = true, Name = "spool-sync" };
@@ -233,7 +234,7 @@ internal sealed class EdgePublisher : IDisposable
         cell.ReceivedIntoMemory();
         if (Interlocked.Increment(ref _memoryEvents) == 1) Volatile.Write(ref _lastProgressAt, Environment.TickCount64);
         Interlocked.Add(ref _memoryBytes, value.Length);
-        var status = _producer.TryProduce(topic, key, hasKey, value, opaque, out var error);
+        var status = _producer.TryProduce(topic, key, hasKey, value, opaque, out var error, EnvelopeWriter.ReceivedAtMilliseconds(value));
         if (status == ProduceStatus.Queued) return true;
         if (waiter is not null) _pending.TryRemove(opaque, out _);
         if (status == ProduceStatus.QueueFull)
@@ -360,7 +361,8 @@ internal sealed class EdgePublisher : IDisposable
                     _ledger.Cell(item.Record.Listener, item.Record.Route));
                 _pending[delivery.Sequence] = delivery;
                 Interlocked.Increment(ref _spoolInFlight);
-                var status = _producer.TryProduce(item.Record.Topic, item.Record.Key, item.Record.Key is not null, item.Record.Value, delivery.Sequence, out var error);
+                var status = _producer.TryProduce(item.Record.Topic, item.Record.Key, item.Record.Key is not null, item.Record.Value, delivery.Sequence,
+                    out var error, EnvelopeWriter.ReceivedAtMilliseconds(item.Record.Value));
                 if (status == ProduceStatus.QueueFull)
                 {
                     _pending.TryRemove(delivery.Sequence, out _);
@@ -408,9 +410,12 @@ internal sealed class EdgePublisher : IDisposable
         var runCell = -1;
         var runEvents = 0;
         long runBytes = 0;
-        foreach (var delivery in deliveries)
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (var i = 0; i < deliveries.Length; i++)
         {
+            ref readonly var delivery = ref deliveries[i];
             var opaque = delivery.Opaque;
+            if (i % EdgeMetrics.AckSampleEvery == 0 && delivery.Error == ErrorCode.NoError) TimeAcknowledgement(delivery, now);
             if (opaque < 0 && delivery.Error == ErrorCode.NoError)
             {
                 var cellId = CellOfMemoryOpaque(opaque);
@@ -432,6 +437,16 @@ internal sealed class EdgePublisher : IDisposable
             }
         }
         MemoryPublished(runCell, runEvents, runBytes);
+    }
+
+    /// <summary>
+    /// Receipt to acknowledgement. The receive time is read from the envelope the report carries (its id), not
+    /// from the report's timestamp, which a broker may replace with its own (LogAppendTime).
+    /// </summary>
+    private void TimeAcknowledgement(in Delivery delivery, long nowMs)
+    {
+        var receivedMs = EnvelopeWriter.ReceivedAtMilliseconds(delivery.Value);
+        if (receivedMs > 0) _receiveToAck.Record(Math.Max(0, nowMs - receivedMs) / 1000.0);
     }
 
     private void MemoryPublished(int cellId, int events, long bytes)
@@ -468,27 +483,6 @@ internal sealed class EdgePublisher : IDisposable
     private interface IPendingDelivery
     {
         void Delivered(in Delivery delivery);
-    }
-
-    private void RegisterMetrics(MetricsRegistry metrics)
-    {
-        var bytes = metrics.Gauge("edge_spool_bytes", "Bytes in the disk spool.");
-        var max = metrics.Gauge("edge_spool_max_bytes", "Capacity of the disk spool.");
-        var unacked = metrics.Gauge("edge_spool_records", "Records in the spool not yet acknowledged by Kafka.");
-        var appended = metrics.ObservedCounter("edge_spool_appended_records_total", "Records appended to the spool by this run.");
-        var synced = metrics.ObservedCounter("edge_spool_synced_records_total", "Records appended by this run and fsynced.");
-        metrics.ObservedCounter("edge_spool_recovered_records_total", "Intact records found in the spool at start-up.").Set(_spool.Recovery.Records);
-        metrics.ObservedCounter("edge_spool_damaged_bytes_total", "Damaged bytes skipped at start-up (torn tail, corruption).").Set(_spool.Recovery.DamagedBytes);
-        metrics.ObservedCounter("edge_spool_damaged_regions_total", "Damaged regions skipped at start-up.").Set(_spool.Recovery.DamagedRegions);
-        metrics.BeforeScrape(() =>
-        {
-            bytes.Set(_spool.Bytes);
-            max.Set(_spool.MaxBytes);
-            unacked.Set(_spool.Unacknowledged);
-            appended.Set(_spool.Appended);
-            synced.Set(_spool.Synced);
-            _memoryEventsGauge.Set(Interlocked.Read(ref _memoryEvents));
-        });
     }
 
     /// <summary>An event handed to the producer from memory that a request waits for.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Pipeline.Core.Metrics;
 
 namespace Pipeline.Edge.Publishing;
 
@@ -112,6 +111,9 @@ internal sealed class LedgerCell(int id, string listener, string route)
         lock (s) { s.PendingSpool -= count; s.Dropped[(int)reason] += count; }
     }
 
+    /// <summary>The cell's labels on /metrics.</summary>
+    public KeyValuePair<string, object?>[] Tags { get; } = [new("listener", listener), new("route", route)];
+
     public LedgerSnapshot Snapshot()
     {
         long received = 0, parseFailed = 0, recovered = 0, published = 0, pendingMemory = 0, pendingSpool = 0, spooled = 0;
@@ -148,7 +150,7 @@ internal sealed record LedgerSnapshot(long Received, long ParseFailed, long Reco
     public bool Balances => Received + Recovered == Published + PendingMemory + PendingSpool + DroppedTotal;
 }
 
-/// <summary>All ledger cells of the edge, exposed on /metrics.</summary>
+/// <summary>All ledger cells of the edge, exposed on /metrics (see <see cref="EdgeMetrics.ObserveLedger"/>).</summary>
 internal sealed class LossLedger
 {
     /// <summary>The route label of what was counted before any route was chosen (refused or empty input).</summary>
@@ -156,15 +158,10 @@ internal sealed class LossLedger
 
     private readonly ConcurrentDictionary<(string Listener, string Route), LedgerCell> _cells = new();
     private readonly Lock _adding = new();
-    private readonly MetricsRegistry _metrics;
     // Cells by id, copied on write (cells are few and made once).
     private LedgerCell[] _byId = [];
 
-    public LossLedger(MetricsRegistry metrics)
-    {
-        _metrics = metrics;
-        metrics.BeforeScrape(Publish);
-    }
+    public LossLedger(EdgeMetrics metrics) => metrics.ObserveLedger(Read);
 
     public LedgerCell Cell(string listener, string route)
     {
@@ -184,28 +181,8 @@ internal sealed class LossLedger
 
     public IReadOnlyCollection<LedgerCell> Cells => _cells.Values.ToArray();
 
-    private void Publish()
-    {
-        foreach (var cell in _cells.Values)
-        {
-            var s = cell.Snapshot();
-            (string, string)[] labels = [("listener", cell.Listener), ("route", cell.Route)];
-            _metrics.ObservedCounter("edge_events_received_total", "Events received, by listener and route.", labels).Set(s.Received);
-            _metrics.ObservedCounter("edge_events_parse_failed_total", "Events whose line did not parse fully (still shipped raw).", labels).Set(s.ParseFailed);
-            _metrics.ObservedCounter("edge_events_recovered_total", "Events found in the spool at start-up.", labels).Set(s.Recovered);
-            _metrics.ObservedCounter("edge_events_published_total", "Events Kafka acknowledged.", labels).Set(s.Published);
-            _metrics.ObservedCounter("edge_events_spooled_total", "Events written to the disk spool.", labels).Set(s.SpooledTotal);
-            _metrics.Gauge("edge_events_pending", "Events accepted but not yet acknowledged by Kafka, by buffer.",
-                ("listener", cell.Listener), ("route", cell.Route), ("buffer", "memory")).Set(s.PendingMemory);
-            _metrics.Gauge("edge_events_pending", "Events accepted but not yet acknowledged by Kafka, by buffer.",
-                ("listener", cell.Listener), ("route", cell.Route), ("buffer", "spool")).Set(s.PendingSpool);
-            foreach (var reason in Enum.GetValues<DropReason>())
-            {
-                _metrics.ObservedCounter("edge_events_dropped_total", "Events that will never reach Kafka, by reason.",
-                    ("listener", cell.Listener), ("route", cell.Route), ("reason", ReasonLabel(reason))).Set(s.Dropped[(int)reason]);
-            }
-        }
-    }
+    /// <summary>Every cell at this moment (each cell's figures balance on their own, so the whole reading does).</summary>
+    public IReadOnlyList<LedgerReading> Read() => Volatile.Read(ref _byId).Select(c => new LedgerReading(c.Tags, c.Snapshot())).ToArray();
 
     public static string ReasonLabel(DropReason reason) => reason switch
     {

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Pipeline.Core.Metrics;
 
 namespace Pipeline.Core.Hosting;
 
@@ -9,8 +8,8 @@ namespace Pipeline.Core.Hosting;
 public static class ServiceDefaults
 {
     /// <summary>
-    /// One-line structured console logs, a <see cref="MetricsRegistry"/>, a <see cref="HealthState"/>, the
-    /// system clock as <see cref="TimeProvider"/>, and a shutdown budget long enough to drain.
+    /// One-line structured console logs, metrics exported by OpenTelemetry (<see cref="MetricsExport"/>), a
+    /// <see cref="HealthState"/>, the system clock as <see cref="TimeProvider"/>, and a shutdown budget long enough to drain.
     /// </summary>
     public static IHostApplicationBuilder AddPipelineDefaults(this IHostApplicationBuilder builder, TimeSpan shutdownTimeout)
     {
@@ -23,7 +22,7 @@ public static class ServiceDefaults
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-        builder.Services.AddSingleton<MetricsRegistry>();
+        builder.AddPipelineMetrics(System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? "pipeline");
         builder.Services.AddSingleton<HealthState>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);

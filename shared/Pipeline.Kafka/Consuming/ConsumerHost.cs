@@ -10,7 +10,7 @@ namespace Pipeline.Kafka.Consuming;
 
 /// <summary>
 /// What every consumer executable shares: configuration from appsettings.json, environment and command
-/// line (<c>--group</c>, <c>--topics</c>, <c>--from</c>, <c>--batch-size</c>, <c>--batch-wait</c>,
+/// line (<c>--group</c>, <c>--topics</c>, <c>--from</c>, <c>--batch-size</c>, <c>--batch-wait</c>, <c>--batch-linger</c>,
 /// <c>--kafka</c>, <c>--http</c>, <c>--instance-id</c>, and for bounded replays <c>--stop-at</c>, <c>--max-rate</c>), the member's
 /// identity in its group, the runtime, and <c>/metrics</c> + <c>/healthz</c>. A consumer only adds its sink.
 /// </summary>
@@ -23,6 +23,7 @@ public static class ConsumerHost
         ["--from"] = "Consumer:From",
         ["--batch-size"] = "Consumer:BatchSize",
         ["--batch-wait"] = "Consumer:BatchMaxWait",
+        ["--batch-linger"] = "Consumer:BatchLinger",
         ["--kafka"] = "Kafka:BootstrapServers",
         ["--http"] = "Http:Bind",
         ["--stop-at"] = "Consumer:StopAt",

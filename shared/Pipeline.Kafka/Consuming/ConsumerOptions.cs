@@ -16,11 +16,23 @@ public sealed class ConsumerOptions
     /// <summary><c>earliest</c> or <c>latest</c>: where a group with no stored position starts. Default earliest.</summary>
     public string From { get; set; } = "earliest";
 
-    /// <summary>Write a batch once it holds this many records. Default 200 (the seed's bulk writer).</summary>
-    public int BatchSize { get; set; } = 200;
+    /// <summary>
+    /// The most records in one batch: a batch is written once it holds this many. Batches are as large as what
+    /// waits to be read (see <see cref="BatchLinger"/>), so this bounds a catching-up or busy group's batches.
+    /// Default 5,000.
+    /// </summary>
+    public int BatchSize { get; set; } = 5000;
 
     /// <summary>…or once its first record is this old. Default 5 s.</summary>
     public TimeSpan BatchMaxWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// …or, when no write is in flight, once no further record has come for this long: a group that keeps up
+    /// writes what it has at once instead of waiting for a batch to fill, and one under load gathers what came
+    /// while its last write ran. Raise it (up to <see cref="BatchMaxWait"/>) for sinks whose every write costs
+    /// much whatever its size; at <see cref="BatchMaxWait"/> or above, batches wait for their size or age only. Default 5 ms.
+    /// </summary>
+    public TimeSpan BatchLinger { get; set; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>First wait after a failed write; doubles each time. Default 0.5 s.</summary>
     public TimeSpan RetryInitialBackoff { get; set; } = TimeSpan.FromMilliseconds(500);
@@ -102,6 +114,7 @@ public sealed class ConsumerOptions
         _ = AutoOffsetReset;
         if (BatchSize is < 1 or > 1_000_000) throw new ArgumentException("--batch-size must be between 1 and 1,000,000");
         if (BatchMaxWait <= TimeSpan.Zero) throw new ArgumentException("--batch-wait must be positive");
+        if (BatchLinger < TimeSpan.Zero || BatchLinger > TimeSpan.FromDays(1)) throw new ArgumentException("--batch-linger must be between 0 and a day");
         if (RetryInitialBackoff <= TimeSpan.Zero || RetryMaxBackoff < RetryInitialBackoff)
             throw new ArgumentException("RetryInitialBackoff must be positive and at most RetryMaxBackoff");
         // As Vector does: a drain that outlives the session would hand partitions over while we still write them.
@@ -145,6 +158,10 @@ public sealed class ConsumerOptions
         // at the rate one queue drains per second (~20k records/s here); refetch as soon as there is room.
         config.FetchQueueBackoffMs ??= 20;
         config.FetchMaxBytes ??= 16 * 1024 * 1024;
+        // How long a broker may hold a fetch that found nothing. Kafka answers as soon as data arrives; a broker
+        // that answers only when the wait is over (the embedded one does) delays the next records by up to it,
+        // so keep it short: an idle group then costs ten small fetches a second per broker.
+        config.FetchWaitMaxMs ??= 100;
         config.EnablePartitionEof = false;
         // Sinks see no Kafka headers: not copying them into every ConsumeResult saves the poll thread work.
         if (config.Get("dotnet.consumer.consume.result.fields") is null) config.ConsumeResultFields = "topic,timestamp";

@@ -1,19 +1,23 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Hosting;
-using Pipeline.Core.Metrics;
 
 namespace Pipeline.Kafka.Consuming;
 
 /// <summary>
 /// Runs one consumer group member for one sink: a blocking poll loop on its own thread that batches
-/// records by count and age, has the sink write them, and only then records progress. While the sink
-/// fails, every assigned partition is paused and the write is retried with capped exponential backoff,
-/// so memory stays bounded and nothing is skipped. Records the sink refuses are isolated (by splitting
-/// the batch when the sink cannot say which) and sent to <c>dlq.&lt;group&gt;</c>. On revoke the batch in
-/// hand is finished within the drain timeout or abandoned (to be read again from the stored position);
+/// records, has the sink write them, and only then records progress. A batch is written once it is full, once
+/// its first record is <see cref="ConsumerOptions.BatchMaxWait"/> old, or, when no write is in flight, as soon
+/// as nothing more is waiting to be read (for <see cref="ConsumerOptions.BatchLinger"/>): a group that keeps up
+/// writes each record within moments of its arrival, and one that is behind (or under load while a write is in
+/// flight) gathers large batches by itself. While the sink fails, every assigned partition is paused and the
+/// write is retried with capped exponential backoff, so memory stays bounded and nothing is skipped. Records
+/// the sink refuses are isolated (by splitting the batch when the sink cannot say which) and sent to
+/// <c>dlq.&lt;group&gt;</c>. On revoke the batch in hand is finished within the drain timeout or abandoned
+/// (to be read again from the stored position);
 /// on loss it is discarded. On shutdown the batch is finished, offsets recorded, and the group left.
 /// A bounded run (<see cref="ConsumerOptions.StopAt"/>) reads each named partition up to its end offset,
 /// writes what it read, leaves the group and completes <see cref="Finished"/>; <see cref="ConsumerOptions.MaxRate"/>
@@ -52,11 +56,14 @@ public sealed class ConsumerRuntime : BackgroundService
     private bool _assignedWhilePaused;
     private InFlight? _inFlight;
     private bool _overlapSuspended;
+    // The last poll found nothing waiting: the batch in hand is all there is for now.
+    private bool _drained;
+    private DateTimeOffset _lastRecordAt;
     private IConsumer<byte[]?, byte[]>? _consumer;
     private DeadLetterPublisher? _deadLetters;
     private CancellationToken _stopping;
 
-    public ConsumerRuntime(ConsumerOptions options, KafkaOptions kafka, IBatchSink sink, MetricsRegistry metrics,
+    public ConsumerRuntime(ConsumerOptions options, KafkaOptions kafka, IBatchSink sink, IMeterFactory meters,
         HealthState health, TimeProvider time, ILogger<ConsumerRuntime> log)
     {
         options.Validate();
@@ -67,11 +74,10 @@ public sealed class ConsumerRuntime : BackgroundService
         _log = log;
         _health = health;
         _backoff = new Backoff(options.RetryInitialBackoff, options.RetryMaxBackoff);
-        _metrics = new ConsumerMetrics(metrics, options.Group);
+        _metrics = new ConsumerMetrics(meters, options.Group, RefreshLag);
         _stopAt = options.StopOffsets;
         _readInterval = options.MaxRate > 0 ? TimeSpan.FromSeconds(1 / options.MaxRate) : TimeSpan.Zero;
         _commits = new KafkaCommitSchedule(time, sink.OffsetStorage == OffsetStorage.Kafka ? TimeSpan.Zero : KafkaCommitInterval);
-        metrics.BeforeScrape(RefreshLag);
     }
 
     /// <summary>
@@ -146,7 +152,8 @@ public sealed class ConsumerRuntime : BackgroundService
             if (now >= _retryAt) TryFlush(consumer);
             if (_paused && now >= _watermarksAt) QueryWatermarks(consumer, now);
         }
-        else if (_batch.Count >= _options.BatchSize || (_batch.Count > 0 && (now - _batchStartedAt >= _options.BatchMaxWait || _overlapSuspended))
+        else if (_batch.Count >= _options.BatchSize
+            || (_batch.Count > 0 && (now - _batchStartedAt >= _options.BatchMaxWait || _overlapSuspended || Lingered(now)))
             || _deadLetteredNext.Count > 0)
         {
             // One write at a time: a batch that is due waits here for the one in flight (the backpressure).
@@ -175,6 +182,7 @@ public sealed class ConsumerRuntime : BackgroundService
         }
         if (result?.Message is null)
         {
+            _drained = true;
             if (_stopAt.Count > 0) CheckPositions(consumer);
             return;
         }
@@ -189,7 +197,9 @@ public sealed class ConsumerRuntime : BackgroundService
             ReachedStop(consumer, key);
             return;
         }
-        if (_batch.Count == 0) _batchStartedAt = _time.GetUtcNow();
+        _drained = false;
+        _lastRecordAt = _time.GetUtcNow();
+        if (_batch.Count == 0) _batchStartedAt = _lastRecordAt;
         _batch.Add(record);
         _progress.GetOrAdd(key, static _ => new PartitionProgress()).Pending(record);
         if (_readInterval > TimeSpan.Zero) _nextReadAt = (_nextReadAt > now ? _nextReadAt : now) + _readInterval;
@@ -244,13 +254,19 @@ public sealed class ConsumerRuntime : BackgroundService
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    /// <summary>No write in flight, nothing waiting to be read, and no record for <see cref="ConsumerOptions.BatchLinger"/>: write what is in hand.</summary>
+    private bool Lingered(DateTimeOffset now) => _inFlight is null && _drained && now - _lastRecordAt >= _options.BatchLinger;
+
     private TimeSpan PollTimeout(DateTimeOffset now)
     {
         // With a write in flight, come back soon to account for it once it is done.
         var timeout = TimeSpan.FromMilliseconds(_inFlight is null ? 100 : 10);
         if (_batch.Count > 0 && !_paused)
         {
-            var untilDue = _batchStartedAt + _options.BatchMaxWait - now;
+            // A batch waits this long for more records once none are waiting; then it is written.
+            var untilDue = Min(_batchStartedAt + _options.BatchMaxWait, _inFlight is null ? _lastRecordAt + _options.BatchLinger : DateTimeOffset.MaxValue) - now;
             if (untilDue < timeout) timeout = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue;
         }
         return timeout;
@@ -270,7 +286,7 @@ public sealed class ConsumerRuntime : BackgroundService
         var batch = new SinkBatch(records, NextOffsets(records));
         // Not cancelled on shutdown: the drain waits for it (up to the drain timeout) rather than have it
         // stopped halfway and written again.
-        _inFlight = new InFlight(batch, Task.Run(() => _sink.WriteAsync(batch, CancellationToken.None), CancellationToken.None));
+        _inFlight = new InFlight(batch, Task.Run(() => WriteAsync(batch, CancellationToken.None), CancellationToken.None));
     }
 
     /// <summary>
@@ -403,9 +419,17 @@ public sealed class ConsumerRuntime : BackgroundService
     private void Write(IConsumer<byte[]?, byte[]> consumer, IReadOnlyList<ConsumedRecord> records, CancellationToken cancellationToken)
     {
         var next = NextOffsets(records);
-        _sink.WriteAsync(new SinkBatch(records, next), cancellationToken).GetAwaiter().GetResult();
+        WriteAsync(new SinkBatch(records, next), cancellationToken).GetAwaiter().GetResult();
         _deadLetteredNext.Clear();
         Completed(consumer, records.Count, next);
+    }
+
+    /// <summary>The sink's write, timed: freshness is taken the moment the write returns, when the records are durable.</summary>
+    private async Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        await _sink.WriteAsync(batch, cancellationToken);
+        _metrics.WriteSucceeded(batch, _time.GetElapsedTime(started), _time.GetUtcNow());
     }
 
     /// <summary>Per partition, the offset after the last record (or dead-lettered record) of the batch.</summary>

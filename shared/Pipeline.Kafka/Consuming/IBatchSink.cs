@@ -19,8 +19,21 @@ public sealed record ConsumedRecord(string Topic, int Partition, long Offset, by
 /// </summary>
 public sealed class SinkBatch(IReadOnlyList<ConsumedRecord> records, IReadOnlyDictionary<PartitionKey, long> nextOffsets)
 {
+    private long[]? _eventTimesMs;
+
     public IReadOnlyList<ConsumedRecord> Records { get; } = records;
     public IReadOnlyDictionary<PartitionKey, long> NextOffsets { get; } = nextOffsets;
+
+    /// <summary>
+    /// A sink that reads an event's own time while writing it (e.g. the syslog header's timestamp) notes it
+    /// here, by the record's index in <see cref="Records"/>; after the write the runtime reports the event's
+    /// age (<c>consumer_event_age_seconds</c>) from it. Optional: records without one are left out of that histogram.
+    /// </summary>
+    public void NoteEventTime(int index, DateTimeOffset eventTime) =>
+        (_eventTimesMs ??= new long[Records.Count])[index] = eventTime.ToUnixTimeMilliseconds();
+
+    /// <summary>The time noted for the record at <paramref name="index"/> in Unix milliseconds; 0 when none was.</summary>
+    public long EventTimeMs(int index) => _eventTimesMs is { } times ? times[index] : 0;
 }
 
 /// <summary>Where a sink's progress lives.</summary>

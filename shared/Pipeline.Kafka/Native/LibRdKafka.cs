@@ -163,6 +163,7 @@ internal struct ProduceArgument
     public const int Key = 5;        // RD_KAFKA_VTYPE_KEY
     public const int Opaque = 6;     // RD_KAFKA_VTYPE_OPAQUE
     public const int Flags = 7;      // RD_KAFKA_VTYPE_MSGFLAGS
+    public const int Timestamp = 8;  // RD_KAFKA_VTYPE_TIMESTAMP
     public const int Header = 9;     // RD_KAFKA_VTYPE_HEADER
 
     [FieldOffset(0)] public int Type;

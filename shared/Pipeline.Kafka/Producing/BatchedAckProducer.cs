@@ -110,11 +110,15 @@ public sealed unsafe class BatchedAckProducer : IDisposable
     /// <summary>Messages handed over and not yet reported (queued or in flight).</summary>
     public int Outstanding => LibRdKafka.OutqLen(_handle);
 
-    /// <summary>Queues one message (key and value are copied); its report will carry <paramref name="opaque"/>.</summary>
-    public ProduceStatus TryProduce(string topic, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, long opaque, out ErrorCode error)
+    /// <summary>
+    /// Queues one message (key and value are copied); its report will carry <paramref name="opaque"/>. Its
+    /// timestamp is <paramref name="timestampMs"/> (Unix milliseconds; 0: the time of this call).
+    /// </summary>
+    public ProduceStatus TryProduce(string topic, ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, long opaque, out ErrorCode error,
+        long timestampMs = 0)
     {
         var rkt = _topics.GetOrAdd(topic, static (name, handle) => LibRdKafka.TopicNew(handle, name, IntPtr.Zero), _handle);
-        var arguments = stackalloc ProduceArgument[5 + _headers.Length];
+        var arguments = stackalloc ProduceArgument[6 + _headers.Length];
         var count = 0;
         IntPtr failure;
         fixed (byte* valuePointer = value)
@@ -125,6 +129,7 @@ public sealed unsafe class BatchedAckProducer : IDisposable
             if (hasKey) arguments[count++] = ProduceArgument.Of(ProduceArgument.Key, (IntPtr)keyPointer, key.Length);
             arguments[count++] = ProduceArgument.Of(ProduceArgument.Opaque, new IntPtr(opaque));
             arguments[count++] = ProduceArgument.Of(ProduceArgument.Flags, LibRdKafka.MessageCopy);
+            if (timestampMs > 0) arguments[count++] = ProduceArgument.Of(ProduceArgument.Timestamp, new IntPtr(timestampMs));
             foreach (var (name, headerValue, size) in _headers)
                 arguments[count++] = ProduceArgument.Of(ProduceArgument.Header, name, headerValue, size);
             failure = LibRdKafka.ProduceVa(_handle, arguments, (UIntPtr)count);

@@ -20,7 +20,8 @@ internal sealed class MetricsText
             var value = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
             var brace = series.IndexOf('{');
             var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (brace >= 0)
+            // OpenTelemetry's exporter writes an empty label set as "{}".
+            if (brace >= 0 && series.Length > brace + 2)
             {
                 foreach (var pair in series[(brace + 1)..^1].Split("\","))
                 {

@@ -36,6 +36,31 @@ public sealed partial class DockerComposeTests
     }
 
     [Fact]
+    public async Task TheObservabilityProfileAddsPrometheusAndGrafanaWithTheShippedFilesAndScrapesEveryService()
+    {
+        var compose = Repository.Path_("docker-compose.yml");
+        var services = await Peers.RunAsync("docker-compose", ["-f", compose, "--profile", "observability", "config", "--services"]);
+        Assert.Contains("prometheus", services.Split('\n'));
+        Assert.Contains("grafana", services.Split('\n'));
+        var text = await File.ReadAllTextAsync(compose);
+        // Only with the profile: a plain `docker compose up` starts the pipeline alone.
+        Assert.Matches(@"\n  prometheus:\n    image: [^\n]+\n    profiles: \[observability\]", text);
+        Assert.Matches(@"\n  grafana:\n    image: [^\n]+\n    profiles: \[observability\]", text);
+        foreach (var source in MountedSource().Matches(text).Select(m => m.Groups[1].Value).Where(s => s.StartsWith("infra/observability", StringComparison.Ordinal)))
+            Assert.True(File.Exists(Repository.Path_(source)) || Directory.Exists(Repository.Path_(source)), source);
+
+        // Every scrape job names a service of the compose file at the port that service serves /metrics on.
+        var scrape = await File.ReadAllTextAsync(Repository.Path_("infra", "observability", "prometheus.yml"));
+        var targets = ScrapeTarget().Matches(scrape).Select(m => (Service: m.Groups[1].Value, Port: m.Groups[2].Value)).ToList();
+        Assert.Equal(["edge", "files", "noc", "siem", "topk"], targets.Select(t => t.Service).Order(StringComparer.Ordinal));
+        foreach (var (service, port) in targets)
+        {
+            Assert.Matches($@"\n  {service}:\n", text);
+            Assert.Matches($@"(Http__Bind|Edge__Listeners__http__Bind): 0\.0\.0\.0:{port}", text);
+        }
+    }
+
+    [Fact]
     public void EveryWorkerServiceHasAStableIdentityOfItsOwnInItsGroup()
     {
         var text = File.ReadAllText(Repository.Path_("docker-compose.yml"));
@@ -200,4 +225,10 @@ public sealed partial class DockerComposeTests
 
     [GeneratedRegex(@"Consumer__Group:\s*(\S+)")]
     private static partial Regex ConsumerGroup();
+
+    [GeneratedRegex(@"- \./([\w./-]+):/")]
+    private static partial Regex MountedSource();
+
+    [GeneratedRegex(@"names: \[(\w+)\]\s+type: A\s+port: (\d+)")]
+    private static partial Regex ScrapeTarget();
 }

@@ -53,6 +53,30 @@ public sealed class BatchedAckProducerTests
         }
     }
 
+    [EmbeddedKafkaFact("runs the binding on an embedded cluster of its own")]
+    public void AGivenTimestampIsTheRecordsTimestampInKafka()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        var topic = "t-" + Guid.NewGuid().ToString("N");
+        cluster.CreateTopic(topic, partitions: 1);
+        var stamped = DateTimeOffset.UtcNow.AddMinutes(-3).ToUnixTimeMilliseconds();
+        long before, after;
+        using (var producer = new BatchedAckProducer(Config(cluster), Headers, _ => { }, _ => { }))
+        {
+            Assert.Equal(ProduceStatus.Queued, producer.TryProduce(topic, default, false, "{\"n\":0}"u8, 1, out _, timestampMs: stamped));
+            // Without one, the time of the call.
+            before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            Assert.Equal(ProduceStatus.Queued, producer.TryProduce(topic, default, false, "{\"n\":1}"u8, 2, out _));
+            after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+
+        var seen = ConsumeAll(cluster, topic, 2);
+        Assert.Equal(TimestampType.CreateTime, seen[0].Timestamp.Type);
+        Assert.Equal(stamped, seen[0].Timestamp.UnixTimestampMs);
+        Assert.InRange(seen[1].Timestamp.UnixTimestampMs, before, after);
+    }
+
     [EmbeddedKafkaFact("runs the binding on an embedded cluster of its own, whose brokers it takes down")]
     public void PurgingWhileTheBrokersAreDownReportsEveryMessageAsPurgedWithItsKeyValueAndTopic()
     {

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Hosting;
-using Pipeline.Core.Metrics;
+using Pipeline.Testing;
 using Pipeline.IntegrationTests.Fixtures;
 using Pipeline.Kafka;
 using Pipeline.Kafka.Consuming;
@@ -31,6 +31,34 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         if (!_created) _kafka.CreateTopic(_topic, Partitions);
         _created = true;
         return Member.StartAsync(_kafka, _group, _topic, sink, new TestOutputLogger<ConsumerRuntime>(output, name), configure, kafka);
+    }
+
+    [EmbeddedKafkaFact("runs on an embedded cluster of its own")]
+    public async Task AGroupThatKeepsUpWritesWhatArrivedWithoutWaitingForItsBatchToFill()
+    {
+        var sink = new SwitchableSink();
+        // A batch that would take a minute to be due by size or age.
+        await using var member = await StartMemberAsync("a", sink, o => { o.BatchSize = 100_000; o.BatchMaxWait = TimeSpan.FromSeconds(60); });
+        await Eventually.True(() => member.Gauge("consumer_partitions_assigned") == Partitions, TimeSpan.FromSeconds(30), "partitions assigned");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Produce(10);
+        await Eventually.True(() => sink.Distinct == 10, TimeSpan.FromSeconds(20), "the 10 records written long before the batch is full or old");
+        output.WriteLine($"written {clock.ElapsedMilliseconds} ms after they were produced");
+        Assert.Equal(10, member.Metrics.Sum("consumer_freshness_seconds"));
+    }
+
+    [EmbeddedKafkaFact("runs on an embedded cluster of its own")]
+    public async Task AGroupThatIsBehindWritesLargeBatchesUpToBatchSize()
+    {
+        _kafka.CreateTopic(_topic, Partitions);
+        _created = true;
+        Produce(6000);
+        var sink = new SwitchableSink();
+        await using var member = await StartMemberAsync("a", sink, o => o.BatchSize = 1000);
+        await Eventually.True(() => sink.Distinct == 6000, TimeSpan.FromSeconds(60), "the backlog written");
+        // What waited to be read went in full batches, not record by record.
+        Assert.All(sink.Batches, b => Assert.InRange(b, 1, 1000));
+        Assert.True(sink.Batches.Count <= 30, $"{sink.Batches.Count} batches for 6,000 waiting records");
     }
 
     [EmbeddedKafkaFact("injects errors into the requests of an embedded cluster of its own")]
@@ -93,6 +121,8 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         {
             o.BatchSize = 1_000_000;
             o.BatchMaxWait = TimeSpan.FromSeconds(5);
+            // Held in hand until it is 5 s old, not written as soon as nothing more comes.
+            o.BatchLinger = o.BatchMaxWait;
         });
         await Eventually.True(() => a.Gauge("consumer_partitions_assigned") == Partitions, TimeSpan.FromSeconds(30), "partitions assigned");
         Produce(600);
@@ -129,6 +159,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
     private sealed class SwitchableSink : IBatchSink
     {
         public ConcurrentDictionary<(int Partition, long Offset), int> Written { get; } = new();
+        public ConcurrentQueue<int> Batches { get; } = new();
         public volatile bool Failing;
 
         public int Distinct => Written.Count;
@@ -142,6 +173,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         {
             if (Failing) throw new InvalidOperationException("the sink is down");
             foreach (var r in batch.Records) Written.AddOrUpdate((r.Partition, r.Offset), 1, (_, n) => n + 1);
+            if (batch.Records.Count > 0) Batches.Enqueue(batch.Records.Count);
             return Task.CompletedTask;
         }
 
@@ -152,15 +184,15 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
     private sealed class Member : IAsyncDisposable
     {
         private readonly ConsumerRuntime _runtime;
-        private readonly MetricsRegistry _registry;
+        private readonly InProcessMetrics _registry;
 
-        private Member(ConsumerRuntime runtime, MetricsRegistry registry)
+        private Member(ConsumerRuntime runtime, InProcessMetrics registry)
         {
             _runtime = runtime;
             _registry = registry;
         }
 
-        public MetricsText Metrics => MetricsText.Parse(_registry.Render());
+        public InProcessMetrics Metrics => _registry;
 
         public double Gauge(string name) => Metrics.Sum(name);
 
@@ -179,7 +211,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
                 DrainTimeout = TimeSpan.FromSeconds(2),
             };
             configure?.Invoke(options);
-            var registry = new MetricsRegistry();
+            var registry = new InProcessMetrics();
             var runtime = new ConsumerRuntime(options, new KafkaOptions { BootstrapServers = kafka.BootstrapServers, Properties = kafkaProperties ?? [] }, sink, registry, new HealthState(),
                 TimeProvider.System, log);
             await runtime.StartAsync(CancellationToken.None);
@@ -190,6 +222,7 @@ public sealed class ConsumerRuntimeTests(ITestOutputHelper output) : IDisposable
         {
             await _runtime.StopAsync(CancellationToken.None);
             _runtime.Dispose();
+            _registry.Dispose();
         }
     }
 }

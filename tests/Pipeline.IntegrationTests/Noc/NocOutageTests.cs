@@ -104,7 +104,7 @@ public sealed class NocOutageTests(ITestOutputHelper output)
 
             // ...the second half stays in the hands of two members: a batch is written once it holds the
             // whole second half (which neither member has alone) or is 10 minutes old.
-            string[] args = ["--batch-size", "10000", "--batch-wait", "00:10:00", "--Consumer:SessionTimeout=00:00:10", "--Consumer:DrainTimeout=00:00:08",
+            string[] args = ["--batch-size", "10000", "--batch-wait", "00:10:00", "--batch-linger", "00:10:00", "--Consumer:SessionTimeout=00:00:10", "--Consumer:DrainTimeout=00:00:08",
                 "--Consumer:RetryMaxBackoff=00:00:02"];
             var members = new[]
             {

@@ -26,6 +26,7 @@ public sealed class NocShutdownTests(ITestOutputHelper output)
             ["Consumer__Topics"] = topic,
             ["Consumer__BatchSize"] = "1000000",
             ["Consumer__BatchMaxWait"] = "00:10:00",
+            ["Consumer__BatchLinger"] = "00:10:00",
             ["Consumer__SessionTimeout"] = "00:00:10",
             ["Consumer__DrainTimeout"] = "00:00:08",
         };

@@ -45,7 +45,7 @@ public sealed class LagCommandTests
         var closing = await measuring;
         Assert.True(closing.ExitCode == 0, closing.ToString());
         var line = closing.Lines.Single(l => l.StartsWith(group, StringComparison.Ordinal) && l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2] == "0");
-        var rate = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[6], CultureInfo.InvariantCulture);
+        var rate = double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[7], CultureInfo.InvariantCulture);
         Assert.InRange(rate, 45 / 4.0, 45 / 2.5);
         Assert.Equal((120L, 120L, 0L), Row(closing, group, "0"));
 
@@ -57,6 +57,34 @@ public sealed class LagCommandTests
         var bad = await OpsTool.RunAsync("lag", "--group", group, "--topics", "nosuchtopic", "--interval", "0", "--kafka", kafka.BootstrapServers);
         Assert.Equal(ExitCodes.Usage, bad.ExitCode);
         Assert.Contains("does not exist", bad.Error, StringComparison.Ordinal);
+    }
+
+    [KafkaFact]
+    public async Task LagInTimeIsTheAgeOfTheOldestUnreadRecordAndItsThresholdSetsTheExitCode()
+    {
+        using var kafka = TestKafka.Start(1);
+        kafka.CreateTopic("syslog", 2, 1);
+        var group = "g-" + Guid.NewGuid().ToString("N")[..8];
+        // Records stamped (as the edge stamps them, with their receive time) two minutes ago and onwards, one a second.
+        var start = DateTimeOffset.UtcNow - TimeSpan.FromMinutes(2);
+        TestEvents.Produce(kafka.BootstrapServers, "syslog", TestEvents.Many(100, start, TimeSpan.FromSeconds(1)), e => int.Parse(e.Message![6..], CultureInfo.InvariantCulture) < 50 ? 0 : 1);
+        // Partition 0 is read up to its record of start + 10 s; partition 1 is caught up.
+        TestEvents.Commit(kafka.BootstrapServers, group, ("syslog", 0, 10), ("syslog", 1, 50));
+
+        var lag = await OpsTool.RunAsync("lag", "--group", group, "--topics", "syslog", "--interval", "0", "--threshold-seconds", "60", "--kafka", kafka.BootstrapServers);
+        Assert.True(lag.ExitCode == ExitCodes.Attention, lag.ToString());
+        Assert.Contains("lag above 60 s on 1 partition(s)", lag.Error, StringComparison.Ordinal);
+        var waited = AgeSeconds(lag, group, "0");
+        Assert.InRange(waited, 105, 110 + 60);
+        Assert.Equal("-", Columns(lag, group, "1")[6]);
+        var total = lag.Lines.Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Single(c => c.Length > 1 && c[0] == group && c[1] == "total");
+        Assert.Equal(waited, double.Parse(total[4].TrimEnd('s'), CultureInfo.InvariantCulture), 1);
+
+        var patient = await OpsTool.RunAsync("lag", "--group", group, "--topics", "syslog", "--interval", "0", "--threshold-seconds", "3600", "--kafka", kafka.BootstrapServers);
+        Assert.True(patient.ExitCode == ExitCodes.Ok, patient.ToString());
+
+        var bad = await OpsTool.RunAsync("lag", "--group", group, "--topics", "syslog", "--interval", "0", "--threshold-seconds", "-1", "--kafka", kafka.BootstrapServers);
+        Assert.Equal(ExitCodes.Usage, bad.ExitCode);
     }
 
     [EmbeddedKafkaFact("runs the operator commands against an embedded cluster of its own, with the pipeline's own topic and group names")]
@@ -79,6 +107,13 @@ public sealed class LagCommandTests
         Assert.Equal((40L, 50L, 10L), Row(lag, "noc_team", "0"));
         Assert.Equal((50L, 50L, 0L), Row(lag, "noc_team", "1"));
     }
+
+    private static string[] Columns(OpsResult result, string group, string partition) =>
+        result.Lines.Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Single(c => c.Length >= 7 && c[0] == group && c[1] != "total" && c[2] == partition);
+
+    private static double AgeSeconds(OpsResult result, string group, string partition) =>
+        double.Parse(Columns(result, group, partition)[6].TrimEnd('s'), CultureInfo.InvariantCulture);
 
     /// <summary>(position, end, lag) of a partition's row; position -1 for "-".</summary>
     private static (long Position, long End, long Lag) Row(OpsResult result, string group, string partition)

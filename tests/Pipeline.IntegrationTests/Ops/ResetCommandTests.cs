@@ -111,7 +111,7 @@ public sealed class ResetCommandTests
         var options = new ArchiveOptions { Directory = directory, SegmentMaxBytes = 1 << 20, SegmentMaxAge = TimeSpan.FromHours(1) };
         try
         {
-            var writer = ArchiveWriter.Open(options, TimeProvider.System, new SiemMetrics(new MetricsRegistry()), NullLogger.Instance);
+            var writer = ArchiveWriter.Open(options, TimeProvider.System, new SiemMetrics(new Pipeline.Testing.InProcessMetrics()), NullLogger.Instance);
             writer.Commit(new Dictionary<PartitionKey, long> { [new("syslog", 0)] = 10, [new("syslog", 1)] = 20 }, null);
             string[] args = ["reset", "--group", "sec_team", "--topics", "syslog", "--store", "archive", "--archive", directory, "--kafka", kafka.BootstrapServers];
 
@@ -126,7 +126,7 @@ public sealed class ResetCommandTests
 
             var forward = await OpsTool.RunAsync([.. args, "--to", "latest"]);
             Assert.True(forward.ExitCode == 0, forward.ToString());
-            using (var reopened = ArchiveWriter.Open(options, TimeProvider.System, new SiemMetrics(new MetricsRegistry()), NullLogger.Instance))
+            using (var reopened = ArchiveWriter.Open(options, TimeProvider.System, new SiemMetrics(new Pipeline.Testing.InProcessMetrics()), NullLogger.Instance))
                 Assert.Equal(new Dictionary<PartitionKey, long> { [new("syslog", 0)] = 30, [new("syslog", 1)] = 40 }, reopened.Offsets);
             Assert.Null(ArchiveVerifier.Verify(directory).Problem);
         }

@@ -5,7 +5,7 @@ using Pipeline.Consumers.TopK;
 using Pipeline.Consumers.TopK.Windows;
 using Pipeline.Core.Envelope;
 using Pipeline.Core.Ids;
-using Pipeline.Core.Metrics;
+using Pipeline.Testing;
 using Pipeline.IntegrationTests.Fixtures;
 using Pipeline.Kafka;
 using Pipeline.Kafka.Consuming;
@@ -157,7 +157,7 @@ public sealed class TopKSinkTests : IAsyncLifetime
             AllowedLateness = lateness ?? TimeSpan.FromSeconds(30),
             IdleTimeout = idle ?? TimeSpan.FromSeconds(10),
         };
-        var metrics = new TopKMetrics(new MetricsRegistry(), "topk", options.Granularities);
+        var metrics = new TopKMetrics(new InProcessMetrics(), "topk", options.Granularities);
         return new TopKSink(new TopKAggregator(AggregatorSettings.From(options)), new TopKStore(_dataSource, "topk"), metrics, options, _time,
             NullLogger<TopKSink>.Instance);
     }

@@ -29,4 +29,28 @@ public sealed class UlidTests
         var second = Ulid.NewString(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_001));
         Assert.True(string.CompareOrdinal(first, second) < 0);
     }
+
+    [Fact]
+    public void TheMillisecondsAreReadBackFromTheIdsBytesInEitherCase()
+    {
+        var random = new Random(7);
+        var id = new byte[Ulid.Length];
+        for (var i = 0; i < 1000; i++)
+        {
+            var ms = random.NextInt64(0, 1L << 48);
+            Ulid.Write(DateTimeOffset.FromUnixTimeMilliseconds(Math.Min(ms, DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())), id);
+            Assert.True(Ulid.TryReadMilliseconds(id, out var read));
+            Assert.Equal(Ulid.TimestampOf(System.Text.Encoding.ASCII.GetString(id)).ToUnixTimeMilliseconds(), read);
+            Assert.True(Ulid.TryReadMilliseconds(System.Text.Encoding.ASCII.GetBytes(System.Text.Encoding.ASCII.GetString(id).ToLowerInvariant()), out var lower));
+            Assert.Equal(read, lower);
+        }
+    }
+
+    [Theory]
+    [InlineData("01ARZ3NDEU")]
+    [InlineData("01ARZ3NDE")]
+    [InlineData("01ARZ3NDE\u00e9")]
+    [InlineData("{\"id\":\"01A")]
+    public void BytesThatAreNotABase32TimeAreRefused(string text) =>
+        Assert.False(Ulid.TryReadMilliseconds(System.Text.Encoding.UTF8.GetBytes(text), out _));
 }

@@ -1,5 +1,8 @@
-using Pipeline.Core.Metrics;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using Pipeline.Edge;
 using Pipeline.Edge.Publishing;
+using Pipeline.Testing;
 
 namespace Pipeline.UnitTests.Edge;
 
@@ -31,11 +34,18 @@ public sealed class LossLedgerTests
     }
 
     [Fact]
-    public async Task TheLedgerBalancesInEveryScrapeWhileEventsMove()
+    public async Task TheLedgerBalancesInEveryCollectionOfTwoExportersWhileEventsMove()
     {
-        var metrics = new MetricsRegistry();
-        var ledger = new LossLedger(metrics);
-        var cell = ledger.Cell("syslog-tcp", "default");
+        // Two MeterProviders, as a process with a Prometheus scrape and an OTLP push has, collecting at the same
+        // time on two threads, through the real OpenTelemetry SDK.
+        using var meters = new InProcessMetrics();
+        var ledger = new LossLedger(new EdgeMetrics(meters));
+        var listener = "syslog-tcp-" + Guid.NewGuid().ToString("N")[..8];
+        var cell = ledger.Cell(listener, "default");
+        var scrape = new List<MetricSnapshot>();
+        var push = new List<MetricSnapshot>();
+        using var scraper = Sdk.CreateMeterProviderBuilder().AddMeter(EdgeMetrics.MeterName).AddInMemoryExporter(scrape).Build();
+        using var pusher = Sdk.CreateMeterProviderBuilder().AddMeter(EdgeMetrics.MeterName).AddInMemoryExporter(push).Build();
         using var stop = new CancellationTokenSource();
         var inFlight = new System.Collections.Concurrent.BlockingCollection<int>(10_000);
         // Received on these threads, acknowledged on another (as the producer's delivery thread does).
@@ -51,28 +61,55 @@ public sealed class LossLedgerTests
         {
             foreach (var _ in inFlight.GetConsumingEnumerable()) cell.MemoryPublished();
         });
-        // Scrape until events have really moved: a good number received, and scrapes taken while the counts
+
+        // Collect until events have really moved: a good number received, and collections taken while the counts
         // changed between them (a ledger checked only before the writers start, or after they stop, proves nothing).
-        var scrapesInMotion = 0;
-        var previous = cell.Snapshot();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while ((previous.Received < 200_000 || scrapesInMotion < 50) && DateTime.UtcNow < deadline)
-        {
-            var scrape = cell.Snapshot();
-            Assert.True(scrape.Balances, scrape.ToString());
-            if (scrape.Received != previous.Received) scrapesInMotion++;
-            previous = scrape;
-            metrics.Render();
-        }
-        Assert.True(previous.Received >= 200_000, $"only {previous.Received} events moved before the deadline");
-        Assert.True(scrapesInMotion >= 50, $"only {scrapesInMotion} scrapes saw events moving");
+        var collections = await Task.WhenAll(
+            Task.Run(() => CollectWhileMoving(scraper, scrape, listener)),
+            Task.Run(() => CollectWhileMoving(pusher, push, listener)));
         await stop.CancelAsync();
         await Task.WhenAll(receivers);
         inFlight.CompleteAdding();
         await acknowledger;
+
+        foreach (var (unbalanced, inMotion, received) in collections)
+        {
+            Assert.Empty(unbalanced);
+            Assert.True(received >= 200_000, $"only {received} events moved before the deadline");
+            Assert.True(inMotion >= 50, $"only {inMotion} collections saw events moving");
+        }
         var final = cell.Snapshot();
         Assert.True(final.Balances);
         Assert.Equal(final.Received, final.Published);
-        Assert.Contains("edge_events_published_total{listener=\"syslog-tcp\",route=\"default\"}", metrics.Render());
+    }
+
+    private static (List<string> Unbalanced, int InMotion, long Received) CollectWhileMoving(MeterProvider provider, List<MetricSnapshot> exported, string listener)
+    {
+        var unbalanced = new List<string>();
+        var inMotion = 0;
+        long previous = 0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while ((previous < 200_000 || inMotion < 50) && DateTime.UtcNow < deadline)
+        {
+            exported.Clear();
+            provider.ForceFlush();
+            double Sum(string name) => exported.Where(m => m.Name == name).SelectMany(m => m.MetricPoints)
+                .Where(p => Of(p, listener))
+                .Sum(p => p.GetSumLong());
+            var received = (long)Sum("edge_events_received_total");
+            var left = received + Sum("edge_events_recovered_total");
+            var right = Sum("edge_events_published_total") + Sum("edge_events_pending") + Sum("edge_events_dropped_total");
+            if (left != right) unbalanced.Add($"{left} != {right}");
+            if (received != previous) inMotion++;
+            previous = received;
+        }
+        return (unbalanced, inMotion, previous);
+    }
+
+    private static bool Of(MetricPoint point, string listener)
+    {
+        foreach (var tag in point.Tags)
+            if (tag.Key == "listener" && Equals(tag.Value, listener)) return true;
+        return false;
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Consumers.Siem;
 using Pipeline.Consumers.Siem.Forwarding;
 using Pipeline.Core.Hosting;
-using Pipeline.Core.Metrics;
+using Pipeline.Testing;
 
 namespace Pipeline.UnitTests.Siem;
 
@@ -53,9 +53,9 @@ public sealed class ArchiveForwarderTests
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
-    private static ArchiveForwarder Forwarder(Pipeline.Consumers.Siem.Archive.ArchiveWriter archive, IForwardDestination destination, MetricsRegistry registry) =>
+    private static ArchiveForwarder Forwarder(Pipeline.Consumers.Siem.Archive.ArchiveWriter archive, IForwardDestination destination, InProcessMetrics registry) =>
         new("scripted", "all", 10, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20), destination, archive,
-            new SiemMetrics(registry), registry, new HealthState(), TimeProvider.System, NullLogger.Instance);
+            new SiemMetrics(registry), new HealthState(), TimeProvider.System, NullLogger.Instance);
 
     private static async Task Until(Func<bool> condition, string what)
     {
@@ -73,7 +73,7 @@ public sealed class ArchiveForwarderTests
         using var dir = new TempDir();
         using var archive = TestArchive.Open(dir.Path, segmentMaxBytes: 4096);
         for (var b = 0; b < 3; b++) TestArchive.WriteBatch(archive, b * 10, 10);
-        var registry = new MetricsRegistry();
+        using var registry = new InProcessMetrics();
         var destination = new ScriptedDestination { ConfirmUpTo = 10 };
         var forwarder = Forwarder(archive, destination, registry);
 
@@ -81,7 +81,7 @@ public sealed class ArchiveForwarderTests
         // Two batches in flight, only the first confirmed: the cursor stops after it.
         await Until(() => destination.Sent.Contains(20) && forwarder.Cursor.Seq == 10, "two batches sent, one confirmed");
         Assert.Equal(10, forwarder.Cursor.Seq);
-        Assert.Equal(10d, registry.Read("siem_forward_records_total", ("destination", "scripted"), ("outcome", "delivered")));
+        Assert.Equal(10d, registry.Sum("siem_forward_records_total", ("destination", "scripted"), ("outcome", "delivered")));
 
         destination.Fail = true;
         await Until(() => destination.Resets > 0, "a failure");
@@ -92,8 +92,8 @@ public sealed class ArchiveForwarderTests
 
         Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), destination.Sent.Distinct().Order());
         Assert.True(destination.Sent.Count(s => s == 15) >= 2, "the unconfirmed batch was not sent again");
-        Assert.Equal(30d, registry.Read("siem_forward_records_total", ("destination", "scripted"), ("outcome", "delivered")));
-        Assert.True(registry.Read("siem_forward_failures_total", ("destination", "scripted")) >= 1);
+        Assert.Equal(30d, registry.Sum("siem_forward_records_total", ("destination", "scripted"), ("outcome", "delivered")));
+        Assert.True(registry.Sum("siem_forward_failures_total", ("destination", "scripted")) >= 1);
     }
 
     [Fact]
@@ -103,14 +103,14 @@ public sealed class ArchiveForwarderTests
         using var archive = TestArchive.Open(dir.Path, segmentMaxBytes: 4096);
         for (var b = 0; b < 4; b++) TestArchive.WriteBatch(archive, b * 10, 10);
         var first = new ScriptedDestination { ConfirmUpTo = long.MaxValue };
-        var forwarder = Forwarder(archive, first, new MetricsRegistry());
+        var forwarder = Forwarder(archive, first, new InProcessMetrics());
         await forwarder.StartAsync(CancellationToken.None);
         await Until(() => forwarder.Cursor.Seq == 40, "first forwarder done");
         await forwarder.StopAsync(CancellationToken.None);
 
         for (var b = 4; b < 6; b++) TestArchive.WriteBatch(archive, b * 10, 10);
         var second = new ScriptedDestination { ConfirmUpTo = long.MaxValue };
-        var restarted = Forwarder(archive, second, new MetricsRegistry());
+        var restarted = Forwarder(archive, second, new InProcessMetrics());
         await restarted.StartAsync(CancellationToken.None);
         await Until(() => restarted.Cursor.Seq == 60, "restarted forwarder done");
         await restarted.StopAsync(CancellationToken.None);

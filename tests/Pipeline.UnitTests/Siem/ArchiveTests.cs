@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Consumers.Siem;
 using Pipeline.Consumers.Siem.Archive;
 using Pipeline.Consumers.Siem.Normalising;
-using Pipeline.Core.Metrics;
+using Pipeline.Testing;
 using Pipeline.Kafka.Consuming;
 
 namespace Pipeline.UnitTests.Siem;
@@ -15,7 +15,7 @@ internal static class TestArchive
 {
     public static ArchiveWriter Open(string dir, long segmentMaxBytes = 1 << 20, TimeProvider? time = null, SiemMetrics? metrics = null) =>
         ArchiveWriter.Open(new ArchiveOptions { Directory = dir, SegmentMaxBytes = segmentMaxBytes, SegmentMaxAge = TimeSpan.FromHours(1) },
-            time ?? TimeProvider.System, metrics ?? new SiemMetrics(new MetricsRegistry()), NullLogger.Instance);
+            time ?? TimeProvider.System, metrics ?? new SiemMetrics(new InProcessMetrics()), NullLogger.Instance);
 
     /// <summary>Stages and commits events with offsets [from, from + count) of one partition.</summary>
     public static void WriteBatch(ArchiveWriter writer, long from, int count, string topic = "syslog", int partition = 0)
@@ -105,7 +105,7 @@ public sealed class ArchiveTests
         // and a half-written line of a third batch after it.
         File.WriteAllBytes(checkpointPath, beforeSecondBatch);
         File.AppendAllText(Path.Combine(dir.Path, ArchiveFormat.SegmentName(1)), "{\"seq\":21,\"prev\":\"ab");
-        var metrics = new SiemMetrics(new MetricsRegistry());
+        var metrics = new SiemMetrics(new InProcessMetrics());
 
         using (var reopened = TestArchive.Open(dir.Path, metrics: metrics))
         {

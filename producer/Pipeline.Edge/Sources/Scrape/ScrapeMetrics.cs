@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Pipeline.Core.Metrics;
 
 namespace Pipeline.Edge.Sources.Scrape;
@@ -24,24 +25,43 @@ internal enum ScrapeFailure
 
 /// <summary>
 /// The scrape source's own metrics, per target (<c>job</c>, <c>instance</c>), in one place: up, last success,
-/// last duration and sample count, totals, errors by reason; and target-file errors. Values are kept here
-/// and copied into the registry before each /metrics scrape, so a target taken away leaves no series behind.
+/// last duration and sample count, totals, errors by reason; and target-file errors. Each target keeps its own
+/// figures; the instruments read every tracked target once per collection, so a target taken away leaves no
+/// series behind.
 /// </summary>
 internal sealed class ScrapeMetrics
 {
     private static readonly ScrapeFailure[] Failures = Enum.GetValues<ScrapeFailure>();
-    private readonly MetricsRegistry _registry;
     private readonly ConcurrentDictionary<string, TargetHealth> _targets = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Counter> _fileErrors = new(StringComparer.Ordinal);
-    private readonly Gauge _static;
-    private readonly Gauge _file;
+    private readonly CounterFamily _fileErrors;
 
-    public ScrapeMetrics(MetricsRegistry registry)
+    public ScrapeMetrics(IMeterFactory meters)
     {
-        _registry = registry;
-        _static = registry.Gauge("edge_scrape_targets", "Targets being scraped, by where they were named.", ("source", "static"));
-        _file = registry.Gauge("edge_scrape_targets", "Targets being scraped, by where they were named.", ("source", "file"));
-        registry.BeforeScrape(Publish);
+        var meter = meters.Create(EdgeMetrics.MeterName);
+        var round = new SnapshotRound<IReadOnlyList<TargetReading>>(Read);
+        Gauge(meter, round, "edge_scrape_up", "1 when the target's last scrape succeeded, else 0.", s => s.Up ? 1 : 0);
+        Gauge(meter, round, "edge_scrape_last_success_timestamp_seconds", "Unix time of the target's last successful scrape (0: none yet).", s => s.LastSuccess);
+        Gauge(meter, round, "edge_scrape_duration_seconds", "How long the target's last scrape took: fetch, parse and hand-over.", s => s.Duration);
+        Gauge(meter, round, "edge_scrape_samples", "Samples in the target's last successful scrape.", s => s.Samples);
+        Counter(meter, round, "edge_scrape_samples_total", "Samples taken from the target.", s => s.SamplesTotal);
+        Counter(meter, round, "edge_scrape_bytes_total", "Body bytes read from the target (after decompression).", s => s.BytesTotal);
+        Counter(meter, round, "edge_scrape_scrapes_total", "Scrapes of the target, whatever their outcome.", s => s.Scrapes);
+        var errors = round.Join();
+        meter.CreateObservableCounter("edge_scrape_errors_total", () => errors().SelectMany(r => Failures.Select(failure =>
+            new Measurement<long>(r.Snapshot.Errors[(int)failure], [.. r.Tags, new("reason", ReasonLabel(failure))]))),
+            description: "Failed scrapes, by reason.");
+        var targets = round.Join();
+        meter.CreateObservableGauge("edge_scrape_targets", () =>
+        {
+            var now = targets();
+            var files = now.Count(r => r.Source == "file");
+            return new[]
+            {
+                new Measurement<long>(now.Count - files, new KeyValuePair<string, object?>("source", "static")),
+                new Measurement<long>(files, new KeyValuePair<string, object?>("source", "file")),
+            };
+        }, description: "Targets being scraped, by where they were named.");
+        _fileErrors = new CounterFamily(meter, "edge_scrape_file_errors_total", "Target files that could not be read (their last good targets are kept).");
     }
 
     public static string ReasonLabel(ScrapeFailure failure) => failure switch
@@ -59,43 +79,26 @@ internal sealed class ScrapeMetrics
     public TargetHealth Track(ScrapeTarget target) => _targets.GetOrAdd(target.Key, _ => new TargetHealth(target));
 
     /// <summary>A target no longer scraped: its series leave /metrics.</summary>
-    public void Forget(ScrapeTarget target)
+    public void Forget(ScrapeTarget target) => _targets.TryRemove(target.Key, out _);
+
+    public void DiscoveryFailed(string path) => _fileErrors.For(("file", path)).Inc();
+
+    private IReadOnlyList<TargetReading> Read() => _targets.Values.Select(h => new TargetReading(
+        [new("job", h.Target.Job), new("instance", h.Target.Instance)], h.Target.Source, h.Snapshot())).ToList();
+
+    private static void Gauge(Meter meter, SnapshotRound<IReadOnlyList<TargetReading>> round, string name, string description, Func<HealthSnapshot, double> value)
     {
-        if (!_targets.TryRemove(target.Key, out _)) return;
-        (string, string)[] labels = [("job", target.Job), ("instance", target.Instance)];
-        foreach (var name in (string[])["edge_scrape_up", "edge_scrape_last_success_timestamp_seconds", "edge_scrape_duration_seconds",
-                     "edge_scrape_samples", "edge_scrape_samples_total", "edge_scrape_bytes_total", "edge_scrape_scrapes_total"])
-            _registry.Forget(name, labels);
-        foreach (var failure in Failures) _registry.Forget("edge_scrape_errors_total", [.. labels, ("reason", ReasonLabel(failure))]);
+        var reading = round.Join();
+        meter.CreateObservableGauge(name, () => reading().Select(r => new Measurement<double>(value(r.Snapshot), r.Tags)), description: description);
     }
 
-    public void DiscoveryFailed(string path) =>
-        _fileErrors.GetOrAdd(path, p => _registry.Counter("edge_scrape_file_errors_total", "Target files that could not be read (their last good targets are kept).", ("file", p))).Inc();
-
-    private void Publish()
+    private static void Counter(Meter meter, SnapshotRound<IReadOnlyList<TargetReading>> round, string name, string description, Func<HealthSnapshot, long> value)
     {
-        var (statics, files) = (0, 0);
-        foreach (var health in _targets.Values)
-        {
-            var target = health.Target;
-            if (target.Source == "file") files++;
-            else statics++;
-            (string, string)[] labels = [("job", target.Job), ("instance", target.Instance)];
-            var s = health.Snapshot();
-            _registry.Gauge("edge_scrape_up", "1 when the target's last scrape succeeded, else 0.", labels).Set(s.Up ? 1 : 0);
-            _registry.Gauge("edge_scrape_last_success_timestamp_seconds", "Unix time of the target's last successful scrape (0: none yet).", labels).Set(s.LastSuccess);
-            _registry.Gauge("edge_scrape_duration_seconds", "How long the target's last scrape took: fetch, parse and hand-over.", labels).Set(s.Duration);
-            _registry.Gauge("edge_scrape_samples", "Samples in the target's last successful scrape.", labels).Set(s.Samples);
-            _registry.ObservedCounter("edge_scrape_samples_total", "Samples taken from the target.", labels).Set(s.SamplesTotal);
-            _registry.ObservedCounter("edge_scrape_bytes_total", "Body bytes read from the target (after decompression).", labels).Set(s.BytesTotal);
-            _registry.ObservedCounter("edge_scrape_scrapes_total", "Scrapes of the target, whatever their outcome.", labels).Set(s.Scrapes);
-            foreach (var failure in Failures)
-                _registry.ObservedCounter("edge_scrape_errors_total", "Failed scrapes, by reason.", [.. labels, ("reason", ReasonLabel(failure))])
-                    .Set(s.Errors[(int)failure]);
-        }
-        _static.Set(statics);
-        _file.Set(files);
+        var reading = round.Join();
+        meter.CreateObservableCounter(name, () => reading().Select(r => new Measurement<long>(value(r.Snapshot), r.Tags)), description: description);
     }
+
+    private sealed record TargetReading(KeyValuePair<string, object?>[] Tags, string Source, HealthSnapshot Snapshot);
 }
 
 /// <summary>One target's scrape record; written by its scrape loop, read by /metrics.</summary>

@@ -29,17 +29,17 @@ internal sealed class TcpSyslogListener : BackgroundService
     private readonly X509Certificate2? _certificate;
     private readonly X509Certificate2Collection? _clientCa;
     private readonly Socket _socket;
-    private readonly Counter _accepted;
-    private readonly Counter _refused;
-    private readonly Counter _frames;
-    private readonly Counter _truncated;
-    private readonly Counter _malformed;
-    private readonly Counter _idleClosed;
-    private readonly Counter _backpressure;
-    private readonly Gauge _open;
+    private readonly CounterCell _accepted;
+    private readonly CounterCell _refused;
+    private readonly CounterCell _frames;
+    private readonly CounterCell _truncated;
+    private readonly CounterCell _malformed;
+    private readonly CounterCell _idleClosed;
+    private readonly CounterCell _backpressure;
+    private readonly GaugeCell _open;
     private int _connections;
 
-    public TcpSyslogListener(ListenerMarkup markup, ListenerOptions options, SyslogIngest ingest, MetricsRegistry metrics, ILogger log)
+    public TcpSyslogListener(ListenerMarkup markup, ListenerOptions options, SyslogIngest ingest, EdgeMetrics metrics, ILogger log)
     {
         _markup = markup;
         _options = options;
@@ -61,14 +61,14 @@ internal sealed class TcpSyslogListener : BackgroundService
         _socket.Listen(512);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         (string, string) listener = ("listener", markup.Name);
-        _accepted = metrics.Counter("edge_tcp_connections_total", "Connections accepted.", listener);
-        _refused = metrics.Counter("edge_tcp_connections_refused_total", "Connections refused (limit reached, TLS handshake failed).", listener);
-        _frames = metrics.Counter("edge_tcp_frames_total", "Syslog frames read.", listener);
-        _truncated = metrics.Counter("edge_tcp_frames_truncated_total", "Frames longer than MaxMessageBytes (truncated to it).", listener);
-        _malformed = metrics.Counter("edge_tcp_frames_malformed_total", "Octet counts that were not a number (the line was kept, LF-framed).", listener);
-        _idleClosed = metrics.Counter("edge_tcp_idle_closed_total", "Connections closed after IdleTimeout without data.", listener);
-        _backpressure = metrics.Counter("edge_tcp_backpressure_waits_total", "Times a connection stopped reading because the buffers were full.", listener);
-        _open = metrics.Gauge("edge_tcp_connections_open", "Connections open now.", listener);
+        _accepted = metrics.TcpConnections.For(listener);
+        _refused = metrics.TcpRefused.For(listener);
+        _frames = metrics.TcpFrames.For(listener);
+        _truncated = metrics.TcpTruncated.For(listener);
+        _malformed = metrics.TcpMalformed.For(listener);
+        _idleClosed = metrics.TcpIdleClosed.For(listener);
+        _backpressure = metrics.TcpBackpressure.For(listener);
+        _open = metrics.TcpOpen.For(listener);
     }
 
     public IPEndPoint LocalEndPoint { get; }

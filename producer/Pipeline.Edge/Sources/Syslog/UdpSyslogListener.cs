@@ -35,13 +35,13 @@ internal sealed class UdpSyslogListener : IHostedService, IDisposable
     private readonly ILogger _log;
     private readonly Socket _socket;
     private readonly DatagramQueue _queue;
-    private readonly Counter _datagrams;
-    private readonly Counter _oversize;
+    private readonly CounterCell _datagrams;
+    private readonly CounterCell _oversize;
     private readonly List<Thread> _receivers = [];
     private readonly List<Thread> _processors = [];
     private volatile bool _stopping;
 
-    public UdpSyslogListener(ListenerMarkup markup, ListenerOptions options, SyslogIngest ingest, MetricsRegistry metrics, ILogger log)
+    public UdpSyslogListener(ListenerMarkup markup, ListenerOptions options, SyslogIngest ingest, EdgeMetrics metrics, ILogger log)
     {
         _markup = markup;
         _options = options;
@@ -55,18 +55,9 @@ internal sealed class UdpSyslogListener : IHostedService, IDisposable
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         // A slab holds at least one datagram of the largest size.
         _queue = new DatagramQueue(options.QueueBytes, Math.Max(SlabBytes, DatagramSlab.RoomFor(SocketAddressBytes, DatagramSlot(options) - 1)));
-        _datagrams = metrics.Counter("edge_udp_datagrams_total", "UDP datagrams received.", ("listener", markup.Name));
-        _oversize = metrics.Counter("edge_udp_truncated_total", "UDP datagrams longer than MaxMessageBytes (truncated).", ("listener", markup.Name));
-        var queued = metrics.Gauge("edge_udp_queued_datagrams", "UDP datagrams received and not yet processed (the listener's queue).", ("listener", markup.Name));
-        var kernelDrops = metrics.Gauge("edge_udp_socket_drops_total", "Datagrams the kernel dropped on this socket (receive buffer full), from /proc/net/udp.", ("listener", markup.Name));
-        var rcvbufErrors = metrics.Gauge("edge_udp_kernel_rcvbuf_errors_total", "Host-wide UDP RcvbufErrors from /proc/net/snmp.");
-        metrics.Gauge("edge_udp_receive_buffer_bytes", "Kernel receive buffer granted to the socket.", ("listener", markup.Name)).Set(_socket.ReceiveBufferSize);
-        metrics.BeforeScrape(() =>
-        {
-            queued.Set(_queue.QueuedDatagrams);
-            kernelDrops.Set(KernelUdpStats.SocketDrops(LocalEndPoint.Port));
-            rcvbufErrors.Set(KernelUdpStats.RcvbufErrors());
-        });
+        _datagrams = metrics.UdpDatagrams.For(("listener", markup.Name));
+        _oversize = metrics.UdpTruncated.For(("listener", markup.Name));
+        metrics.ObserveUdp(markup.Name, () => _queue.QueuedDatagrams, () => KernelUdpStats.SocketDrops(LocalEndPoint.Port), _socket.ReceiveBufferSize);
     }
 
     public IPEndPoint LocalEndPoint { get; }

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
-using Pipeline.Core.Metrics;
+using Pipeline.Testing;
 using Pipeline.Edge.Sources.Scrape;
 
 namespace Pipeline.UnitTests.Edge.Scrape;
@@ -17,7 +17,7 @@ public sealed class TargetDiscoveryTests : IDisposable
         var path = Path.Combine(_directory.FullName, "nodes.json");
         await File.WriteAllTextAsync(path, """[{ "targets": ["127.0.0.1:9100"] }]""");
         var options = new ScrapeOptions { Files = [new ScrapeFileOptions { Path = Path.Combine(_directory.FullName, "*.json"), Job = "node" }] };
-        var registry = new MetricsRegistry();
+        using var registry = new InProcessMetrics();
         using var discovery = new TargetDiscovery(options, new ScrapeTargetFactory(options, "edge", new Dictionary<string, string>()), new ScrapeMetrics(registry),
             TimeProvider.System, NullLogger.Instance);
         var seen = new BlockingCollection<IReadOnlyList<ScrapeTarget>>();

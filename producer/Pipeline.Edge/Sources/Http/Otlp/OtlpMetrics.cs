@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Pipeline.Core.Metrics;
 
@@ -9,27 +10,27 @@ namespace Pipeline.Edge.Sources.Http.Otlp;
 /// </summary>
 internal sealed class OtlpMetrics
 {
-    private const string RequestsName = "edge_otlp_requests_total";
-    private const string RequestsHelp = "OTLP/HTTP export requests, by signal (logs, metrics, traces), encoding (protobuf, json, other) and HTTP status code.";
-    private const string RecordsHelp = "OTLP log records in export requests, by outcome (accepted, sampled_out, shed, rejected; rejected ones are in partial_success).";
+    private readonly CounterFamily _requests;
+    private readonly CounterCell _accepted;
+    private readonly CounterCell _sampledOut;
+    private readonly CounterCell _shed;
+    private readonly CounterCell _rejected;
 
-    private readonly MetricsRegistry _registry;
-    private readonly Counter _accepted;
-    private readonly Counter _sampledOut;
-    private readonly Counter _shed;
-    private readonly Counter _rejected;
-
-    public OtlpMetrics(MetricsRegistry registry)
+    public OtlpMetrics(IMeterFactory meters)
     {
-        _registry = registry;
-        _accepted = registry.Counter("edge_otlp_log_records_total", RecordsHelp, ("outcome", "accepted"));
-        _sampledOut = registry.Counter("edge_otlp_log_records_total", RecordsHelp, ("outcome", "sampled_out"));
-        _shed = registry.Counter("edge_otlp_log_records_total", RecordsHelp, ("outcome", "shed"));
-        _rejected = registry.Counter("edge_otlp_log_records_total", RecordsHelp, ("outcome", "rejected"));
+        var meter = meters.Create(EdgeMetrics.MeterName);
+        _requests = new CounterFamily(meter, "edge_otlp_requests_total",
+            "OTLP/HTTP export requests, by signal (logs, metrics, traces), encoding (protobuf, json, other) and HTTP status code.");
+        var records = new CounterFamily(meter, "edge_otlp_log_records_total",
+            "OTLP log records in export requests, by outcome (accepted, sampled_out, shed, rejected; rejected ones are in partial_success).");
+        _accepted = records.For(("outcome", "accepted"));
+        _sampledOut = records.For(("outcome", "sampled_out"));
+        _shed = records.For(("outcome", "shed"));
+        _rejected = records.For(("outcome", "rejected"));
     }
 
     public void Request(string signal, string encoding, int status) =>
-        _registry.Counter(RequestsName, RequestsHelp, ("signal", signal), ("encoding", encoding), ("code", status.ToString(CultureInfo.InvariantCulture))).Inc();
+        _requests.For(("signal", signal), ("encoding", encoding), ("code", status.ToString(CultureInfo.InvariantCulture))).Inc();
 
     public void Records(OtlpExportResult result)
     {
