@@ -10,8 +10,10 @@ namespace Pipeline.Core.Ids;
 /// <summary>
 /// ULIDs (48-bit millisecond time + 80 random bits, Crockford base32, 26 characters): unique, and sortable by
 /// creation time, so event ids double as a rough clock and index well.
-/// Each thread keeps its own monotonic state: ids minted on one thread in the same millisecond increase,
-/// and ids from different threads are kept apart by 80 random bits.
+/// Each thread keeps its own state: ids minted on one thread in the same millisecond increase, and ids from
+/// different threads are kept apart by 80 random bits. An id always carries the time it was minted for, even
+/// when that is earlier than the thread's last (a clock stepped back): the pipeline reads receive times back from
+/// ids, so a time is never carried forward from another id.
 /// </summary>
 /// <remarks>Also compiled into <c>Pipeline.Client</c> (which depends on nothing of the pipeline's), internal and in its own namespace.</remarks>
 #if PIPELINE_CLIENT
@@ -32,7 +34,7 @@ public static class Ulid
     {
         var state = t_state ??= new State();
         var ms = (ulong)timestamp.ToUnixTimeMilliseconds();
-        if (ms > state.LastMs)
+        if (ms != state.LastMs)
         {
             state.LastMs = ms;
             RandomNumberGenerator.Fill(state.Random);

@@ -116,7 +116,9 @@ public sealed class ClientOutageTests(ITestOutputHelper output)
         Assert.True(await shop.Client.FlushAsync(TimeSpan.FromSeconds(60)), "everything buffered delivered after the edge returned");
 
         var total = up.Count + down.Count + back.Count;
-        var records = TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "events", 6);
+        // "Stored" is the edge's word that it accepted an entry; Kafka has it a moment later.
+        var records = await Eventually.Until(() => Task.FromResult(TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "events", 6)), r => r >= total,
+            TimeSpan.FromSeconds(30), $"{total} records in Kafka");
         var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "events", (int)records, TimeSpan.FromSeconds(60));
         var idsByRequest = events.GroupBy(e => e.Payload!.Value.GetProperty("fields").GetProperty("N").GetInt32())
             .ToDictionary(g => g.Key, g => g.Select(e => e.Id).Distinct().ToList());

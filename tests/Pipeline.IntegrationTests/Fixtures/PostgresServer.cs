@@ -41,7 +41,9 @@ internal sealed class PostgresServer
 
     internal async Task DropDatabaseAsync(string name)
     {
-        await using var admin = new NpgsqlConnection(AdminConnectionString);
+        // A fresh connection: a pooled one may date from before a test restarted the server, and its error would
+        // hide the test's own.
+        await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { Pooling = false }.ConnectionString);
         await admin.ExecuteAsync($"drop database if exists {name} with (force)");
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -119,14 +120,20 @@ public sealed partial class ObservabilityTests
                 .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => (Panel: p.GetProperty("title").GetString()!, Expr: t.GetProperty("expr").GetString()!)))
                 .ToList();
             Assert.True(queries.Count >= 20, $"{queries.Count} queries");
-            var empty = new List<string>();
-            foreach (var (panel, expr) in queries)
+            var empty = queries.Select(q => (q.Panel, PromQL: q.Expr.Replace("$__rate_interval", "1m", StringComparison.Ordinal).Replace("$group", ".*", StringComparison.Ordinal))).ToList();
+            // Prometheus refusing a query throws; an answer with no series is a panel that would show nothing. A rate
+            // needs two scrapes after a series first moves (the HTTP requests may have come a moment ago): the panels
+            // still empty are asked again until a deadline.
+            var deadline = Stopwatch.StartNew();
+            do
             {
-                var promql = expr.Replace("$__rate_interval", "1m", StringComparison.Ordinal).Replace("$group", ".*", StringComparison.Ordinal);
-                // Prometheus refusing a query throws; an answer with no series is a panel that would show nothing.
-                if ((await prometheus.QueryAsync(promql)).Count == 0) empty.Add($"{panel}: {promql}");
-            }
-            Assert.True(empty.Count == 0, "panels with no data:\n" + string.Join('\n', empty));
+                var still = new List<(string Panel, string PromQL)>();
+                foreach (var query in empty)
+                    if ((await prometheus.QueryAsync(query.PromQL)).Count == 0) still.Add(query);
+                empty = still;
+                if (empty.Count > 0) await Task.Delay(TimeSpan.FromSeconds(1));
+            } while (empty.Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(30));
+            Assert.True(empty.Count == 0, "panels with no data:\n" + string.Join('\n', empty.Select(q => $"{q.Panel}: {q.PromQL}")));
             // The dashboard's group variable lists the three groups.
             using var groups = await prometheus.GetAsync("/api/v1/label/group/values?match[]=consumer_records_total");
             Assert.Equal(["noc_team", "sec_team", "topk"], groups.RootElement.GetProperty("data").EnumerateArray().Select(g => g.GetString()!).Order(StringComparer.Ordinal));

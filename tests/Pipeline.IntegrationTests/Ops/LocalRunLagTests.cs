@@ -89,9 +89,9 @@ public sealed class LocalRunLagTests(ITestOutputHelper output)
     private static string[] Total((int ExitCode, string Output) lag, string group) =>
         Columns(lag).Where(c => c[0] == group && c[1] == "total").Select(c => new[] { c[3], c[^1] }).Single();
 
-    /// <summary>A group's partition rows, split in columns (GROUP TOPIC PARTITION POSITION END LAG CLOSING/S ETA STORE).</summary>
+    /// <summary>A group's partition rows, split in columns (GROUP TOPIC PARTITION POSITION END LAG AGE CLOSING/S ETA STORE).</summary>
     private static List<string[]> Rows((int ExitCode, string Output) lag, string group) =>
-        Columns(lag).Where(c => c[0] == group && c[1] != "total" && c.Length == 9).ToList();
+        Columns(lag).Where(c => c[0] == group && c[1] != "total" && c.Length == 10).ToList();
 
     private static IEnumerable<string[]> Columns((int ExitCode, string Output) lag) =>
         lag.Output.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(c => c.Length >= 4);

@@ -116,6 +116,8 @@ public sealed class WalkthroughTests
     /// <summary>The partitions (topic/partition) a member's consumer_lag_messages series name, between two marker lines.</summary>
     private static List<string> Held(List<string> lines, int from, int to) =>
         lines.Skip(from + 1).Take(to - from - 1).Where(l => l.StartsWith("consumer_lag_messages{", StringComparison.Ordinal))
-            .Select(l => System.Text.RegularExpressions.Regex.Match(l, "topic=\"([^\"]+)\",partition=\"(\\d+)\"")).Where(m => m.Success)
-            .Select(m => $"{m.Groups[1].Value}/{m.Groups[2].Value}").ToList();
+            // Labels in whatever order the exporter writes them.
+            .Select(l => (Topic: System.Text.RegularExpressions.Regex.Match(l, "[{,]topic=\"([^\"]+)\""), Partition: System.Text.RegularExpressions.Regex.Match(l, "[{,]partition=\"(\\d+)\"")))
+            .Where(m => m.Topic.Success && m.Partition.Success)
+            .Select(m => $"{m.Topic.Groups[1].Value}/{m.Partition.Groups[1].Value}").ToList();
 }

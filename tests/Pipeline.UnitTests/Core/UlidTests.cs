@@ -31,6 +31,15 @@ public sealed class UlidTests
     }
 
     [Fact]
+    public void AnIdMintedForAnEarlierTimeThanTheThreadsLastCarriesThatEarlierTime()
+    {
+        var late = DateTimeOffset.Parse("2099-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var early = DateTimeOffset.Parse("2026-11-21T10:00:00.123Z", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(late, Ulid.TimestampOf(Ulid.NewString(late)));
+        Assert.Equal(early, Ulid.TimestampOf(Ulid.NewString(early)));
+    }
+
+    [Fact]
     public void TheMillisecondsAreReadBackFromTheIdsBytesInEitherCase()
     {
         var random = new Random(7);
