@@ -109,6 +109,16 @@ public sealed class KafkaFactAttribute : FactAttribute
     }
 }
 
+/// <summary>As <see cref="KafkaFactAttribute"/>, for a theory.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class KafkaTheoryAttribute : TheoryAttribute
+{
+    public KafkaTheoryAttribute()
+    {
+        if (KafkaBackend.Unavailable is { } why) Skip = why;
+    }
+}
+
 /// <summary>
 /// A test that needs the embedded cluster itself — its in-process fault injection (brokers down, injected
 /// errors, latency), or what only it does — and so runs only when <c>PIPELINE_TEST_KAFKA</c> chose it; on another

@@ -21,7 +21,8 @@ public sealed class CommittedOffsetsTests(ITestOutputHelper output)
     /// <summary>The bound: Kafka's view trails the last write by at most this once the stream is quiet.</summary>
     private static readonly TimeSpan CommitDeadline = TimeSpan.FromSeconds(2);
 
-    [Theory]
+    [KafkaTheory]
+    [Trait("Category", TestCategories.ExternalKafka)]
     [InlineData("noc")]
     [InlineData("siem")]
     [InlineData("topk")]
