@@ -13,7 +13,7 @@ internal sealed class ClusterView(KafkaConnection kafka) : IDisposable
     private readonly Lazy<IConsumer<byte[]?, byte[]>> _reader = new(() => kafka.Consumer("pipeline-ops-reader"));
     private readonly Lazy<IAdminClient> _admin = new(kafka.Admin);
     private readonly Dictionary<string, IConsumer<byte[]?, byte[]>> _groupReaders = new(StringComparer.Ordinal);
-    private readonly Lazy<IConsumer<byte[]?, byte[]>> _prober = new(() => kafka.Consumer("pipeline-ops-reader", ScanTimeIndex.Probing));
+    private readonly Lazy<Lag.OldestUnread> _oldest = new(() => new Lag.OldestUnread(kafka));
 
     /// <summary>
     /// The partitions of <paramref name="topics"/>, in order. The cluster's whole metadata is asked for
@@ -80,14 +80,18 @@ internal sealed class ClusterView(KafkaConnection kafka) : IDisposable
         }
     }
 
-    /// <summary>The timestamp of the record at <paramref name="offset"/> (or the next one that exists); null when none could be read.</summary>
-    public DateTimeOffset? TimestampAt(TopicPartition partition, long offset) => ScanTimeIndex.TimestampAt(_prober.Value, partition, offset);
+    /// <summary>
+    /// The timestamps of the records at the given positions, or of the next ones that exist (see <see cref="Lag.OldestUnread"/>);
+    /// those not read within <paramref name="timeout"/> are left out.
+    /// </summary>
+    public IReadOnlyDictionary<(TopicPartition Partition, long Offset), DateTimeOffset> TimestampsAt(IEnumerable<(TopicPartition Partition, long Offset)> positions, TimeSpan timeout) =>
+        _oldest.Value.Timestamps(positions, timeout);
 
     public void Dispose()
     {
         if (_reader.IsValueCreated) _reader.Value.Dispose();
         if (_admin.IsValueCreated) _admin.Value.Dispose();
         foreach (var consumer in _groupReaders.Values) consumer.Dispose();
-        if (_prober.IsValueCreated) _prober.Value.Dispose();
+        if (_oldest.IsValueCreated) _oldest.Value.Dispose();
     }
 }

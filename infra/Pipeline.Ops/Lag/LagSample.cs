@@ -30,9 +30,12 @@ internal sealed record LagSample(string Group, DateTimeOffset At, IReadOnlyList<
     /// <summary>The largest lag in time of the group's partitions (null when none of the lagging ones could be read).</summary>
     public TimeSpan? MaxAge => Partitions.Select(p => p.Age(At)).Where(a => a is not null).Max();
 
+    /// <summary>How long the records at the group's positions may take to read, all partitions together.</summary>
+    private static readonly TimeSpan AgeReadTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Reads the group's positions from <paramref name="store"/> and the partitions' offsets from Kafka; with
-    /// <paramref name="ages"/>, also the timestamp of each lagging partition's next record (one fetch each).
+    /// <paramref name="ages"/>, also the timestamp of each lagging partition's next record (read together, in one round per partition).
     /// </summary>
     public static LagSample Take(string group, IReadOnlyList<TopicPartition> partitions, IPositionStore store, ClusterView cluster, TimeProvider time, bool ages)
     {
@@ -43,8 +46,9 @@ internal sealed record LagSample(string Group, DateTimeOffset At, IReadOnlyList<
         var rows = partitions.Select(tp => new PartitionLag(tp, positions.TryGetValue(tp, out var p) ? p : null, marks[tp].Low, marks[tp].High)).ToList();
         if (ages)
         {
+            var stamps = cluster.TimestampsAt(rows.Where(r => r.Lag > 0).Select(r => (r.Partition, r.NextToRead)), AgeReadTimeout);
             for (var i = 0; i < rows.Count; i++)
-                if (rows[i].Lag > 0) rows[i] = rows[i] with { OldestUnread = cluster.TimestampAt(rows[i].Partition, rows[i].NextToRead) };
+                if (rows[i].Lag > 0 && stamps.TryGetValue((rows[i].Partition, rows[i].NextToRead), out var oldest)) rows[i] = rows[i] with { OldestUnread = oldest };
         }
         return new LagSample(group, at, rows);
     }

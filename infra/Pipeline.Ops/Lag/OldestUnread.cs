@@ -12,7 +12,7 @@ internal sealed class OldestUnread(KafkaConnection kafka) : IDisposable
 {
     private const int MaxRemembered = 10_000;
     private readonly Dictionary<(TopicPartition Partition, long Offset), DateTimeOffset> _known = [];
-    private readonly Lazy<IConsumer<byte[]?, byte[]>> _reader = new(() => kafka.Consumer("pipeline-ops-timestamps"));
+    private readonly Lazy<IConsumer<byte[]?, byte[]>> _reader = new(() => kafka.Consumer("pipeline-ops-timestamps", ScanTimeIndex.Probing));
 
     /// <summary>
     /// The timestamp of the record at each given offset (a group's position in a lagging partition); offsets

@@ -26,7 +26,6 @@ internal sealed record KafkaReading(DateTimeOffset At, bool Up, string? Error, I
 internal sealed class KafkaProbe(KafkaConnection kafka, IReadOnlyList<string> topics, string? postgres, string? archive, TimeProvider time) : IDisposable
 {
     private readonly ClusterView _cluster = new(kafka);
-    private readonly OldestUnread _oldest = new(kafka);
     private LagCommand.StoreChoice? _stores;
 
     public KafkaReading Read(IReadOnlyCollection<string> groups)
@@ -61,7 +60,7 @@ internal sealed class KafkaProbe(KafkaConnection kafka, IReadOnlyList<string> to
 
             var lagging = samples.Values.Where(s => s.Sample is not null).SelectMany(s => s.Sample!.Partitions)
                 .Where(p => p.Lag > 0).Select(Unread).ToList();
-            var stamps = _oldest.Timestamps(lagging, TimeSpan.FromSeconds(1));
+            var stamps = _cluster.TimestampsAt(lagging, TimeSpan.FromSeconds(1));
             var groupReadings = samples.ToDictionary(s => s.Key, s =>
             {
                 var (sample, source, error) = s.Value;
@@ -87,7 +86,6 @@ internal sealed class KafkaProbe(KafkaConnection kafka, IReadOnlyList<string> to
 
     public void Dispose()
     {
-        _oldest.Dispose();
         _cluster.Dispose();
     }
 }

@@ -9,14 +9,7 @@ internal static class TopicReader
     /// <summary>Reads until <paramref name="expected"/> records arrived, or the timeout passed (then returns what it has).</summary>
     public static List<ConsumeResult<byte[]?, byte[]>> Read(string bootstrap, string topic, int expected, TimeSpan timeout)
     {
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrap,
-            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).SetLogHandler((_, _) => { }).Build();
-        consumer.Subscribe(topic);
+        using var consumer = FromTheBeginning(bootstrap, topic);
         var results = new List<ConsumeResult<byte[]?, byte[]>>();
         var deadline = DateTime.UtcNow + timeout;
         while (results.Count < expected && DateTime.UtcNow < deadline)
@@ -32,14 +25,7 @@ internal static class TopicReader
     public static List<ConsumeResult<byte[]?, byte[]>> ReadUntil(string bootstrap, string topic, Func<IReadOnlyList<ConsumeResult<byte[]?, byte[]>>, bool> done,
         TimeSpan timeout, string what)
     {
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrap,
-            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).SetLogHandler((_, _) => { }).Build();
-        consumer.Subscribe(topic);
+        using var consumer = FromTheBeginning(bootstrap, topic);
         var results = new List<ConsumeResult<byte[]?, byte[]>>();
         var deadline = DateTime.UtcNow + timeout;
         var checkedAt = 0;
@@ -57,6 +43,20 @@ internal static class TopicReader
         }
         consumer.Close();
         return results;
+    }
+
+    /// <summary>A consumer of a throw-away group subscribed to <paramref name="topic"/> from its first record, committing nothing.</summary>
+    private static IConsumer<byte[]?, byte[]> FromTheBeginning(string bootstrap, string topic)
+    {
+        var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).SetLogHandler((_, _) => { }).Build();
+        consumer.Subscribe(topic);
+        return consumer;
     }
 
     public static List<TelemetryEvent> ReadEvents(string bootstrap, string topic, int expected, TimeSpan timeout) =>
