@@ -34,11 +34,6 @@ public sealed class LocalStatusPageTests
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             Assert.Contains("<title>Pipeline status</title>", await http.GetStringAsync(status), StringComparison.Ordinal);
-            // The edge of the local run takes OTLP on the OTLP listener.
-            using var otlp = await http.PostAsync($"http://127.0.0.1:{otlpPort}/v1/logs",
-                new StringContent("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"hello over otlp"}}]}]}]}""",
-                    System.Text.Encoding.UTF8, "application/json"));
-            Assert.Equal(System.Net.HttpStatusCode.OK, otlp.StatusCode);
             await Eventually.True(async () =>
             {
                 using var document = JsonDocument.Parse(await http.GetStringAsync($"{status}/api/status"));
@@ -46,6 +41,11 @@ public sealed class LocalStatusPageTests
                 return snapshot.GetProperty("kafka").GetProperty("up").GetBoolean()
                     && snapshot.GetProperty("processes").EnumerateArray().Any(p => p.GetProperty("name").GetString() == "edge" && p.GetProperty("state").GetString() == "up");
             }, TimeSpan.FromSeconds(60), "the page sees the local run's Kafka and edge");
+            // The edge of the local run (up, as the page says: it is started beside the page) takes OTLP on the OTLP listener.
+            using var otlp = await http.PostAsync($"http://127.0.0.1:{otlpPort}/v1/logs",
+                new StringContent("""{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"hello over otlp"}}]}]}]}""",
+                    System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(System.Net.HttpStatusCode.OK, otlp.StatusCode);
             await local.StopAsync();
             Assert.Equal(0, local.ExitCode);
         }
