@@ -198,7 +198,9 @@ public sealed class ScrapeTests
             var after = await Eventually.Until(() => MetricsText.ScrapeAsync(edge.Process), m => m.Sum("edge_scrape_targets", ("source", "file")) == 0,
                 TimeSpan.FromSeconds(30), "the removed target stopped");
             Assert.Empty(after.LabelSets("edge_scrape_up"));
-            Assert.Contains("Scraping 0 targets (0 added, 1 removed)", edge.Process.Output, StringComparison.Ordinal);
+            // The log line is written once the target's series are gone, and read from the process a moment later.
+            await Eventually.True(() => edge.Process.Output.Contains("Scraping 0 targets (0 added, 1 removed)", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(10), "the edge's log says the target was removed");
         }
         finally
         {
