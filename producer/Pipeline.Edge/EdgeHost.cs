@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,6 +11,7 @@ using Pipeline.Core.Hosting;
 using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Routing;
+using Pipeline.Edge.Sources;
 using Pipeline.Edge.Sources.Http;
 using Pipeline.Edge.Sources.Http.Otlp;
 using Pipeline.Edge.Sources.Scrape;
@@ -31,6 +33,7 @@ internal static class EdgeHost
         ["--name"] = "Edge:Name",
         ["--spool"] = "Edge:Spool:Directory",
         ["--otlp"] = "Edge:Listeners:otlp:Bind",
+        ["--admin"] = "Admin:Bind",
     };
 
     public static WebApplication Build(string[] args)
@@ -48,12 +51,28 @@ internal static class EdgeHost
         builder.Services.AddSingleton(kafka);
 
         var http = HttpListeners(edge);
+        var admin = AdminOptions.Read(builder.Configuration,
+            edge.Listeners.Values.Where(l => l.Enabled && l.Protocol != ListenerProtocol.Udp).Select(l => IPEndPoint.Parse(l.Bind).Port));
+        builder.Services.AddSingleton(http);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            // Without an HTTP listener, /metrics and /healthz still answer on the default address.
-            foreach (var bind in http.Listeners.Select(l => l.Bind).DefaultIfEmpty(IPEndPoint.Parse("127.0.0.1:8080"))) k.Listen(bind);
+            foreach (var listener in http.Listeners)
+                k.Listen(listener.Bind, l =>
+                {
+                    if (listener.Tls is { } tls) l.UseListenerTls(tls, listener.Http.Name);
+                });
+            if (admin is not null) k.Listen(admin);
+            // With neither an HTTP listener nor an admin listener, /metrics and /healthz still answer on the default address.
+            else if (http.Listeners.Count == 0) k.Listen(IPEndPoint.Parse("127.0.0.1:8080"));
             k.Limits.MaxRequestBodySize = null;
+            // Slow senders: headers, idle keep-alive connections and request bodies each have a deadline.
+            k.Limits.RequestHeadersTimeout = edge.Http.RequestHeadersTimeout;
+            k.Limits.KeepAliveTimeout = edge.Http.KeepAliveTimeout;
+            k.Limits.MinRequestBodyDataRate = edge.Http.MinRequestBodyBytesPerSecond > 0
+                ? new MinDataRate(edge.Http.MinRequestBodyBytesPerSecond, edge.Http.MinRequestBodyGracePeriod) : null;
         });
+        builder.Services.AddSingleton(new IngestAuthenticator(edge.Http));
+        SenderRateLimiter.AddSenderLimits(builder.Services, edge.Http.RateLimits);
 
         builder.Services.AddSingleton(edge.NewRouter());
         builder.Services.AddSingleton<EdgeMetrics>();
@@ -89,6 +108,9 @@ internal static class EdgeHost
         }
 
         var app = builder.Build();
+        // Before the limiter: a request on the wrong listener costs its sender nothing.
+        app.UseEndpointScopes(admin);
+        if (SenderRateLimiter.AnyEnabled(edge.Http.RateLimits)) app.UseRateLimiter();
         app.MapObservability();
         if (http.Listeners.Count > 0)
         {
@@ -105,7 +127,7 @@ internal static class EdgeHost
             var (name, listener) = (l.Key, l.Value);
             var tags = MergeTags(edge.Tags, listener.Tags);
             ListenerMarkup Markup(string transport) => new(name, transport, edge.Name, tags, listener.Tenant, listener.Buffer);
-            return new HttpListenerMarkup(IPEndPoint.Parse(listener.Bind), Markup("http"), Markup("websocket"), Markup("otlp"));
+            return new HttpListenerMarkup(IPEndPoint.Parse(listener.Bind), Markup("http"), Markup("websocket"), Markup("otlp"), ListenerTls.For(listener));
         }).ToList());
 
     /// <summary>The scrape source: targets from configuration and files, one loop each.</summary>

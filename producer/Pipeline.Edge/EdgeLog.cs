@@ -46,4 +46,10 @@ internal static partial class EdgeLog
 
     [LoggerMessage(14, LogLevel.Warning, "Listener {Listener}: refused a connection from {Peer}: {Connections} connections already open")]
     public static partial void TooManyConnections(ILogger logger, string listener, string peer, int connections);
+
+    [LoggerMessage(16, LogLevel.Warning, "Listener {Listener}: refused a connection from {Peer}: its address already holds {Connections} connections")]
+    public static partial void TooManyConnectionsFromAddress(ILogger logger, string listener, string peer, int connections);
+
+    [LoggerMessage(17, LogLevel.Warning, "Listener {Listener}: refused {Peer}: TLS handshake failed: {Reason}")]
+    public static partial void TlsRefused(ILogger logger, string listener, string peer, string reason);
 }

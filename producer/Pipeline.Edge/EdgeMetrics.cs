@@ -18,19 +18,25 @@ internal sealed class EdgeMetrics
     /// <summary>One acknowledgement in this many is timed: few enough that timing costs nothing per event, many enough for a distribution.</summary>
     public const int AckSampleEvery = 16;
 
+    /// <summary>The <c>reason</c> label of a connection refused during the TLS handshake (no certificate from the CAs, too slow, not TLS).</summary>
+    public const string TlsRefusal = "tls";
+
     private readonly Meter _meter;
 
     public EdgeMetrics(IMeterFactory meters)
     {
         _meter = meters.Create(MeterName);
         TcpConnections = new CounterFamily(_meter, "edge_tcp_connections_total", "Connections accepted.");
-        TcpRefused = new CounterFamily(_meter, "edge_tcp_connections_refused_total", "Connections refused (limit reached, TLS handshake failed).");
+        TcpRefused = new CounterFamily(_meter, "edge_tcp_connections_refused_total", "Connections refused, by reason: limit (the listener's), address_limit (one source address's), tls (handshake failed or too slow).");
         TcpFrames = new CounterFamily(_meter, "edge_tcp_frames_total", "Syslog frames read.");
         TcpTruncated = new CounterFamily(_meter, "edge_tcp_frames_truncated_total", "Frames longer than MaxMessageBytes (truncated to it).");
         TcpMalformed = new CounterFamily(_meter, "edge_tcp_frames_malformed_total", "Octet counts that were not a number (the line was kept, LF-framed).");
         TcpIdleClosed = new CounterFamily(_meter, "edge_tcp_idle_closed_total", "Connections closed after IdleTimeout without data.");
         TcpBackpressure = new CounterFamily(_meter, "edge_tcp_backpressure_waits_total", "Times a connection stopped reading because the buffers were full.");
         TcpOpen = new GaugeFamily(_meter, "edge_tcp_connections_open", "Connections open now.");
+
+        HttpRefused = new CounterFamily(_meter, "edge_http_connections_refused_total", "HTTPS connections refused during the TLS handshake (reason tls): no client certificate from the CAs, too slow, not TLS.");
+        HttpRateLimited = new CounterFamily(_meter, "edge_http_rate_limited_total", "Ingest requests answered 429, by reason: token (one token's limit) or address (one source address's).");
 
         UdpDatagrams = new CounterFamily(_meter, "edge_udp_datagrams_total", "UDP datagrams received.");
         UdpTruncated = new CounterFamily(_meter, "edge_udp_truncated_total", "UDP datagrams longer than MaxMessageBytes (truncated).");
@@ -53,6 +59,12 @@ internal sealed class EdgeMetrics
     public CounterFamily TcpIdleClosed { get; }
     public CounterFamily TcpBackpressure { get; }
     public GaugeFamily TcpOpen { get; }
+
+    /// <summary>Labels: <c>listener</c>, <c>reason</c> (tls).</summary>
+    public CounterFamily HttpRefused { get; }
+
+    /// <summary>Labels: <c>listener</c>, <c>reason</c> (token, address).</summary>
+    public CounterFamily HttpRateLimited { get; }
 
     public CounterFamily UdpDatagrams { get; }
     public CounterFamily UdpTruncated { get; }

@@ -83,7 +83,10 @@ public sealed class EdgeOptions
                 throw new ArgumentException($"listener '{name}': QueueBytes must be between 1 MiB and 64 GiB");
             if (listener.MaxConnections < 1) throw new ArgumentException($"listener '{name}': MaxConnections must be at least 1");
             if (listener.IdleTimeout <= TimeSpan.Zero) throw new ArgumentException($"listener '{name}': IdleTimeout must be positive");
-            if (listener.Protocol == ListenerProtocol.Tls)
+            if (listener.MaxConnectionsPerAddress < 1) throw new ArgumentException($"listener '{name}': MaxConnectionsPerAddress must be at least 1");
+            if (listener.HandshakeTimeout <= TimeSpan.Zero) throw new ArgumentException($"listener '{name}': HandshakeTimeout must be positive");
+            // Syslog over TLS needs a certificate; HTTP is HTTPS when it has one; plain TCP and UDP take none.
+            if (listener.Protocol == ListenerProtocol.Tls || (listener.Protocol == ListenerProtocol.Http && listener.CertificateFile is not null))
             {
                 if (listener.CertificateFile is null || !File.Exists(listener.CertificateFile))
                     throw new ArgumentException($"listener '{name}': TLS needs CertificateFile (a PEM file); '{listener.CertificateFile}' does not exist");
@@ -92,6 +95,8 @@ public sealed class EdgeOptions
                 if (listener.ClientCaFile is not null && !File.Exists(listener.ClientCaFile))
                     throw new ArgumentException($"listener '{name}': ClientCaFile '{listener.ClientCaFile}' does not exist");
             }
+            else if (listener.CertificateFile is not null || listener.ClientCaFile is not null)
+                throw new ArgumentException($"listener '{name}': CertificateFile and ClientCaFile are for Protocol Tls or Http; this one is {listener.Protocol}");
         }
         var http = Listeners.Where(l => l.Value.Enabled && l.Value.Protocol == ListenerProtocol.Http).ToList();
         var clash = http.GroupBy(l => IPEndPoint.Parse(l.Value.Bind).Port).FirstOrDefault(g => g.Count() > 1);
@@ -171,12 +176,21 @@ public sealed class ListenerOptions
     /// <summary>TCP/TLS: connections open at once, at most; more are refused. Default 10,000.</summary>
     public int MaxConnections { get; set; } = 10_000;
 
-    /// <summary>TLS: PEM certificate (chain) file.</summary>
+    /// <summary>
+    /// TCP/TLS: connections open at once from one source address, at most; more from it are refused (counted as
+    /// <c>address_limit</c>), so one client cannot take every connection. Default 256.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; set; } = 256;
+
+    /// <summary>TLS and HTTPS: PEM certificate (chain) file. On an HTTP listener it turns HTTPS on.</summary>
     public string? CertificateFile { get; set; }
 
-    /// <summary>TLS: PEM private key file (may be the certificate file).</summary>
+    /// <summary>TLS and HTTPS: PEM private key file (may be the certificate file).</summary>
     public string? KeyFile { get; set; }
 
-    /// <summary>TLS: PEM file of CAs whose client certificates are accepted; when set, clients must present one.</summary>
+    /// <summary>TLS and HTTPS: PEM file of CAs whose client certificates are accepted; when set, clients must present one (mutual TLS).</summary>
     public string? ClientCaFile { get; set; }
+
+    /// <summary>TLS and HTTPS: how long a client may take to complete the TLS handshake; a slower one is refused. Default 15 s.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }

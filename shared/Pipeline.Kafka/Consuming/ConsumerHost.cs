@@ -5,14 +5,17 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Core.Hosting;
+using Pipeline.Core.Security;
 
 namespace Pipeline.Kafka.Consuming;
 
 /// <summary>
 /// What every consumer executable shares: configuration from appsettings.json, environment and command
 /// line (<c>--group</c>, <c>--topics</c>, <c>--from</c>, <c>--batch-size</c>, <c>--batch-wait</c>, <c>--batch-linger</c>,
-/// <c>--kafka</c>, <c>--http</c>, <c>--instance-id</c>, and for bounded replays <c>--stop-at</c>, <c>--max-rate</c>), the member's
-/// identity in its group, the runtime, and <c>/metrics</c> + <c>/healthz</c>. A consumer only adds its sink.
+/// <c>--kafka</c>, <c>--http</c>, <c>--admin</c>, <c>--instance-id</c>, and for bounded replays <c>--stop-at</c>, <c>--max-rate</c>),
+/// the member's identity in its group, the runtime, and <c>/metrics</c> + <c>/healthz</c> (on the admin listener when
+/// <c>Admin:Bind</c> is set). A consumer only adds its sink, and perhaps read endpoints: those need a token from
+/// <c>Http:ReadTokens</c> when any is configured, and always when <c>Http:Bind</c> is beyond loopback.
 /// </summary>
 public static class ConsumerHost
 {
@@ -26,6 +29,7 @@ public static class ConsumerHost
         ["--batch-linger"] = "Consumer:BatchLinger",
         ["--kafka"] = "Kafka:BootstrapServers",
         ["--http"] = "Http:Bind",
+        ["--admin"] = "Admin:Bind",
         ["--stop-at"] = "Consumer:StopAt",
         ["--max-rate"] = "Consumer:MaxRate",
         ["--instance-id"] = "Consumer:InstanceId",
@@ -39,18 +43,18 @@ public static class ConsumerHost
         IReadOnlyDictionary<string, string>? extraSwitches = null, Action<WebApplication>? map = null) =>
         StartupErrors.RunAsync(program, async () =>
         {
-            var app = Build(args, defaults with { Worker = program }, addSink, extraSwitches);
-            map?.Invoke(app);
+            var app = Build(args, defaults with { Worker = program }, addSink, extraSwitches, map);
             await app.RunAsync();
             return 0;
         });
 
     /// <summary>
     /// Builds the host. <paramref name="defaults"/> are the executable's own defaults (group, HTTP port);
-    /// <paramref name="addSink"/> registers an <see cref="IBatchSink"/> and anything it needs.
+    /// <paramref name="addSink"/> registers an <see cref="IBatchSink"/> and anything it needs; <paramref name="map"/>
+    /// adds read endpoints (e.g. a query API), which then need a read token when bound beyond loopback.
     /// </summary>
     public static WebApplication Build(string[] args, ConsumerDefaults defaults, Action<WebApplicationBuilder> addSink,
-        IReadOnlyDictionary<string, string>? extraSwitches = null)
+        IReadOnlyDictionary<string, string>? extraSwitches = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -73,7 +77,14 @@ public static class ConsumerHost
         builder.Services.AddSingleton(kafka);
         var bind = builder.Configuration["Http:Bind"] ?? defaults.HttpBind;
         if (!IPEndPoint.TryParse(bind, out var endpoint)) throw new ArgumentException($"--http '{bind}' is not an address:port");
-        builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint));
+        var admin = AdminOptions.Read(builder.Configuration, [endpoint.Port]);
+        // Read endpoints beyond loopback without a token would answer anyone: such a start is refused.
+        var reads = map is null ? null : ReadAccess.For(endpoint, builder.Configuration.GetSection("Http:ReadTokens").Get<List<AccessToken>>() ?? [], "Http:ReadTokens");
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(endpoint);
+            if (admin is not null) k.Listen(admin);
+        });
         // Held while the host lives: a second worker of the group on this host with the same identity is refused.
         var claim = GroupMembership.Establish(consumer, defaults.Worker, endpoint);
         if (claim is not null) builder.Services.AddSingleton(_ => new MembershipClaim(claim));
@@ -88,7 +99,9 @@ public static class ConsumerHost
         var app = builder.Build();
         // Created now so that the host owns it (and releases it when disposed).
         if (claim is not null) app.Services.GetRequiredService<MembershipClaim>();
+        app.UseEndpointScopes(admin, reads);
         app.MapObservability();
+        map?.Invoke(app);
         return app;
     }
 }

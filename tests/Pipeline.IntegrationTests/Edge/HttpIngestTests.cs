@@ -248,4 +248,53 @@ public sealed class HttpIngestTests
         });
         Assert.Single(events.Select(e => e.Stream!.Id).Distinct());
     }
+
+    [KafkaFact]
+    public async Task TheWebSocketStreamTakesATokenInTheAuthorizationHeaderOrTheQueryStringAndKeepsItOutOfStoredHeadersAndLogs()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1);
+        // Debug: whatever the edge logs about a request, the token must not be in it.
+        var edge = await pipeline.StartEdgeAsync(TokenArgs, new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Debug" });
+        var stream = $"ws://127.0.0.1:{edge.HttpPort}/v1/stream";
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await RefusedAsync(new Uri(stream), null));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await RefusedAsync(new Uri(stream), "Bearer not-the-token"));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, await RefusedAsync(new Uri(stream + "?access_token=not-the-token"), null));
+
+        await SendOneAsync(new Uri(stream), "Bearer s3cret-acme", "by header");
+        await SendOneAsync(new Uri(stream + "?source=browser&access_token=s3cret-acme"), null, "by query");
+
+        var records = TopicReader.Read(pipeline.Kafka.BootstrapServers, pipeline.Topic("events"), 2, TimeSpan.FromSeconds(30));
+        var events = records.Select(r => Pipeline.Core.Envelope.EnvelopeCodec.Decode(r.Message.Value)).ToList();
+        Assert.Equal(["by header", "by query"], events.Select(e => e.Message!).Order());
+        Assert.All(events, e =>
+        {
+            Assert.Equal(("acme", "websocket"), (e.Tenant, e.Source.Transport));
+            Assert.False(e.Stream!.Headers!.ContainsKey("authorization"));
+        });
+        Assert.All(records, r => Assert.DoesNotContain("s3cret-acme", Encoding.UTF8.GetString(r.Message.Value), StringComparison.Ordinal));
+        await edge.Process.StopAsync();
+        Assert.DoesNotContain("s3cret-acme", edge.Process.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<System.Net.HttpStatusCode> RefusedAsync(Uri uri, string? authorization)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        if (authorization is not null) socket.Options.SetRequestHeader("Authorization", authorization);
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, CancellationToken.None));
+        return socket.HttpStatusCode;
+    }
+
+    private static async Task SendOneAsync(Uri uri, string? authorization, string message)
+    {
+        using var socket = new ClientWebSocket();
+        if (authorization is not null) socket.Options.SetRequestHeader("Authorization", authorization);
+        await socket.ConnectAsync(uri, CancellationToken.None);
+        await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, CancellationToken.None);
+        var buffer = new byte[256];
+        var reply = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        Assert.Equal(1, JsonDocument.Parse(buffer.AsMemory(0, reply.Count)).RootElement.GetProperty("stored").GetInt64());
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+    }
 }

@@ -6,7 +6,18 @@ namespace Pipeline.IntegrationTests.Fixtures;
 internal static class Peers
 {
     /// <summary>Runs a command to completion; throws with its output when it fails.</summary>
-    public static async Task<string> RunAsync(string file, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null)
+    public static async Task<string> RunAsync(string file, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null,
+        IDictionary<string, string>? environment = null)
+    {
+        var (exitCode, stdout, stderr) = await RunUncheckedAsync(file, args, stdin, timeout, environment);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {exitCode}: {stderr}");
+        return stdout;
+    }
+
+    /// <summary>Runs a command to completion and returns its exit code and output, whatever the exit code.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunUncheckedAsync(string file, IEnumerable<string> args, string? stdin = null,
+        TimeSpan? timeout = null, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -16,6 +27,7 @@ internal static class Peers
             UseShellExecute = false,
         };
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + file);
         if (stdin is not null)
         {
@@ -34,9 +46,7 @@ internal static class Peers
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish");
         }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {process.ExitCode}: {await stderr}");
-        return await stdout;
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>The host name util-linux logger puts in its messages.</summary>

@@ -35,10 +35,11 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
     /// <summary>
     /// Starts the edge with a spool directory of its own (or <paramref name="spool"/>, to restart on one);
     /// returns it with its ports (UDP and TCP syslog share one port number). HTTP accepts anonymous requests
-    /// unless <paramref name="extraArgs"/> says otherwise.
+    /// unless <paramref name="extraArgs"/> says otherwise. With <paramref name="adminPort"/>, /metrics and /healthz are on an
+    /// admin listener there (<c>--admin PORT</c>: 127.0.0.1), and the process's health and metrics are read from it.
     /// </summary>
     public async Task<EdgeProcess> StartEdgeAsync(IEnumerable<string>? extraArgs = null, IDictionary<string, string>? environment = null,
-        string? spool = null, int? syslogPort = null, int? httpPort = null)
+        string? spool = null, int? syslogPort = null, int? httpPort = null, int? adminPort = null, bool waitHealthy = true)
     {
         var syslog = syslogPort ?? FreePort.Next();
         var http = httpPort ?? FreePort.Next();
@@ -48,26 +49,30 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
             ["--kafka", Kafka.BootstrapServers, "--syslog-udp", $"127.0.0.1:{syslog}", "--syslog-tcp", $"127.0.0.1:{syslog}", "--http", $"127.0.0.1:{http}",
              "--spool", spool, "--Edge:Http:AllowAnonymous=true",
              $"--Edge:DefaultTopics:Syslog={Topic(Topics.Syslog)}", $"--Edge:DefaultTopics:Events={Topic(Topics.Events)}", $"--Edge:DefaultTopics:Metrics={Topic(Topics.Metrics)}",
+             .. adminPort is { } admin ? ["--admin", admin.ToString(System.Globalization.CultureInfo.InvariantCulture)] : Array.Empty<string>(),
              .. extraArgs ?? []],
-            environment, $"http://127.0.0.1:{http}/healthz");
+            environment, $"http://127.0.0.1:{adminPort ?? http}/healthz");
         _processes.Add(process);
-        await process.WaitHealthyAsync();
+        if (waitHealthy) await process.WaitHealthyAsync();
         return new EdgeProcess(process, syslog, http, spool);
     }
 
     /// <summary>
     /// Starts a consumer executable (e.g. <c>consumers/Pipeline.Consumers.Postgres</c>) with its metrics on a free
     /// port. When neither <paramref name="args"/> nor <paramref name="environment"/> name topics it reads this test's
-    /// syslog, events and metrics topics (on the embedded cluster, the default ones).
+    /// syslog, events and metrics topics (on the embedded cluster, the default ones). With <paramref name="adminPort"/>,
+    /// /metrics and /healthz are on an admin listener there, and are read from it.
     /// </summary>
-    public async Task<PipelineProcess> StartConsumerAsync(string projectFolder, IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitHealthy = true)
+    public async Task<PipelineProcess> StartConsumerAsync(string projectFolder, IEnumerable<string> args, IDictionary<string, string>? environment = null,
+        bool waitHealthy = true, int? adminPort = null, int? httpPort = null)
     {
-        var http = FreePort.Next();
+        var http = httpPort ?? FreePort.Next();
         var given = args.ToList();
         var named = given.Contains("--topics") || environment?.ContainsKey("Consumer__Topics") == true;
         string[] topics = named || Kafka.IsEmbedded ? [] : ["--topics", string.Join(',', StreamTopics.Select(Topic))];
-        var process = PipelineProcess.Start(projectFolder, ["--kafka", Kafka.BootstrapServers, "--http", $"127.0.0.1:{http}", .. topics, .. given],
-            environment, $"http://127.0.0.1:{http}/healthz");
+        string[] admin = adminPort is { } port ? ["--admin", $"127.0.0.1:{port}"] : [];
+        var process = PipelineProcess.Start(projectFolder, ["--kafka", Kafka.BootstrapServers, "--http", $"127.0.0.1:{http}", .. admin, .. topics, .. given],
+            environment, $"http://127.0.0.1:{adminPort ?? http}/healthz");
         _processes.Add(process);
         if (waitHealthy) await process.WaitHealthyAsync();
         return process;

@@ -64,7 +64,7 @@ internal static class HttpIngestEndpoints
     public static void MapIngest(this WebApplication app, HttpListenerSet listeners)
     {
         var options = app.Services.GetRequiredService<EdgeOptions>().Http;
-        var auth = new IngestAuthenticator(options);
+        var auth = app.Services.GetRequiredService<IngestAuthenticator>();
         var json = app.Services.GetRequiredService<JsonEventIngest>();
         var syslog = app.Services.GetRequiredService<SyslogIngest>();
         var publisher = app.Services.GetRequiredService<EdgePublisher>();
@@ -72,10 +72,10 @@ internal static class HttpIngestEndpoints
 
         app.UseWebSockets();
         app.MapPost("/v1/events", (Func<HttpContext, Task<IResult>>)(context =>
-            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => IngestJson(body, origin, json, options.EventLimit, waiter))));
+            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => IngestJson(body, origin, json, options.EventLimit, waiter)))).WithMetadata(IngestEndpoint.Instance);
         app.MapPost("/v1/syslog", (Func<HttpContext, Task<IResult>>)(context =>
-            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => IngestSyslog(body, origin, syslog, options.EventLimit, waiter))));
-        app.Map("/v1/stream", (HttpContext context) => StreamAsync(context, listeners.For(context).WebSocket, options, auth, json, publisher, redact));
+            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => IngestSyslog(body, origin, syslog, options.EventLimit, waiter)))).WithMetadata(IngestEndpoint.Instance);
+        app.Map("/v1/stream", (HttpContext context) => StreamAsync(context, listeners.For(context).WebSocket, options, auth, json, publisher, redact)).WithMetadata(IngestEndpoint.Instance);
     }
 
     private delegate (IngestResponse Response, bool Full) Ingest(ReadOnlyMemory<byte> body, IngestOrigin origin, DeliveryWaiter? waiter);

@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Pipeline.Core.Security;
 
 namespace Pipeline.Edge.Sources.Http;
 
@@ -33,31 +32,83 @@ public sealed class HttpIngestOptions
     /// <summary>Request headers never stored with a stream (credentials). Compared without regard to case.</summary>
     public List<string> RedactHeaders { get; set; } = ["authorization", "cookie", "proxy-authorization", "x-api-key", "x-splunk-token"];
 
+    /// <summary>Limits on how many ingest requests one token and one source address may make (off by default).</summary>
+    public RateLimitSet RateLimits { get; set; } = new();
+
+    /// <summary>How long a client may take to send a request's headers; a slower one is answered 408 and closed. Default 30 s.</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an idle keep-alive connection stays open. Default 2 minutes.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Slowest request body accepted, in bytes per second averaged after <see cref="MinRequestBodyGracePeriod"/>;
+    /// a slower sender is answered 408 and closed, so a trickle cannot hold a connection and a buffer. 0: no minimum.
+    /// Default 240 (Kestrel's).
+    /// </summary>
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>How long a body may start slowly before <see cref="MinRequestBodyBytesPerSecond"/> applies (at least 1 s). Default 5 s.</summary>
+    public TimeSpan MinRequestBodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
     public void Validate()
     {
         if (MaxBodyBytes < 1024) throw new ArgumentException("Edge:Http:MaxBodyBytes must be at least 1024");
         if (MaxEventBytes < 64) throw new ArgumentException("Edge:Http:MaxEventBytes must be at least 64");
         if (AckTimeout <= TimeSpan.Zero) throw new ArgumentException("Edge:Http:AckTimeout must be positive");
+        if (RequestHeadersTimeout <= TimeSpan.Zero) throw new ArgumentException("Edge:Http:RequestHeadersTimeout must be positive");
+        if (KeepAliveTimeout <= TimeSpan.Zero) throw new ArgumentException("Edge:Http:KeepAliveTimeout must be positive");
+        if (MinRequestBodyBytesPerSecond < 0) throw new ArgumentException("Edge:Http:MinRequestBodyBytesPerSecond must not be negative");
+        // Kestrel checks rates once a second: a shorter grace period could not be honoured.
+        if (MinRequestBodyBytesPerSecond > 0 && MinRequestBodyGracePeriod < TimeSpan.FromSeconds(1))
+            throw new ArgumentException("Edge:Http:MinRequestBodyGracePeriod must be at least 1 s");
+        RateLimits.PerToken.Validate("Edge:Http:RateLimits:PerToken");
+        RateLimits.PerAddress.Validate("Edge:Http:RateLimits:PerAddress");
         for (var i = 0; i < Tokens.Count; i++)
         {
             var t = Tokens[i];
             if (string.IsNullOrWhiteSpace(t.Tenant)) throw new ArgumentException($"Edge:Http:Tokens:{i}: Tenant is required");
-            if (string.IsNullOrEmpty(t.Token) == string.IsNullOrEmpty(t.TokenSha256))
-                throw new ArgumentException($"Edge:Http:Tokens:{i} (tenant {t.Tenant}): give exactly one of Token or TokenSha256");
-            if (t.TokenSha256 is { } hash && (hash.Length != 64 || !hash.All(Uri.IsHexDigit)))
-                throw new ArgumentException($"Edge:Http:Tokens:{i} (tenant {t.Tenant}): TokenSha256 must be 64 hex digits");
+            t.Validate($"Edge:Http:Tokens:{i} (tenant {t.Tenant})");
         }
     }
 }
 
-/// <summary>One ingest token.</summary>
-public sealed class IngestToken
+/// <summary>One ingest token: a bearer token (or its SHA-256) and the tenant it stands for.</summary>
+public sealed class IngestToken : AccessToken
 {
     public string Tenant { get; set; } = "";
-    /// <summary>The token itself (from the environment or a secret file, never a committed file).</summary>
-    public string? Token { get; set; }
-    /// <summary>Or its SHA-256, hex, so the configuration never holds the secret.</summary>
-    public string? TokenSha256 { get; set; }
+}
 
-    internal byte[] Hash() => TokenSha256 is { } hex ? Convert.FromHexString(hex) : SHA256.HashData(Encoding.UTF8.GetBytes(Token!));
+/// <summary>The rate limits of HTTP ingest (section <c>Edge:Http:RateLimits</c>).</summary>
+public sealed class RateLimitSet
+{
+    /// <summary>Requests each ingest token may make; unknown tokens and anonymous requests have none of their own. Default off.</summary>
+    public RateLimitOptions PerToken { get; set; } = new();
+
+    /// <summary>Requests each source address may make, whatever its token (behind a proxy, the proxy's address). Default off.</summary>
+    public RateLimitOptions PerAddress { get; set; } = new();
+}
+
+/// <summary>
+/// A token bucket: <see cref="Requests"/> per <see cref="Period"/> on average, up to <see cref="Burst"/> at once. A
+/// request beyond it is answered 429 with Retry-After. A WebSocket stream counts as one request.
+/// </summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Requests per <see cref="Period"/>; 0 turns the limit off. Default 0.</summary>
+    public int Requests { get; set; }
+
+    /// <summary>The period <see cref="Requests"/> are counted over. Default 1 s.</summary>
+    public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Requests that may come at once after a quiet while; 0 means <see cref="Requests"/>. Default 0.</summary>
+    public int Burst { get; set; }
+
+    public bool Enabled => Requests > 0;
+
+    internal void Validate(string where)
+    {
+        if (Requests < 0 || Burst < 0) throw new ArgumentException($"{where}: Requests and Burst must not be negative");
+        if (Enabled && Period < TimeSpan.FromMilliseconds(100)) throw new ArgumentException($"{where}: Period must be at least 100 ms");
+    }
 }

@@ -4,8 +4,8 @@ using Pipeline.Edge.Markup;
 
 namespace Pipeline.Edge.Sources.Http;
 
-/// <summary>The markup of one HTTP listener, one per way events arrive on it.</summary>
-internal sealed record HttpListenerMarkup(IPEndPoint Bind, ListenerMarkup Http, ListenerMarkup WebSocket, ListenerMarkup Otlp);
+/// <summary>The markup of one HTTP listener, one per way events arrive on it, and its TLS when it is HTTPS.</summary>
+internal sealed record HttpListenerMarkup(IPEndPoint Bind, ListenerMarkup Http, ListenerMarkup WebSocket, ListenerMarkup Otlp, ListenerTls? Tls = null);
 
 /// <summary>
 /// The edge's HTTP listeners (e.g. <c>http</c> on 8080 and <c>otlp</c> on 4318). Each serves every HTTP

@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Metrics;
@@ -18,7 +17,8 @@ namespace Pipeline.Edge.Sources.Syslog;
 /// (RFC 5425, when a certificate is configured). Each connection is read through a pipe and framed in
 /// place; when the buffers are full the connection simply stops reading until there is room, so the
 /// sender feels backpressure through TCP itself and nothing it sent is dropped. Idle connections are
-/// closed; connections beyond the limit are refused.
+/// closed; connections beyond the listener's limit or its limit per source address are refused, and so are TLS
+/// clients that do not complete the handshake in time or, with mutual TLS, present no certificate from the configured CAs.
 /// </summary>
 internal sealed class TcpSyslogListener : BackgroundService
 {
@@ -26,18 +26,19 @@ internal sealed class TcpSyslogListener : BackgroundService
     private readonly ListenerOptions _options;
     private readonly SyslogIngest _ingest;
     private readonly ILogger _log;
-    private readonly X509Certificate2? _certificate;
-    private readonly X509Certificate2Collection? _clientCa;
+    private readonly ListenerTls? _tls;
+    private readonly ConnectionLimits _limits;
     private readonly Socket _socket;
     private readonly CounterCell _accepted;
-    private readonly CounterCell _refused;
+    private readonly CounterCell _refusedFull;
+    private readonly CounterCell _refusedAddress;
+    private readonly CounterCell _refusedTls;
     private readonly CounterCell _frames;
     private readonly CounterCell _truncated;
     private readonly CounterCell _malformed;
     private readonly CounterCell _idleClosed;
     private readonly CounterCell _backpressure;
     private readonly GaugeCell _open;
-    private int _connections;
 
     public TcpSyslogListener(ListenerMarkup markup, ListenerOptions options, SyslogIngest ingest, EdgeMetrics metrics, ILogger log)
     {
@@ -45,15 +46,8 @@ internal sealed class TcpSyslogListener : BackgroundService
         _options = options;
         _ingest = ingest;
         _log = log;
-        if (options.Protocol == ListenerProtocol.Tls)
-        {
-            _certificate = X509Certificate2.CreateFromPemFile(options.CertificateFile!, options.KeyFile);
-            if (options.ClientCaFile is { } ca)
-            {
-                _clientCa = [];
-                _clientCa.ImportFromPemFile(ca);
-            }
-        }
+        if (options.Protocol == ListenerProtocol.Tls) _tls = ListenerTls.For(options);
+        _limits = new ConnectionLimits(options.MaxConnections, options.MaxConnectionsPerAddress);
         var bind = IPEndPoint.Parse(options.Bind);
         _socket = new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
@@ -62,7 +56,9 @@ internal sealed class TcpSyslogListener : BackgroundService
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         (string, string) listener = ("listener", markup.Name);
         _accepted = metrics.TcpConnections.For(listener);
-        _refused = metrics.TcpRefused.For(listener);
+        _refusedFull = metrics.TcpRefused.For(listener, ("reason", ConnectionLimits.ListenerFull));
+        _refusedAddress = metrics.TcpRefused.For(listener, ("reason", ConnectionLimits.AddressFull));
+        _refusedTls = metrics.TcpRefused.For(listener, ("reason", EdgeMetrics.TlsRefusal));
         _frames = metrics.TcpFrames.For(listener);
         _truncated = metrics.TcpTruncated.For(listener);
         _malformed = metrics.TcpMalformed.For(listener);
@@ -75,7 +71,7 @@ internal sealed class TcpSyslogListener : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        EdgeLog.ListeningStream(_log, _certificate is null ? "tcp" : "tls", LocalEndPoint.ToString(), _markup.Name, "octet-counted or LF framing");
+        EdgeLog.ListeningStream(_log, _tls is null ? "tcp" : "tls", LocalEndPoint.ToString(), _markup.Name, "octet-counted or LF framing");
         using var _ = stoppingToken.Register(() => _socket.Close());
         var connections = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
@@ -93,42 +89,36 @@ internal sealed class TcpSyslogListener : BackgroundService
             {
                 continue;
             }
-            if (Interlocked.Increment(ref _connections) > _options.MaxConnections)
+            var peer = (IPEndPoint)client.RemoteEndPoint!;
+            if (_limits.TryAdmit(peer.Address) is { } refusal)
             {
-                Interlocked.Decrement(ref _connections);
-                _refused.Inc();
-                EdgeLog.TooManyConnections(_log, _markup.Name, client.RemoteEndPoint?.ToString() ?? "?", _options.MaxConnections);
+                var full = refusal == ConnectionLimits.ListenerFull;
+                (full ? _refusedFull : _refusedAddress).Inc();
+                if (full) EdgeLog.TooManyConnections(_log, _markup.Name, peer.ToString(), _options.MaxConnections);
+                else EdgeLog.TooManyConnectionsFromAddress(_log, _markup.Name, peer.ToString(), _options.MaxConnectionsPerAddress);
                 client.Dispose();
                 continue;
             }
             _accepted.Inc();
-            _open.Set(Volatile.Read(ref _connections));
+            _open.Set(_limits.Open);
             connections.RemoveAll(t => t.IsCompleted);
-            connections.Add(Task.Run(() => ServeAsync(client, stoppingToken), CancellationToken.None));
+            connections.Add(Task.Run(() => ServeAsync(client, peer, stoppingToken), CancellationToken.None));
         }
         // Let open connections finish the frame in hand: they stop at the next read.
         await Task.WhenAny(Task.WhenAll(connections), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
     }
 
-    private async Task ServeAsync(Socket client, CancellationToken stoppingToken)
+    private async Task ServeAsync(Socket client, IPEndPoint peer, CancellationToken stoppingToken)
     {
-        var peer = (IPEndPoint)client.RemoteEndPoint!;
         client.NoDelay = true;
         Stream stream = new NetworkStream(client, ownsSocket: true);
         try
         {
-            if (_certificate is not null)
+            if (_tls is not null)
             {
-                var tls = new SslStream(stream, leaveInnerStreamOpen: false, ValidateClient);
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false, (_, certificate, _, _) => _tls.AcceptsClient(certificate));
                 stream = tls;
-                using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                handshake.CancelAfter(TimeSpan.FromSeconds(15));
-                await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-                {
-                    ServerCertificate = _certificate,
-                    ClientCertificateRequired = _clientCa is not null,
-                    EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
-                }, handshake.Token);
+                if (!await HandshakeAsync(tls, peer, stoppingToken)) return;
             }
             await ReadFramesAsync(stream, new IngestOrigin(_markup, peer, null), stoppingToken);
         }
@@ -139,7 +129,32 @@ internal sealed class TcpSyslogListener : BackgroundService
         finally
         {
             await stream.DisposeAsync();
-            _open.Set(Interlocked.Decrement(ref _connections));
+            _limits.Release(peer.Address);
+            _open.Set(_limits.Open);
+        }
+    }
+
+    /// <summary>The server side of the TLS handshake; false (counted and logged) when the client did not complete it in time or was refused.</summary>
+    private async Task<bool> HandshakeAsync(SslStream tls, IPEndPoint peer, CancellationToken stoppingToken)
+    {
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        handshake.CancelAfter(_tls!.HandshakeTimeout);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = _tls.Certificate,
+                ClientCertificateRequired = _tls.RequiresClientCertificate,
+                EnabledSslProtocols = ListenerTls.Protocols,
+            }, handshake.Token);
+            return true;
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested
+            && ex is System.Security.Authentication.AuthenticationException or IOException or SocketException or OperationCanceledException)
+        {
+            _refusedTls.Inc();
+            EdgeLog.TlsRefused(_log, _markup.Name, peer.ToString(), ex is OperationCanceledException ? $"no handshake within {_tls.HandshakeTimeout}" : ex.Message);
+            return false;
         }
     }
 
@@ -218,16 +233,5 @@ internal sealed class TcpSyslogListener : BackgroundService
             await _ingest.WaitForRoomAsync(prepared, stoppingToken);
         }
         while (_ingest.Offer(prepared, senderWaits: true) == PublishOutcome.Full);
-    }
-
-    private bool ValidateClient(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (_clientCa is null) return true;
-        if (certificate is null) return false;
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(_clientCa);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return custom.Build(new X509Certificate2(certificate));
     }
 }

@@ -31,7 +31,7 @@ internal static class OtlpEndpoints
     public static void MapOtlp(this WebApplication app, HttpListenerSet listeners)
     {
         var options = app.Services.GetRequiredService<EdgeOptions>().Http;
-        var auth = new IngestAuthenticator(options);
+        var auth = app.Services.GetRequiredService<IngestAuthenticator>();
         var ingest = app.Services.GetRequiredService<OtlpLogIngest>();
         var publisher = app.Services.GetRequiredService<EdgePublisher>();
         var metrics = app.Services.GetRequiredService<OtlpMetrics>();
@@ -43,7 +43,7 @@ internal static class OtlpEndpoints
             var result = await ExportLogsAsync(context, encoding, listeners.For(context), options, auth, ingest, publisher, redact, metrics);
             metrics.Request(Logs, EncodingName(encoding), result is IStatusCodeHttpResult { StatusCode: { } status } ? status : StatusCodes.Status200OK);
             return result;
-        }));
+        })).WithMetadata(IngestEndpoint.Instance);
         foreach (var signal in new[] { "metrics", "traces" })
         {
             app.MapPost("/v1/" + signal, (HttpContext context) =>
