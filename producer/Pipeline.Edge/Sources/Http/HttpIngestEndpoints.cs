@@ -107,6 +107,11 @@ internal static class HttpIngestEndpoints
         {
             return TooLarge(options);
         }
+        catch (BadHttpRequestException ex)
+        {
+            // E.g. 408: the body came slower than MinRequestBodyBytesPerSecond. Kestrel closes the connection after it.
+            return Reply(ex.StatusCode, new IngestResponse { Error = ex.Message });
+        }
         catch (InvalidDataException)
         {
             return Reply(StatusCodes.Status400BadRequest, new IngestResponse { Error = "the body is not valid gzip" });

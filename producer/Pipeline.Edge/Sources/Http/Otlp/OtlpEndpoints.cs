@@ -92,6 +92,11 @@ internal static class OtlpEndpoints
         {
             return OtlpReply.Failure(encoding, StatusCodes.Status400BadRequest, "the body is not valid gzip");
         }
+        catch (BadHttpRequestException ex)
+        {
+            // E.g. 408: the body came slower than MinRequestBodyBytesPerSecond.
+            return OtlpReply.Failure(encoding, ex.StatusCode, ex.Message);
+        }
         try
         {
             var batch = OtlpLogBatch.Rent();
