@@ -39,6 +39,8 @@ internal static class EdgeHost
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // Secret files (PIPELINE_SECRETS_DIR) over the environment; the command line over both.
+        builder.Configuration.AddSecretFiles();
         builder.Configuration.AddCommandLine(args, Switches);
         // --otlp ADDRESS also turns the OTLP listener on (it is off unless asked for: 4318 may be taken on a shared host).
         if (args.Contains("--otlp")) builder.Configuration.AddInMemoryCollection([new("Edge:Listeners:otlp:Enabled", "true")]);

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Pipeline.Core.Hosting;
 using Pipeline.Kafka;
 using Pipeline.Ops.Cli;
 
@@ -7,7 +8,8 @@ namespace Pipeline.Ops.Kafka;
 /// <summary>
 /// How the commands reach Kafka: <c>--kafka</c>, else <c>Kafka__BootstrapServers</c>, else
 /// <c>KAFKA_BOOTSTRAP_SERVERS</c> (which <c>.pipeline/local.env</c> exports); any librdkafka setting passes
-/// through as <c>Kafka__Properties__&lt;name&gt;</c> (TLS, SASL), as for every executable of the pipeline.
+/// through as <c>Kafka__Properties__&lt;name&gt;</c> (TLS, SASL), from the environment or a secret file of
+/// <c>PIPELINE_SECRETS_DIR</c>, as for every executable of the pipeline.
 /// </summary>
 internal sealed class KafkaConnection
 {
@@ -32,6 +34,8 @@ internal sealed class KafkaConnection
             if (name.StartsWith(prefix, StringComparison.Ordinal) && name.Length > prefix.Length)
                 options.Properties[name[prefix.Length..]] = (string?)variable.Value ?? "";
         }
+        // Secret files (PIPELINE_SECRETS_DIR), e.g. Kafka__Properties__sasl.password, over the environment.
+        foreach (var (name, value) in SecretFiles.WithPrefix(prefix)) options.Properties[name] = value;
         return new KafkaConnection(options);
     }
 

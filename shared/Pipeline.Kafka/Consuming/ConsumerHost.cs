@@ -65,6 +65,7 @@ public static class ConsumerHost
         // Re-add the later sources so the defaults above stay lowest in precedence.
         builder.Configuration.AddJsonFile("appsettings.json", optional: true);
         builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddSecretFiles();
         var switches = new Dictionary<string, string>(CommonSwitches, StringComparer.Ordinal);
         foreach (var (key, value) in extraSwitches ?? new Dictionary<string, string>()) switches[key] = value;
         builder.Configuration.AddCommandLine(args, switches);
