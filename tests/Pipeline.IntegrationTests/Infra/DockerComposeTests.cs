@@ -12,12 +12,15 @@ public sealed partial class DockerComposeTests
 {
     private const string RuntimeUid = "10001";
 
+    /// <summary>What the compose file asks the environment for (a start without them is refused, as the last test shows).</summary>
+    internal static readonly Dictionary<string, string> Variables = new() { ["TOPK_READ_TOKEN"] = "read-token-of-the-test" };
+
     [Fact]
     public async Task DockerComposeAcceptsTheComposeFile()
     {
         var compose = Repository.Path_("docker-compose.yml");
         // docker-compose (Debian's v1) validates the file without an engine; -q prints nothing when it is valid.
-        var output = await Peers.RunAsync("docker-compose", ["-f", compose, "config", "-q"]);
+        var output = await Peers.RunAsync("docker-compose", ["-f", compose, "config", "-q"], environment: Variables);
         Assert.Equal("", output.Trim());
     }
 
@@ -39,7 +42,7 @@ public sealed partial class DockerComposeTests
     public async Task TheObservabilityProfileAddsPrometheusAndGrafanaWithTheShippedFilesAndScrapesEveryService()
     {
         var compose = Repository.Path_("docker-compose.yml");
-        var services = await Peers.RunAsync("docker-compose", ["-f", compose, "--profile", "observability", "config", "--services"]);
+        var services = await Peers.RunAsync("docker-compose", ["-f", compose, "--profile", "observability", "config", "--services"], environment: Variables);
         Assert.Contains("prometheus", services.Split('\n'));
         Assert.Contains("grafana", services.Split('\n'));
         var text = await File.ReadAllTextAsync(compose);
@@ -49,14 +52,16 @@ public sealed partial class DockerComposeTests
         foreach (var source in MountedSource().Matches(text).Select(m => m.Groups[1].Value).Where(s => s.StartsWith("infra/observability", StringComparison.Ordinal)))
             Assert.True(File.Exists(Repository.Path_(source)) || Directory.Exists(Repository.Path_(source)), source);
 
-        // Every scrape job names a service of the compose file at the port that service serves /metrics on.
+        // Every scrape job names a service of the compose file at the port that service serves /metrics on (its admin
+        // port when it has one).
         var scrape = await File.ReadAllTextAsync(Repository.Path_("infra", "observability", "prometheus.yml"));
         var targets = ScrapeTarget().Matches(scrape).Select(m => (Service: m.Groups[1].Value, Port: m.Groups[2].Value)).ToList();
         Assert.Equal(["edge", "files", "noc", "siem", "topk"], targets.Select(t => t.Service).Order(StringComparer.Ordinal));
+        var resolved = await ComposeAsync();
         foreach (var (service, port) in targets)
         {
-            Assert.Matches($@"\n  {service}:\n", text);
-            Assert.Matches($@"(Http__Bind|Edge__Listeners__http__Bind): 0\.0\.0\.0:{port}", text);
+            var environment = Environment(resolved.Services[service]).ToDictionary(e => e.Key, e => e.Value);
+            Assert.Equal($"0.0.0.0:{port}", environment.GetValueOrDefault("Admin__Bind") ?? environment["Http__Bind"]);
         }
     }
 
@@ -162,6 +167,30 @@ public sealed partial class DockerComposeTests
         Assert.Contains(lines, l => l.Contains("KAFKA_AUTO_CREATE_TOPICS_ENABLE: \"false\"", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task AdminPortsAreNeverPublishedHealthchecksUseThemAndThePublishedReadApiNeedsATokenWithoutWhichNothingStarts()
+    {
+        var compose = await ComposeAsync();
+        foreach (var (name, service) in compose.Services)
+        {
+            if (Environment(service).FirstOrDefault(e => e.Key == "Admin__Bind").Value is not { } admin) continue;
+            var port = admin.Split(':')[^1];
+            Assert.DoesNotContain(port, Published(service));
+            Assert.Contains(port, Exposed(service));
+            Assert.Contains($"http://127.0.0.1:{port}/healthz", string.Join(' ', service.GetProperty("healthcheck").GetProperty("test").EnumerateArray().Select(a => a.GetString())));
+        }
+        Assert.Contains("edge", compose.Services.Keys.Where(k => Environment(compose.Services[k]).Any(e => e.Key == "Admin__Bind")));
+        // top-k's query port is published and bound beyond loopback: its read token is the environment's.
+        var topk = Environment(compose.Services["topk"]).ToDictionary(e => e.Key, e => e.Value);
+        Assert.Contains("9103", Published(compose.Services["topk"]));
+        Assert.Equal(Variables["TOPK_READ_TOKEN"], topk["Http__ReadTokens__0__Token"]);
+
+        var (exit, _, error) = await Peers.RunUncheckedAsync("docker-compose", ["-f", Repository.Path_("docker-compose.yml"), "config", "-q"],
+            environment: new Dictionary<string, string> { ["TOPK_READ_TOKEN"] = "" });
+        Assert.NotEqual(0, exit);
+        Assert.Contains("set TOPK_READ_TOKEN", error, StringComparison.Ordinal);
+    }
+
     private static string Project(JsonElement service) => service.GetProperty("build").GetProperty("args").GetProperty("PROJECT").GetString()!;
 
     private static bool OneShot(JsonElement service) => service.TryGetProperty("restart", out var restart) && restart.GetString() == "no";
@@ -174,6 +203,9 @@ public sealed partial class DockerComposeTests
             ? environment.EnumerateObject().Select(e => new KeyValuePair<string, string>(e.Name, e.Value.ToString()))
             : [];
 
+    private static HashSet<string> Published(JsonElement service) =>
+        service.TryGetProperty("ports", out var published) ? published.EnumerateArray().Select(p => p.GetProperty("target").ToString()).ToHashSet() : [];
+
     private static HashSet<string> Exposed(JsonElement service)
     {
         var ports = new HashSet<string>();
@@ -185,7 +217,7 @@ public sealed partial class DockerComposeTests
     /// <summary>The compose file as docker-compose resolves it, read into JSON by the YAML parser docker-compose itself uses.</summary>
     private static async Task<ComposeConfig> ComposeAsync()
     {
-        var resolved = await Peers.RunAsync("docker-compose", ["-f", Repository.Path_("docker-compose.yml"), "config"]);
+        var resolved = await Peers.RunAsync("docker-compose", ["-f", Repository.Path_("docker-compose.yml"), "config"], environment: Variables);
         var json = await Peers.RunAsync("python3", ["-c", "import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"], resolved);
         var root = JsonDocument.Parse(json).RootElement.Clone();
         return new ComposeConfig(root, root.GetProperty("services").EnumerateObject().ToDictionary(s => s.Name, s => s.Value));
