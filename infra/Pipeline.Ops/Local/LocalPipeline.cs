@@ -141,7 +141,7 @@ internal static class LocalPipeline
             targets.FirstOrDefault(t => t.Name == "topk")?.Url, TimeSpan.FromSeconds(2));
         try
         {
-            return await StatusPage.StartAsync(settings.StatusBind, status, cancellationToken);
+            return await StatusPage.StartAsync(settings.StatusBind, status, cancellationToken, Environment.GetEnvironmentVariable(StatusServer.TokenVariable));
         }
         catch (IOException ex)
         {

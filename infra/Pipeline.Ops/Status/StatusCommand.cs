@@ -11,7 +11,11 @@ internal static class StatusCommand
 
     public static Command Build()
     {
-        var http = new Option<string>("--http") { Description = "Address the page is served on.", DefaultValueFactory = _ => DefaultBind };
+        var http = new Option<string>("--http")
+        {
+            Description = $"Address the page is served on. Beyond loopback it needs a read token in {StatusServer.TokenVariable}.",
+            DefaultValueFactory = _ => DefaultBind,
+        };
         var options = new StatusOptions();
         var command = new Command("status", "Serve the live status page (the flow, the loss ledger, lag per group, the noisiest sources, a live tail) until Ctrl-C.") { http };
         options.AddTo(command);
@@ -21,7 +25,8 @@ internal static class StatusCommand
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-            await using var page = await StatusPage.StartAsync(parse.GetValue(http)!, settings, stop.Token);
+            await using var page = await StatusPage.StartAsync(parse.GetValue(http)!, settings, stop.Token,
+                Environment.GetEnvironmentVariable(StatusServer.TokenVariable));
             await io.Error.WriteLineAsync($"status: the page is at {page.Address} (Ctrl-C stops)");
             try
             {

@@ -16,7 +16,8 @@ internal sealed class StatusPage : IAsyncDisposable
 
     public Uri Address => _server.Address;
 
-    public static async Task<StatusPage> StartAsync(string bind, StatusSettings settings, CancellationToken cancellationToken)
+    /// <summary>Starts the page on <paramref name="bind"/>; <paramref name="readToken"/> (from <c>PIPELINE_STATUS_TOKEN</c>) is required beyond loopback.</summary>
+    public static async Task<StatusPage> StartAsync(string bind, StatusSettings settings, CancellationToken cancellationToken, string? readToken = null)
     {
         var http = new HttpClient { Timeout = settings.ProcessTimeout };
         var tail = new TailFeed(settings.Kafka);
@@ -24,7 +25,7 @@ internal sealed class StatusPage : IAsyncDisposable
         try
         {
             var noisiest = new NoisiestProbe(http, settings.TopK, TimeProvider.System, settings.Interval);
-            var server = await StatusServer.StartAsync(bind, sampler, noisiest, tail, settings.Kafka, settings.Topics, cancellationToken);
+            var server = await StatusServer.StartAsync(bind, sampler, noisiest, tail, settings.Kafka, settings.Topics, readToken, cancellationToken);
             sampler.Start();
             return new StatusPage(http, sampler, server);
         }

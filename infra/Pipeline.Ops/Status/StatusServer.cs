@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Pipeline.Core.Hosting;
+using Pipeline.Core.Security;
 using Pipeline.Ops.Cli;
 using Pipeline.Ops.Kafka;
 using Pipeline.Ops.Tail;
@@ -18,7 +20,8 @@ namespace Pipeline.Ops.Status;
 /// <summary>
 /// The status page's web server: the page and its assets (embedded in this binary, nothing fetched from
 /// elsewhere), <c>/api/status</c> (the latest snapshot and recent history), <c>/api/noisiest</c> (the top-k
-/// panel), <c>/api/tail</c> (the live tail, server-sent events) and its own <c>/healthz</c>.
+/// panel), <c>/api/tail</c> (the live tail, server-sent events) and its own <c>/healthz</c>. Bound beyond loopback it
+/// needs a read token (<c>PIPELINE_STATUS_TOKEN</c>), which a browser asks for as a password (HTTP Basic, any user name).
 /// </summary>
 internal sealed class StatusServer : IAsyncDisposable
 {
@@ -37,10 +40,23 @@ internal sealed class StatusServer : IAsyncDisposable
     /// <summary>The address it listens on (with the port the system chose, when asked for port 0).</summary>
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The environment variable holding the page's read token.</summary>
+    public const string TokenVariable = "PIPELINE_STATUS_TOKEN";
+
     public static async Task<StatusServer> StartAsync(string bind, StatusSampler sampler, NoisiestProbe noisiest, TailFeed tail, KafkaConnection kafka,
-        IReadOnlyList<string> tailTopics, CancellationToken cancellationToken)
+        IReadOnlyList<string> tailTopics, string? readToken, CancellationToken cancellationToken)
     {
         if (!IPEndPoint.TryParse(bind, out var endpoint)) throw new UsageException($"--http '{bind}' is not address:port (e.g. 127.0.0.1:9100)");
+        ReadAccess reads;
+        try
+        {
+            // The page shows events themselves (the live tail): beyond loopback, only for those with the token.
+            reads = ReadAccess.For(endpoint, string.IsNullOrEmpty(readToken) ? [] : [new AccessToken { Token = readToken }], TokenVariable, TokenVariable);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint));
@@ -50,6 +66,7 @@ internal sealed class StatusServer : IAsyncDisposable
             o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals;
         });
         var web = builder.Build();
+        web.UseEndpointScopes(admin: null, reads);
         // The first answer would otherwise pay for building the serializer's view of every type (most of a second on a
         // busy machine): pay it now, before anyone waits.
         JsonSerializer.Serialize(new { snapshot = sampler.Latest, history = sampler.History.View() },
@@ -78,7 +95,7 @@ internal sealed class StatusServer : IAsyncDisposable
             context.Response.RegisterForDispose(claim);
             return TypedResults.ServerSentEvents(tail.StreamAsync(partitions, filter, token));
         });
-        web.MapGet("/healthz", () => Results.Json(new { healthy = true }));
+        web.MapGet("/healthz", () => Results.Json(new { healthy = true })).WithMetadata(AdminEndpoint.Instance);
         await web.StartAsync(cancellationToken);
         var address = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new StatusServer(web) { Address = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)) };

@@ -21,13 +21,13 @@ public sealed class ReadAccess
 
     /// <summary>
     /// The read access of endpoints served on <paramref name="bind"/>; <paramref name="setting"/> names where tokens
-    /// are configured (for the message when they are missing).
+    /// are configured, and <paramref name="howToSet"/> (default <c>setting:0:Token</c>) says how to give one when none is.
     /// </summary>
-    public static ReadAccess For(IPEndPoint bind, IReadOnlyList<AccessToken> tokens, string setting)
+    public static ReadAccess For(IPEndPoint bind, IReadOnlyList<AccessToken> tokens, string setting, string? howToSet = null)
     {
         for (var i = 0; i < tokens.Count; i++) tokens[i].Validate($"{setting}:{i}");
         if (tokens.Count == 0 && !IPAddress.IsLoopback(bind.Address))
-            throw new ArgumentException($"{bind} is beyond loopback, so its read endpoints need a token: set {setting}:0:Token (or TokenSha256)");
+            throw new ArgumentException($"{bind} is beyond loopback, so its read endpoints need a token: set {howToSet ?? setting + ":0:Token (or TokenSha256)"}");
         return new ReadAccess(new TokenTable<int>(tokens.Select((t, i) => (t, i))));
     }
 
