@@ -95,6 +95,8 @@ public sealed class EdgeOptions
                 if (listener.ClientCaFile is not null && !File.Exists(listener.ClientCaFile))
                     throw new ArgumentException($"listener '{name}': ClientCaFile '{listener.ClientCaFile}' does not exist");
             }
+            else if (listener.Protocol == ListenerProtocol.Http && listener.ClientCaFile is not null)
+                throw new ArgumentException($"listener '{name}': ClientCaFile needs CertificateFile (client certificates are asked for over HTTPS only)");
             else if (listener.CertificateFile is not null || listener.ClientCaFile is not null)
                 throw new ArgumentException($"listener '{name}': CertificateFile and ClientCaFile are for Protocol Tls or Http; this one is {listener.Protocol}");
         }
