@@ -77,6 +77,7 @@ internal sealed class WriteCoordinator
                 break;
             case WriteState.Failed:
                 _batch.PutBack(batch!.Records);
+                _metrics.Retries.Inc();
                 OverlapSuspended = true;
                 break;
         }
