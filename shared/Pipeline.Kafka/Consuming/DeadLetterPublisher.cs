@@ -9,7 +9,7 @@ namespace Pipeline.Kafka.Consuming;
 /// Sends records a sink refused to <c>dlq.&lt;group&gt;</c>, with the reason and where they came from in
 /// headers, and waits for Kafka's acknowledgement: offsets past a record are stored only once it is safe there.
 /// </summary>
-public sealed class DeadLetterPublisher : IDisposable
+internal sealed class DeadLetterPublisher : IDeadLetters
 {
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly string _group;
