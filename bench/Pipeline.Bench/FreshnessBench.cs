@@ -88,7 +88,6 @@ internal static class FreshnessBench
                 var port = FreePort();
                 var env = Environment(settings);
                 env["Postgres__ConnectionString"] = postgres;
-                env["TopK__ConnectionString"] = postgres;
                 processes.Add((worker, BenchProcess.Start(worker.Name, "dotnet", [Dll(root, worker.Project), "--kafka", kafka.BootstrapServers,
                     "--http", $"127.0.0.1:{port}", $"--Siem:Archive:Directory={Path.Combine(work, "archive")}", .. settings.WorkerArgs], env), port));
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -7,7 +8,10 @@ using Pipeline.Kafka.Consuming;
 using Pipeline.Postgres;
 
 // The network operations team's sink: the stream into PostgreSQL, exactly once.
-return await ConsumerHost.RunAsync("pipeline-noc", args, new ConsumerDefaults("noc_team", "127.0.0.1:9101"), builder =>
+return await ConsumerHost.RunAsync("pipeline-noc", args, new ConsumerDefaults("noc_team", "127.0.0.1:9101")
+{
+    Summary = "The network operations team's sink: the whole stream into PostgreSQL, exactly once.",
+}, builder =>
 {
     var options = builder.Configuration.GetSection(PostgresOptions.Section).Get<PostgresOptions>() ?? new PostgresOptions();
     options.Validate();
@@ -22,9 +26,8 @@ return await ConsumerHost.RunAsync("pipeline-noc", args, new ConsumerDefaults("n
     builder.Services.AddHostedService<PartitionMaintenance>();
     builder.Services.AddSingleton<IBatchSink>(sp => new PostgresSink(sp.GetRequiredService<NpgsqlDataSource>(),
         sp.GetRequiredService<EventPartitions>(), sp.GetRequiredService<MetricPartitions>(), sp.GetRequiredService<ConsumerOptions>().Group));
-}, new Dictionary<string, string>
-{
-    ["--postgres"] = "Postgres:ConnectionString",
-    ["--retention-days"] = "Postgres:RetentionDays",
-    ["--metrics-retention-days"] = "Postgres:MetricsRetentionDays",
-});
+}, [
+    new("--postgres", "Postgres:ConnectionString", "Npgsql connection string (keep the password in the environment or a secret file)", new PostgresOptions().ConnectionString),
+    new("--retention-days", "Postgres:RetentionDays", "Days of events kept (0: keep)", new PostgresOptions().RetentionDays.ToString(CultureInfo.InvariantCulture)),
+    new("--metrics-retention-days", "Postgres:MetricsRetentionDays", "Days of scraped metrics kept (0: keep)", new PostgresOptions().MetricsRetentionDays.ToString(CultureInfo.InvariantCulture)),
+]);

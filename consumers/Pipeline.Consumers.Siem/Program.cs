@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,7 +19,10 @@ using Pipeline.Kafka.Consuming;
 if (args.Length > 0 && args[0] == "verify")
     return ArchiveVerifier.Run(args[1..], Console.Out, Console.Error);
 
-return await ConsumerHost.RunAsync("pipeline-siem", args, new ConsumerDefaults("sec_team", "127.0.0.1:9102"), builder =>
+return await ConsumerHost.RunAsync("pipeline-siem", args, new ConsumerDefaults("sec_team", "127.0.0.1:9102")
+{
+    Summary = "The security team's sink: the whole stream into a tamper-evident archive, exactly once; forwarded to SIEMs; detection rules raise alerts. `verify <archive-dir>` checks an archive (exit 0 intact, 1 altered, 2 cannot check).",
+}, builder =>
 {
     var options = builder.Configuration.GetSection(SiemOptions.Section).Get<SiemOptions>() ?? new SiemOptions();
     options.Validate();
@@ -66,9 +70,8 @@ return await ConsumerHost.RunAsync("pipeline-siem", args, new ConsumerDefaults("
                 sp.GetRequiredService<HealthState>(), sp.GetRequiredService<TimeProvider>(), log);
         });
     }
-}, new Dictionary<string, string>
-{
-    ["--archive"] = "Siem:Archive:Directory",
-    ["--segment-max-bytes"] = "Siem:Archive:SegmentMaxBytes",
-    ["--segment-max-age"] = "Siem:Archive:SegmentMaxAge",
-});
+}, [
+    new("--archive", "Siem:Archive:Directory", "Folder of the archive's segments", new ArchiveOptions().Directory),
+    new("--segment-max-bytes", "Siem:Archive:SegmentMaxBytes", "Size at which a segment is sealed", new ArchiveOptions().SegmentMaxBytes.ToString(CultureInfo.InvariantCulture)),
+    new("--segment-max-age", "Siem:Archive:SegmentMaxAge", "Age at which a segment is sealed", new ArchiveOptions().SegmentMaxAge.ToString("c", CultureInfo.InvariantCulture)),
+]);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -10,9 +11,15 @@ using Pipeline.Postgres;
 
 // The top-k aggregator (group topk): windowed heavy hitters per dimension, checkpointed with the offsets
 // in PostgreSQL (exactly-once effect), closed windows stored and published to topic topk, GET /topk.
-return await ConsumerHost.RunAsync("pipeline-topk", args, new ConsumerDefaults("topk", "127.0.0.1:9103"), builder =>
+var defaults = new TopKOptions();
+return await ConsumerHost.RunAsync("pipeline-topk", args, new ConsumerDefaults("topk", "127.0.0.1:9103")
+{
+    Summary = "The top-k aggregator: windowed heavy hitters per dimension, checkpointed with the offsets in PostgreSQL (exactly-once effect), closed windows stored and published, GET /topk.",
+}, builder =>
 {
     var options = builder.Configuration.GetSection(TopKOptions.Section).Get<TopKOptions>() ?? new TopKOptions();
+    // One PostgreSQL setting across executables (--postgres, Postgres:ConnectionString); TopK:ConnectionString is its older name.
+    if (builder.Configuration["Postgres:ConnectionString"] is { Length: > 0 } postgres) options.ConnectionString = postgres;
     var consumer = builder.Configuration.GetSection(ConsumerOptions.Section).Get<ConsumerOptions>() ?? new ConsumerOptions();
     options.Validate(consumer.BatchMaxWait);
     var connection = new NpgsqlConnectionStringBuilder(options.ConnectionString) { CommandTimeout = options.CommandTimeoutSeconds };
@@ -28,17 +35,16 @@ return await ConsumerHost.RunAsync("pipeline-topk", args, new ConsumerDefaults("
     builder.Services.AddSingleton<IBatchSink>(sp => sp.GetRequiredService<TopKSink>());
     builder.Services.AddSingleton<TopKPublisher>();
     builder.Services.AddHostedService<TopKCloser>();
-}, new Dictionary<string, string>
-{
-    ["--postgres"] = "TopK:ConnectionString",
-    ["--dimensions"] = "TopK:Dimensions",
-    ["--window"] = "TopK:Window",
-    ["--rollup"] = "TopK:Rollup",
-    ["--capacity"] = "TopK:Capacity",
-    ["--lateness"] = "TopK:AllowedLateness",
-    ["--idle"] = "TopK:IdleTimeout",
-    ["--publish-topic"] = "TopK:PublishTopic",
-}, app =>
+}, [
+    new("--postgres", "Postgres:ConnectionString", "Npgsql connection string of the checkpoints and closed windows (keep the password in the environment or a secret file)", defaults.ConnectionString),
+    new("--dimensions", "TopK:Dimensions", "Dimensions counted, comma-separated", defaults.Dimensions),
+    new("--window", "TopK:Window", "Window length", defaults.Window.ToString("c", CultureInfo.InvariantCulture)),
+    new("--rollup", "TopK:Rollup", "Roll-up window length", defaults.Rollup.ToString("c", CultureInfo.InvariantCulture)),
+    new("--capacity", "TopK:Capacity", "Keys tracked per dimension and window", defaults.Capacity.ToString(CultureInfo.InvariantCulture)),
+    new("--lateness", "TopK:AllowedLateness", "How late an event may still be counted in its window", defaults.AllowedLateness.ToString("c", CultureInfo.InvariantCulture)),
+    new("--idle", "TopK:IdleTimeout", "A quiet partition's window closes on the wall clock after this", defaults.IdleTimeout.ToString("c", CultureInfo.InvariantCulture)),
+    new("--publish-topic", "TopK:PublishTopic", "Topic closed windows are published to (empty: not published)", defaults.PublishTopic),
+], app =>
 {
     var options = app.Services.GetRequiredService<TopKOptions>();
     TopKLog.Starting(app.Services.GetRequiredService<ILogger<TopKSink>>(), options.Dimensions,

@@ -67,7 +67,7 @@ public sealed class TopKOptions
     /// <summary>Checks every rule at start-up, naming what is wrong.</summary>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(ConnectionString)) throw new ArgumentException("TopK:ConnectionString is required");
+        if (string.IsNullOrWhiteSpace(ConnectionString)) throw new ArgumentException("Postgres:ConnectionString (--postgres) is required");
         var dimensions = DimensionList;
         if (dimensions.Count == 0) throw new ArgumentException("TopK:Dimensions names no dimension");
         if (dimensions.Count > 64) throw new ArgumentException("TopK:Dimensions names more than 64 dimensions");

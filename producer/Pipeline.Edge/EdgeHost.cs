@@ -23,25 +23,28 @@ namespace Pipeline.Edge;
 /// <summary>Builds the edge service: listeners, the ingest path, the publisher and the HTTP endpoints.</summary>
 internal static class EdgeHost
 {
+    public const string Summary = "The edge: receives syslog (UDP, TCP, TLS), JSON events (HTTP, WebSocket) and OTLP logs, marks them up, " +
+        "routes, samples and publishes them to Kafka. `pipeline-edge parse` reads syslog lines on stdin and writes one envelope per line on stdout.";
+
     /// <summary>Friendly command-line switches; any setting can also be given as <c>--Section:Key=value</c>.</summary>
-    public static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
-    {
-        ["--kafka"] = "Kafka:BootstrapServers",
-        ["--syslog-udp"] = "Edge:Listeners:syslog-udp:Bind",
-        ["--syslog-tcp"] = "Edge:Listeners:syslog-tcp:Bind",
-        ["--http"] = "Edge:Listeners:http:Bind",
-        ["--name"] = "Edge:Name",
-        ["--spool"] = "Edge:Spool:Directory",
-        ["--otlp"] = "Edge:Listeners:otlp:Bind",
-        ["--admin"] = "Admin:Bind",
-    };
+    public static readonly IReadOnlyList<CommandLineSwitch> Switches =
+    [
+        new("--kafka", "Kafka:BootstrapServers", "Kafka bootstrap servers, host:port[,host:port…]"),
+        new("--syslog-udp", "Edge:Listeners:syslog-udp:Bind", "Address:port of syslog over UDP", "127.0.0.1:5514"),
+        new("--syslog-tcp", "Edge:Listeners:syslog-tcp:Bind", "Address:port of syslog over TCP", "127.0.0.1:5514"),
+        new("--http", "Edge:Listeners:http:Bind", "Address:port of HTTP ingest (/v1/events, /v1/stream), and of /metrics and /healthz without --admin", "127.0.0.1:8080"),
+        new("--otlp", "Edge:Listeners:otlp:Bind", "Address:port of OTLP/HTTP logs; giving it turns the listener on", "off (127.0.0.1:4318 when on)"),
+        new("--admin", "Admin:Bind", "Address:port (or a port, on loopback) serving /metrics and /healthz apart", "off: served on --http"),
+        new("--name", "Edge:Name", "This edge's name in every envelope", "the host name"),
+        new("--spool", "Edge:Spool:Directory", "Folder of the disk spool", "spool"),
+    ];
 
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         // Secret files (PIPELINE_SECRETS_DIR) over the environment; the command line over both.
         builder.Configuration.AddSecretFiles();
-        builder.Configuration.AddCommandLine(args, Switches);
+        builder.Configuration.AddCommandLine(args, ExecutableCommandLine.Mappings(Switches));
         // --otlp ADDRESS also turns the OTLP listener on (it is off unless asked for: 4318 may be taken on a shared host).
         if (args.Contains("--otlp")) builder.Configuration.AddInMemoryCollection([new("Edge:Listeners:otlp:Enabled", "true")]);
         builder.AddPipelineDefaults(shutdownTimeout: TimeSpan.FromSeconds(30));

@@ -10,9 +10,13 @@ MallocArenas.Limit(2);
 if (args.Length > 0 && args[0] == "parse")
     return ParseCommand.Run(Console.OpenStandardInput(), Console.OpenStandardOutput());
 
+var serve = args.Length > 0 && args[0] == "serve" ? args[1..] : args;
+if (ExecutableCommandLine.Check("pipeline-edge", EdgeHost.Summary, serve, EdgeHost.Switches, Console.Out, Console.Error) is { } exit)
+    return exit;
+
 return await StartupErrors.RunAsync("pipeline-edge", async () =>
 {
-    var app = EdgeHost.Build(args.Length > 0 && args[0] == "serve" ? args[1..] : args);
+    var app = EdgeHost.Build(serve);
     await app.RunAsync();
     return 0;
 });

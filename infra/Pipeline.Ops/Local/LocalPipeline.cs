@@ -61,11 +61,10 @@ internal static class LocalPipeline
 
         var edgeHttp = $"{settings.Bind}:{settings.HttpPort}";
         var common = new Dictionary<string, string> { ["Kafka__BootstrapServers"] = kafka.BootstrapServers };
-        // The NOC sink reads Postgres:ConnectionString, the top-k aggregator TopK:ConnectionString.
+        // The NOC sink and the top-k aggregator both read Postgres:ConnectionString.
         var withPostgres = new Dictionary<string, string>(common)
         {
             ["Postgres__ConnectionString"] = settings.PostgresConnectionString,
-            ["TopK__ConnectionString"] = settings.PostgresConnectionString,
         };
         var children = new List<ChildProcess>();
         StatusPage? statusPage = null;

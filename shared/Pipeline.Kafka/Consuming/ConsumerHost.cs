@@ -19,34 +19,41 @@ namespace Pipeline.Kafka.Consuming;
 /// </summary>
 public static class ConsumerHost
 {
-    public static readonly IReadOnlyDictionary<string, string> CommonSwitches = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["--group"] = "Consumer:Group",
-        ["--topics"] = "Consumer:Topics",
-        ["--from"] = "Consumer:From",
-        ["--batch-size"] = "Consumer:BatchSize",
-        ["--batch-wait"] = "Consumer:BatchMaxWait",
-        ["--batch-linger"] = "Consumer:BatchLinger",
-        ["--kafka"] = "Kafka:BootstrapServers",
-        ["--http"] = "Http:Bind",
-        ["--admin"] = "Admin:Bind",
-        ["--stop-at"] = "Consumer:StopAt",
-        ["--max-rate"] = "Consumer:MaxRate",
-        ["--instance-id"] = "Consumer:InstanceId",
-    };
+    private static readonly ConsumerOptions Defaults = new();
+
+    /// <summary>The options every consumer takes (its own come after them in <c>--help</c>).</summary>
+    public static readonly IReadOnlyList<CommandLineSwitch> CommonSwitches =
+    [
+        new("--kafka", "Kafka:BootstrapServers", "Kafka bootstrap servers, host:port[,host:port…]"),
+        new("--group", "Consumer:Group", "Consumer group id: a new id reads the whole stream on its own", "the executable's group"),
+        new("--topics", "Consumer:Topics", "Topics to read, comma-separated", Defaults.Topics),
+        new("--from", "Consumer:From", "Where a new group starts: earliest or latest", Defaults.From),
+        new("--batch-size", "Consumer:BatchSize", "Records per sink write, at most", Defaults.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("--batch-wait", "Consumer:BatchMaxWait", "How long a record may wait in a batch, at most", Defaults.BatchMaxWait.ToString()),
+        new("--batch-linger", "Consumer:BatchLinger", "How long an idle stream's batch waits for more", Defaults.BatchLinger.ToString()),
+        new("--http", "Http:Bind", "Address:port of /metrics, /healthz and the read endpoints", "the executable's port on 127.0.0.1"),
+        new("--admin", "Admin:Bind", "Address:port (or a port, on loopback) serving /metrics and /healthz apart", "off: served on --http"),
+        new("--instance-id", "Consumer:InstanceId", "The member's stable identity in its group", "worker name and --http port"),
+        new("--stop-at", "Consumer:StopAt", "A bounded run: topic:partition=offset,… to read up to, then exit"),
+        new("--max-rate", "Consumer:MaxRate", "Records per second, at most (0: no limit)", "0"),
+    ];
 
     /// <summary>
     /// Builds and runs the host until shutdown; a configuration error ends it with one clear line and
     /// exit code 2. <paramref name="map"/> adds the executable's own endpoints (e.g. a query API).
     /// </summary>
-    public static Task<int> RunAsync(string program, string[] args, ConsumerDefaults defaults, Action<WebApplicationBuilder> addSink,
-        IReadOnlyDictionary<string, string>? extraSwitches = null, Action<WebApplication>? map = null) =>
-        StartupErrors.RunAsync(program, async () =>
+    public static async Task<int> RunAsync(string program, string[] args, ConsumerDefaults defaults, Action<WebApplicationBuilder> addSink,
+        IReadOnlyList<CommandLineSwitch>? extraSwitches = null, Action<WebApplication>? map = null)
+    {
+        if (ExecutableCommandLine.Check(program, defaults.Summary, args, [.. CommonSwitches, .. extraSwitches ?? []], Console.Out, Console.Error) is { } exit)
+            return exit;
+        return await StartupErrors.RunAsync(program, async () =>
         {
             var app = Build(args, defaults with { Worker = program }, addSink, extraSwitches, map);
             await app.RunAsync();
             return 0;
         });
+    }
 
     /// <summary>
     /// Builds the host. <paramref name="defaults"/> are the executable's own defaults (group, HTTP port);
@@ -54,7 +61,7 @@ public static class ConsumerHost
     /// adds read endpoints (e.g. a query API), which then need a read token when bound beyond loopback.
     /// </summary>
     public static WebApplication Build(string[] args, ConsumerDefaults defaults, Action<WebApplicationBuilder> addSink,
-        IReadOnlyDictionary<string, string>? extraSwitches = null, Action<WebApplication>? map = null)
+        IReadOnlyList<CommandLineSwitch>? extraSwitches = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -66,9 +73,7 @@ public static class ConsumerHost
         builder.Configuration.AddJsonFile("appsettings.json", optional: true);
         builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddSecretFiles();
-        var switches = new Dictionary<string, string>(CommonSwitches, StringComparer.Ordinal);
-        foreach (var (key, value) in extraSwitches ?? new Dictionary<string, string>()) switches[key] = value;
-        builder.Configuration.AddCommandLine(args, switches);
+        builder.Configuration.AddCommandLine(args, ExecutableCommandLine.Mappings([.. CommonSwitches, .. extraSwitches ?? []]));
         builder.AddPipelineDefaults(shutdownTimeout: TimeSpan.FromSeconds(30));
 
         var consumer = builder.Configuration.GetSection(ConsumerOptions.Section).Get<ConsumerOptions>() ?? new ConsumerOptions();
@@ -112,6 +117,9 @@ public sealed record ConsumerDefaults(string Group, string HttpBind)
 {
     /// <summary>The worker's name (e.g. <c>pipeline-noc</c>), part of its default identity in the group.</summary>
     public string Worker { get; init; } = "pipeline-worker";
+
+    /// <summary>What the executable does, in a sentence: the first line of its <c>--help</c>.</summary>
+    public string Summary { get; init; } = "A consumer group member of the telemetry pipeline.";
 }
 
 /// <summary>The host-wide claim on the member's identity, released when the host is disposed.</summary>
