@@ -5,6 +5,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
+using Pipeline.Core.Envelope;
 using Pipeline.Consumers.Postgres;
 using Pipeline.Core.Hosting;
 using Pipeline.Testing;
@@ -246,7 +247,7 @@ internal static class NocBench
     {
         var reader = new System.Text.Json.Utf8JsonReader(envelope);
         while (reader.Read())
-            if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.ValueTextEquals("hostname"u8) && reader.Read())
+            if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.Is(EnvelopeJson.OfSyslog.Hostname) && reader.Read())
                 return Encoding.UTF8.GetBytes(reader.GetString()!);
         return [];
     }

@@ -16,21 +16,29 @@ internal static class RotatedFiles
     /// <summary>
     /// A name for a file of <paramref name="group"/> rotated at <paramref name="now"/> that sorts after every rotated
     /// file already there: within one second the sequence goes past the highest one present, never back into a gap
-    /// that retention left (a reused lower name would be taken for an older file and deleted first).
+    /// that retention left (a reused lower name would be taken for an older file and deleted first). A clock that
+    /// stepped back (NTP, a moved VM) would stamp the new file before the newest one present: it takes the newest
+    /// stamp and the next number instead, so names keep the order the files were rotated in.
     /// </summary>
     public static string NewName(string directory, string group, DateTimeOffset now)
     {
         var stamp = now.UtcDateTime.ToString(StampFormat, CultureInfo.InvariantCulture);
-        var next = -1;
-        foreach (var (fileStamp, sequence, _) in Existing(directory, group))
-            if (fileStamp == stamp) next = Math.Max(next, sequence);
-        var name = ++next == 0 ? $"{group}-{stamp}.jsonl" : $"{group}-{stamp}-{next}.jsonl";
+        var sequence = 0;
+        if (Newest(directory, group) is { } newest && string.CompareOrdinal(newest.Stamp, stamp) >= 0)
+            (stamp, sequence) = (newest.Stamp, newest.Sequence + 1);
+        var name = sequence == 0 ? $"{group}-{stamp}.jsonl" : $"{group}-{stamp}-{sequence}.jsonl";
         return Path.Combine(directory, name);
     }
 
     /// <summary>The group's rotated files in <paramref name="directory"/>, oldest first.</summary>
     public static IReadOnlyList<string> OldestFirst(string directory, string group) =>
-        Existing(directory, group).OrderBy(f => f.Stamp, StringComparer.Ordinal).ThenBy(f => f.Sequence).Select(f => f.Path).ToList();
+        InRotationOrder(directory, group).Select(f => f.Path).ToList();
+
+    private static (string Stamp, int Sequence, string Path)? Newest(string directory, string group) =>
+        InRotationOrder(directory, group).Select(f => ((string, int, string)?)f).LastOrDefault();
+
+    private static IEnumerable<(string Stamp, int Sequence, string Path)> InRotationOrder(string directory, string group) =>
+        Existing(directory, group).OrderBy(f => f.Stamp, StringComparer.Ordinal).ThenBy(f => f.Sequence);
 
     private static IEnumerable<(string Stamp, int Sequence, string Path)> Existing(string directory, string group)
     {

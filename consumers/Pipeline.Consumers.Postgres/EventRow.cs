@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Pipeline.Core.Envelope;
 using Pipeline.Kafka.Consuming;
+using Field = Pipeline.Core.Envelope.EnvelopeFields;
+using Json = Pipeline.Core.Envelope.EnvelopeJson;
 
 namespace Pipeline.Consumers.Postgres;
 
@@ -13,7 +16,8 @@ namespace Pipeline.Consumers.Postgres;
 /// </summary>
 internal sealed class EventRow
 {
-    private static readonly ReadOnlyMemory<byte> DefaultKind = "log"u8.ToArray();
+    private static readonly ReadOnlyMemory<byte> DefaultKind = Encoding.UTF8.GetBytes(EventKinds.Log);
+    private static readonly ReadOnlyMemory<byte> MetricKind = Encoding.UTF8.GetBytes(EventKinds.Metric);
 
     private EventRow(ConsumedRecord record) => Record = record;
 
@@ -43,7 +47,7 @@ internal sealed class EventRow
     public MetricSample? Metric { get; private set; }
 
     /// <summary>A metric event: a row of <c>metrics</c>, not of <c>events</c>.</summary>
-    public bool IsMetric => Metric is not null && Kind.Span.SequenceEqual("metric"u8);
+    public bool IsMetric => Metric is not null && Kind.Span.SequenceEqual(MetricKind.Span);
 
     public DateOnly Day => DateOnly.FromDateTime(ReceivedAt);
 
@@ -74,25 +78,25 @@ internal sealed class EventRow
         var hasReceivedAt = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("id"u8))
+            if (reader.Is(Json.Id))
             {
-                Id = RequiredString(ref reader, value, "id");
+                Id = RequiredString(ref reader, value, Field.Id);
                 hasId = Id.Length > 0;
             }
-            else if (reader.ValueTextEquals("received_at"u8))
+            else if (reader.Is(Json.ReceivedAt))
             {
-                ReceivedAt = Time(ref reader, "received_at") ?? throw new FormatException("received_at is null");
+                ReceivedAt = Time(ref reader, Field.ReceivedAt) ?? throw new FormatException(Field.ReceivedAt + " is null");
                 hasReceivedAt = true;
             }
-            else if (reader.ValueTextEquals("kind"u8)) Kind = RequiredString(ref reader, value, "kind");
-            else if (reader.ValueTextEquals("tenant"u8)) Tenant = Utf8(ref reader, value, "tenant");
-            else if (reader.ValueTextEquals("sample_rate"u8)) SampleRate = Integer(ref reader, "sample_rate") ?? 1;
-            else if (reader.ValueTextEquals("message"u8)) Message = Utf8(ref reader, value, "message");
-            else if (reader.ValueTextEquals("parse_status"u8)) ParseStatus = Utf8(ref reader, value, "parse_status");
-            else if (reader.ValueTextEquals("source"u8)) ReadSource(ref reader, value);
-            else if (reader.ValueTextEquals("syslog"u8)) ReadSyslog(ref reader, value);
-            else if (reader.ValueTextEquals("stream"u8)) ReadStream(ref reader, value);
-            else if (reader.ValueTextEquals("metric"u8)) ReadMetric(ref reader, value);
+            else if (reader.Is(Json.Kind)) Kind = RequiredString(ref reader, value, Field.Kind);
+            else if (reader.Is(Json.Tenant)) Tenant = Utf8(ref reader, value, Field.Tenant);
+            else if (reader.Is(Json.SampleRate)) SampleRate = Integer(ref reader, Field.SampleRate) ?? 1;
+            else if (reader.Is(Json.Message)) Message = Utf8(ref reader, value, Field.Message);
+            else if (reader.Is(Json.ParseStatus)) ParseStatus = Utf8(ref reader, value, Field.ParseStatus);
+            else if (reader.Is(Json.Source)) ReadSource(ref reader, value);
+            else if (reader.Is(Json.Syslog)) ReadSyslog(ref reader, value);
+            else if (reader.Is(Json.Stream)) ReadStream(ref reader, value);
+            else if (reader.Is(Json.Metric)) ReadMetric(ref reader, value);
             else
             {
                 reader.Read();
@@ -102,18 +106,18 @@ internal sealed class EventRow
         if (reader.TokenType != JsonTokenType.EndObject) throw new FormatException("not a JSON object");
         // Anything after the object other than white space makes the reader throw here.
         if (reader.Read()) throw new FormatException("more than one JSON value");
-        if (!hasId) throw new FormatException("no id");
-        if (!hasReceivedAt) throw new FormatException("no received_at");
+        if (!hasId) throw new FormatException("no " + Field.Id);
+        if (!hasReceivedAt) throw new FormatException("no " + Field.ReceivedAt);
     }
 
     private void ReadSource(ref Utf8JsonReader reader, byte[] value)
     {
-        if (!StartObject(ref reader, "source")) return;
+        if (!StartObject(ref reader, Field.Source)) return;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("transport"u8)) Transport = Utf8(ref reader, value, "source.transport");
-            else if (reader.ValueTextEquals("edge"u8)) Edge = Utf8(ref reader, value, "source.edge");
-            else if (reader.ValueTextEquals("ip"u8)) SourceIp = Utf8(ref reader, value, "source.ip") is { } ip && IPAddress.TryParse(ip.Span, out var address) ? address : null;
+            if (reader.Is(Json.OfSource.Transport)) Transport = Utf8(ref reader, value, Field.Source + "." + Field.OfSource.Transport);
+            else if (reader.Is(Json.OfSource.Edge)) Edge = Utf8(ref reader, value, Field.Source + "." + Field.OfSource.Edge);
+            else if (reader.Is(Json.OfSource.Ip)) SourceIp = Utf8(ref reader, value, Field.Source + "." + Field.OfSource.Ip) is { } ip && IPAddress.TryParse(ip.Span, out var address) ? address : null;
             else
             {
                 reader.Read();
@@ -124,14 +128,14 @@ internal sealed class EventRow
 
     private void ReadSyslog(ref Utf8JsonReader reader, byte[] value)
     {
-        if (!StartObject(ref reader, "syslog")) return;
+        if (!StartObject(ref reader, Field.Syslog)) return;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("hostname"u8)) Host = Utf8(ref reader, value, "syslog.hostname");
-            else if (reader.ValueTextEquals("app_name"u8)) App = Utf8(ref reader, value, "syslog.app_name");
-            else if (reader.ValueTextEquals("facility"u8)) Facility = SmallInteger(ref reader, "syslog.facility");
-            else if (reader.ValueTextEquals("severity"u8)) Severity = SmallInteger(ref reader, "syslog.severity");
-            else if (reader.ValueTextEquals("timestamp"u8)) EventTime = Time(ref reader, "syslog.timestamp");
+            if (reader.Is(Json.OfSyslog.Hostname)) Host = Utf8(ref reader, value, Field.Syslog + "." + Field.OfSyslog.Hostname);
+            else if (reader.Is(Json.OfSyslog.AppName)) App = Utf8(ref reader, value, Field.Syslog + "." + Field.OfSyslog.AppName);
+            else if (reader.Is(Json.OfSyslog.Facility)) Facility = SmallInteger(ref reader, Field.Syslog + "." + Field.OfSyslog.Facility);
+            else if (reader.Is(Json.OfSyslog.Severity)) Severity = SmallInteger(ref reader, Field.Syslog + "." + Field.OfSyslog.Severity);
+            else if (reader.Is(Json.OfSyslog.Timestamp)) EventTime = Time(ref reader, Field.Syslog + "." + Field.OfSyslog.Timestamp);
             else
             {
                 reader.Read();
@@ -142,15 +146,15 @@ internal sealed class EventRow
 
     private void ReadStream(ref Utf8JsonReader reader, byte[] value)
     {
-        if (!StartObject(ref reader, "stream")) return;
+        if (!StartObject(ref reader, Field.Stream)) return;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("id"u8)) StreamId = Utf8(ref reader, value, "stream.id");
-            else if (reader.ValueTextEquals("headers"u8))
+            if (reader.Is(Json.OfStream.Id)) StreamId = Utf8(ref reader, value, Field.Stream + "." + Field.OfStream.Id);
+            else if (reader.Is(Json.OfStream.Headers))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Null) continue;
-                if (reader.TokenType != JsonTokenType.StartObject) throw new FormatException("stream.headers must be an object");
+                if (reader.TokenType != JsonTokenType.StartObject) throw new FormatException(Field.Stream + "." + Field.OfStream.Headers + " must be an object");
                 var start = (int)reader.TokenStartIndex;
                 reader.Skip();
                 StreamHeaders = value.AsMemory(start, (int)reader.BytesConsumed - start);
@@ -165,21 +169,21 @@ internal sealed class EventRow
 
     private void ReadMetric(ref Utf8JsonReader reader, byte[] value)
     {
-        if (!StartObject(ref reader, "metric")) return;
+        if (!StartObject(ref reader, Field.Metric)) return;
         ReadOnlyMemory<byte>? name = null, type = null, labels = null;
         double? number = null;
         DateTime? time = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("name"u8)) name = Utf8(ref reader, value, "metric.name");
-            else if (reader.ValueTextEquals("type"u8)) type = Utf8(ref reader, value, "metric.type");
-            else if (reader.ValueTextEquals("value"u8)) number = Number(ref reader, "metric.value");
-            else if (reader.ValueTextEquals("timestamp"u8)) time = Time(ref reader, "metric.timestamp");
-            else if (reader.ValueTextEquals("labels"u8))
+            if (reader.Is(Json.OfMetric.Name)) name = Utf8(ref reader, value, Field.Metric + "." + Field.OfMetric.Name);
+            else if (reader.Is(Json.OfMetric.Type)) type = Utf8(ref reader, value, Field.Metric + "." + Field.OfMetric.Type);
+            else if (reader.Is(Json.OfMetric.Value)) number = Number(ref reader, Field.Metric + "." + Field.OfMetric.Value);
+            else if (reader.Is(Json.OfMetric.Timestamp)) time = Time(ref reader, Field.Metric + "." + Field.OfMetric.Timestamp);
+            else if (reader.Is(Json.OfMetric.Labels))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Null) continue;
-                if (reader.TokenType != JsonTokenType.StartObject) throw new FormatException("metric.labels must be an object");
+                if (reader.TokenType != JsonTokenType.StartObject) throw new FormatException(Field.Metric + "." + Field.OfMetric.Labels + " must be an object");
                 var start = (int)reader.TokenStartIndex;
                 reader.Skip();
                 labels = value.AsMemory(start, (int)reader.BytesConsumed - start);

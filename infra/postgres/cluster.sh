@@ -6,17 +6,20 @@
 #   cluster.sh start [--port 55432] [--dir DIR] [--database pipeline]   prints an Npgsql connection string
 #   cluster.sh stop  [--port 55432] [--dir DIR]
 #   cluster.sh status|url|psql-url [--port ...] [--dir ...]
+# --no-install: fail instead of installing PostgreSQL when it is missing (tests install nothing: infra/setup.sh does).
 set -euo pipefail
 
 cmd=${1:-start}; shift || true
 port=${PIPELINE_PG_PORT:-55432}
 dir=""
 database=pipeline
+install=yes
 while (($#)); do
   case $1 in
     --port) port=$2; shift 2;;
     --dir) dir=$2; shift 2;;
     --database) database=$2; shift 2;;
+    --no-install) install=no; shift;;
     *) echo "cluster.sh: unknown option $1" >&2; exit 2;;
   esac
 done
@@ -29,6 +32,10 @@ bindir() {
   local d
   d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
   if [[ -z $d || ! -x $d/initdb || ! -x $d/pg_ctl ]]; then
+    if [[ $install == no ]]; then
+      echo "PostgreSQL is not installed: run infra/setup.sh (it installs the Debian package postgresql)" >&2
+      exit 1
+    fi
     "$here/../apt-install.sh" postgresql postgresql-client >&2
     d=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
   fi

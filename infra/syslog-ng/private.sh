@@ -4,6 +4,8 @@
 # the folder; run the daemon from it with:
 #   LD_LIBRARY_PATH=$dir/usr/lib/syslog-ng $dir/usr/sbin/syslog-ng --module-path=$dir/usr/lib/syslog-ng/3.38 -F -f CONFIG ...
 # Idempotent and cached in $PIPELINE_CACHE (default ~/.cache/pipeline).
+#   private.sh              unpacks it if needed (installing its libraries), then prints the folder
+#   private.sh --installed  prints the folder if it is unpacked, else fails; installs nothing (what tests use)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache_root=${PIPELINE_CACHE:-$HOME/.cache/pipeline}
@@ -11,6 +13,10 @@ dir="$cache_root/syslog-ng"
 if [[ -x $dir/usr/sbin/syslog-ng ]]; then
   echo "$dir"
   exit 0
+fi
+if [[ ${1:-} == --installed ]]; then
+  echo "syslog-ng is not unpacked in $dir: run infra/setup.sh (it runs infra/syslog-ng/private.sh)" >&2
+  exit 1
 fi
 # Its libraries do not conflict with anything: install them normally.
 "$here/../apt-install.sh" libivykis0 libnet1 libglib2.0-0 libjson-c5 libpcre3 libwrap0 libcap2 libssl3 libsystemd0 >&2

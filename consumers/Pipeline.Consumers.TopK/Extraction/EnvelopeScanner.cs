@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Pipeline.Core.Envelope;
+using Json = Pipeline.Core.Envelope.EnvelopeJson;
 
 namespace Pipeline.Consumers.TopK.Extraction;
 
@@ -139,28 +141,28 @@ internal sealed class EnvelopeScanner
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("id"u8))
+                if (reader.Is(Json.Id))
                 {
                     reader.Read();
                     into.HasId = reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length > 0;
                 }
-                else if (reader.ValueTextEquals("received_at"u8))
+                else if (reader.Is(Json.ReceivedAt))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var at)) into.ReceivedAt = at;
                 }
-                else if (reader.ValueTextEquals("sample_rate"u8))
+                else if (reader.Is(Json.SampleRate))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var rate)) into.SampleRate = rate;
                 }
-                else if (reader.ValueTextEquals("tenant"u8)) into.Tenant = ReadString(ref reader, into);
-                else if (reader.ValueTextEquals("kind"u8)) into.Kind = ReadString(ref reader, into);
-                else if (reader.ValueTextEquals("message"u8)) into.Message = ReadString(ref reader, into);
-                else if (reader.ValueTextEquals("source"u8)) ReadSource(ref reader, into);
-                else if (reader.ValueTextEquals("syslog"u8)) ReadSyslog(ref reader, into);
-                else if (reader.ValueTextEquals("payload"u8) && _paths.Length > 0) ReadPayload(ref reader, into);
-                else if (reader.ValueTextEquals("metric"u8) && _readMetric) ReadMetric(ref reader, into);
+                else if (reader.Is(Json.Tenant)) into.Tenant = ReadString(ref reader, into);
+                else if (reader.Is(Json.Kind)) into.Kind = ReadString(ref reader, into);
+                else if (reader.Is(Json.Message)) into.Message = ReadString(ref reader, into);
+                else if (reader.Is(Json.Source)) ReadSource(ref reader, into);
+                else if (reader.Is(Json.Syslog)) ReadSyslog(ref reader, into);
+                else if (reader.Is(Json.Payload) && _paths.Length > 0) ReadPayload(ref reader, into);
+                else if (reader.Is(Json.Metric) && _readMetric) ReadMetric(ref reader, into);
                 else
                 {
                     reader.Read();
@@ -193,7 +195,7 @@ internal sealed class EnvelopeScanner
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("ip"u8)) into.SenderIp = ReadString(ref reader, into);
+            if (reader.Is(Json.OfSource.Ip)) into.SenderIp = ReadString(ref reader, into);
             else
             {
                 reader.Read();
@@ -212,9 +214,9 @@ internal sealed class EnvelopeScanner
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("hostname"u8)) into.Host = ReadString(ref reader, into);
-            else if (reader.ValueTextEquals("app_name"u8)) into.App = ReadString(ref reader, into);
-            else if (reader.ValueTextEquals("severity"u8))
+            if (reader.Is(Json.OfSyslog.Hostname)) into.Host = ReadString(ref reader, into);
+            else if (reader.Is(Json.OfSyslog.AppName)) into.App = ReadString(ref reader, into);
+            else if (reader.Is(Json.OfSyslog.Severity))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var severity)) into.Severity = severity;
@@ -237,9 +239,9 @@ internal sealed class EnvelopeScanner
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("name"u8)) into.MetricName = ReadString(ref reader, into);
-            else if (reader.ValueTextEquals("labels"u8)) into.MetricSeries = ReadLabels(ref reader, into);
-            else if (reader.ValueTextEquals("delta"u8))
+            if (reader.Is(Json.OfMetric.Name)) into.MetricName = ReadString(ref reader, into);
+            else if (reader.Is(Json.OfMetric.Labels)) into.MetricSeries = ReadLabels(ref reader, into);
+            else if (reader.Is(Json.OfMetric.Delta))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var delta)) into.MetricDelta = delta;

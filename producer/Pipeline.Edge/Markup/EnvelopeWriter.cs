@@ -3,6 +3,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Unicode;
+using Pipeline.Core.Envelope;
 using Pipeline.Core.Ids;
 using Pipeline.Edge.Sources.Syslog;
 
@@ -40,34 +41,34 @@ internal sealed partial class EnvelopeWriter
         var w = _json;
         if (message.Format != SyslogFormat.Unknown)
         {
-            w.WriteStartObject(Names.Syslog);
-            if (message.Facility >= 0) w.WriteNumber(Names.Facility, message.Facility);
-            if (message.Severity >= 0) w.WriteNumber(Names.Severity, message.Severity);
-            if (message.Version >= 0) w.WriteNumber(Names.Version, message.Version);
+            w.WriteStartObject(EnvelopeJson.Syslog);
+            if (message.Facility >= 0) w.WriteNumber(EnvelopeJson.OfSyslog.Facility, message.Facility);
+            if (message.Severity >= 0) w.WriteNumber(EnvelopeJson.OfSyslog.Severity, message.Severity);
+            if (message.Version >= 0) w.WriteNumber(EnvelopeJson.OfSyslog.Version, message.Version);
             if (message.Timestamp is { } ts) WriteTimestamp(ts, message.TimestampExtraNanoseconds);
-            WriteRange(Names.Hostname, line, message.Hostname);
-            WriteRange(Names.AppName, line, message.AppName);
-            WriteRange(Names.Procid, line, message.ProcId);
-            WriteRange(Names.Msgid, line, message.MsgId);
+            WriteRange(EnvelopeJson.OfSyslog.Hostname, line, message.Hostname);
+            WriteRange(EnvelopeJson.OfSyslog.AppName, line, message.AppName);
+            WriteRange(EnvelopeJson.OfSyslog.Procid, line, message.ProcId);
+            WriteRange(EnvelopeJson.OfSyslog.Msgid, line, message.MsgId);
             if (message.StructuredData.IsPresent)
             {
-                w.WritePropertyName(Names.StructuredData);
+                w.WritePropertyName(EnvelopeJson.OfSyslog.StructuredData);
                 StructuredData.WriteJson(message.StructuredData.Of(line), w);
             }
-            w.WriteString(Names.Rfc, message.Format == SyslogFormat.Rfc5424 ? Names.Rfc5424 : Names.Rfc3164);
+            w.WriteString(EnvelopeJson.OfSyslog.Rfc, message.Format == SyslogFormat.Rfc5424 ? Values.Rfc5424 : Values.Rfc3164);
             w.WriteEndObject();
         }
-        WriteRange(Names.Message, line, message.Message);
-        w.WriteString(Names.Raw, line);
-        if (message.Truncated) w.WriteBoolean(Names.Truncated, true);
-        if (!Utf8.IsValid(line)) w.WriteBase64String(Names.RawBase64, line);
-        w.WriteString(Names.ParseStatus, message.Status switch
+        WriteRange(EnvelopeJson.Message, line, message.Message);
+        w.WriteString(EnvelopeJson.Raw, line);
+        if (message.Truncated) w.WriteBoolean(EnvelopeJson.Truncated, true);
+        if (!Utf8.IsValid(line)) w.WriteBase64String(EnvelopeJson.RawBase64, line);
+        w.WriteString(EnvelopeJson.ParseStatus, message.Status switch
         {
-            ParseStatus.Ok => Names.Ok,
-            ParseStatus.Partial => Names.Partial,
-            _ => Names.Failed,
+            ParseStatus.Ok => Values.Ok,
+            ParseStatus.Partial => Values.Partial,
+            _ => Values.Failed,
         });
-        if (message.Error is { } error) w.WriteString(Names.ParseError, error);
+        if (message.Error is { } error) w.WriteString(EnvelopeJson.ParseError, error);
         return End(header);
     }
 
@@ -83,19 +84,19 @@ internal sealed partial class EnvelopeWriter
         var w = _json;
         if (message.ValueKind == JsonValueKind.String)
         {
-            w.WritePropertyName(Names.Message);
+            w.WritePropertyName(EnvelopeJson.Message);
             w.WriteRawValue(JsonMarshal.GetRawUtf8Value(message), skipInputValidation: true);
         }
         if (metric.Name is not null)
         {
-            w.WriteStartObject(Names.Metric);
-            w.WriteString(Names.Name, metric.Name);
-            WriteNumber(Names.Value, metric.Value);
-            w.WriteString(Names.Type, metric.Type);
+            w.WriteStartObject(EnvelopeJson.Metric);
+            w.WriteString(EnvelopeJson.OfMetric.Name, metric.Name);
+            WriteNumber(EnvelopeJson.OfMetric.Value, metric.Value);
+            w.WriteString(EnvelopeJson.OfMetric.Type, metric.Type);
             w.WriteEndObject();
         }
         // Copied as it came (already validated by the parse), not re-serialized element by element.
-        w.WritePropertyName(Names.Payload);
+        w.WritePropertyName(EnvelopeJson.Payload);
         w.WriteRawValue(JsonMarshal.GetRawUtf8Value(payload), skipInputValidation: true);
         return End(header);
     }
@@ -111,10 +112,10 @@ internal sealed partial class EnvelopeWriter
         var w = _json;
         if (!message.IsEmpty)
         {
-            w.WritePropertyName(Names.Message);
+            w.WritePropertyName(EnvelopeJson.Message);
             w.WriteRawValue(message, skipInputValidation: true);
         }
-        w.WritePropertyName(Names.Payload);
+        w.WritePropertyName(EnvelopeJson.Payload);
         w.WriteRawValue(payload, skipInputValidation: true);
         return End(header);
     }
@@ -125,7 +126,10 @@ internal sealed partial class EnvelopeWriter
     /// minting); 0 for bytes that do not start so. The publisher stamps each Kafka record with it, also for records read back from the spool, without carrying the time beside every event.
     /// </summary>
     public static long ReceivedAtMilliseconds(ReadOnlySpan<byte> envelope) =>
-        envelope.StartsWith("{\"id\":\""u8) && Ulid.TryReadMilliseconds(envelope[7..], out var ms) ? ms : 0;
+        envelope.StartsWith(IdPrefix) && Ulid.TryReadMilliseconds(envelope[IdPrefix.Length..], out var ms) ? ms : 0;
+
+    /// <summary>How every envelope written here starts: <c>{"id":"</c>.</summary>
+    private static readonly byte[] IdPrefix = System.Text.Encoding.UTF8.GetBytes($"{{\"{EnvelopeFields.Id}\":\"");
 
     /// <remarks>
     /// The id is the sender's own when it sent a valid ULID (<paramref name="senderId"/>): an event it sends again
@@ -140,26 +144,26 @@ internal sealed partial class EnvelopeWriter
         var origin = header.Origin;
         var listener = origin.Listener;
         w.WriteStartObject();
-        w.WriteString(Names.Id, _id);
-        w.WriteString(Names.ReceivedAt, header.ReceivedAt);
-        w.WriteString(Names.Kind, header.Kind);
-        w.WriteStartObject(Names.Source);
-        w.WriteString(Names.Transport, listener.TransportJson);
+        w.WriteString(EnvelopeJson.Id, _id);
+        w.WriteString(EnvelopeJson.ReceivedAt, header.ReceivedAt);
+        w.WriteString(EnvelopeJson.Kind, header.Kind);
+        w.WriteStartObject(EnvelopeJson.Source);
+        w.WriteString(EnvelopeJson.OfSource.Transport, listener.TransportJson);
         if (origin.Peer is { } peer)
         {
-            w.WriteString(Names.Ip, origin.PeerAddressBytes);
-            w.WriteNumber(Names.Port, peer.Port);
+            w.WriteString(EnvelopeJson.OfSource.Ip, origin.PeerAddressBytes);
+            w.WriteNumber(EnvelopeJson.OfSource.Port, peer.Port);
         }
-        w.WriteString(Names.Edge, listener.EdgeJson);
+        w.WriteString(EnvelopeJson.OfSource.Edge, listener.EdgeJson);
         w.WriteEndObject();
         var tenant = origin.Stream?.Tenant ?? listener.Tenant;
-        if (tenant is not null) w.WriteString(Names.Tenant, tenant);
+        if (tenant is not null) w.WriteString(EnvelopeJson.Tenant, tenant);
         if (listener.TagsJson is { } tags)
         {
-            w.WritePropertyName(Names.Tags);
+            w.WritePropertyName(EnvelopeJson.Tags);
             w.WriteRawValue(tags, skipInputValidation: true);
         }
-        w.WriteNumber(Names.SampleRate, header.SampleRate);
+        w.WriteNumber(EnvelopeJson.SampleRate, header.SampleRate);
     }
 
     private ReadOnlySpan<byte> End(scoped in EnvelopeHeader header)
@@ -167,7 +171,7 @@ internal sealed partial class EnvelopeWriter
         var w = _json;
         if (header.Origin.Stream is { } stream)
         {
-            w.WritePropertyName(Names.Stream);
+            w.WritePropertyName(EnvelopeJson.Stream);
             w.WriteRawValue(stream.Json, skipInputValidation: true);
         }
         w.WriteEndObject();
@@ -180,7 +184,7 @@ internal sealed partial class EnvelopeWriter
     {
         if (extraNanoseconds == 0)
         {
-            _json.WriteString(Names.Timestamp, ts);
+            _json.WriteString(EnvelopeJson.OfSyslog.Timestamp, ts);
             return;
         }
 
@@ -189,7 +193,7 @@ internal sealed partial class EnvelopeWriter
         text[used++] = (byte)('0' + extraNanoseconds / 10);
         text[used++] = (byte)('0' + extraNanoseconds % 10);
         ts.TryFormat(text[used..], out var zone, "zzz", System.Globalization.CultureInfo.InvariantCulture);
-        _json.WriteString(Names.Timestamp, text[..(used + zone)]);
+        _json.WriteString(EnvelopeJson.OfSyslog.Timestamp, text[..(used + zone)]);
     }
 
     private void WriteRange(JsonEncodedText name, ReadOnlySpan<byte> line, TextRange range)
@@ -197,52 +201,14 @@ internal sealed partial class EnvelopeWriter
         if (range.IsPresent) _json.WriteString(name, range.Of(line));
     }
 
-    /// <summary>Property names, encoded once.</summary>
-    private static class Names
+    /// <summary>Values the writer spells (the field names are <see cref="EnvelopeJson"/>'s), encoded once.</summary>
+    private static class Values
     {
-        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
-        public static readonly JsonEncodedText ReceivedAt = JsonEncodedText.Encode("received_at");
-        public static readonly JsonEncodedText Kind = JsonEncodedText.Encode("kind");
-        public static readonly JsonEncodedText Source = JsonEncodedText.Encode("source");
-        public static readonly JsonEncodedText Transport = JsonEncodedText.Encode("transport");
-        public static readonly JsonEncodedText Ip = JsonEncodedText.Encode("ip");
-        public static readonly JsonEncodedText Port = JsonEncodedText.Encode("port");
-        public static readonly JsonEncodedText Edge = JsonEncodedText.Encode("edge");
-        public static readonly JsonEncodedText Tenant = JsonEncodedText.Encode("tenant");
-        public static readonly JsonEncodedText Tags = JsonEncodedText.Encode("tags");
-        public static readonly JsonEncodedText SampleRate = JsonEncodedText.Encode("sample_rate");
-        public static readonly JsonEncodedText Syslog = JsonEncodedText.Encode("syslog");
-        public static readonly JsonEncodedText Facility = JsonEncodedText.Encode("facility");
-        public static readonly JsonEncodedText Severity = JsonEncodedText.Encode("severity");
-        public static readonly JsonEncodedText Version = JsonEncodedText.Encode("version");
-        public static readonly JsonEncodedText Timestamp = JsonEncodedText.Encode("timestamp");
-        public static readonly JsonEncodedText Hostname = JsonEncodedText.Encode("hostname");
-        public static readonly JsonEncodedText AppName = JsonEncodedText.Encode("app_name");
-        public static readonly JsonEncodedText Procid = JsonEncodedText.Encode("procid");
-        public static readonly JsonEncodedText Msgid = JsonEncodedText.Encode("msgid");
-        public static readonly JsonEncodedText StructuredData = JsonEncodedText.Encode("structured_data");
-        public static readonly JsonEncodedText Rfc = JsonEncodedText.Encode("rfc");
         public static readonly JsonEncodedText Rfc5424 = JsonEncodedText.Encode("5424");
         public static readonly JsonEncodedText Rfc3164 = JsonEncodedText.Encode("3164");
-        public static readonly JsonEncodedText Message = JsonEncodedText.Encode("message");
-        public static readonly JsonEncodedText Raw = JsonEncodedText.Encode("raw");
-        public static readonly JsonEncodedText RawBase64 = JsonEncodedText.Encode("raw_b64");
-        public static readonly JsonEncodedText Truncated = JsonEncodedText.Encode("truncated");
-        public static readonly JsonEncodedText ParseStatus = JsonEncodedText.Encode("parse_status");
-        public static readonly JsonEncodedText ParseError = JsonEncodedText.Encode("parse_error");
         public static readonly JsonEncodedText Ok = JsonEncodedText.Encode("ok");
         public static readonly JsonEncodedText Partial = JsonEncodedText.Encode("partial");
         public static readonly JsonEncodedText Failed = JsonEncodedText.Encode("failed");
-        public static readonly JsonEncodedText Stream = JsonEncodedText.Encode("stream");
-        public static readonly JsonEncodedText Payload = JsonEncodedText.Encode("payload");
-        public static readonly JsonEncodedText Metric = JsonEncodedText.Encode("metric");
-        public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
-        public static readonly JsonEncodedText Value = JsonEncodedText.Encode("value");
-        public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
-        public static readonly JsonEncodedText Family = JsonEncodedText.Encode("family");
-        public static readonly JsonEncodedText Unit = JsonEncodedText.Encode("unit");
-        public static readonly JsonEncodedText Labels = JsonEncodedText.Encode("labels");
-        public static readonly JsonEncodedText Delta = JsonEncodedText.Encode("delta");
         public static readonly JsonEncodedText NaN = JsonEncodedText.Encode("NaN");
         public static readonly JsonEncodedText Infinity = JsonEncodedText.Encode("Infinity");
         public static readonly JsonEncodedText NegativeInfinity = JsonEncodedText.Encode("-Infinity");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Pipeline.Core.Envelope;
 
 namespace Pipeline.Edge.Markup;
 
@@ -46,10 +47,10 @@ internal sealed class StreamMarkup(string id, IReadOnlyList<KeyValuePair<string,
         using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
-            w.WriteString("id", Id);
+            w.WriteString(EnvelopeJson.OfStream.Id, Id);
             if (Headers.Count > 0)
             {
-                w.WriteStartObject("headers");
+                w.WriteStartObject(EnvelopeJson.OfStream.Headers);
                 foreach (var (name, value) in Headers) w.WriteString(name, value);
                 w.WriteEndObject();
             }

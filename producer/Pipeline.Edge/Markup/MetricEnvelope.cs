@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pipeline.Core.Envelope;
 using Pipeline.Edge.Sources.Scrape;
 using Pipeline.Edge.Sources.Scrape.Exposition;
 
@@ -38,13 +39,13 @@ internal sealed partial class EnvelopeWriter
     {
         Begin(header, default);
         var w = _json;
-        w.WriteStartObject(Names.Metric);
-        w.WritePropertyName(Names.Name);
+        w.WriteStartObject(EnvelopeJson.Metric);
+        w.WritePropertyName(EnvelopeJson.OfMetric.Name);
         w.WriteStringValue(Unescaped(sample.Name, sample.NameEscaped, 0));
-        w.WriteString(Names.Type, MetricTypeNames.Json(sample.Type));
-        if (!sample.Family.IsEmpty) w.WriteString(Names.Family, Unescaped(sample.Family, sample.Family.Contains((byte)'\\'), 0));
-        if (!sample.Unit.IsEmpty) w.WriteString(Names.Unit, sample.Unit);
-        w.WriteStartObject(Names.Labels);
+        w.WriteString(EnvelopeJson.OfMetric.Type, MetricTypeNames.Json(sample.Type));
+        if (!sample.Family.IsEmpty) w.WriteString(EnvelopeJson.OfMetric.Family, Unescaped(sample.Family, sample.Family.Contains((byte)'\\'), 0));
+        if (!sample.Unit.IsEmpty) w.WriteString(EnvelopeJson.OfMetric.Unit, sample.Unit);
+        w.WriteStartObject(EnvelopeJson.OfMetric.Labels);
         var labels = new LabelReader(sample.Labels);
         while (labels.Next(out var name, out var nameEscaped, out var value, out var valueEscaped))
         {
@@ -55,9 +56,9 @@ internal sealed partial class EnvelopeWriter
         }
         foreach (var (name, value) in target.LabelsJson) w.WriteString(name, value);
         w.WriteEndObject();
-        WriteNumber(Names.Value, sample.Value);
-        if (sample.HasTimestamp) w.WriteString(Names.Timestamp, DateTimeOffset.FromUnixTimeMilliseconds(sample.TimestampMs));
-        if (!double.IsNaN(sample.Delta)) WriteNumber(Names.Delta, sample.Delta);
+        WriteNumber(EnvelopeJson.OfMetric.Value, sample.Value);
+        if (sample.HasTimestamp) w.WriteString(EnvelopeJson.OfMetric.Timestamp, DateTimeOffset.FromUnixTimeMilliseconds(sample.TimestampMs));
+        if (!double.IsNaN(sample.Delta)) WriteNumber(EnvelopeJson.OfMetric.Delta, sample.Delta);
         w.WriteEndObject();
         return End(header);
     }
@@ -66,7 +67,7 @@ internal sealed partial class EnvelopeWriter
     private void WriteNumber(JsonEncodedText name, double value)
     {
         if (double.IsFinite(value)) _json.WriteNumber(name, value);
-        else _json.WriteString(name, double.IsNaN(value) ? Names.NaN : value > 0 ? Names.Infinity : Names.NegativeInfinity);
+        else _json.WriteString(name, double.IsNaN(value) ? Values.NaN : value > 0 ? Values.Infinity : Values.NegativeInfinity);
     }
 
     /// <summary>The label's name, renamed <c>exported_&lt;name&gt;</c> when the target sets a label of that name; written after <paramref name="at"/> in the scratch space.</summary>

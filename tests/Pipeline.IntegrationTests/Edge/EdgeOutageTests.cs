@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Pipeline.Core.Envelope;
 using Pipeline.IntegrationTests.Fixtures;
@@ -17,13 +18,18 @@ public sealed partial class EdgeOutageTests
         var edge = await pipeline.StartEdgeAsync(["--Edge:Memory:MaxEvents=20000", "--Edge:Producer:Compression=zstd", "--Edge:Producer:LingerMs=50"]);
 
         using var done = new CancellationTokenSource();
-        var tcp = Task.Run(() => SyslogSender.SendTcpAsync(edge.SyslogPort, count, rate, n => SyslogSender.Line("outage", n)));
+        var sent = new StrongBox<int>();
+        var tcp = Task.Run(() => SyslogSender.SendTcpAsync(edge.SyslogPort, count, rate, n => SyslogSender.Line("outage", n), progress: sent));
         var http = Task.Run(() => HttpSender.SendAsync(edge.HttpUrl, count, rate));
         var watch = Task.Run(() => WatchLedgerAsync(edge.Process, done.Token));
 
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        // The outage is measured in load sent, not in time: the brokers go down once 5 s of it has gone out and Kafka has
+        // acknowledged some, and come back after 20 s more of it, however slowly a busy machine sends.
+        await Eventually.Until(() => MetricsText.ScrapeAsync(edge.Process), m => Volatile.Read(ref sent.Value) >= 5 * rate && m.Sum("edge_events_published_total") > 0,
+            TimeSpan.FromMinutes(1), "load reaching Kafka");
         pipeline.Kafka.SetAllBrokersDown();
-        await Task.Delay(TimeSpan.FromSeconds(20));
+        var sentAtOutage = Volatile.Read(ref sent.Value);
+        await Eventually.True(() => Volatile.Read(ref sent.Value) >= sentAtOutage + 20 * rate, TimeSpan.FromMinutes(2), "20 s of load sent while Kafka is away");
         pipeline.Kafka.SetAllBrokersUp();
 
         var tcpSent = await tcp;

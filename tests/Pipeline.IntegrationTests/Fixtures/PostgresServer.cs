@@ -82,6 +82,8 @@ internal sealed class PostgresServer
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Repository.Path_("infra", "postgres", "cluster.sh"));
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        // Tests install nothing: infra/setup.sh installed PostgreSQL; without it the script fails and says so.
+        info.ArgumentList.Add("--no-install");
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEnd();
         var stderr = process.StandardError.ReadToEnd();

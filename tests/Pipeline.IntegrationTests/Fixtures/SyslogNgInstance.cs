@@ -30,8 +30,8 @@ internal sealed class SyslogNgInstance : IAsyncDisposable
 
     public static async Task<SyslogNgInstance> StartAsync(string configFile, string edgeHost, int edgePort)
     {
-        // infra/setup.sh unpacked it; run again, the script only prints the folder.
-        var prefix = (await Peers.RunAsync("bash", [Repository.Path_("infra", "syslog-ng", "private.sh")], timeout: TimeSpan.FromMinutes(1))).Trim();
+        // infra/setup.sh unpacked it; asked with --installed, the script only prints the folder (or fails), installing nothing.
+        var prefix = (await Peers.RunAsync("bash", [Repository.Path_("infra", "syslog-ng", "private.sh"), "--installed"], timeout: TimeSpan.FromMinutes(1))).Trim();
         var modules = Directory.GetDirectories(Path.Combine(prefix, "usr", "lib", "syslog-ng"), "3.*").Single();
         var version = Path.GetFileName(modules);
         var directory = Directory.CreateTempSubdirectory("syslog-ng-").FullName;

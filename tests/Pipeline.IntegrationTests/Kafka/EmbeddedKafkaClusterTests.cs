@@ -44,17 +44,22 @@ public sealed class EmbeddedKafkaClusterTests
         using var cluster = EmbeddedKafkaCluster.Start(1);
         var topic = "t-" + Guid.NewGuid().ToString("N");
         cluster.CreateTopic(topic, partitions: 1);
+        var allDown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var producer = new ProducerBuilder<Null, string>(new ProducerConfig
         {
             BootstrapServers = cluster.BootstrapServers,
             EnableIdempotence = true,
             MessageTimeoutMs = 60_000,
+        }).SetErrorHandler((_, error) =>
+        {
+            if (error.Code == ErrorCode.Local_AllBrokersDown) allDown.TrySetResult();
         }).Build();
         await producer.ProduceAsync(topic, new Message<Null, string> { Value = "before" });
 
         cluster.SetAllBrokersDown();
         var during = producer.ProduceAsync(topic, new Message<Null, string> { Value = "during" });
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // Not a fixed wait: until the client itself has found every broker gone.
+        await allDown.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(during.IsCompleted, "a produce must not complete while every broker is down");
         cluster.SetAllBrokersUp();
 

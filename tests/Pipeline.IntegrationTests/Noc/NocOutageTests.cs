@@ -13,13 +13,12 @@ public sealed class NocOutageTests(ITestOutputHelper output)
     private const int EventsPerPartition = 25_000;
     // 8 partitions spread the stream's 40 hosts evenly.
     private const int Partitions = 8;
-    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(15);
     // A member that kept fetching during the outage would hold the ~190 MB produced meanwhile, and more as
     // objects. Paused, it holds one bounded prefetch queue and the batch in hand.
     private const long MemoryGrowthCeiling = 64L * 1024 * 1024;
 
     [KafkaFact]
-    public async Task PostgresStoppedForFifteenSecondsMidStreamIsWaitedOutWithBoundedMemoryAndNothingIsSkipped()
+    public async Task PostgresStoppedMidStreamIsWaitedOutWithBoundedMemoryAndNothingIsSkipped()
     {
         var server = PostgresServer.StartPrivate();
         try
@@ -42,12 +41,15 @@ public sealed class NocOutageTests(ITestOutputHelper output)
             output.WriteLine($"PostgreSQL stopped; RSS before {baseline.Rss / 1048576.0:F0} MiB");
             // The rest of the stream arrives while the database is away.
             var producing = Task.Run(() => stream.Produce(pipeline.Kafka.BootstrapServers, topic, events / 2, events));
+            // The database stays away until the whole rest has arrived and the sink has shown what it does meanwhile:
+            // partitions paused, /healthz unhealthy, all that arrived counted as lag. Memory is sampled throughout.
             var samples = new List<Sample>();
-            while (outage.Elapsed < Outage)
+            await Eventually.True(async () =>
             {
                 samples.Add(await ScrapeAsync(noc));
-                await Task.Delay(250);
-            }
+                return producing.IsCompleted && samples.Any(s => s.Paused == 1) && samples.Any(s => s.Health == HttpStatusCode.ServiceUnavailable)
+                    && samples.Any(s => s.LagMessages >= events / 2 && s.LagSeconds > 5);
+            }, TimeSpan.FromMinutes(2), "the rest of the stream produced, and the sink paused, unhealthy and lagging by all of it");
             await producing;
             server.StartAgain();
             // The test's own pooled connections to the server died with it.
@@ -121,8 +123,9 @@ public sealed class NocOutageTests(ITestOutputHelper output)
             // within the drain timeout and still leaves promptly. The rebalance is incremental (cooperative-sticky):
             // the other keeps its own partitions and the batch it holds for them, and is given the leaver's
             // partitions while their stored offsets cannot be read.
+            // It leaves while the database is still away (a member that waited for it would never exit: the deadline fails).
             var clock = Stopwatch.StartNew();
-            await members[1].StopAsync();
+            await members[1].StopAsync(timeout: TimeSpan.FromSeconds(30));
             var stopped = clock.Elapsed;
             Assert.Equal(0, members[1].ExitCode);
             Assert.Contains("abandoned to be read again", members[1].Output, StringComparison.Ordinal);
@@ -133,7 +136,6 @@ public sealed class NocOutageTests(ITestOutputHelper output)
 
             await NocConsumers.WaitForRowsAsync(db, topic, stream.Count, TimeSpan.FromMinutes(2), members[0]);
             await NocTable.AssertExactlyOneRowPerRecordAsync(db, pipeline.Kafka.BootstrapServers, topic, partitions);
-            Assert.True(stopped < TimeSpan.FromSeconds(8), $"stopping took {stopped}");
             // The remaining member read its new partitions from the offsets stored in PostgreSQL once it could
             // reach it again: it wrote the second half only (a replay of the first would count here too).
             await Eventually.True(() => members[0].Output.Contains("could not read stored offsets", StringComparison.Ordinal), TimeSpan.FromSeconds(30),

@@ -113,7 +113,7 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
     }
 
     [KafkaFact]
-    public async Task WhileTheSyslogSiemIsDownForTwentySecondsArchivingGoesOnAndAfterwardsEverythingIsForwarded()
+    public async Task WhileTheSyslogSiemIsDownArchivingGoesOnAndAfterwardsEverythingIsForwarded()
     {
         await using var rsyslog = await PrivateRsyslog.StartAsync();
         var before = MixedEvents(100);
@@ -122,7 +122,6 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
         await Eventually.Until(() => Task.FromResult(rsyslog.Lines().Count), n => n >= before.Count, TimeSpan.FromSeconds(60), "first lines at rsyslog");
 
         await rsyslog.StopAsync();
-        var down = DateTime.UtcNow;
         var during = MixedEvents(400, from: 100);
         TestEnvelopes.Produce(_pipeline.Kafka.BootstrapServers, _pipeline.Topic("syslog"), during);
 
@@ -131,9 +130,10 @@ public sealed partial class SiemSinkTests(ITestOutputHelper testOutput) : IAsync
         var metrics = await Eventually.Until(() => siem.GetAsync("/metrics"), m => Metric(m, "siem_forward_failures_total{destination=\"rsyslog\"}") > 0
             && Metric(m, "siem_forward_lag_records{destination=\"rsyslog\"}") > 0, TimeSpan.FromSeconds(15), "forwarding failures on /metrics");
         Assert.Equal(0, Metric(metrics, "siem_forward_up{destination=\"rsyslog\"}"));
-        Assert.True(DateTime.UtcNow - down < TimeSpan.FromSeconds(20), "the archive caught up only after the outage");
-        var outage = TimeSpan.FromSeconds(20) - (DateTime.UtcNow - down);
-        if (outage > TimeSpan.Zero) await Task.Delay(outage);
+        // The SIEM stays away, not for a set time, but until the forwarder has tried again and again (backoff 0.2 s
+        // growing to its 1 s cap), so it comes back to a forwarder well into its retries.
+        await Eventually.Until(() => siem.GetAsync("/metrics"), m => Metric(m, "siem_forward_failures_total{destination=\"rsyslog\"}") >= 10,
+            TimeSpan.FromSeconds(60), "ten failed sends while the SIEM is down");
         Assert.False(rsyslog.Running);
         await rsyslog.StartAgainAsync();
 

@@ -57,8 +57,27 @@ public sealed class FilesSinkTests : IDisposable
             await sink.WriteAsync(Batch(Enumerable.Range(0, 8).Select(i => Json(batch * 8 + i))), default);
             clock.Advance(TimeSpan.FromSeconds(1));
         }
-        Assert.True(File.Exists(other));
-        Assert.Single(RotatedFiles.OldestFirst(_directory, "new_team"));
+        Assert.Equal("{\"n\":-1}\n", await File.ReadAllTextAsync(other));
+        // The one rotated file kept is the newest: the last batch's.
+        Assert.Equal(Enumerable.Range(40, 8), Numbers(Assert.Single(RotatedFiles.OldestFirst(_directory, "new_team"))));
+    }
+
+    [Fact]
+    public async Task AClockThatStepsBackDoesNotMakeTheNewestRotatedFileLookTheOldest()
+    {
+        // The wall clock steps back 5 s between two rotations (NTP, a moved VM). Stamped by that clock, the second
+        // file would sort before the first, and retention would delete it at once and keep the older one.
+        var clock = new ManualTime(new DateTimeOffset(2026, 12, 4, 10, 0, 5, TimeSpan.Zero));
+        using var sink = new FilesSink(new FilesOptions { Output = _directory, MaxFileBytes = 1024, KeepFiles = 1 }, "new_team", clock);
+        await sink.WriteAsync(Batch(Enumerable.Range(0, 8).Select(i => Json(i))), default);
+        clock.Advance(TimeSpan.FromSeconds(-5));
+        await sink.WriteAsync(Batch(Enumerable.Range(8, 8).Select(i => Json(i))), default);
+        Assert.Equal(Enumerable.Range(8, 8), Numbers(Assert.Single(RotatedFiles.OldestFirst(_directory, "new_team"))));
+
+        // Still behind the first file's time, the next rotation follows the second.
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await sink.WriteAsync(Batch(Enumerable.Range(16, 8).Select(i => Json(i))), default);
+        Assert.Equal(Enumerable.Range(16, 8), Numbers(Assert.Single(RotatedFiles.OldestFirst(_directory, "new_team"))));
     }
 
     [Fact]
@@ -80,6 +99,9 @@ public sealed class FilesSinkTests : IDisposable
         Assert.Equal(1, poison.Record.Offset);
         Assert.False(File.Exists(Path.Combine(_directory, "new_team.jsonl")) && new FileInfo(Path.Combine(_directory, "new_team.jsonl")).Length > 0);
     }
+
+    private static IEnumerable<int> Numbers(string file) =>
+        File.ReadAllLines(file).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("n").GetInt32());
 
     private static byte[] Json(long n) => Encoding.UTF8.GetBytes($"{{\"n\":{n},\"message\":\"{new string('x', 200)}\"}}");
 

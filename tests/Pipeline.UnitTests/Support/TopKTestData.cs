@@ -6,7 +6,7 @@ using Pipeline.Consumers.TopK.Windows;
 using Pipeline.Core.Envelope;
 using Pipeline.Core.Ids;
 
-namespace Pipeline.UnitTests.TopK;
+namespace Pipeline.UnitTests.Support;
 
 /// <summary>Envelopes as the edge writes them, and aggregators set up for tests.</summary>
 internal static class TopKTestData

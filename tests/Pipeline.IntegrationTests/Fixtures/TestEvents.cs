@@ -4,7 +4,7 @@ using Pipeline.Core.Envelope;
 using Pipeline.Core.Ids;
 using Pipeline.IntegrationTests.Fixtures;
 
-namespace Pipeline.IntegrationTests.Ops;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>v1 envelopes as the edge would publish them, produced with the record timestamp set to the receive time.</summary>
 internal static class TestEvents

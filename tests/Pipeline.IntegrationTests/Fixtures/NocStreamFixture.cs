@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Pipeline.IntegrationTests.Fixtures;
 
-namespace Pipeline.IntegrationTests.Noc;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>
 /// A Kafka (3 embedded brokers, or the run's shared Kafka) whose syslog topic has 8 partitions and the

@@ -1,6 +1,6 @@
 using Pipeline.IntegrationTests.Fixtures;
 
-namespace Pipeline.IntegrationTests.Noc;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>Starts the NOC sink and the generic Files sink as their own processes, as in production.</summary>
 internal static class NocConsumers

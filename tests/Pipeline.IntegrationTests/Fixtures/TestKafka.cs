@@ -1,6 +1,6 @@
 using Pipeline.Kafka.Embedded;
 
-namespace Pipeline.IntegrationTests.Ops;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>An embedded cluster configured as docker compose runs Kafka: a new group is assigned at once, not after 3 s.</summary>
 internal static class TestKafka

@@ -3,7 +3,7 @@ using Confluent.Kafka;
 using Dapper;
 using Pipeline.IntegrationTests.Fixtures;
 
-namespace Pipeline.IntegrationTests.Noc;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>What the NOC sink wrote, read back and held to what Kafka holds.</summary>
 internal static class NocTable

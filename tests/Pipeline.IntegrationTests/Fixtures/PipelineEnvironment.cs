@@ -1,7 +1,7 @@
 using Npgsql;
 using Pipeline.IntegrationTests.Fixtures;
 
-namespace Pipeline.IntegrationTests.Ops;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>The environment <c>.pipeline/local.env</c> would give a walkthrough: Kafka, and a database for the sinks and psql.</summary>
 internal static class PipelineEnvironment

@@ -5,7 +5,7 @@ using Pipeline.Consumers.Siem;
 using Pipeline.Core.Envelope;
 using Pipeline.Kafka.Consuming;
 
-namespace Pipeline.UnitTests.Siem;
+namespace Pipeline.UnitTests.Support;
 
 /// <summary>Envelopes, records, the shipped rules and a clock the SIEM tests share.</summary>
 internal static partial class SiemTestData

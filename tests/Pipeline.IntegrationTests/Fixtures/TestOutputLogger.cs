@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
-namespace Pipeline.IntegrationTests.Noc;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>Log lines of in-process components, kept for the failure message of the test that ran them.</summary>
 internal sealed class TestOutputLogger<T>(ITestOutputHelper output, string name) : ILogger<T>

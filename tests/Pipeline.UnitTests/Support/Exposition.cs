@@ -1,7 +1,7 @@
 using System.Text;
 using Pipeline.Edge.Sources.Scrape.Exposition;
 
-namespace Pipeline.UnitTests.Edge.Scrape;
+namespace Pipeline.UnitTests.Support;
 
 /// <summary>A parsed sample with its text materialised, for assertions.</summary>
 internal sealed record Sample(string Name, IReadOnlyDictionary<string, string> Labels, double Value, long? TimestampMs, MetricType Type, bool Cumulative, string Series);

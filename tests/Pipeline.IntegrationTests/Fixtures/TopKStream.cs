@@ -10,7 +10,7 @@ using Pipeline.Core.Ids;
 using Pipeline.IntegrationTests.Fixtures;
 using Pipeline.Kafka.Embedded;
 
-namespace Pipeline.IntegrationTests.TopK;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>
 /// A fixed telemetry stream for the aggregator's process tests, produced as v1 envelopes keyed by host:

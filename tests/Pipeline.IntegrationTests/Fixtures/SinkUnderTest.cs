@@ -5,7 +5,7 @@ using Pipeline.Core.Envelope;
 using Pipeline.IntegrationTests.Fixtures;
 using Pipeline.IntegrationTests.Noc;
 
-namespace Pipeline.IntegrationTests.Kafka;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>
 /// One of the four sinks as its own process on a test topic, and where it says it has written up to, read

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Pipeline.IntegrationTests.Fixtures;
 
-namespace Pipeline.IntegrationTests.Ops;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>What a walkthrough block printed, and its exit code.</summary>
 internal sealed record WalkthroughRun(int ExitCode, string Output)

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Pipeline.Edge.Sources.Syslog;
 
-namespace Pipeline.UnitTests.Edge.Syslog;
+namespace Pipeline.UnitTests.Support;
 
 /// <summary>A parsed line with its ranges turned into strings, so tests read as field assertions.</summary>
 internal sealed record Parsed(

@@ -1,6 +1,6 @@
 using Pipeline.Ops.Cli;
 
-namespace Pipeline.IntegrationTests.Ops;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>What one run of an operator command printed and returned.</summary>
 internal sealed record OpsResult(int ExitCode, string Out, string Error)

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Pipeline.IntegrationTests.Fixtures;
 using Pipeline.Ops.Cli;
 
-namespace Pipeline.IntegrationTests.Status;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>
 /// A running pipeline for the status page and <c>ops top</c>: an embedded Kafka cluster, the edge, the NOC

@@ -6,7 +6,7 @@ using Pipeline.Core;
 using Pipeline.Core.Envelope;
 using Pipeline.IntegrationTests.Fixtures;
 
-namespace Pipeline.IntegrationTests.Noc;
+namespace Pipeline.IntegrationTests.Fixtures;
 
 /// <summary>
 /// A deterministic stream of v1 envelopes for the NOC sink's tests: event <c>i</c> can be rebuilt from its
