@@ -32,7 +32,14 @@ public static class ExecutableCommandLine
         foreach (var option in switches)
         {
             var defaults = option.Default is null ? "" : $"; default {option.Default}";
-            root.Options.Add(new Option<string>(option.Name) { Description = $"{option.Description} (setting {option.Setting}{defaults})", HelpName = "value" });
+            // Given more than once, the last one wins (as in the configuration it feeds): scripts add overrides after defaults.
+            root.Options.Add(new Option<string[]>(option.Name)
+            {
+                Description = $"{option.Description} (setting {option.Setting}{defaults})",
+                HelpName = "value",
+                Arity = ArgumentArity.OneOrMore,
+                AllowMultipleArgumentsPerToken = false,
+            });
         }
         var parse = root.Parse(args);
         string? problem = parse.Errors.Count > 0 ? parse.Errors[0].Message : UnknownOption(parse.UnmatchedTokens);

@@ -38,9 +38,10 @@ public sealed class ExecutableCommandLineTests
     }
 
     [Fact]
-    public void NamedOptionsAndAnySettingAsSectionKeyRunOn()
+    public void NamedOptionsGivenOnceOrAgainAndAnySettingAsSectionKeyRunOn()
     {
-        var (exit, output, error) = Check("--kafka", "127.0.0.1:9092", "--Consumer:DrainTimeout=00:00:03", "--Kafka:Properties:acks", "all", "--batch-size=10");
+        var (exit, output, error) = Check("--kafka", "127.0.0.1:9092", "--Consumer:DrainTimeout=00:00:03", "--Kafka:Properties:acks", "all", "--batch-size=10",
+            "--batch-size", "20");
         Assert.Null(exit);
         Assert.Empty(output + error);
     }
