@@ -247,7 +247,7 @@ internal static class NocBench
     {
         var reader = new System.Text.Json.Utf8JsonReader(envelope);
         while (reader.Read())
-            if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.Is(EnvelopeJson.OfSyslog.Hostname) && reader.Read())
+            if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.ValueTextEquals(EnvelopeUtf8.OfSyslog.Hostname) && reader.Read())
                 return Encoding.UTF8.GetBytes(reader.GetString()!);
         return [];
     }

@@ -16,6 +16,7 @@ internal sealed class FilesSink : IBatchSink, IDisposable
     private Stream? _output;
     private long _written;
     private long _repairTo = -1;
+    private bool _tailChecked;
 
     public FilesSink(FilesOptions options, string group, TimeProvider time)
     {
@@ -75,9 +76,42 @@ internal sealed class FilesSink : IBatchSink, IDisposable
                 if (repair.Length > _repairTo) repair.SetLength(_repairTo);
             _repairTo = -1;
         }
+        if (!_tailChecked)
+        {
+            // A process killed mid-batch leaves half a line at the end of the file (its batch was never committed, so
+            // it is read again): cut it off, or the first record appended here would be glued to it.
+            CutAfterLastLine(CurrentPath!);
+            _tailChecked = true;
+        }
         var file = new FileStream(CurrentPath!, FileMode.Append, FileAccess.Write, FileShare.Read, 64 * 1024);
         _written = file.Length;
         return _output = file;
+    }
+
+    /// <summary>Cuts the file back to just after its last newline (to nothing if it has none); a missing file is left missing.</summary>
+    private static void CutAfterLastLine(string path)
+    {
+        if (!File.Exists(path)) return;
+        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var end = file.Length;
+        if (end == 0) return;
+        var chunk = new byte[64 * 1024];
+        while (end > 0)
+        {
+            var start = Math.Max(0, end - chunk.Length);
+            file.Position = start;
+            var read = chunk.AsSpan(0, (int)(end - start));
+            file.ReadExactly(read);
+            var newline = read.LastIndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                var keep = start + newline + 1;
+                if (keep < file.Length) file.SetLength(keep);
+                return;
+            }
+            end = start;
+        }
+        file.SetLength(0);
     }
 
     private void Abandon(long length)

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Pipeline.Core.Envelope;
 using Pipeline.Kafka.Consuming;
 using Field = Pipeline.Core.Envelope.EnvelopeFields;
-using Json = Pipeline.Core.Envelope.EnvelopeJson;
+using Name = Pipeline.Core.Envelope.EnvelopeUtf8;
 
 namespace Pipeline.Consumers.Postgres;
 
@@ -78,25 +78,25 @@ internal sealed class EventRow
         var hasReceivedAt = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.Is(Json.Id))
+            if (reader.ValueTextEquals(Name.Id))
             {
                 Id = RequiredString(ref reader, value, Field.Id);
                 hasId = Id.Length > 0;
             }
-            else if (reader.Is(Json.ReceivedAt))
+            else if (reader.ValueTextEquals(Name.ReceivedAt))
             {
                 ReceivedAt = Time(ref reader, Field.ReceivedAt) ?? throw new FormatException(Field.ReceivedAt + " is null");
                 hasReceivedAt = true;
             }
-            else if (reader.Is(Json.Kind)) Kind = RequiredString(ref reader, value, Field.Kind);
-            else if (reader.Is(Json.Tenant)) Tenant = Utf8(ref reader, value, Field.Tenant);
-            else if (reader.Is(Json.SampleRate)) SampleRate = Integer(ref reader, Field.SampleRate) ?? 1;
-            else if (reader.Is(Json.Message)) Message = Utf8(ref reader, value, Field.Message);
-            else if (reader.Is(Json.ParseStatus)) ParseStatus = Utf8(ref reader, value, Field.ParseStatus);
-            else if (reader.Is(Json.Source)) ReadSource(ref reader, value);
-            else if (reader.Is(Json.Syslog)) ReadSyslog(ref reader, value);
-            else if (reader.Is(Json.Stream)) ReadStream(ref reader, value);
-            else if (reader.Is(Json.Metric)) ReadMetric(ref reader, value);
+            else if (reader.ValueTextEquals(Name.Kind)) Kind = RequiredString(ref reader, value, Field.Kind);
+            else if (reader.ValueTextEquals(Name.Tenant)) Tenant = Utf8(ref reader, value, Field.Tenant);
+            else if (reader.ValueTextEquals(Name.SampleRate)) SampleRate = Integer(ref reader, Field.SampleRate) ?? 1;
+            else if (reader.ValueTextEquals(Name.Message)) Message = Utf8(ref reader, value, Field.Message);
+            else if (reader.ValueTextEquals(Name.ParseStatus)) ParseStatus = Utf8(ref reader, value, Field.ParseStatus);
+            else if (reader.ValueTextEquals(Name.Source)) ReadSource(ref reader, value);
+            else if (reader.ValueTextEquals(Name.Syslog)) ReadSyslog(ref reader, value);
+            else if (reader.ValueTextEquals(Name.Stream)) ReadStream(ref reader, value);
+            else if (reader.ValueTextEquals(Name.Metric)) ReadMetric(ref reader, value);
             else
             {
                 reader.Read();
@@ -115,9 +115,9 @@ internal sealed class EventRow
         if (!StartObject(ref reader, Field.Source)) return;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.Is(Json.OfSource.Transport)) Transport = Utf8(ref reader, value, Field.Source + "." + Field.OfSource.Transport);
-            else if (reader.Is(Json.OfSource.Edge)) Edge = Utf8(ref reader, value, Field.Source + "." + Field.OfSource.Edge);
-            else if (reader.Is(Json.OfSource.Ip)) SourceIp = Utf8(ref reader, value, Field.Source + "." + Field.OfSource.Ip) is { } ip && IPAddress.TryParse(ip.Span, out var address) ? address : null;
+            if (reader.ValueTextEquals(Name.OfSource.Transport)) Transport = Utf8(ref reader, value, Field.Source + "." + Field.OfSource.Transport);
+            else if (reader.ValueTextEquals(Name.OfSource.Edge)) Edge = Utf8(ref reader, value, Field.Source + "." + Field.OfSource.Edge);
+            else if (reader.ValueTextEquals(Name.OfSource.Ip)) SourceIp = Utf8(ref reader, value, Field.Source + "." + Field.OfSource.Ip) is { } ip && IPAddress.TryParse(ip.Span, out var address) ? address : null;
             else
             {
                 reader.Read();
@@ -131,11 +131,11 @@ internal sealed class EventRow
         if (!StartObject(ref reader, Field.Syslog)) return;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.Is(Json.OfSyslog.Hostname)) Host = Utf8(ref reader, value, Field.Syslog + "." + Field.OfSyslog.Hostname);
-            else if (reader.Is(Json.OfSyslog.AppName)) App = Utf8(ref reader, value, Field.Syslog + "." + Field.OfSyslog.AppName);
-            else if (reader.Is(Json.OfSyslog.Facility)) Facility = SmallInteger(ref reader, Field.Syslog + "." + Field.OfSyslog.Facility);
-            else if (reader.Is(Json.OfSyslog.Severity)) Severity = SmallInteger(ref reader, Field.Syslog + "." + Field.OfSyslog.Severity);
-            else if (reader.Is(Json.OfSyslog.Timestamp)) EventTime = Time(ref reader, Field.Syslog + "." + Field.OfSyslog.Timestamp);
+            if (reader.ValueTextEquals(Name.OfSyslog.Hostname)) Host = Utf8(ref reader, value, Field.Syslog + "." + Field.OfSyslog.Hostname);
+            else if (reader.ValueTextEquals(Name.OfSyslog.AppName)) App = Utf8(ref reader, value, Field.Syslog + "." + Field.OfSyslog.AppName);
+            else if (reader.ValueTextEquals(Name.OfSyslog.Facility)) Facility = SmallInteger(ref reader, Field.Syslog + "." + Field.OfSyslog.Facility);
+            else if (reader.ValueTextEquals(Name.OfSyslog.Severity)) Severity = SmallInteger(ref reader, Field.Syslog + "." + Field.OfSyslog.Severity);
+            else if (reader.ValueTextEquals(Name.OfSyslog.Timestamp)) EventTime = Time(ref reader, Field.Syslog + "." + Field.OfSyslog.Timestamp);
             else
             {
                 reader.Read();
@@ -149,8 +149,8 @@ internal sealed class EventRow
         if (!StartObject(ref reader, Field.Stream)) return;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.Is(Json.OfStream.Id)) StreamId = Utf8(ref reader, value, Field.Stream + "." + Field.OfStream.Id);
-            else if (reader.Is(Json.OfStream.Headers))
+            if (reader.ValueTextEquals(Name.OfStream.Id)) StreamId = Utf8(ref reader, value, Field.Stream + "." + Field.OfStream.Id);
+            else if (reader.ValueTextEquals(Name.OfStream.Headers))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Null) continue;
@@ -175,11 +175,11 @@ internal sealed class EventRow
         DateTime? time = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.Is(Json.OfMetric.Name)) name = Utf8(ref reader, value, Field.Metric + "." + Field.OfMetric.Name);
-            else if (reader.Is(Json.OfMetric.Type)) type = Utf8(ref reader, value, Field.Metric + "." + Field.OfMetric.Type);
-            else if (reader.Is(Json.OfMetric.Value)) number = Number(ref reader, Field.Metric + "." + Field.OfMetric.Value);
-            else if (reader.Is(Json.OfMetric.Timestamp)) time = Time(ref reader, Field.Metric + "." + Field.OfMetric.Timestamp);
-            else if (reader.Is(Json.OfMetric.Labels))
+            if (reader.ValueTextEquals(Name.OfMetric.Name)) name = Utf8(ref reader, value, Field.Metric + "." + Field.OfMetric.Name);
+            else if (reader.ValueTextEquals(Name.OfMetric.Type)) type = Utf8(ref reader, value, Field.Metric + "." + Field.OfMetric.Type);
+            else if (reader.ValueTextEquals(Name.OfMetric.Value)) number = Number(ref reader, Field.Metric + "." + Field.OfMetric.Value);
+            else if (reader.ValueTextEquals(Name.OfMetric.Timestamp)) time = Time(ref reader, Field.Metric + "." + Field.OfMetric.Timestamp);
+            else if (reader.ValueTextEquals(Name.OfMetric.Labels))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Null) continue;

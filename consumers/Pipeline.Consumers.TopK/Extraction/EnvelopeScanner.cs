@@ -1,6 +1,5 @@
 using System.Text.Json;
-using Pipeline.Core.Envelope;
-using Json = Pipeline.Core.Envelope.EnvelopeJson;
+using Name = Pipeline.Core.Envelope.EnvelopeUtf8;
 
 namespace Pipeline.Consumers.TopK.Extraction;
 
@@ -141,28 +140,28 @@ internal sealed class EnvelopeScanner
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.Is(Json.Id))
+                if (reader.ValueTextEquals(Name.Id))
                 {
                     reader.Read();
                     into.HasId = reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length > 0;
                 }
-                else if (reader.Is(Json.ReceivedAt))
+                else if (reader.ValueTextEquals(Name.ReceivedAt))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var at)) into.ReceivedAt = at;
                 }
-                else if (reader.Is(Json.SampleRate))
+                else if (reader.ValueTextEquals(Name.SampleRate))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var rate)) into.SampleRate = rate;
                 }
-                else if (reader.Is(Json.Tenant)) into.Tenant = ReadString(ref reader, into);
-                else if (reader.Is(Json.Kind)) into.Kind = ReadString(ref reader, into);
-                else if (reader.Is(Json.Message)) into.Message = ReadString(ref reader, into);
-                else if (reader.Is(Json.Source)) ReadSource(ref reader, into);
-                else if (reader.Is(Json.Syslog)) ReadSyslog(ref reader, into);
-                else if (reader.Is(Json.Payload) && _paths.Length > 0) ReadPayload(ref reader, into);
-                else if (reader.Is(Json.Metric) && _readMetric) ReadMetric(ref reader, into);
+                else if (reader.ValueTextEquals(Name.Tenant)) into.Tenant = ReadString(ref reader, into);
+                else if (reader.ValueTextEquals(Name.Kind)) into.Kind = ReadString(ref reader, into);
+                else if (reader.ValueTextEquals(Name.Message)) into.Message = ReadString(ref reader, into);
+                else if (reader.ValueTextEquals(Name.Source)) ReadSource(ref reader, into);
+                else if (reader.ValueTextEquals(Name.Syslog)) ReadSyslog(ref reader, into);
+                else if (reader.ValueTextEquals(Name.Payload) && _paths.Length > 0) ReadPayload(ref reader, into);
+                else if (reader.ValueTextEquals(Name.Metric) && _readMetric) ReadMetric(ref reader, into);
                 else
                 {
                     reader.Read();
@@ -195,7 +194,7 @@ internal sealed class EnvelopeScanner
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.Is(Json.OfSource.Ip)) into.SenderIp = ReadString(ref reader, into);
+            if (reader.ValueTextEquals(Name.OfSource.Ip)) into.SenderIp = ReadString(ref reader, into);
             else
             {
                 reader.Read();
@@ -214,9 +213,9 @@ internal sealed class EnvelopeScanner
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.Is(Json.OfSyslog.Hostname)) into.Host = ReadString(ref reader, into);
-            else if (reader.Is(Json.OfSyslog.AppName)) into.App = ReadString(ref reader, into);
-            else if (reader.Is(Json.OfSyslog.Severity))
+            if (reader.ValueTextEquals(Name.OfSyslog.Hostname)) into.Host = ReadString(ref reader, into);
+            else if (reader.ValueTextEquals(Name.OfSyslog.AppName)) into.App = ReadString(ref reader, into);
+            else if (reader.ValueTextEquals(Name.OfSyslog.Severity))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var severity)) into.Severity = severity;
@@ -239,9 +238,9 @@ internal sealed class EnvelopeScanner
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.Is(Json.OfMetric.Name)) into.MetricName = ReadString(ref reader, into);
-            else if (reader.Is(Json.OfMetric.Labels)) into.MetricSeries = ReadLabels(ref reader, into);
-            else if (reader.Is(Json.OfMetric.Delta))
+            if (reader.ValueTextEquals(Name.OfMetric.Name)) into.MetricName = ReadString(ref reader, into);
+            else if (reader.ValueTextEquals(Name.OfMetric.Labels)) into.MetricSeries = ReadLabels(ref reader, into);
+            else if (reader.ValueTextEquals(Name.OfMetric.Delta))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var delta)) into.MetricDelta = delta;

@@ -75,6 +75,30 @@ public sealed class EnvelopeReadersAgreeTests
         Assert.Equal(Defined.Order(StringComparer.Ordinal), Names(JsonDocument.Parse(EnvelopeCodec.Encode(full)).RootElement, withUnknown: true).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void TheNamesMadeOnceForWritersAndReadersAreTheDefinitionsOwnEveryOne()
+    {
+        foreach (var (fields, json, utf8) in new[]
+        {
+            (typeof(EnvelopeFields), typeof(EnvelopeJson), typeof(EnvelopeUtf8)),
+            (typeof(EnvelopeFields.OfSource), typeof(EnvelopeJson.OfSource), typeof(EnvelopeUtf8.OfSource)),
+            (typeof(EnvelopeFields.OfSyslog), typeof(EnvelopeJson.OfSyslog), typeof(EnvelopeUtf8.OfSyslog)),
+            (typeof(EnvelopeFields.OfStream), typeof(EnvelopeJson.OfStream), typeof(EnvelopeUtf8.OfStream)),
+            (typeof(EnvelopeFields.OfMetric), typeof(EnvelopeJson.OfMetric), typeof(EnvelopeUtf8.OfMetric)),
+        })
+        {
+            var defined = fields.GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral)
+                .ToDictionary(f => f.Name, f => (string)f.GetRawConstantValue()!);
+            var encoded = json.GetFields(BindingFlags.Public | BindingFlags.Static).ToDictionary(f => f.Name, f => ((JsonEncodedText)f.GetValue(null)!).Value);
+            Assert.Equal(defined, encoded);
+            // The span properties return these arrays (a span cannot be read through reflection).
+            var bytes = utf8.GetFields(BindingFlags.NonPublic | BindingFlags.Static)
+                .ToDictionary(f => f.Name[..^"Bytes".Length], f => Encoding.UTF8.GetString((byte[])f.GetValue(null)!));
+            Assert.Equal(defined, bytes);
+            Assert.Equal(defined.Keys.Order(), utf8.GetProperties(BindingFlags.Public | BindingFlags.Static).Select(p => p.Name).Order());
+        }
+    }
+
     /// <summary>Each case: the envelope the writer made, and what the codec must read from it.</summary>
     private static readonly Dictionary<string, Func<(byte[] Bytes, Action<TelemetryEvent> Expect)>> Written = new()
     {

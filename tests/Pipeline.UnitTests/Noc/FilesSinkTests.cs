@@ -91,6 +91,20 @@ public sealed class FilesSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task HalfALineLeftByAKilledProcessIsCutOffBeforeTheNextRecordIsAppended()
+    {
+        // What a SIGKILL in the middle of writing a batch leaves: whole lines, then part of one.
+        var current = Path.Combine(_directory, "new_team.jsonl");
+        var half = Json(1);
+        await File.WriteAllBytesAsync(current, [.. Json(0), (byte)'\n', .. half.AsSpan(0, half.Length / 2)]);
+
+        using (var sink = new FilesSink(new FilesOptions { Output = _directory }, "new_team", TimeProvider.System))
+            await sink.WriteAsync(Batch([Json(1), Json(2)]), default);
+
+        Assert.Equal([0, 1, 2], Numbers(current));
+    }
+
+    [Fact]
     public async Task ARecordThatIsNotJsonIsPoisonAndNothingOfItsBatchIsWritten()
     {
         using var sink = new FilesSink(new FilesOptions { Output = _directory }, "new_team", TimeProvider.System);
