@@ -76,8 +76,9 @@ internal sealed class WriteCoordinator
                 _health.Report("sink", true);
                 break;
             case WriteState.Failed:
+                // Not counted as a retry yet: the synchronous attempt that follows tells a poison record (isolated,
+                // dead-lettered) from a sink that is down (paused and retried).
                 _batch.PutBack(batch!.Records);
-                _metrics.Retries.Inc();
                 OverlapSuspended = true;
                 break;
         }
