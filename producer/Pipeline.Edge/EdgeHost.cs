@@ -85,7 +85,7 @@ internal static class EdgeHost
         builder.Services.AddSingleton<ITimeZoneResolver>(new SourceTimeZoneTable(edge.TimeZones));
         builder.Services.AddSingleton(sp => new EdgePublisher(kafka, edge.Producer, edge.Spool, edge.Memory, "edge-" + edge.Name,
             sp.GetRequiredService<LossLedger>(), sp.GetRequiredService<EdgeMetrics>(), sp.GetRequiredService<HealthState>(),
-            sp.GetRequiredService<ILogger<EdgePublisher>>()));
+            sp.GetRequiredService<ILogger<EdgePublisher>>(), sp.GetRequiredService<TimeProvider>()));
         // Registered first so that it stops last: listeners stop taking events before the producer drains.
         builder.Services.AddHostedService<PublisherDrain>();
         builder.Services.AddSingleton<SyslogIngest>();

@@ -38,7 +38,12 @@ public sealed class EdgeOptions
     /// </summary>
     public DefaultTopicOptions DefaultTopics { get; set; } = new();
 
-    public ProducerSettings Producer { get; set; } = new();
+    /// <summary>
+    /// The edge's producer. <c>MessageTimeoutMs</c> is 0 here (never): an accepted event is retried until Kafka takes
+    /// it. A positive value moves a message Kafka has not acknowledged within it to the spool (memory mode) or
+    /// produces it again from the spool; it is never dropped for being late (only if the spool is full: buffer_full).
+    /// </summary>
+    public ProducerSettings Producer { get; set; } = new() { MessageTimeoutMs = 0 };
 
     /// <summary>The disk spool: overflow while Kafka is away, restarts, and the write-ahead log of disk-mode listeners.</summary>
     public Publishing.Spool.SpoolOptions Spool { get; set; } = new();
@@ -108,7 +113,8 @@ public sealed class EdgeOptions
         Http.Validate();
         Scrape.Validate();
         if (Listeners.ContainsKey(Scrape.Name)) throw new ArgumentException($"Edge:Scrape:Name '{Scrape.Name}' is also a listener's name");
-        if (Memory.MaxEvents < 1 || Memory.MaxBytes < 1) throw new ArgumentException("Edge:Memory limits must be positive");
+        Memory.Validate();
+        if (Producer.MessageTimeoutMs < 0) throw new ArgumentException("Edge:Producer:MessageTimeoutMs must be 0 (never) or positive");
         if (Producer.MessageMaxBytes is < 4096 or > 1_000_000_000)
             throw new ArgumentException("Edge:Producer:MessageMaxBytes must be between 4096 and 1,000,000,000 (librdkafka's message.max.bytes)");
         if (TimeZones.FutureDateWindow < TimeSpan.FromDays(1) || TimeZones.FutureDateWindow > TimeSpan.FromDays(180))
