@@ -27,6 +27,35 @@ public sealed class CommandLineTests
         if (!project.EndsWith("Ops", StringComparison.Ordinal)) Assert.Contains("default ", output);
     }
 
+    public static TheoryData<string, string> DocumentedIn => new()
+    {
+        { "producer/Pipeline.Edge", "edge.md" },
+        { "consumers/Pipeline.Consumers.Postgres", "noc.md" },
+        { "consumers/Pipeline.Consumers.Siem", "siem.md" },
+        { "consumers/Pipeline.Consumers.TopK", "topk.md" },
+        { "consumers/Pipeline.Consumers.Files", "files.md" },
+    };
+
+    /// <summary>
+    /// The reference tables follow the command line: every option --help lists has a row in the executable's docs page
+    /// (or, for the options every consumer takes, in docs/consumers.md) naming the option and its setting.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DocumentedIn))]
+    public async Task EveryOptionHelpListsHasARowWithItsSettingInTheDocs(string project, string page)
+    {
+        var (exit, output, error) = await RunAsync(project, "--help");
+        Assert.True(exit == 0, error);
+        var options = System.Text.RegularExpressions.Regex.Matches(output, @"^\s+(--[a-z-]+) <value>\s.*\(setting ([^;)]+)", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => (Option: m.Groups[1].Value, Setting: m.Groups[2].Value.Trim())).ToList();
+        Assert.True(options.Count >= 4, output);
+        var rows = new[] { page, "consumers.md" }.SelectMany(p => File.ReadLines(Path.Combine(Repository.Root, "docs", p)))
+            .Where(line => line.StartsWith('|')).ToList();
+        var missing = options.Where(o => !rows.Any(row => row.Contains($"`{o.Option}`", StringComparison.Ordinal) && row.Contains($"`{o.Setting}", StringComparison.Ordinal)))
+            .Select(o => $"{o.Option} ({o.Setting})").ToList();
+        Assert.True(missing.Count == 0, $"not in docs/{page}: {string.Join(", ", missing)}");
+    }
+
     [Theory]
     [MemberData(nameof(Executables))]
     public async Task AnUnknownOptionExitsTwoWithOneLine(string project, string[] options)
