@@ -50,8 +50,14 @@ internal static class FreshnessBench
         var admin = BenchSupport.RunScript(Path.Combine(root, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
         var load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
+        // --ladder: rates in ascending order, stopping after the first one at which some group does not keep up.
+        var ladder = args.Contains("--ladder");
         var results = new List<RunResult>();
-        foreach (var rate in rates) results.Add(await RunOnceAsync(root, admin, rate, settings));
+        foreach (var rate in ladder ? rates.Order() : rates.AsEnumerable())
+        {
+            results.Add(await RunOnceAsync(root, admin, rate, settings));
+            if (ladder && !KeepsUp(results[^1])) break;
+        }
 
         var report = Report(results, settings, load);
         Console.WriteLine(report);
@@ -154,6 +160,13 @@ internal static class FreshnessBench
         }
     }
 
+    /// <summary>The objective a group keeps up by: freshness p99 over the whole run (start included) at most this.</summary>
+    private const double KeepUpP99Seconds = 5;
+
+    /// <summary>Every group kept up: each wrote every event (nothing lost, exactly once in the NOC table) with p99 freshness ≤ 5 s.</summary>
+    private static bool KeepsUp(RunResult r) =>
+        r.Groups.All(g => g.Written >= r.Sent && g.Whole.Quantile(0.99) <= KeepUpP99Seconds) && r.NocWhole.Rows == r.Sent;
+
     private static string Report(List<RunResult> results, Settings settings, string load)
     {
         var c = CultureInfo.InvariantCulture;
@@ -179,6 +192,20 @@ internal static class FreshnessBench
         text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
             text.AppendLine(c, $"| {r.Rate:N0} | {r.Sent:N0} | {r.NocWhole.Rows:N0} | {r.NocWhole.P50:F3} | {r.NocWhole.P99:F3} | {r.NocWhole.Max:F3} | {r.NocSteady.P50:F3} | {r.NocSteady.P99:F3} | {r.NocSteady.Max:F3} | {1e6 * r.HostCpu / Math.Max(1, r.Sent):F1} |");
+        text.AppendLine();
+        text.AppendLine(c, $"Keeping up: every group wrote every event (the NOC table holds each once) with freshness p99 ≤ {KeepUpP99Seconds} s over the whole run, start included.");
+        text.AppendLine();
+        text.AppendLine("| rate/s | slowest group | its p99 s | every event in every group | keeps up |");
+        text.AppendLine("|---:|---|---:|---|---|");
+        foreach (var r in results)
+        {
+            var slowest = r.Groups.MaxBy(g => g.Whole.Quantile(0.99))!;
+            var complete = r.Groups.All(g => g.Written >= r.Sent) && r.NocWhole.Rows == r.Sent;
+            text.AppendLine(c, $"| {r.Rate:N0} | {slowest.Group} | {slowest.Whole.Quantile(0.99):F3} | {(complete ? "yes" : "no")} | {(KeepsUp(r) ? "yes" : "no")} |");
+        }
+        var best = results.Where(KeepsUp).Select(r => r.Rate).DefaultIfEmpty().Max();
+        text.AppendLine();
+        text.AppendLine(c, $"Highest rate tried at which every group kept up: {(best > 0 ? best.ToString("N0", c) + " events/s" : "none")}.");
         return text.ToString();
     }
 
