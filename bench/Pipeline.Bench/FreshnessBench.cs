@@ -235,7 +235,8 @@ internal static class FreshnessBench
     }
 
     private static string Dll(string root, string project) =>
-        Path.Combine(root, project, "bin", "Release", "net10.0", "linux-x64", Path.GetFileName(project) + ".dll");
+        // As deployed: the ReadyToRun publish every build makes (Directory.Build.targets), not the JIT-only build output.
+        Path.Combine(root, project, "bin", "Release", "net10.0", "linux-x64", "publish", Path.GetFileName(project) + ".dll");
 
     private static async Task WaitHealthyAsync(HttpClient http, BenchProcess process, int port)
     {

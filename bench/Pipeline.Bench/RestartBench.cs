@@ -46,7 +46,7 @@ internal static class RestartBench
         var output = BenchSupport.ArgText(args, "--out");
         var logs = BenchSupport.ArgText(args, "--logs");
         var repository = BenchSupport.Repository();
-        var worker = Path.Combine(repository, Project, "bin", "Release", "net10.0", "linux-x64", "Pipeline.Consumers.Postgres.dll");
+        var worker = Path.Combine(repository, Project, "bin", "Release", "net10.0", "linux-x64", "publish", "Pipeline.Consumers.Postgres.dll");
         var admin = BenchSupport.RunScript(Path.Combine(repository, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
 
         using var kafka = EmbeddedKafkaCluster.Start(1);
