@@ -6,6 +6,14 @@ using Pipeline.Testing;
 
 namespace Pipeline.UnitTests.Edge;
 
+/// <summary>
+/// The exporter test listens to every meter named <see cref="EdgeMetrics.MeterName"/> in the process, as a real
+/// MeterProvider does; run alone, so that no other test's edge instruments of the same names come and go under it.
+/// </summary>
+[CollectionDefinition(nameof(ProcessWideMeterListeners), DisableParallelization = true)]
+public sealed class ProcessWideMeterListeners;
+
+[Collection(nameof(ProcessWideMeterListeners))]
 public sealed class LossLedgerTests
 {
     [Fact]

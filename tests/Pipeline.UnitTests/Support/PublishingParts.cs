@@ -4,7 +4,6 @@ using Pipeline.Core.Hosting;
 using Pipeline.Edge;
 using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Publishing.Spool;
-using Pipeline.Testing;
 
 namespace Pipeline.UnitTests.Support;
 
@@ -15,7 +14,7 @@ namespace Pipeline.UnitTests.Support;
 internal sealed class PublishingParts : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("publishing-test-").FullName;
-    private readonly InProcessMetrics _meters = new();
+    private readonly PrivateMeters _meters = new();
 
     public PublishingParts(int drainWindow = 100, MemoryBufferOptions? memory = null)
     {
@@ -68,5 +67,23 @@ internal sealed class PublishingParts : IDisposable
         Deliveries.Dispose();
         _meters.Dispose();
         Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>Meters under a name of their own, so that no exporter another test builds for the edge's meter sees these parts' instruments.</summary>
+    private sealed class PrivateMeters : System.Diagnostics.Metrics.IMeterFactory
+    {
+        private readonly List<System.Diagnostics.Metrics.Meter> _created = [];
+
+        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options)
+        {
+            var meter = new System.Diagnostics.Metrics.Meter(options.Name + ".test-" + Guid.NewGuid().ToString("N"));
+            _created.Add(meter);
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            foreach (var meter in _created) meter.Dispose();
+        }
     }
 }

@@ -19,7 +19,10 @@ internal sealed class TargetDiscovery(ScrapeOptions options, ScrapeTargetFactory
     private readonly List<FileSystemWatcher> _watchers = [];
     private readonly Dictionary<string, IReadOnlyList<ScrapeTarget>> _lastGood = new(StringComparer.Ordinal);
 
-    /// <summary>Reads every file now; then, until cancelled, again on each change, calling <paramref name="changed"/> with all targets found.</summary>
+    /// <summary>
+    /// Reads every file now; then, until cancelled, again on each change, calling <paramref name="changed"/> with all targets
+    /// found. Cancelled, it throws <see cref="OperationCanceledException"/>.
+    /// </summary>
     public async Task RunAsync(Func<IReadOnlyList<ScrapeTarget>, Task> changed, CancellationToken cancellationToken)
     {
         Watch();
@@ -42,6 +45,8 @@ internal sealed class TargetDiscovery(ScrapeOptions options, ScrapeTargetFactory
             while (_changed.CurrentCount > 0) await _changed.WaitAsync(cancellationToken);
             await changed(ReadAll());
         }
+        // Ends the same way wherever the cancellation found it (waiting, or between two reads).
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>Every target of every file, as of now.</summary>
