@@ -9,8 +9,43 @@ using Pipeline.Kafka.Consuming;
 
 namespace Pipeline.Bench;
 
-/// <summary>The archived ECS document of one Kafka record, and those of the alerts archived right after it.</summary>
-internal sealed record PreparedRecord(byte[] Doc, byte[][] Alerts);
+/// <summary>
+/// The archived ECS documents of a stream, by the Kafka record they came from, with those of the alerts archived
+/// right after each (the alerts it fired). The bytes live in a few large arrays and the index holds no references,
+/// so holding hundreds of megabytes of them costs the garbage collector next to nothing while the contenders run.
+/// </summary>
+internal sealed class PreparedRecords
+{
+    private const int ChunkBytes = 64 << 20;
+    private readonly List<byte[]> _chunks = [];
+    private readonly Dictionary<(int Partition, long Offset), (int Chunk, int At, int Length)> _docs = [];
+    private readonly Dictionary<(int Partition, long Offset), byte[][]> _alerts = [];
+    private int _used = ChunkBytes;
+
+    public int Count => _docs.Count;
+
+    public void Add(int partition, long offset, ReadOnlySpan<byte> doc)
+    {
+        if (_used + doc.Length > ChunkBytes)
+        {
+            _chunks.Add(new byte[Math.Max(ChunkBytes, doc.Length)]);
+            _used = 0;
+        }
+        doc.CopyTo(_chunks[^1].AsSpan(_used));
+        _docs[(partition, offset)] = (_chunks.Count - 1, _used, doc.Length);
+        _used += doc.Length;
+    }
+
+    public void AddAlerts(int partition, long offset, byte[][] alerts) => _alerts[(partition, offset)] = alerts;
+
+    public ReadOnlySpan<byte> Doc(int partition, long offset)
+    {
+        var (chunk, at, length) = _docs[(partition, offset)];
+        return _chunks[chunk].AsSpan(at, length);
+    }
+
+    public byte[][] Alerts(int partition, long offset) => _alerts.GetValueOrDefault((partition, offset)) ?? [];
+}
 
 /// <summary>
 /// The physical limit of the SIEM sink's work: for each record read, the archive record the sink would append —
@@ -21,7 +56,7 @@ internal sealed record PreparedRecord(byte[] Doc, byte[][] Alerts);
 /// </summary>
 internal sealed class ArchiveLimitSink : IBatchSink, IDisposable
 {
-    private readonly Dictionary<(int Partition, long Offset), PreparedRecord> _prepared;
+    private readonly PreparedRecords _prepared;
     private readonly string _checkpoint;
     private readonly SafeFileHandle _segment;
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -31,7 +66,7 @@ internal sealed class ArchiveLimitSink : IBatchSink, IDisposable
     private long _seq;
     private long _length;
 
-    public ArchiveLimitSink(string directory, Dictionary<(int Partition, long Offset), PreparedRecord> prepared)
+    public ArchiveLimitSink(string directory, PreparedRecords prepared)
     {
         Directory.CreateDirectory(directory);
         _prepared = prepared;
@@ -55,9 +90,8 @@ internal sealed class ArchiveLimitSink : IBatchSink, IDisposable
         _pending.ResetWrittenCount();
         foreach (var record in batch.Records)
         {
-            var prepared = _prepared[(record.Partition, record.Offset)];
-            Append(record, prepared.Doc);
-            foreach (var alert in prepared.Alerts) Append(null, alert);
+            Append(record, _prepared.Doc(record.Partition, record.Offset));
+            foreach (var alert in _prepared.Alerts(record.Partition, record.Offset)) Append(null, alert);
         }
         RandomAccess.Write(_segment, _pending.WrittenSpan, _length);
         RandomAccess.FlushToDisk(_segment);
@@ -68,7 +102,7 @@ internal sealed class ArchiveLimitSink : IBatchSink, IDisposable
     }
 
     /// <summary>One line: <c>{"seq":N,"prev":"…","type":…,["topic":…,"partition":…,"offset":…,]"doc":{…},"hash":"…"}</c>.</summary>
-    private void Append(ConsumedRecord? source, byte[] doc)
+    private void Append(ConsumedRecord? source, ReadOnlySpan<byte> doc)
     {
         var topic = source?.Topic ?? "";
         var line = _pending.GetSpan(doc.Length + topic.Length * 3 + 400);
@@ -129,14 +163,14 @@ internal sealed class ArchiveLimitSink : IBatchSink, IDisposable
     /// The ECS documents of an archive the real sink wrote, by the Kafka record they came from; alerts go with the
     /// event archived just before them (the one that fired them).
     /// </summary>
-    public static Dictionary<(int Partition, long Offset), PreparedRecord> ReadArchive(string directory)
+    public static PreparedRecords ReadArchive(string directory)
     {
-        var result = new Dictionary<(int, long), PreparedRecord>();
-        (int, long)? last = null;
+        var result = new PreparedRecords();
+        (int Partition, long Offset)? last = null;
         var alerts = new List<byte[]>();
         void Flush()
         {
-            if (last is { } key && alerts.Count > 0) result[key] = result[key] with { Alerts = [.. alerts] };
+            if (last is { } key && alerts.Count > 0) result.AddAlerts(key.Partition, key.Offset, [.. alerts]);
             alerts.Clear();
         }
         foreach (var index in ArchiveFormat.ListSegments(directory))
@@ -153,7 +187,7 @@ internal sealed class ArchiveLimitSink : IBatchSink, IDisposable
                 }
                 Flush();
                 last = (line.Partition, line.Offset);
-                result[(line.Partition, line.Offset)] = new PreparedRecord(line.Doc.ToArray(), []);
+                result.Add(line.Partition, line.Offset, line.Doc);
             }
         }
         Flush();

@@ -32,11 +32,13 @@ internal static class SiemBench
     public static int Run(string[] args)
     {
         var events = BenchSupport.Arg(args, "--events", 400_000);
-        var partitions = BenchKafka.PartitionsFor(events, BenchSupport.ArgText(args, "--partitions") is { } asked ? int.Parse(asked, CultureInfo.InvariantCulture) : null);
+        // This stream's envelopes carry random hex, ports and pids: about 140 bytes each compressed, so 30,000 to a partition.
+        var partitions = BenchSupport.ArgText(args, "--partitions") is { } asked ? int.Parse(asked, CultureInfo.InvariantCulture) : Math.Max(6, (events + 29_999) / 30_000);
         var brokers = BenchSupport.Arg(args, "--brokers", 1);
         var batch = BenchSupport.Arg(args, "--batch-size", 5000);
         var rounds = BenchSupport.Arg(args, "--rounds", 2);
-        var names = (BenchSupport.ArgText(args, "--contenders") ?? "siem,limit,noc").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        // "none": only the stage profile.
+        var names = (BenchSupport.ArgText(args, "--contenders") ?? "siem,limit,noc").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(n => n != "none").ToArray();
         var output = BenchSupport.ArgText(args, "--out");
         var repository = BenchSupport.Repository();
         var work = Path.Combine(Path.GetTempPath(), "siem-bench-" + Guid.NewGuid().ToString("N")[..8]);
@@ -47,13 +49,17 @@ internal static class SiemBench
         var clock = Stopwatch.StartNew();
         var records = Produce(kafka, stream, partitions);
         BenchKafka.AssertKeptWhole(kafka.BootstrapServers, Topic, partitions);
-        Console.WriteLine($"produced {events:N0} envelopes (avg {records.Average(r => r.Value.Length):N0} bytes) into {partitions} partitions in {clock.Elapsed.TotalSeconds:F1} s");
+        var envelopeBytes = records.Average(r => r.Value.Length);
+        Console.WriteLine($"produced {events:N0} envelopes (avg {envelopeBytes:N0} bytes) into {partitions} partitions in {clock.Elapsed.TotalSeconds:F1} s");
         try
         {
             var profile = SiemStageProfile.Run(records, directory => Options(repository, directory), Path.Combine(work, "profile"), batch);
             Console.WriteLine(SiemStageProfile.Table(profile));
             var prepared = ArchiveLimitSink.ReadArchive(Path.Combine(work, "profile"));
             Directory.Delete(Path.Combine(work, "profile"), recursive: true);
+            // The records are the cluster's now: the bench process holds no more of them than a sink would.
+            records = null!;
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             var admin = names.Contains("noc") ? BenchSupport.RunScript(Path.Combine(repository, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres") : null;
 
             var contenders = new List<Func<int, Result>>();
@@ -65,6 +71,7 @@ internal static class SiemBench
                     "noc" => _ => NocBench.WithDatabase(admin!, stream.Days(), db => Noc(kafka, db, batch, events)),
                     _ => throw new ArgumentException("unknown contender " + name + " (siem, limit, noc)"),
                 });
+            if (contenders.Count == 0) return 0;
             var results = new List<Result>();
             for (var round = 0; round < rounds; round++)
                 for (var k = 0; k < contenders.Count; k++)
@@ -74,7 +81,7 @@ internal static class SiemBench
                     results.Add(result);
                     if (Directory.Exists(work)) foreach (var dir in Directory.GetDirectories(work)) Directory.Delete(dir, recursive: true);
                 }
-            var report = Report(events, partitions, brokers, batch, records, profile, results, args);
+            var report = Report(events, partitions, brokers, batch, envelopeBytes, profile, results, args);
             Console.WriteLine(report);
             if (output is not null) File.AppendAllText(output, "\n" + report);
             return 0;
@@ -112,7 +119,7 @@ internal static class SiemBench
         };
     }
 
-    private static Result Limit(EmbeddedKafkaCluster kafka, string directory, Dictionary<(int, long), PreparedRecord> prepared, int batch, int events)
+    private static Result Limit(EmbeddedKafkaCluster kafka, string directory, PreparedRecords prepared, int batch, int events)
     {
         using var sink = new ArchiveLimitSink(directory, prepared);
         var result = Consume("physical limit (same records, SHA-256 chain, same fsyncs, no parsing)", kafka, sink, batch, events);
@@ -156,6 +163,8 @@ internal static class SiemBench
             var processCpu = self.TotalProcessorTime;
             var machine = NocBench.Cpu.Now();
             var sinkCpu = measured.CpuNanoseconds;
+            var allocated = GC.GetTotalAllocatedBytes();
+            var paused = GC.GetTotalPauseDuration();
             var clock = Stopwatch.StartNew();
             while (measured.Records < events)
             {
@@ -166,7 +175,11 @@ internal static class SiemBench
             self.Refresh();
             var used = self.TotalProcessorTime - processCpu;
             var busy = NocBench.Cpu.Now() - machine;
-            return new Result(name, events, elapsed, used.TotalMicroseconds / events, (measured.CpuNanoseconds - sinkCpu) / 1000.0 / events, busy.Busy, measured.Batches);
+            return new Result(name, events, elapsed, used.TotalMicroseconds / events, (measured.CpuNanoseconds - sinkCpu) / 1000.0 / events, busy.Busy, measured.Batches)
+            {
+                AllocatedPerEvent = (GC.GetTotalAllocatedBytes() - allocated) / (double)events,
+                GcPauseShare = (GC.GetTotalPauseDuration() - paused) / elapsed,
+            };
         }
         finally
         {
@@ -196,7 +209,7 @@ internal static class SiemBench
         return records.Select(r => r!).ToList();
     }
 
-    private static string Report(int events, int partitions, int brokers, int batch, List<ConsumedRecord> records, SiemStageProfile.Profile profile,
+    private static string Report(int events, int partitions, int brokers, int batch, double envelopeBytes, SiemStageProfile.Profile profile,
         List<Result> results, string[] args)
     {
         var c = CultureInfo.InvariantCulture;
@@ -206,7 +219,7 @@ internal static class SiemBench
         text.AppendLine("### `bench siem`");
         text.AppendLine();
         text.Append(c, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end. ")
-            .Append(c, $"{events:N0} syslog envelopes written by the edge's own parser and envelope writer (avg {records.Average(r => r.Value.Length):N0} bytes), ")
+            .Append(c, $"{events:N0} syslog envelopes written by the edge's own parser and envelope writer (avg {envelopeBytes:N0} bytes), ")
             .AppendLine(c, $"pre-loaded (lz4, spread evenly) into {partitions} partitions of the embedded cluster ({brokers} broker); batches of up to {batch:N0}; the shipped rules.");
         text.AppendLine();
         text.AppendLine("```");
@@ -214,22 +227,22 @@ internal static class SiemBench
         text.AppendLine("```");
         text.AppendLine();
         var rounds = results.Max(r => r.Round) + 1;
-        text.AppendLine(c, $"| contender | events/s (median of {rounds}) | each round | vs the limit, same round | process CPU µs/event | sink thread CPU µs/event | CPU busy (both cores) | notes |");
-        text.AppendLine("|---|---:|---|---:|---:|---:|---:|---|");
+        text.AppendLine(c, $"| contender | events/s (median of {rounds}) | each round | vs the limit, same round | process CPU µs/event | sink thread CPU µs/event | allocated B/event | GC pauses | CPU busy (both cores) | notes |");
+        text.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
         foreach (var group in results.GroupBy(r => r.Name))
         {
             var runs = group.OrderBy(r => r.Round).ToList();
             var ratios = runs.Where(r => LimitIn(r.Round) is not null).Select(r => r.EventsPerSecond / LimitIn(r.Round)!.Value).ToList();
             text.AppendLine(c, $"| {group.Key} | {Median(runs.Select(r => r.EventsPerSecond)):N0} | {string.Join(" / ", runs.Select(r => r.EventsPerSecond.ToString("N0", c)))} | " +
                 $"{(ratios.Count > 0 ? Median(ratios).ToString("P0", c) : "")} | {Median(runs.Select(r => r.ProcessCpuUs)):N1} | {Median(runs.Select(r => r.SinkCpuUs)):N1} | " +
-                $"{Median(runs.Select(r => r.Busy)):P0} | {runs[^1].Notes} |");
+                $"{Median(runs.Select(r => r.AllocatedPerEvent)):N0} | {Median(runs.Select(r => r.GcPauseShare)):P1} | {Median(runs.Select(r => r.Busy)):P0} | {runs[^1].Notes} |");
         }
         text.AppendLine();
         text.AppendLine(c, $"Where the SIEM sink's time goes (its loop on one thread, no Kafka, {events:N0} events in batches of {batch:N0}):");
         text.AppendLine();
         text.Append(SiemStageProfile.Table(profile));
         text.AppendLine();
-        text.AppendLine("Clocks start once the group has its partitions and stop when the last record is written. Process CPU is the bench process (the runtime, the sink and the embedded Kafka cluster serving the reads); sink thread CPU is the writing thread's CPU inside the sink's write (for the NOC sink only its part before the first await). The limit's document bytes come from an archive the real sink wrote before the measurement (only `event.ingested` differs).");
+        text.AppendLine("Clocks start once the group has its partitions and stop when the last record is written. Process CPU is the bench process (the runtime, the sink and the embedded Kafka cluster serving the reads), as are allocations and GC pauses (the share of the run's wall time); sink thread CPU is the writing thread's CPU inside the sink's write (for the NOC sink only its part before the first await). The limit's document bytes come from an archive the real sink wrote before the measurement (only `event.ingested` differs).");
         return text.ToString();
     }
 
@@ -243,6 +256,8 @@ internal static class SiemBench
     {
         public int Round { get; init; }
         public long ArchiveBytes { get; init; }
+        public double AllocatedPerEvent { get; init; }
+        public double GcPauseShare { get; init; }
         public string Notes { get; init; } = "";
         public double EventsPerSecond => Events / Elapsed.TotalSeconds;
     }

@@ -23,7 +23,14 @@ internal static class SiemStageProfile
 {
     public sealed record Stage(string Name, double NanosecondsPerEvent, string Notes = "");
 
-    public sealed record Profile(IReadOnlyList<Stage> Stages, double WallNsPerEvent, double CpuNsPerEvent, long Alerts, long Bytes, long CheckpointBytes);
+    public sealed record Profile(IReadOnlyList<Stage> Stages, double WallNsPerEvent, double CpuNsPerEvent, long Alerts, long Bytes, long CheckpointBytes, long Records)
+    {
+        public double AllocatedPerEvent { get; init; }
+        public TimeSpan GcPauses { get; init; }
+        public int Gen0 { get; init; }
+        public int Gen1 { get; init; }
+        public int Gen2 { get; init; }
+    }
 
     /// <summary>Profiles the sink over <paramref name="records"/>, after a warm-up pass over the first of them into a scratch archive.</summary>
     public static Profile Run(IReadOnlyList<ConsumedRecord> records, Func<string, SiemOptions> options, string directory, int batchSize)
@@ -43,6 +50,9 @@ internal static class SiemStageProfile
         using var archive = ArchiveWriter.Open(options.Archive, TimeProvider.System, metrics, NullLogger<ArchiveWriter>.Instance);
         long decode = 0, normalise = 0, classify = 0, stage = 0, detect = 0, snapshot = 0, commit = 0, roll = 0, alerts = 0;
         var checkpointBytes = 0L;
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var paused = GC.GetTotalPauseDuration();
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         var cpu = ThreadCpu.Nanoseconds();
         var wall = Stopwatch.StartNew();
         for (var from = 0; from < records.Count; from += batchSize)
@@ -97,7 +107,14 @@ internal static class SiemStageProfile
                 string.Create(c, $"{batches:N0} commits, {ToNs(commit) / batches / 1e6:N1} ms each, checkpoint {checkpointBytes / batches / 1024.0:N0} KiB")),
             new("segment roll check / seal (per batch)", ToNs(roll) / n),
         };
-        return new Profile(stages, wallNs / n, cpuNs / n, alerts, bytes, checkpointBytes / Math.Max(1, batches));
+        return new Profile(stages, wallNs / n, cpuNs / n, alerts, bytes, checkpointBytes / Math.Max(1, batches), records.Count)
+        {
+            AllocatedPerEvent = (GC.GetAllocatedBytesForCurrentThread() - allocated) / n,
+            GcPauses = GC.GetTotalPauseDuration() - paused,
+            Gen0 = GC.CollectionCount(0) - gen0,
+            Gen1 = GC.CollectionCount(1) - gen1,
+            Gen2 = GC.CollectionCount(2) - gen2,
+        };
 
         static long Lap(ref long t)
         {
@@ -146,6 +163,8 @@ internal static class SiemStageProfile
         text.AppendLine("|---|---:|---|");
         foreach (var s in profile.Stages) text.AppendLine(c, $"| {s.Name} | {s.NanosecondsPerEvent:N0} | {s.Notes} |");
         text.AppendLine(c, $"| **whole loop, wall** (the second classification left out) | **{profile.WallNsPerEvent:N0}** | thread CPU {profile.CpuNsPerEvent:N0} ns/event (fsync waits are not CPU) |");
+        text.AppendLine();
+        text.AppendLine(c, $"Allocated {profile.AllocatedPerEvent:N0} bytes/event (the second classification included); GC: {profile.Gen0:N0} gen0, {profile.Gen1:N0} gen1, {profile.Gen2:N0} gen2 collections, {profile.GcPauses.TotalMilliseconds:N0} ms of pauses ({profile.GcPauses.TotalNanoseconds / (profile.WallNsPerEvent * profile.Records):P1} of the loop).");
         return text.ToString();
     }
 }
