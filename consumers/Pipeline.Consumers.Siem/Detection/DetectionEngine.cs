@@ -55,12 +55,12 @@ internal sealed class DetectionEngine
     {
         if (!_byClassification.TryGetValue(classification, out var rules)) return [];
         var time = EventTime(doc);
-        var id = doc.GetString(EcsFields.EventId) ?? "";
+        var id = doc.GetString(EcsKeys.EventId) ?? "";
         if (time > _watermark) _watermark = time;
         List<Alert>? fired = null;
         foreach (var runtime in rules)
         {
-            var key = doc.GetString(runtime.Rule.GroupBy);
+            var key = doc.GetString(runtime.GroupBy);
             if (string.IsNullOrEmpty(key)) continue;
             if (runtime.Observe(key, time, id) is { } alert) (fired ??= []).Add(alert);
         }
@@ -91,7 +91,7 @@ internal sealed class DetectionEngine
 
     /// <summary>The event's own time: <c>@timestamp</c>, else when the edge received it.</summary>
     public static DateTimeOffset EventTime(EcsDocument doc) =>
-        doc.Get(EcsFields.Timestamp) as DateTimeOffset? ?? doc.Get(EcsFields.EventCreated) as DateTimeOffset? ?? DateTimeOffset.UnixEpoch;
+        doc.GetTime(EcsKeys.Timestamp) ?? doc.GetTime(EcsKeys.EventCreated) ?? DateTimeOffset.UnixEpoch;
 
     /// <summary>
     /// A ULID-shaped id (sortable by the alert's event time) whose random part is a hash of rule, group and
@@ -171,6 +171,7 @@ internal sealed class DetectionEngine
     private sealed class RuleRuntime(DetectionRule rule)
     {
         public DetectionRule Rule { get; } = rule;
+        public EcsKey GroupBy { get; } = EcsKey.Of(rule.GroupBy);
         public Dictionary<string, Group> Groups { get; } = new(StringComparer.Ordinal);
         private readonly Queue<string> _recentOrder = new();
         private readonly HashSet<string> _recent = new(StringComparer.Ordinal);
