@@ -47,6 +47,7 @@ internal static class SiemStageProfile
         var classifier = new Classifier(options.Classification);
         var normaliser = new EcsNormaliser(classifier);
         var detection = new DetectionEngine(options.Detection);
+        var reused = new EcsDocument();
         using var archive = ArchiveWriter.Open(options.Archive, TimeProvider.System, metrics, NullLogger<ArchiveWriter>.Instance);
         long decode = 0, normalise = 0, classify = 0, stage = 0, detect = 0, snapshot = 0, commit = 0, roll = 0, alerts = 0;
         var checkpointBytes = 0L;
@@ -64,9 +65,9 @@ internal static class SiemStageProfile
             var ingested = DateTimeOffset.UtcNow;
             foreach (var record in batch)
             {
-                var envelope = EnvelopeCodec.Decode(record.Value);
+                var envelope = EnvelopeReader.Read(record.Value);
                 decode += Lap(ref t);
-                var (doc, rule) = normaliser.Normalise(record, envelope, null, ingested);
+                var (doc, rule) = normaliser.Normalise(record, envelope, null, ingested, reused);
                 normalise += Lap(ref t);
                 _ = classifier.Classify(envelope.Syslog?.AppName, envelope.Message, envelope.Raw ?? envelope.Message);
                 classify += Lap(ref t);
@@ -96,7 +97,7 @@ internal static class SiemStageProfile
         var c = CultureInfo.InvariantCulture;
         var stages = new List<Stage>
         {
-            new("decode the envelope (`EnvelopeCodec.Decode` to `TelemetryEvent`)", ToNs(decode) / n),
+            new("decode the envelope (`EnvelopeReader.Read` to `TelemetryEvent`)", ToNs(decode) / n),
             new("normalise to ECS, classification included (`EcsNormaliser`)", ToNs(normalise) / n),
             new("… of which classification (timed again on its own)", ToNs(classify) / n),
             new("stage: ECS document to JSON, SHA-256 chain, copy (`ArchiveWriter.StageEvent`)", ToNs(stage) / n),

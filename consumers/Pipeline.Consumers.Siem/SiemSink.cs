@@ -25,6 +25,8 @@ internal sealed class SiemSink : IBatchSink
     private readonly SiemMetrics _metrics;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
+    // One document for every event in turn: archived and run through detection before the next, kept by neither.
+    private readonly EcsDocument _doc = new();
 
     public SiemSink(ArchiveWriter archive, EcsNormaliser normaliser, DetectionEngine detection, TimeProvider time, SiemMetrics metrics, ILogger<SiemSink> log)
     {
@@ -83,13 +85,13 @@ internal sealed class SiemSink : IBatchSink
                 string? error = null;
                 try
                 {
-                    envelope = EnvelopeCodec.Decode(record.Value);
+                    envelope = EnvelopeReader.Read(record.Value);
                 }
                 catch (EnvelopeFormatException ex)
                 {
                     error = ex.Message;
                 }
-                var (doc, rule) = _normaliser.Normalise(record, envelope, error, ingested);
+                var (doc, rule) = _normaliser.Normalise(record, envelope, error, ingested, _doc);
                 try
                 {
                     _archive.StageEvent(record, doc);
@@ -97,7 +99,7 @@ internal sealed class SiemSink : IBatchSink
                 catch (ArgumentException ex)
                 {
                     // Text JSON cannot carry (a lone surrogate): keep the record's bytes instead.
-                    (doc, rule) = _normaliser.Normalise(record, null, "not representable as JSON: " + ex.Message, ingested);
+                    (doc, rule) = _normaliser.Normalise(record, null, "not representable as JSON: " + ex.Message, ingested, _doc);
                     _archive.StageEvent(record, doc);
                     envelope = null;
                 }

@@ -18,6 +18,13 @@ internal sealed class EcsDocument
 
     public int Count => _count;
 
+    /// <summary>Empties the document for the next event (a sink normalising one event at a time reuses one).</summary>
+    public void Clear()
+    {
+        Array.Clear(_entries, 0, _count);
+        _count = 0;
+    }
+
     /// <summary>Sets a field; null or empty values are left out (ECS omits absent fields).</summary>
     public EcsDocument Set(string path, object? value) => Set(EcsKey.Of(path), value);
 

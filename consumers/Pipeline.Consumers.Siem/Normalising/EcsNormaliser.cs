@@ -29,9 +29,14 @@ internal sealed class EcsNormaliser(Classifier classifier)
     private const int SenderIpsKept = 4096;
 
     /// <summary>Normalises one record; <paramref name="envelope"/> is null when the record could not be decoded.</summary>
-    public (EcsDocument Document, ClassificationRule? Rule) Normalise(ConsumedRecord record, TelemetryEvent? envelope, string? decodeError, DateTimeOffset ingested)
+    public (EcsDocument Document, ClassificationRule? Rule) Normalise(ConsumedRecord record, TelemetryEvent? envelope, string? decodeError, DateTimeOffset ingested) =>
+        Normalise(record, envelope, decodeError, ingested, new EcsDocument());
+
+    /// <summary>Normalises one record into <paramref name="doc"/>, emptied first.</summary>
+    public (EcsDocument Document, ClassificationRule? Rule) Normalise(ConsumedRecord record, TelemetryEvent? envelope, string? decodeError, DateTimeOffset ingested,
+        EcsDocument doc)
     {
-        var doc = new EcsDocument();
+        doc.Clear();
         doc.Set(EcsKeys.EventKind, "event");
         doc.Set(EcsKeys.EventIngested, ingested);
         doc.Set(EcsKeys.PipelineTopic, record.Topic);
