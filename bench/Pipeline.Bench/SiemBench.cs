@@ -53,10 +53,8 @@ internal static class SiemBench
         Console.WriteLine($"produced {events:N0} envelopes (avg {envelopeBytes:N0} bytes) into {partitions} partitions in {clock.Elapsed.TotalSeconds:F1} s");
         try
         {
-            var profile = SiemStageProfile.Run(records, directory => Options(repository, directory), Path.Combine(work, "profile"), batch);
+            var (profile, prepared) = SiemStageProfile.Run(records, directory => Options(repository, directory), Path.Combine(work, "profile"), batch);
             Console.WriteLine(SiemStageProfile.Table(profile));
-            var prepared = ArchiveLimitSink.ReadArchive(Path.Combine(work, "profile"));
-            Directory.Delete(Path.Combine(work, "profile"), recursive: true);
             // The records are the cluster's now: the bench process holds no more of them than a sink would.
             records = null!;
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);

@@ -409,7 +409,7 @@ internal sealed class ArchiveWriter : IDisposable
     }
 
     private void WriteCheckpoint(Checkpoint checkpoint) =>
-        DurableFile.Replace(CheckpointPath, JsonSerializer.SerializeToUtf8Bytes(checkpoint, ArchiveJson.Default.Checkpoint));
+        DurableFile.Replace(CheckpointPath, JsonSerializer.SerializeToUtf8Bytes(checkpoint, CompactArchiveJson.Default.Checkpoint));
 
     private void Publish()
     {

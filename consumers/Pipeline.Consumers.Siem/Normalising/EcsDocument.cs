@@ -122,27 +122,19 @@ internal sealed class EcsDocument
         var ranks = EcsKey.Ranks;
         var entries = _entries;
         var count = _count;
-        // Insertion sort by rank: the normaliser sets fields in nearly this order, so it is close to one pass.
-        for (var i = 1; i < count; i++)
-        {
-            var entry = entries[i];
-            var rank = ranks[entry.Key.Id];
-            var j = i - 1;
-            while (j >= 0 && ranks[entries[j].Key.Id] > rank)
-            {
-                entries[j + 1] = entries[j];
-                j--;
-            }
-            entries[j + 1] = entry;
-        }
+        // Sorted as integers (rank and place in one), not by moving the entries, which hold references.
+        Span<long> order = count <= 128 ? stackalloc long[count] : new long[count];
+        for (var i = 0; i < count; i++) order[i] = (long)ranks[entries[i].Key.Id] << 32 | (uint)i;
+        order.Sort();
 
         writer.WriteStartObject();
         // The object path open now: the previous key's segments (all but its last), compared by reference.
         EcsSegment[] open = [];
         var depth = 0;
-        for (var i = 0; i < count; i++)
+        foreach (var ranked in order)
         {
-            var path = entries[i].Key.Path;
+            ref readonly var entry = ref entries[(int)ranked];
+            var path = entry.Key.Path;
             var common = 0;
             while (common < depth && common < path.Length - 1 && ReferenceEquals(open[common], path[common])) common++;
             for (var d = depth; d > common; d--) writer.WriteEndObject();
@@ -150,7 +142,7 @@ internal sealed class EcsDocument
             open = path;
             depth = path.Length - 1;
             writer.WritePropertyName(path[^1].Name);
-            WriteValue(writer, entries[i]);
+            WriteValue(writer, entry);
         }
         for (var d = depth; d > 0; d--) writer.WriteEndObject();
         writer.WriteEndObject();
