@@ -164,7 +164,8 @@ internal static class ArchiveVerifier
             while (reader.ReadLine())
             {
                 var line = reader.Line;
-                if (reader.Torn || line.Length < ArchiveFormat.HashSuffixLength + 2) return false;
+                if (reader.Torn || line.Length < ArchiveFormat.HashSuffixLength + 2 || line[^1] != (byte)'}' || line[^2] != (byte)'"'
+                    || !line[^ArchiveFormat.HashSuffixLength..].StartsWith(ArchiveFormat.HashMemberStart)) return false;
                 // H(N) = SHA-256(H(N-1) ‖ C(N)), C(N) the line without its hash member: its prefix and a closing brace.
                 var prefix = line[..^ArchiveFormat.HashSuffixLength];
                 if (ArchiveFormat.HashSize + prefix.Length + 1 > buffer.Length)
