@@ -52,23 +52,15 @@ internal sealed class RecordStager : IDisposable
         _record.ResetWrittenCount();
         _head.CopyTo(_record.GetSpan(ArchiveFormat.HashSize));
         _record.Advance(ArchiveFormat.HashSize);
-        _json.Reset(_record);
         Span<byte> hex = stackalloc byte[64];
         ArchiveFormat.ToHex(_head, hex);
-        _json.WriteStartObject();
-        _json.WriteNumber("seq"u8, _seq + 1);
-        _json.WriteString("prev"u8, hex);
-        _json.WriteString("type"u8, source is null ? ArchiveFormat.AlertType : ArchiveFormat.EventType);
-        if (source is not null)
-        {
-            _json.WriteString("topic"u8, source.Topic);
-            _json.WriteNumber("partition"u8, source.Partition);
-            _json.WriteNumber("offset"u8, source.Offset);
-        }
-        _json.WritePropertyName("doc"u8);
+        WriteHeader(source, hex);
+        // The document is a JSON value of its own after "doc":, then the record's closing brace.
+        _json.Reset(_record);
         doc.WriteTo(_json);
-        _json.WriteEndObject();
         _json.Flush();
+        _record.GetSpan(1)[0] = (byte)'}';
+        _record.Advance(1);
 
         // Only now, with the record complete, does the chain move on: H(N-1) ‖ C(N) lie next to each other.
         var hashed = _record.WrittenSpan;
@@ -88,6 +80,91 @@ internal sealed class RecordStager : IDisposable
         _seq++;
         Staged.Add(_seq, hex, source);
     }
+
+    /// <summary>
+    /// <c>{"seq":N,"prev":"…","type":"…",["topic":"…","partition":P,"offset":O,]"doc":</c>, byte for byte as a
+    /// <see cref="Utf8JsonWriter"/> writes it, without one call per member: numbers in invariant digits, and a topic
+    /// of Kafka's own characters (letters, digits, '.', '_', '-') needs no escaping (any other goes through the writer).
+    /// </summary>
+    private void WriteHeader(ConsumedRecord? source, ReadOnlySpan<byte> prevHex)
+    {
+        if (source is not null && !PlainTopic(source.Topic))
+        {
+            WriteHeaderWithWriter(source, prevHex);
+            return;
+        }
+        var span = _record.GetSpan(256 + (source?.Topic.Length ?? 0));
+        var at = Put(span, 0, "{\"seq\":"u8);
+        at += Digits(span[at..], _seq + 1);
+        at = Put(span, at, ",\"prev\":\""u8);
+        at = Put(span, at, prevHex);
+        if (source is null)
+        {
+            at = Put(span, at, "\",\"type\":\"alert\",\"doc\":"u8);
+        }
+        else
+        {
+            at = Put(span, at, "\",\"type\":\"event\",\"topic\":\""u8);
+            at = Put(span, at, TopicUtf8(source.Topic));
+            at = Put(span, at, "\",\"partition\":"u8);
+            at += Digits(span[at..], source.Partition);
+            at = Put(span, at, ",\"offset\":"u8);
+            at += Digits(span[at..], source.Offset);
+            at = Put(span, at, ",\"doc\":"u8);
+        }
+        _record.Advance(at);
+    }
+
+    private void WriteHeaderWithWriter(ConsumedRecord source, ReadOnlySpan<byte> prevHex)
+    {
+        // A JSON object opened and left open at "doc": written member by member, then its raw bytes kept.
+        var scratch = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(scratch, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("seq"u8, _seq + 1);
+            json.WriteString("prev"u8, prevHex);
+            json.WriteString("type"u8, ArchiveFormat.EventType);
+            json.WriteString("topic"u8, source.Topic);
+            json.WriteNumber("partition"u8, source.Partition);
+            json.WriteNumber("offset"u8, source.Offset);
+            json.WriteNull("doc"u8);
+            json.WriteEndObject();
+        }
+        // ...,"doc":null}  →  ...,"doc":
+        var written = scratch.WrittenSpan[..^"null}".Length];
+        written.CopyTo(_record.GetSpan(written.Length));
+        _record.Advance(written.Length);
+    }
+
+    private string? _topic;
+    private byte[] _topicUtf8 = [];
+
+    private ReadOnlySpan<byte> TopicUtf8(string topic)
+    {
+        if (!ReferenceEquals(topic, _topic))
+        {
+            _topicUtf8 = System.Text.Encoding.ASCII.GetBytes(topic);
+            _topic = topic;
+        }
+        return _topicUtf8;
+    }
+
+    private static bool PlainTopic(string topic)
+    {
+        foreach (var c in topic)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')) return false;
+        return topic.Length > 0;
+    }
+
+    private static int Put(Span<byte> span, int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(span[at..]);
+        return at + bytes.Length;
+    }
+
+    private static int Digits(Span<byte> span, long value) =>
+        System.Buffers.Text.Utf8Formatter.TryFormat(value, span, out var written) ? written : throw new InvalidOperationException("no room for a number");
 
     public void Dispose() => _json.Dispose();
 }

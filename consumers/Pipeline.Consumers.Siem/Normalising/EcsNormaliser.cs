@@ -24,8 +24,11 @@ internal sealed class EcsNormaliser(Classifier classifier)
         "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
     ];
 
-    /// <summary>Sender addresses as written (<see cref="IPAddress"/> parsed and printed once per address); bounded.</summary>
-    private readonly ConcurrentDictionary<string, string?> _senderIps = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Sender addresses as written (<see cref="IPAddress"/> parsed and printed once per address), as the one-element
+    /// array <c>host.ip</c> and <c>observer.ip</c> hold (documents only read it); bounded.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, string[]?> _senderIps = new(StringComparer.Ordinal);
     private const int SenderIpsKept = 4096;
 
     /// <summary>Normalises one record; <paramref name="envelope"/> is null when the record could not be decoded.</summary>
@@ -64,7 +67,7 @@ internal sealed class EcsNormaliser(Classifier classifier)
         if (e.Tags is { Count: > 0 } tags) doc.Set(EcsKeys.Labels, (IReadOnlyDictionary<string, string>)tags);
 
         var senderIp = SenderIp(e.Source.Ip);
-        if (senderIp is not null) doc.Set(EcsKeys.HostIp, new[] { senderIp });
+        doc.Set(EcsKeys.HostIp, senderIp);
         doc.Set(EcsKeys.HostName, syslog?.Hostname);
         doc.Set(EcsKeys.ProcessName, syslog?.AppName);
         if (long.TryParse(syslog?.Procid, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) doc.Set(EcsKeys.ProcessPid, pid);
@@ -96,13 +99,46 @@ internal sealed class EcsNormaliser(Classifier classifier)
     private static readonly string[] UnreadableTags = ["pipeline_envelope_unreadable"];
 
     /// <summary>The sender's address as ECS writes it (parsed and printed, so every form of one address reads the same), or null.</summary>
-    private string? SenderIp(string? text)
+    private string[]? SenderIp(string? text)
     {
         if (text is null) return null;
         if (_senderIps.TryGetValue(text, out var known)) return known;
-        var ip = IPAddress.TryParse(text, out var parsed) ? parsed.ToString() : null;
+        string[]? ip = IPAddress.TryParse(text, out var parsed) ? [parsed.ToString()] : null;
         if (_senderIps.Count < SenderIpsKept) _senderIps.TryAdd(text, ip);
         return ip;
+    }
+
+    /// <summary>
+    /// An address as ECS writes it: a dotted quad already in its one written form (no leading zeros, each part at
+    /// most 255) is that form, as <see cref="IPAddress"/> would print it; anything else is parsed and printed.
+    /// </summary>
+    internal static string? CanonicalIp(string text)
+    {
+        if (IsCanonicalIpv4(text)) return text;
+        return IPAddress.TryParse(text, out var parsed) ? parsed.ToString() : null;
+    }
+
+    private static bool IsCanonicalIpv4(ReadOnlySpan<char> text)
+    {
+        var parts = 0;
+        var at = 0;
+        while (at <= text.Length)
+        {
+            var end = text[at..].IndexOf('.');
+            var part = end < 0 ? text[at..] : text.Slice(at, end);
+            if (part.Length is 0 or > 3 || (part.Length > 1 && part[0] == '0')) return false;
+            var value = 0;
+            foreach (var c in part)
+            {
+                if (c is < '0' or > '9') return false;
+                value = value * 10 + (c - '0');
+            }
+            if (value > 255) return false;
+            parts++;
+            if (end < 0) break;
+            at += end + 1;
+        }
+        return parts == 4;
     }
 
     private static void SetSyslog(EcsDocument doc, SyslogFields s)
@@ -130,7 +166,7 @@ internal sealed class EcsNormaliser(Classifier classifier)
         if (s.Rfc == "5424") doc.Set(EcsKeys.SyslogVersion, "1");
     }
 
-    private static void Apply(EcsDocument doc, Classification classification, string? senderIp, string? senderName)
+    private static void Apply(EcsDocument doc, Classification classification, string[]? senderIp, string? senderName)
     {
         var rule = classification.Rule;
         doc.Set(EcsKeys.EventCategory, rule.CategoryValues);
@@ -147,7 +183,7 @@ internal sealed class EcsNormaliser(Classifier classifier)
                 // sshd and friends log a name when reverse lookups are on: keep it, but not as an IP.
                 var ipField = field == EcsFields.SourceIp;
                 doc.Set(ipField ? EcsKeys.SourceAddress : EcsKeys.DestinationAddress, value);
-                if (IPAddress.TryParse(value, out var parsed)) doc.Set(ipField ? EcsKeys.SourceIp : EcsKeys.DestinationIp, parsed.ToString());
+                doc.Set(ipField ? EcsKeys.SourceIp : EcsKeys.DestinationIp, CanonicalIp(value));
             }
             else if (EcsFields.IsPort(field))
             {
@@ -168,7 +204,7 @@ internal sealed class EcsNormaliser(Classifier classifier)
             doc.Set(EcsKeys.ObserverVendor, rule.ObserverVendor);
             doc.Set(EcsKeys.ObserverProduct, rule.ObserverProduct);
             doc.Set(EcsKeys.ObserverHostname, senderName);
-            if (senderIp is not null) doc.Set(EcsKeys.ObserverIp, new[] { senderIp });
+            doc.Set(EcsKeys.ObserverIp, senderIp);
         }
         doc.Set(EcsKeys.RelatedIp, Distinct(doc.GetString(EcsKeys.SourceIp), doc.GetString(EcsKeys.DestinationIp), null));
         doc.Set(EcsKeys.RelatedUser, Distinct(doc.GetString(EcsKeys.UserName), doc.GetString(EcsKeys.UserEffectiveName), doc.GetString(EcsKeys.UserTargetName)));

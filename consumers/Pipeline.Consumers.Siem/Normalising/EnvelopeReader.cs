@@ -40,9 +40,9 @@ internal static class EnvelopeReader
             {
                 case 0 when reader.TokenType == JsonTokenType.String: e.Id = reader.GetString()!; break;
                 case 1 when reader.TokenType == JsonTokenType.String: e.ReceivedAt = reader.GetDateTimeOffset(); break;
-                case 2 when reader.TokenType == JsonTokenType.String: e.Kind = reader.GetString()!; break;
+                case 2 when reader.TokenType == JsonTokenType.String && Name(ref reader, out var kind): e.Kind = kind!; break;
                 case 3 when ReadSource(ref reader) is { } source: e.Source = source; break;
-                case 4 when Text(ref reader, out var tenant): e.Tenant = tenant; break;
+                case 4 when Name(ref reader, out var tenant): e.Tenant = tenant; break;
                 case 5 when Map(ref reader) is { } tags: e.Tags = tags; break;
                 case 6 when reader.TokenType == JsonTokenType.Number: e.SampleRate = reader.GetInt32(); break;
                 case 7 when ReadSyslog(ref reader) is { } syslog: e.Syslog = syslog; break;
@@ -52,7 +52,7 @@ internal static class EnvelopeReader
                 case 10 when ReadStream(ref reader) is { } stream: e.Stream = stream; break;
                 case 11 when Text(ref reader, out var raw): e.Raw = raw; break;
                 case 12 when Text(ref reader, out var rawBase64): e.RawBase64 = rawBase64; break;
-                case 13 when Text(ref reader, out var status): e.ParseStatus = status; break;
+                case 13 when Name(ref reader, out var status): e.ParseStatus = status; break;
                 case 14 when Text(ref reader, out var error): e.ParseError = error; break;
                 case 15 when reader.TokenType is JsonTokenType.True or JsonTokenType.False: e.Truncated = reader.GetBoolean(); break;
                 case 16 when ReadMetric(ref reader) is { } metric: e.Metric = metric; break;
@@ -93,6 +93,18 @@ internal static class EnvelopeReader
     }
 
     private static bool Value(ref Utf8JsonReader reader) => reader.Read() ? true : throw new JsonException("truncated");
+
+    /// <summary>A string or null; false for any other token. Short values come from <see cref="ShortText"/> (the same few names on every event).</summary>
+    private static bool Name(ref Utf8JsonReader reader, out string? text)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && reader.ValueSpan.Length <= ShortText.MaxLength)
+        {
+            // Made by the reader itself the first time (which refuses bytes that are not UTF-8, as the codec does).
+            text = ShortText.Of(reader.ValueSpan, ref reader);
+            return true;
+        }
+        return Text(ref reader, out text);
+    }
 
     /// <summary>A string or null; false for any other token.</summary>
     private static bool Text(ref Utf8JsonReader reader, out string? text)
@@ -139,10 +151,10 @@ internal static class EnvelopeReader
         {
             switch (field)
             {
-                case 0 when Text(ref reader, out var transport): source.Transport = transport!; break;
-                case 1 when Text(ref reader, out var ip): source.Ip = ip; break;
+                case 0 when Name(ref reader, out var transport): source.Transport = transport!; break;
+                case 1 when Name(ref reader, out var ip): source.Ip = ip; break;
                 case 2 when Int(ref reader, out var port): source.Port = port; break;
-                case 3 when Text(ref reader, out var edge): source.Edge = edge; break;
+                case 3 when Name(ref reader, out var edge): source.Edge = edge; break;
                 case Unknown: reader.Skip(); break;
                 default: return null;
             }
@@ -175,10 +187,10 @@ internal static class EnvelopeReader
                 case 1 when Int(ref reader, out var severity): s.Severity = severity; break;
                 case 2 when Int(ref reader, out var version): s.Version = version; break;
                 case 3 when Time(ref reader, out var timestamp): s.Timestamp = timestamp; break;
-                case 4 when Text(ref reader, out var hostname): s.Hostname = hostname; break;
-                case 5 when Text(ref reader, out var appName): s.AppName = appName; break;
+                case 4 when Name(ref reader, out var hostname): s.Hostname = hostname; break;
+                case 5 when Name(ref reader, out var appName): s.AppName = appName; break;
                 case 6 when Text(ref reader, out var procid): s.Procid = procid; break;
-                case 7 when Text(ref reader, out var msgid): s.Msgid = msgid; break;
+                case 7 when Name(ref reader, out var msgid): s.Msgid = msgid; break;
                 case 8 when reader.TokenType == JsonTokenType.StartObject:
                     var sd = new Dictionary<string, Dictionary<string, string>>();
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -189,7 +201,7 @@ internal static class EnvelopeReader
                     }
                     s.StructuredData = sd;
                     break;
-                case 9 when Text(ref reader, out var rfc): s.Rfc = rfc; break;
+                case 9 when Name(ref reader, out var rfc): s.Rfc = rfc; break;
                 case Unknown: reader.Skip(); break;
                 default: return null;
             }
@@ -271,5 +283,31 @@ internal static class EnvelopeReader
             if (reader.TokenType != JsonTokenType.String || !map.TryAdd(name, reader.GetString()!)) return null;
         }
         return map;
+    }
+
+    /// <summary>
+    /// Strings of up to <see cref="MaxLength"/> UTF-8 bytes, made once and handed out again while they keep coming: a
+    /// direct-mapped table (a new value takes its slot), so it stays bounded whatever the stream holds, and a slot's
+    /// entry is replaced whole, so readers on several threads see one entry or the other, never a mix.
+    /// </summary>
+    internal static class ShortText
+    {
+        public const int MaxLength = 48;
+        private const int Slots = 4096;
+        private static readonly Entry?[] Table = new Entry?[Slots];
+
+        public static string Of(ReadOnlySpan<byte> utf8, ref Utf8JsonReader reader)
+        {
+            var hash = 2166136261u;
+            foreach (var b in utf8) hash = (hash ^ b) * 16777619u;
+            ref var slot = ref Table[hash & (Slots - 1)];
+            var entry = Volatile.Read(ref slot);
+            if (entry is not null && utf8.SequenceEqual(entry.Utf8)) return entry.Value;
+            var value = reader.GetString()!;
+            Volatile.Write(ref slot, new Entry(utf8.ToArray(), value));
+            return value;
+        }
+
+        private sealed record Entry(byte[] Utf8, string Value);
     }
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Pipeline.Consumers.Siem.Archive;
 using Pipeline.Consumers.Siem.Normalising;
 using Pipeline.Kafka.Consuming;
@@ -105,6 +106,53 @@ public sealed class RecordStagerTests : IDisposable
 
         Assert.Contains("a lone \\uFFFD surrogate", File.ReadAllText(path), StringComparison.Ordinal);
         Assert.Null(ArchiveVerifier.CheckSegment(path, stager.Pending.Length, ArchiveFormat.GenesisHex, 1).Problem);
+    }
+
+    /// <summary>The line as a <see cref="System.Text.Json.Utf8JsonWriter"/> writes it, member by member (what the stager writes without one).</summary>
+    private static byte[] WrittenMemberByMember(ConsumedRecord? source, EcsDocument doc, long seq, ReadOnlySpan<byte> prev)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            Span<byte> hex = stackalloc byte[64];
+            ArchiveFormat.ToHex(prev, hex);
+            json.WriteStartObject();
+            json.WriteNumber("seq"u8, seq);
+            json.WriteString("prev"u8, hex);
+            json.WriteString("type"u8, source is null ? "alert" : "event");
+            if (source is not null)
+            {
+                json.WriteString("topic"u8, source.Topic);
+                json.WriteNumber("partition"u8, source.Partition);
+                json.WriteNumber("offset"u8, source.Offset);
+            }
+            json.WritePropertyName("doc"u8);
+            doc.WriteTo(json);
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [Theory]
+    [InlineData("syslog", 0, 0L)]
+    [InlineData("events.eu-1_b", 2147483647, 9223372036854775806L)]
+    [InlineData("odd \"topic\" ü", 3, 42L)]
+    [InlineData(null, 0, 0L)]
+    public void EachLineIsTheRecordAsAJsonWriterWritesItFollowedByItsHash(string? topic, int partition, long offset)
+    {
+        var stager = new RecordStager();
+        stager.Restart(41, Convert.ToHexStringLower(SHA256.HashData("x"u8)));
+        var prev = stager.Head.ToArray();
+        var source = topic is null ? null : new ConsumedRecord(topic, partition, offset, null, [], SiemTestData.T0);
+        var doc = TestArchive.Doc("syslog", 0, 7).Set("labels", new Dictionary<string, string> { ["b"] = "2", ["a"] = "1" });
+
+        stager.Stage(source, doc);
+
+        var content = WrittenMemberByMember(source, doc, 42, prev);
+        var expectedHash = SHA256.HashData([.. prev, .. content]);
+        var expected = System.Text.Encoding.UTF8.GetString(content[..^1]) + ",\"hash\":\"" + Convert.ToHexStringLower(expectedHash) + "\"}\n";
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(stager.Pending));
+        Assert.Equal(expectedHash, stager.Head.ToArray());
     }
 
     [Fact]
