@@ -13,7 +13,7 @@ namespace Pipeline.Consumers.Siem.Archive;
 
 /// <summary>
 /// Appends hash-chained records to the open segment and commits them. A batch is staged in memory
-/// (<see cref="StageEvent"/>, <see cref="StageAlert"/>), then <see cref="Commit"/> writes it with one
+/// (<see cref="StageEvent(ConsumedRecord, EcsDocument)"/>, <see cref="StageAlert"/>), then <see cref="Commit"/> writes it with one
 /// write, fsyncs the segment, and only then replaces <c>checkpoint.json</c> (fsynced, atomically) with the
 /// new committed length, chain head, offsets and detection state. The checkpoint is the commit point:
 ///
@@ -258,6 +258,9 @@ internal sealed class ArchiveWriter : IDisposable
 
     /// <summary>Stages an event read from Kafka.</summary>
     public void StageEvent(ConsumedRecord source, EcsDocument doc) => _stager.Stage(source, doc);
+
+    /// <summary>Stages an event whose ECS document is written to JSON already.</summary>
+    public void StageEvent(ConsumedRecord source, ReadOnlySpan<byte> docJson) => _stager.Stage(source, docJson);
 
     /// <summary>Stages an alert.</summary>
     public void StageAlert(EcsDocument doc) => _stager.Stage(null, doc);

@@ -49,16 +49,36 @@ internal sealed class RecordStager : IDisposable
     /// <summary>Stages an event read from Kafka (<paramref name="source"/>) or an alert (null).</summary>
     public void Stage(ConsumedRecord? source, EcsDocument doc)
     {
-        _record.ResetWrittenCount();
-        _head.CopyTo(_record.GetSpan(ArchiveFormat.HashSize));
-        _record.Advance(ArchiveFormat.HashSize);
         Span<byte> hex = stackalloc byte[64];
-        ArchiveFormat.ToHex(_head, hex);
-        WriteHeader(source, hex);
+        Begin(source, hex);
         // The document is a JSON value of its own after "doc":, then the record's closing brace.
         _json.Reset(_record);
         doc.WriteTo(_json);
         _json.Flush();
+        End(source, hex);
+    }
+
+    /// <summary>Stages an event whose ECS document was written to JSON already (<see cref="EcsDocument.WriteTo"/>, relaxed escaping).</summary>
+    public void Stage(ConsumedRecord? source, ReadOnlySpan<byte> docJson)
+    {
+        Span<byte> hex = stackalloc byte[64];
+        Begin(source, hex);
+        docJson.CopyTo(_record.GetSpan(docJson.Length));
+        _record.Advance(docJson.Length);
+        End(source, hex);
+    }
+
+    private void Begin(ConsumedRecord? source, Span<byte> hex)
+    {
+        _record.ResetWrittenCount();
+        _head.CopyTo(_record.GetSpan(ArchiveFormat.HashSize));
+        _record.Advance(ArchiveFormat.HashSize);
+        ArchiveFormat.ToHex(_head, hex);
+        WriteHeader(source, hex);
+    }
+
+    private void End(ConsumedRecord? source, ReadOnlySpan<byte> hex)
+    {
         _record.GetSpan(1)[0] = (byte)'}';
         _record.Advance(1);
 
