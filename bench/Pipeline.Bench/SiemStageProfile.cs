@@ -203,7 +203,7 @@ internal static class SiemStageProfile
     {
         var steps = Steps(records, options);
         var archive = Archive(records, options, batchSize);
-        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var paused = GC.GetTotalPauseDuration();
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         var sink = Sink(records, options, batchSize);
@@ -225,9 +225,10 @@ internal static class SiemStageProfile
                 string.Create(c, $"{sink.Sealed:N0} segments sealed; wall {archive.RollWall:N0} ns/event")),
             new("difference between the sink's own pass and the stages above (bookkeeping, threads, noise)", sink.Cpu - (steps.Stage + steps.Detect - steps.Normalise) - archive.SnapshotCpu - archive.CommitCpu - archive.RollCpu),
         };
-        return new Profile(stages, sink.Wall, sink.Cpu, records.Count) { SinkThreadCpuNsPerEvent = sink.ThreadCpu }
+        return new Profile(stages, sink.Wall, sink.Cpu, records.Count)
         {
-            AllocatedPerEvent = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)records.Count,
+            SinkThreadCpuNsPerEvent = sink.ThreadCpu,
+            AllocatedPerEvent = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)records.Count,
             GcPauses = GC.GetTotalPauseDuration() - paused,
             Gen0 = GC.CollectionCount(0) - gen0,
             Gen1 = GC.CollectionCount(1) - gen1,
