@@ -29,7 +29,7 @@ internal sealed class SiemSink : IBatchSink
     public SiemSink(ArchiveWriter archive, EcsNormaliser normaliser, DetectionEngine detection, TimeProvider time, SiemMetrics metrics, ILogger<SiemSink> log)
     {
         _archive = archive;
-        _batch = new BatchNormaliser(normaliser);
+        _batch = new BatchNormaliser(normaliser, detection);
         _detection = detection;
         _time = time;
         _metrics = metrics;
@@ -89,7 +89,8 @@ internal sealed class SiemSink : IBatchSink
                     continue;
                 }
                 classified[rule.Name] = classified.GetValueOrDefault(rule.Name) + 1;
-                foreach (var alert in _detection.Observe(rule.Name, n.Document))
+                if (n.Observation is not { } observation) continue;
+                foreach (var alert in _detection.Observe(observation))
                 {
                     _archive.StageAlert(DetectionEngine.Document(alert, ingested));
                     (alerts ??= []).Add(alert);

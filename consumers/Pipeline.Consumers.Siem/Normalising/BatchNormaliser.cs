@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Pipeline.Consumers.Siem.Detection;
 using Pipeline.Core.Envelope;
 using Pipeline.Kafka.Consuming;
 
@@ -17,8 +18,8 @@ internal struct NormalisedRecord
     public ClassificationRule? Rule;
     /// <summary>When it happened at its origin (the syslog header), if it says.</summary>
     public DateTimeOffset? EventTime;
-    /// <summary>Its ECS document, for detection; valid until the next batch.</summary>
-    public EcsDocument Document;
+    /// <summary>What detection needs of it, when a detection rule counts its classification.</summary>
+    public Observation? Observation;
     internal int Worker;
     internal int At;
     internal int Length;
@@ -29,17 +30,18 @@ internal struct NormalisedRecord
 /// ECS document as JSON — done for the whole batch first, on every core the machine has (records taken in small
 /// runs by whichever thread is free, so a core busy elsewhere only does less). What needs the batch's order (the
 /// hash chain, detection, the commit) then runs on the sink's thread over these results: the archive is byte for
-/// byte what one thread would have written. Documents and JSON live in buffers kept from batch to batch.
+/// byte what one thread would have written. The JSON lives in buffers kept from batch to batch, and each thread
+/// reuses one document: nothing of an event outlives its turn but its bytes and what detection needs (events kept
+/// until the batch's end would survive the collections on the way and cost the collector more than the work saved).
 /// Not thread-safe itself: one batch at a time.
 /// </summary>
-internal sealed class BatchNormaliser(EcsNormaliser normaliser, int threads)
+internal sealed class BatchNormaliser(EcsNormaliser normaliser, DetectionEngine detection, int threads)
 {
     private const int Run = 64;
     private readonly Worker[] _workers = Enumerable.Range(0, Math.Max(1, threads)).Select(_ => new Worker()).ToArray();
     private NormalisedRecord[] _records = [];
-    private EcsDocument[] _documents = [];
 
-    public BatchNormaliser(EcsNormaliser normaliser) : this(normaliser, Environment.ProcessorCount)
+    public BatchNormaliser(EcsNormaliser normaliser, DetectionEngine detection) : this(normaliser, detection, Environment.ProcessorCount)
     {
     }
 
@@ -47,13 +49,7 @@ internal sealed class BatchNormaliser(EcsNormaliser normaliser, int threads)
     public ReadOnlySpan<NormalisedRecord> Normalise(SinkBatch batch, IReadOnlyDictionary<PartitionKey, long> archived, DateTimeOffset ingested)
     {
         var count = batch.Records.Count;
-        if (_records.Length < count)
-        {
-            Array.Resize(ref _records, count);
-            var documents = _documents.Length;
-            Array.Resize(ref _documents, count);
-            for (var i = documents; i < count; i++) _documents[i] = new EcsDocument();
-        }
+        if (_records.Length < count) Array.Resize(ref _records, count);
         foreach (var worker in _workers) worker.Buffer.ResetWrittenCount();
         var next = -Run;
         var records = _records;
@@ -62,7 +58,7 @@ internal sealed class BatchNormaliser(EcsNormaliser normaliser, int threads)
             var worker = _workers[w];
             for (var from = Interlocked.Add(ref next, Run); from < count; from = Interlocked.Add(ref next, Run))
                 for (var i = from; i < Math.Min(count, from + Run); i++)
-                    records[i] = One(batch.Records[i], _documents[i], worker, w, archived, ingested);
+                    records[i] = One(batch.Records[i], worker, w, archived, ingested);
         }
         if (_workers.Length == 1 || count <= Run) Work(0);
         else
@@ -83,11 +79,12 @@ internal sealed class BatchNormaliser(EcsNormaliser normaliser, int threads)
     /// <summary>The ECS document's JSON of <paramref name="record"/>.</summary>
     public ReadOnlySpan<byte> Json(in NormalisedRecord record) => _workers[record.Worker].Buffer.WrittenSpan.Slice(record.At, record.Length);
 
-    private NormalisedRecord One(ConsumedRecord record, EcsDocument doc, Worker worker, int w, IReadOnlyDictionary<PartitionKey, long> archived, DateTimeOffset ingested)
+    private NormalisedRecord One(ConsumedRecord record, Worker worker, int w, IReadOnlyDictionary<PartitionKey, long> archived, DateTimeOffset ingested)
     {
         // Below the archived position: already in the archive (a re-delivery), never twice.
         if (archived.TryGetValue(record.PartitionKey, out var next) && record.Offset < next)
-            return new NormalisedRecord { Skipped = true, Document = doc };
+            return new NormalisedRecord { Skipped = true };
+        var doc = worker.Document;
         TelemetryEvent? envelope = null;
         string? error = null;
         try
@@ -117,17 +114,18 @@ internal sealed class BatchNormaliser(EcsNormaliser normaliser, int threads)
             Unreadable = envelope is null,
             Rule = rule,
             EventTime = envelope?.Syslog?.Timestamp,
-            Document = doc,
+            Observation = rule is null ? null : detection.Capture(rule.Name, doc),
             Worker = w,
             At = at,
             Length = worker.Buffer.WrittenCount - at,
         };
     }
 
-    /// <summary>A thread's JSON writer and the buffer its documents go to.</summary>
+    /// <summary>A thread's document, JSON writer and the buffer its documents go to.</summary>
     private sealed class Worker
     {
         public ArrayBufferWriter<byte> Buffer { get; } = new(1 << 20);
+        public EcsDocument Document { get; } = new();
         private readonly Utf8JsonWriter _json;
 
         public Worker() => _json = new Utf8JsonWriter(Buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });

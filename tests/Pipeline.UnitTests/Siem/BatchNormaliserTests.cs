@@ -28,13 +28,14 @@ public sealed class BatchNormaliserTests
         return new SinkBatch(records, next);
     }
 
-    private static List<(bool Skipped, bool Unreadable, string? Rule, DateTimeOffset? EventTime, string Json)> Normalised(int threads, SinkBatch batch,
+    private static List<(bool Skipped, bool Unreadable, string? Rule, DateTimeOffset? EventTime, string Json, string Observed)> Normalised(int threads, SinkBatch batch,
         IReadOnlyDictionary<PartitionKey, long> archived)
     {
-        var normaliser = new BatchNormaliser(new EcsNormaliser(new Classifier(SiemTestData.ShippedOptions().Classification)), threads);
-        var result = new List<(bool, bool, string?, DateTimeOffset?, string)>();
+        var normaliser = new BatchNormaliser(new EcsNormaliser(new Classifier(SiemTestData.ShippedOptions().Classification)), new Pipeline.Consumers.Siem.Detection.DetectionEngine(SiemTestData.ShippedOptions().Detection), threads);
+        var result = new List<(bool, bool, string?, DateTimeOffset?, string, string)>();
         foreach (var r in normaliser.Normalise(batch, archived, Ingested))
-            result.Add((r.Skipped, r.Unreadable, r.Rule?.Name, r.EventTime, r.Skipped ? "" : Encoding.UTF8.GetString(normaliser.Json(r))));
+            result.Add((r.Skipped, r.Unreadable, r.Rule?.Name, r.EventTime, r.Skipped ? "" : Encoding.UTF8.GetString(normaliser.Json(r)),
+                r.Observation is { } o ? $"{o.Classification} {o.Time:O} {o.Id} {string.Join(',', o.Keys)}" : ""));
         return result;
     }
 
@@ -53,14 +54,15 @@ public sealed class BatchNormaliserTests
         Assert.Equal(one, many);
         Assert.Equal(40, one.Count(r => r.Skipped));
         Assert.Contains(one, r => r.Unreadable && r.Json.Contains("pipeline_envelope_unreadable", StringComparison.Ordinal));
-        Assert.Contains(one, r => r.Rule == "sshd-failed-password");
+        Assert.Contains(one, r => r.Rule == "sshd-failed-password" && r.Observed.StartsWith("sshd-failed-password ", StringComparison.Ordinal) && r.Observed.EndsWith("203.0.113.66", StringComparison.Ordinal));
+        Assert.Contains(one, r => r.Rule == "sshd-accepted" && r.Observed == "");
         Assert.All(one.Where(r => !r.Skipped), r => Assert.StartsWith("{\"@timestamp\":", r.Json, StringComparison.Ordinal));
     }
 
     [Fact]
     public void TheNextBatchReusesTheBuffersAndGivesItsOwnRecords()
     {
-        var normaliser = new BatchNormaliser(new EcsNormaliser(new Classifier(SiemTestData.ShippedOptions().Classification)), 2);
+        var normaliser = new BatchNormaliser(new EcsNormaliser(new Classifier(SiemTestData.ShippedOptions().Classification)), new Pipeline.Consumers.Siem.Detection.DetectionEngine(SiemTestData.ShippedOptions().Detection), 2);
         var batch = Batch();
         var first = normaliser.Normalise(batch, new Dictionary<PartitionKey, long>(), Ingested).ToArray().Select(r => Encoding.UTF8.GetString(normaliser.Json(r))).ToList();
         var small = new SinkBatch(batch.Records.Take(5).ToList(), new Dictionary<PartitionKey, long>());
