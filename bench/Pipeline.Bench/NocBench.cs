@@ -68,7 +68,11 @@ internal static class NocBench
             for (var round = 0; round < rounds; round++)
             {
                 for (var k = 0; k < contenders.Count; k++)
-                    results.Add(WithDatabase(admin, days, contenders[(k + round) % contenders.Count]) with { Round = round });
+                {
+                    var result = WithDatabase(admin, days, contenders[(k + round) % contenders.Count]) with { Round = round };
+                    Console.WriteLine($"{result.Name}: {result.RowsPerSecond:N0} rows/s");
+                    results.Add(result);
+                }
             }
         }
         finally
@@ -293,7 +297,7 @@ internal static class NocBench
     }
 
     /// <summary>Runs a contender on a fresh database with the NOC schema and the stream's day partitions, after a checkpoint.</summary>
-    private static Result WithDatabase(string admin, List<DateOnly> days, Func<string, Result> run)
+    internal static T WithDatabase<T>(string admin, List<DateOnly> days, Func<string, T> run)
     {
         var name = "noc_bench_" + Guid.NewGuid().ToString("N")[..8];
         Execute(admin, $"create database {name}");
@@ -307,9 +311,7 @@ internal static class NocBench
                 new EventPartitions(dataSource).EnsureAsync(days, default).GetAwaiter().GetResult();
             }
             Execute(admin, "checkpoint");
-            var result = run(connectionString);
-            Console.WriteLine($"{result.Name}: {result.RowsPerSecond:N0} rows/s");
-            return result;
+            return run(connectionString);
         }
         finally
         {
@@ -318,7 +320,7 @@ internal static class NocBench
         }
     }
 
-    private static void Check(string connectionString, long expected)
+    internal static void Check(string connectionString, long expected)
     {
         using var connection = new NpgsqlConnection(connectionString);
         connection.Open();
@@ -419,7 +421,7 @@ internal static class NocBench
     }
 
     /// <summary>Machine-wide CPU time from /proc/stat (jiffies), to show how much of the two cores a contender used.</summary>
-    private readonly record struct Cpu(long Busy_, long Total)
+    internal readonly record struct Cpu(long Busy_, long Total)
     {
         public double Busy => Total == 0 ? 0 : (double)Busy_ / Total;
 

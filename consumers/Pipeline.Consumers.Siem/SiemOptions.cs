@@ -248,6 +248,15 @@ public sealed class ClassificationRule
     /// <summary><c>event.type</c> values (e.g. start, denied, allowed, creation, change).</summary>
     public List<string> Type { get; set; } = [];
 
+    /// <summary><see cref="Category"/> as the array every event of this rule shares (made on first use, after binding).</summary>
+    internal string[] CategoryValues => _categoryValues ??= [.. Category];
+
+    /// <summary><see cref="Type"/> as the array every event of this rule shares.</summary>
+    internal string[] TypeValues => _typeValues ??= [.. Type];
+
+    private string[]? _categoryValues;
+    private string[]? _typeValues;
+
     /// <summary><c>event.action</c>. Default: the rule name.</summary>
     public string? Action { get; set; }
 

@@ -3,14 +3,14 @@ using Microsoft.Extensions.Logging;
 using Pipeline.Consumers.Siem.Archive;
 using Pipeline.Consumers.Siem.Detection;
 using Pipeline.Consumers.Siem.Normalising;
-using Pipeline.Core.Envelope;
 using Pipeline.Kafka.Consuming;
 
 namespace Pipeline.Consumers.Siem;
 
 /// <summary>
-/// The security team's sink: each batch is normalised to ECS, classified, run through the detection
-/// rules, and appended to the tamper-evident archive together with any alerts, then committed in one
+/// The security team's sink: each batch is normalised to ECS and classified (every record on its own, on every
+/// core: <see cref="BatchNormaliser"/>), run through the detection rules in order, and appended to the
+/// tamper-evident archive together with any alerts, then committed in one
 /// step with the batch's offsets and the detection state (<see cref="ArchiveWriter.Commit"/>). The archive
 /// is the source of truth for where to resume (<see cref="OffsetStorage.Sink"/>): exactly-once effect.
 /// Forwarding to SIEMs and publishing alerts happen elsewhere, from the archive, so they never hold a
@@ -19,17 +19,17 @@ namespace Pipeline.Consumers.Siem;
 internal sealed class SiemSink : IBatchSink
 {
     private readonly ArchiveWriter _archive;
-    private readonly EcsNormaliser _normaliser;
     private readonly DetectionEngine _detection;
     private readonly TimeProvider _time;
     private readonly SiemMetrics _metrics;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
+    private readonly BatchNormaliser _batch;
 
     public SiemSink(ArchiveWriter archive, EcsNormaliser normaliser, DetectionEngine detection, TimeProvider time, SiemMetrics metrics, ILogger<SiemSink> log)
     {
         _archive = archive;
-        _normaliser = normaliser;
+        _batch = new BatchNormaliser(normaliser, detection);
         _detection = detection;
         _time = time;
         _metrics = metrics;
@@ -70,46 +70,27 @@ internal sealed class SiemSink : IBatchSink
         List<Alert>? alerts = null;
         try
         {
-            for (var index = 0; index < batch.Records.Count; index++)
+            // Each record on its own first (on every core), then in order: chain, counts, detection.
+            var normalised = _batch.Normalise(batch, offsets, ingested);
+            for (var index = 0; index < normalised.Length; index++)
             {
-                var record = batch.Records[index];
-                // Below the archived position: already in the archive (a re-delivery), never twice.
-                if (offsets.TryGetValue(record.PartitionKey, out var next) && record.Offset < next)
+                ref readonly var n = ref normalised[index];
+                if (n.Skipped)
                 {
                     skipped++;
                     continue;
                 }
-                TelemetryEvent? envelope = null;
-                string? error = null;
-                try
-                {
-                    envelope = EnvelopeCodec.Decode(record.Value);
-                }
-                catch (EnvelopeFormatException ex)
-                {
-                    error = ex.Message;
-                }
-                var (doc, rule) = _normaliser.Normalise(record, envelope, error, ingested);
-                try
-                {
-                    _archive.StageEvent(record, doc);
-                }
-                catch (ArgumentException ex)
-                {
-                    // Text JSON cannot carry (a lone surrogate): keep the record's bytes instead.
-                    (doc, rule) = _normaliser.Normalise(record, null, "not representable as JSON: " + ex.Message, ingested);
-                    _archive.StageEvent(record, doc);
-                    envelope = null;
-                }
-                if (envelope is null) unreadable++;
-                else if (envelope.Syslog?.Timestamp is { } eventTime) batch.NoteEventTime(index, eventTime);
-                if (rule is null)
+                _archive.StageEvent(batch.Records[index], _batch.Json(n));
+                if (n.Unreadable) unreadable++;
+                else if (n.EventTime is { } eventTime) batch.NoteEventTime(index, eventTime);
+                if (n.Rule is not { } rule)
                 {
                     unclassified++;
                     continue;
                 }
                 classified[rule.Name] = classified.GetValueOrDefault(rule.Name) + 1;
-                foreach (var alert in _detection.Observe(rule.Name, doc))
+                if (n.Observation is not { } observation) continue;
+                foreach (var alert in _detection.Observe(observation))
                 {
                     _archive.StageAlert(DetectionEngine.Document(alert, ingested));
                     (alerts ??= []).Add(alert);

@@ -56,6 +56,15 @@ internal sealed record ArchiveCursor(long Segment, long Position, long Seq)
 /// <summary>How far the archive is committed (what readers may read).</summary>
 internal sealed record ArchivePosition(long Segment, long Length, long Seq);
 
+/// <summary>
+/// The checkpoint as it is written after every batch: unindented, since it carries the detection windows and is
+/// written, fsynced and renamed once a batch (read with <see cref="ArchiveJson"/>, like every archive file).
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = false,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Checkpoint))]
+internal sealed partial class CompactArchiveJson : JsonSerializerContext;
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Checkpoint))]

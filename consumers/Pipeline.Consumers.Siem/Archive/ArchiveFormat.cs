@@ -138,17 +138,20 @@ internal ref struct ParsedLine
                     parsed.Doc = parsed.ContentPrefix[(int)reader.TokenStartIndex..];
                     break;
                 }
-                var name = reader.ValueSpan.ToArray();
+                // Names compared as they stand in the line (an escaped name is no header name), without a string per name.
+                var name = reader.ValueIsEscaped ? default : reader.ValueSpan;
+                var member = name.SequenceEqual("seq"u8) ? Member.Seq : name.SequenceEqual("prev"u8) ? Member.Prev : name.SequenceEqual("type"u8) ? Member.Type
+                    : name.SequenceEqual("topic"u8) ? Member.Topic : name.SequenceEqual("partition"u8) ? Member.Partition : name.SequenceEqual("offset"u8) ? Member.Offset : Member.Unknown;
+                if (member == Member.Unknown) { error = "unknown member " + Encoding.UTF8.GetString(reader.ValueSpan); return false; }
                 if (!reader.Read()) { error = "truncated JSON"; return false; }
-                switch (Encoding.ASCII.GetString(name))
+                switch (member)
                 {
-                    case "seq": parsed.Seq = reader.GetInt64(); seen |= 1; break;
-                    case "prev": parsed.PrevHex = reader.ValueSpan; seen |= 2; break;
-                    case "type": parsed.Type = reader.GetString() ?? ""; seen |= 4; break;
-                    case "topic": parsed.Topic = reader.GetString(); break;
-                    case "partition": parsed.Partition = reader.GetInt32(); break;
-                    case "offset": parsed.Offset = reader.GetInt64(); break;
-                    default: error = "unknown member " + Encoding.UTF8.GetString(name); return false;
+                    case Member.Seq: parsed.Seq = reader.GetInt64(); seen |= 1; break;
+                    case Member.Prev: parsed.PrevHex = reader.ValueSpan; seen |= 2; break;
+                    case Member.Type: parsed.Type = TypeOf(ref reader); seen |= 4; break;
+                    case Member.Topic: parsed.Topic = TopicOf(ref reader); break;
+                    case Member.Partition: parsed.Partition = reader.GetInt32(); break;
+                    default: parsed.Offset = reader.GetInt64(); break;
                 }
             }
             if (seen != 7 || parsed.Doc.IsEmpty) { error = "seq, prev, type or doc is missing"; return false; }
@@ -160,5 +163,31 @@ internal ref struct ParsedLine
             error = "not valid JSON: " + ex.Message;
             return false;
         }
+    }
+
+    private enum Member { Unknown, Seq, Prev, Type, Topic, Partition, Offset }
+
+    // Readers go through millions of lines of two types and a handful of topics: the same strings, not one per line.
+    [ThreadStatic] private static string? t_lastTopic;
+    [ThreadStatic] private static byte[]? t_lastTopicUtf8;
+
+    private static string TypeOf(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
+        {
+            if (reader.ValueSpan.SequenceEqual("event"u8)) return ArchiveFormat.EventType;
+            if (reader.ValueSpan.SequenceEqual("alert"u8)) return ArchiveFormat.AlertType;
+        }
+        return reader.GetString() ?? "";
+    }
+
+    private static string? TopicOf(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped) return reader.GetString();
+        if (t_lastTopicUtf8 is { } known && reader.ValueSpan.SequenceEqual(known)) return t_lastTopic;
+        var topic = reader.GetString()!;
+        t_lastTopicUtf8 = reader.ValueSpan.ToArray();
+        t_lastTopic = topic;
+        return topic;
     }
 }

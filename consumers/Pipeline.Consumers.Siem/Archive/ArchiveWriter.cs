@@ -13,7 +13,7 @@ namespace Pipeline.Consumers.Siem.Archive;
 
 /// <summary>
 /// Appends hash-chained records to the open segment and commits them. A batch is staged in memory
-/// (<see cref="StageEvent"/>, <see cref="StageAlert"/>), then <see cref="Commit"/> writes it with one
+/// (<see cref="StageEvent(ConsumedRecord, EcsDocument)"/>, <see cref="StageAlert"/>), then <see cref="Commit"/> writes it with one
 /// write, fsyncs the segment, and only then replaces <c>checkpoint.json</c> (fsynced, atomically) with the
 /// new committed length, chain head, offsets and detection state. The checkpoint is the commit point:
 ///
@@ -37,20 +37,15 @@ internal sealed class ArchiveWriter : IDisposable
     private readonly SiemMetrics _metrics;
     private readonly ILogger _log;
     private readonly FileStream _lock;
-    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private readonly ArrayBufferWriter<byte> _record = new(4096);
-    private readonly ArrayBufferWriter<byte> _pending = new(256 * 1024);
-    private readonly Utf8JsonWriter _json;
-    private readonly byte[] _stagedHash = new byte[ArchiveFormat.HashSize];
+    private readonly RecordStager _stager = new();
     private Dictionary<PartitionKey, long> _offsets = [];
     private SafeFileHandle _segment = null!;
     private long _segmentIndex;
     private long _length;
     private DateTimeOffset _segmentOpenedAt;
     private Checkpoint _checkpoint = new();
-    private long _stagedSeq;
-    private int _stagedEvents;
-    private int _stagedAlerts;
+    /// <summary>What the committed part of the open segment holds (the manifest's content when it is sealed).</summary>
+    private SegmentTally _segmentTally = new();
     private volatile ArchivePosition _committed = new(1, 0, 0);
     private TaskCompletionSource _commitSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -62,7 +57,6 @@ internal sealed class ArchiveWriter : IDisposable
         _metrics = metrics;
         _log = log;
         _lock = lockFile;
-        _json = new Utf8JsonWriter(_record, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = false });
     }
 
     public string Directory => _directory;
@@ -80,7 +74,7 @@ internal sealed class ArchiveWriter : IDisposable
     public Task NextCommit => Volatile.Read(ref _commitSignal).Task;
 
     /// <summary>Records staged and not yet committed.</summary>
-    public int Staged => _stagedEvents + _stagedAlerts;
+    public int Staged => (int)_stager.Staged.Records;
 
     /// <summary>Opens (or creates) the archive and recovers from an unfinished write.</summary>
     public static ArchiveWriter Open(ArchiveOptions options, TimeProvider time, SiemMetrics metrics, ILogger log)
@@ -185,6 +179,7 @@ internal sealed class ArchiveWriter : IDisposable
         if (problem is not null) throw new InvalidDataException($"the open segment is damaged ({problem}); run verify");
         if (stats.Records > 0 && (stats.LastSeq != checkpoint.Seq || stats.FinalHash != checkpoint.Hash))
             throw new InvalidDataException($"{Path.GetFileName(segmentPath)} does not end at the checkpoint's head (seq {checkpoint.Seq}); run verify");
+        _segmentTally = SegmentTally.From(stats);
     }
 
     private static long FirstSeqOf(string segmentPath, Checkpoint checkpoint)
@@ -256,66 +251,19 @@ internal sealed class ArchiveWriter : IDisposable
         _length = checkpoint.Length;
         _segmentOpenedAt = checkpoint.SegmentOpenedAt;
         _offsets = checkpoint.Offsets.ToDictionary(o => new PartitionKey(o.Topic, o.Partition), o => o.Next);
-        _stagedSeq = checkpoint.Seq;
-        Convert.FromHexString(checkpoint.Hash, _stagedHash, out _, out _);
-        _stagedEvents = 0;
-        _stagedAlerts = 0;
-        _pending.ResetWrittenCount();
+        _stager.Restart(checkpoint.Seq, checkpoint.Hash);
         _metrics.Seq.Set(checkpoint.Seq);
         Publish();
     }
 
     /// <summary>Stages an event read from Kafka.</summary>
-    public void StageEvent(ConsumedRecord source, EcsDocument doc)
-    {
-        Stage(source, doc);
-        _stagedEvents++;
-    }
+    public void StageEvent(ConsumedRecord source, EcsDocument doc) => _stager.Stage(source, doc);
+
+    /// <summary>Stages an event whose ECS document is written to JSON already.</summary>
+    public void StageEvent(ConsumedRecord source, ReadOnlySpan<byte> docJson) => _stager.Stage(source, docJson);
 
     /// <summary>Stages an alert.</summary>
-    public void StageAlert(EcsDocument doc)
-    {
-        Stage(null, doc);
-        _stagedAlerts++;
-    }
-
-    private void Stage(ConsumedRecord? source, EcsDocument doc)
-    {
-        _record.ResetWrittenCount();
-        _json.Reset(_record);
-        Span<byte> hex = stackalloc byte[64];
-        ArchiveFormat.ToHex(_stagedHash, hex);
-        _json.WriteStartObject();
-        _json.WriteNumber("seq"u8, _stagedSeq + 1);
-        _json.WriteString("prev"u8, hex);
-        _json.WriteString("type"u8, source is null ? ArchiveFormat.AlertType : ArchiveFormat.EventType);
-        if (source is not null)
-        {
-            _json.WriteString("topic"u8, source.Topic);
-            _json.WriteNumber("partition"u8, source.Partition);
-            _json.WriteNumber("offset"u8, source.Offset);
-        }
-        _json.WritePropertyName("doc"u8);
-        doc.WriteTo(_json);
-        _json.WriteEndObject();
-        _json.Flush();
-
-        // Only now, with the record complete, does the chain move on.
-        var content = _record.WrittenSpan;
-        ArchiveFormat.Chain(_sha, _stagedHash, content[..^1], _stagedHash);
-        var line = _pending.GetSpan(content.Length - 1 + ArchiveFormat.HashSuffixLength + 1);
-        content[..^1].CopyTo(line);
-        var at = content.Length - 1;
-        ArchiveFormat.HashMemberStart.CopyTo(line[at..]);
-        at += ArchiveFormat.HashMemberStart.Length;
-        ArchiveFormat.ToHex(_stagedHash, line.Slice(at, 64));
-        at += 64;
-        line[at++] = (byte)'"';
-        line[at++] = (byte)'}';
-        line[at++] = (byte)'\n';
-        _pending.Advance(at);
-        _stagedSeq++;
-    }
+    public void StageAlert(EcsDocument doc) => _stager.Stage(null, doc);
 
     /// <summary>
     /// Makes the staged records durable and records <paramref name="nextOffsets"/> and the detection state
@@ -325,7 +273,7 @@ internal sealed class ArchiveWriter : IDisposable
     {
         try
         {
-            var bytes = _pending.WrittenSpan;
+            var bytes = _stager.Pending;
             if (bytes.Length > 0)
             {
                 RandomAccess.Write(_segment, bytes, _length);
@@ -338,8 +286,8 @@ internal sealed class ArchiveWriter : IDisposable
             {
                 Segment = _segmentIndex,
                 Length = _length + bytes.Length,
-                Seq = _stagedSeq,
-                Hash = ArchiveFormat.ToHex(_stagedHash),
+                Seq = _stager.Seq,
+                Hash = ArchiveFormat.ToHex(_stager.Head),
                 SegmentOpenedAt = _segmentOpenedAt,
                 Offsets = offsets.OrderBy(o => o.Key.Topic, StringComparer.Ordinal).ThenBy(o => o.Key.Partition)
                     .Select(o => new PartitionOffset(o.Key.Topic, o.Key.Partition, o.Value)).ToList(),
@@ -347,17 +295,17 @@ internal sealed class ArchiveWriter : IDisposable
             };
             WriteCheckpoint(checkpoint);
 
-            _metrics.ArchivedEvents.Inc(_stagedEvents);
-            _metrics.ArchivedAlerts.Inc(_stagedAlerts);
+            var staged = _stager.Staged;
+            _metrics.ArchivedEvents.Inc(staged.Events);
+            _metrics.ArchivedAlerts.Inc(staged.Alerts);
             _metrics.ArchiveBytes.Inc(bytes.Length);
             _metrics.ArchiveBatches.Inc();
-            _metrics.Seq.Set(_stagedSeq);
+            _metrics.Seq.Set(_stager.Seq);
             _checkpoint = checkpoint;
             _length = checkpoint.Length;
             _offsets = offsets;
-            _pending.ResetWrittenCount();
-            _stagedEvents = 0;
-            _stagedAlerts = 0;
+            _segmentTally.Add(staged);
+            _stager.Restart(checkpoint.Seq, checkpoint.Hash);
             Publish();
         }
         catch
@@ -370,11 +318,7 @@ internal sealed class ArchiveWriter : IDisposable
     /// <summary>Drops the staged records and cuts anything a failed commit wrote past the committed length.</summary>
     public void Abort()
     {
-        _pending.ResetWrittenCount();
-        _stagedEvents = 0;
-        _stagedAlerts = 0;
-        _stagedSeq = _checkpoint.Seq;
-        Convert.FromHexString(_checkpoint.Hash, _stagedHash, out _, out _);
+        _stager.Restart(_checkpoint.Seq, _checkpoint.Hash);
         try
         {
             if (RandomAccess.GetLength(_segment) > _length) RandomAccess.SetLength(_segment, _length);
@@ -397,27 +341,37 @@ internal sealed class ArchiveWriter : IDisposable
     private void Seal()
     {
         var name = ArchiveFormat.SegmentName(_segmentIndex);
-        var (stats, problem) = ArchiveVerifier.CheckSegment(SegmentPath(_segmentIndex), _length, null, FirstSeqOf(SegmentPath(_segmentIndex), _checkpoint));
-        // Refuse to seal what no longer chains: someone altered the open segment under us.
-        if (problem is not null) throw new InvalidDataException($"cannot seal {name}: {problem}");
+        var path = SegmentPath(_segmentIndex);
+        var tally = _segmentTally;
+        var finalHash = _checkpoint.Hash;
+        // Refuse to seal what no longer chains: the bytes on disk must hash, record by record, to the head this
+        // writer committed (someone may have altered the open segment under us). The manifest is the tally of
+        // what was committed, which those bytes then are; the full check says what is wrong when they are not.
+        if (!ArchiveVerifier.ChainsTo(path, _length, tally.FirstPrev, _checkpoint.Hash))
+        {
+            var (stats, problem) = ArchiveVerifier.CheckSegment(path, _length, null, FirstSeqOf(path, _checkpoint));
+            if (problem is not null) throw new InvalidDataException($"cannot seal {name}: {problem}");
+            tally = SegmentTally.From(stats);
+            finalHash = stats.FinalHash;
+        }
         var manifest = new SegmentManifest
         {
             Segment = name,
-            Records = stats.Records,
-            Events = stats.Events,
-            Alerts = stats.Alerts,
-            FirstSeq = stats.FirstSeq,
-            LastSeq = stats.LastSeq,
-            FirstPrev = stats.FirstPrev,
-            FinalHash = stats.FinalHash,
+            Records = tally.Records,
+            Events = tally.Events,
+            Alerts = tally.Alerts,
+            FirstSeq = tally.FirstSeq,
+            LastSeq = tally.LastSeq,
+            FirstPrev = tally.FirstPrev,
+            FinalHash = finalHash,
             Bytes = _length,
             OpenedAt = _segmentOpenedAt,
             SealedAt = _time.GetUtcNow(),
-            Partitions = stats.Partitions.Values.ToList(),
+            Partitions = tally.Partitions,
         };
         DurableFile.Replace(ManifestPath(_segmentIndex), JsonSerializer.SerializeToUtf8Bytes(manifest, ArchiveJson.Default.SegmentManifest));
         _metrics.SegmentsSealed.Inc();
-        SiemLog.Sealed(_log, name, stats.Records, stats.FinalHash);
+        SiemLog.Sealed(_log, name, tally.Records, finalHash);
         OpenNextSegment();
     }
 
@@ -452,12 +406,13 @@ internal sealed class ArchiveWriter : IDisposable
         _segmentIndex = next;
         _checkpoint = checkpoint;
         _length = 0;
+        _segmentTally = new SegmentTally();
         _segmentOpenedAt = checkpoint.SegmentOpenedAt;
         Publish();
     }
 
     private void WriteCheckpoint(Checkpoint checkpoint) =>
-        DurableFile.Replace(CheckpointPath, JsonSerializer.SerializeToUtf8Bytes(checkpoint, ArchiveJson.Default.Checkpoint));
+        DurableFile.Replace(CheckpointPath, JsonSerializer.SerializeToUtf8Bytes(checkpoint, CompactArchiveJson.Default.Checkpoint));
 
     private void Publish()
     {
@@ -469,8 +424,7 @@ internal sealed class ArchiveWriter : IDisposable
     public void Dispose()
     {
         _segment?.Dispose();
-        _json.Dispose();
-        _sha.Dispose();
+        _stager.Dispose();
         _lock.Dispose();
     }
 }

@@ -10,6 +10,9 @@ namespace Pipeline.Consumers.Siem.Detection;
 /// <summary>An alert a rule fired, with the events that made it.</summary>
 internal sealed record Alert(string Id, DetectionRule Rule, string Key, DateTimeOffset Time, IReadOnlyList<WindowEntry> Evidence);
 
+/// <summary>What detection needs of a classified event: its classification, event time, id, and the group value of each rule that counts it.</summary>
+internal sealed record Observation(string Classification, DateTimeOffset Time, string Id, string?[] Keys);
+
 /// <summary>One counted event: its time (event time) and id.</summary>
 internal sealed record WindowEntry(DateTimeOffset Time, string Id);
 
@@ -51,18 +54,34 @@ internal sealed class DetectionEngine
     public int Groups => _rules.Sum(r => r.Groups.Count);
 
     /// <summary>Counts one classified event; returns the alerts it completes (usually none).</summary>
-    public IReadOnlyList<Alert> Observe(string classification, EcsDocument doc)
+    public IReadOnlyList<Alert> Observe(string classification, EcsDocument doc) =>
+        Capture(classification, doc) is { } observation ? Observe(observation) : [];
+
+    /// <summary>
+    /// What the rules for <paramref name="classification"/> need of the event (its time, id and each rule's group
+    /// value), or null when no rule counts it. Reads only the configuration: safe on any thread, before the
+    /// events are observed in order.
+    /// </summary>
+    public Observation? Capture(string classification, EcsDocument doc)
     {
-        if (!_byClassification.TryGetValue(classification, out var rules)) return [];
-        var time = EventTime(doc);
-        var id = doc.GetString(EcsFields.EventId) ?? "";
+        if (!_byClassification.TryGetValue(classification, out var rules)) return null;
+        var keys = new string?[rules.Count];
+        for (var i = 0; i < rules.Count; i++) keys[i] = doc.GetString(rules[i].GroupBy);
+        return new Observation(classification, EventTime(doc), doc.GetString(EcsKeys.EventId) ?? "", keys);
+    }
+
+    /// <summary>Counts one captured event (in the events' order); returns the alerts it completes (usually none).</summary>
+    public IReadOnlyList<Alert> Observe(Observation observation)
+    {
+        var rules = _byClassification[observation.Classification];
+        var time = observation.Time;
         if (time > _watermark) _watermark = time;
         List<Alert>? fired = null;
-        foreach (var runtime in rules)
+        for (var i = 0; i < rules.Count; i++)
         {
-            var key = doc.GetString(runtime.Rule.GroupBy);
+            var key = observation.Keys[i];
             if (string.IsNullOrEmpty(key)) continue;
-            if (runtime.Observe(key, time, id) is { } alert) (fired ??= []).Add(alert);
+            if (rules[i].Observe(key, time, observation.Id) is { } alert) (fired ??= []).Add(alert);
         }
         return fired ?? (IReadOnlyList<Alert>)[];
     }
@@ -91,7 +110,7 @@ internal sealed class DetectionEngine
 
     /// <summary>The event's own time: <c>@timestamp</c>, else when the edge received it.</summary>
     public static DateTimeOffset EventTime(EcsDocument doc) =>
-        doc.Get(EcsFields.Timestamp) as DateTimeOffset? ?? doc.Get(EcsFields.EventCreated) as DateTimeOffset? ?? DateTimeOffset.UnixEpoch;
+        doc.GetTime(EcsKeys.Timestamp) ?? doc.GetTime(EcsKeys.EventCreated) ?? DateTimeOffset.UnixEpoch;
 
     /// <summary>
     /// A ULID-shaped id (sortable by the alert's event time) whose random part is a hash of rule, group and
@@ -171,6 +190,7 @@ internal sealed class DetectionEngine
     private sealed class RuleRuntime(DetectionRule rule)
     {
         public DetectionRule Rule { get; } = rule;
+        public EcsKey GroupBy { get; } = EcsKey.Of(rule.GroupBy);
         public Dictionary<string, Group> Groups { get; } = new(StringComparer.Ordinal);
         private readonly Queue<string> _recentOrder = new();
         private readonly HashSet<string> _recent = new(StringComparer.Ordinal);

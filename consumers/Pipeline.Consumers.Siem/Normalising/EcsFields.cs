@@ -54,3 +54,73 @@ internal static class EcsFields
 
     public static bool IsPort(string field) => field is SourcePort or DestinationPort;
 }
+
+/// <summary>The keys the normaliser writes, interned once (<see cref="EcsKey"/>).</summary>
+internal static class EcsKeys
+{
+    public static readonly EcsKey Timestamp = EcsKey.Of(EcsFields.Timestamp);
+    public static readonly EcsKey EventId = EcsKey.Of(EcsFields.EventId);
+    public static readonly EcsKey EventKind = EcsKey.Of(EcsFields.EventKind);
+    public static readonly EcsKey EventCategory = EcsKey.Of(EcsFields.EventCategory);
+    public static readonly EcsKey EventType = EcsKey.Of(EcsFields.EventType);
+    public static readonly EcsKey EventAction = EcsKey.Of(EcsFields.EventAction);
+    public static readonly EcsKey EventOutcome = EcsKey.Of(EcsFields.EventOutcome);
+    public static readonly EcsKey EventCode = EcsKey.Of(EcsFields.EventCode);
+    public static readonly EcsKey EventSeverity = EcsKey.Of(EcsFields.EventSeverity);
+    public static readonly EcsKey EventCreated = EcsKey.Of(EcsFields.EventCreated);
+    public static readonly EcsKey EventIngested = EcsKey.Of(EcsFields.EventIngested);
+    public static readonly EcsKey EventOriginal = EcsKey.Of(EcsFields.EventOriginal);
+    public static readonly EcsKey Message = EcsKey.Of(EcsFields.Message);
+    public static readonly EcsKey HostName = EcsKey.Of(EcsFields.HostName);
+    public static readonly EcsKey HostIp = EcsKey.Of(EcsFields.HostIp);
+    public static readonly EcsKey ProcessName = EcsKey.Of(EcsFields.ProcessName);
+    public static readonly EcsKey ProcessPid = EcsKey.Of(EcsFields.ProcessPid);
+    public static readonly EcsKey SourceIp = EcsKey.Of(EcsFields.SourceIp);
+    public static readonly EcsKey SourceAddress = EcsKey.Of(EcsFields.SourceAddress);
+    public static readonly EcsKey DestinationIp = EcsKey.Of(EcsFields.DestinationIp);
+    public static readonly EcsKey DestinationAddress = EcsKey.Of(EcsFields.DestinationAddress);
+    public static readonly EcsKey UserName = EcsKey.Of(EcsFields.UserName);
+    public static readonly EcsKey UserTargetName = EcsKey.Of(EcsFields.UserTargetName);
+    public static readonly EcsKey UserEffectiveName = EcsKey.Of(EcsFields.UserEffectiveName);
+    public static readonly EcsKey NetworkTransport = EcsKey.Of(EcsFields.NetworkTransport);
+    public static readonly EcsKey ErrorMessage = EcsKey.Of("error.message");
+    public static readonly EcsKey Tags = EcsKey.Of("tags");
+    public static readonly EcsKey OrganizationId = EcsKey.Of("organization.id");
+    public static readonly EcsKey Labels = EcsKey.Of("labels");
+    public static readonly EcsKey LogLevel = EcsKey.Of("log.level");
+    public static readonly EcsKey FacilityCode = EcsKey.Of("log.syslog.facility.code");
+    public static readonly EcsKey FacilityName = EcsKey.Of("log.syslog.facility.name");
+    public static readonly EcsKey SeverityCode = EcsKey.Of("log.syslog.severity.code");
+    public static readonly EcsKey SeverityName = EcsKey.Of("log.syslog.severity.name");
+    public static readonly EcsKey Priority = EcsKey.Of("log.syslog.priority");
+    public static readonly EcsKey SyslogHostname = EcsKey.Of("log.syslog.hostname");
+    public static readonly EcsKey SyslogAppName = EcsKey.Of("log.syslog.appname");
+    public static readonly EcsKey SyslogProcid = EcsKey.Of("log.syslog.procid");
+    public static readonly EcsKey SyslogMsgid = EcsKey.Of("log.syslog.msgid");
+    public static readonly EcsKey SyslogStructuredData = EcsKey.Of("log.syslog.structured_data");
+    public static readonly EcsKey SyslogVersion = EcsKey.Of("log.syslog.version");
+    public static readonly EcsKey PipelineTopic = EcsKey.Of("pipeline.topic");
+    public static readonly EcsKey PipelinePartition = EcsKey.Of("pipeline.partition");
+    public static readonly EcsKey PipelineOffset = EcsKey.Of("pipeline.offset");
+    public static readonly EcsKey PipelineKind = EcsKey.Of("pipeline.kind");
+    public static readonly EcsKey PipelineTransport = EcsKey.Of("pipeline.transport");
+    public static readonly EcsKey PipelineEdge = EcsKey.Of("pipeline.edge");
+    public static readonly EcsKey PipelineSenderPort = EcsKey.Of("pipeline.sender_port");
+    public static readonly EcsKey PipelineSampleRate = EcsKey.Of("pipeline.sample_rate");
+    public static readonly EcsKey PipelineParseStatus = EcsKey.Of("pipeline.parse_status");
+    public static readonly EcsKey PipelineParseError = EcsKey.Of("pipeline.parse_error");
+    public static readonly EcsKey PipelineStreamId = EcsKey.Of("pipeline.stream_id");
+    public static readonly EcsKey PipelinePayload = EcsKey.Of("pipeline.payload");
+    public static readonly EcsKey PipelineClassification = EcsKey.Of("pipeline.classification");
+    public static readonly EcsKey MetricName = EcsKey.Of("pipeline.metric.name");
+    public static readonly EcsKey MetricValue = EcsKey.Of("pipeline.metric.value");
+    public static readonly EcsKey MetricType = EcsKey.Of("pipeline.metric.type");
+    public static readonly EcsKey MetricLabels = EcsKey.Of("pipeline.metric.labels");
+    public static readonly EcsKey ObserverType = EcsKey.Of("observer.type");
+    public static readonly EcsKey ObserverVendor = EcsKey.Of("observer.vendor");
+    public static readonly EcsKey ObserverProduct = EcsKey.Of("observer.product");
+    public static readonly EcsKey ObserverHostname = EcsKey.Of("observer.hostname");
+    public static readonly EcsKey ObserverIp = EcsKey.Of("observer.ip");
+    public static readonly EcsKey RelatedIp = EcsKey.Of("related.ip");
+    public static readonly EcsKey RelatedUser = EcsKey.Of("related.user");
+}

@@ -16,7 +16,8 @@ namespace Pipeline.UnitTests.Core;
 /// <summary>
 /// Envelopes written by the edge's own writer — every kind it writes, each optional field present in one and absent
 /// in another, tags, a stream's headers, fields a reader does not know — read by every reader of the envelope: the
-/// codec, the NOC's rows (<see cref="EventRow"/>) and top-k's scanner (<see cref="EnvelopeScanner"/>). The codec
+/// codec, the NOC's rows (<see cref="EventRow"/>), top-k's scanner (<see cref="EnvelopeScanner"/>) and the SIEM's
+/// one-pass reader (<see cref="Pipeline.Consumers.Siem.Normalising.EnvelopeReader"/>). The codec
 /// must give back what the writer was given, and the other readers what the codec reads, field by field.
 /// </summary>
 public sealed class EnvelopeReadersAgreeTests
@@ -38,6 +39,7 @@ public sealed class EnvelopeReadersAgreeTests
         expect(e);
         RowAgrees(e, EventRow.From(new ConsumedRecord("syslog", 0, 0, null, bytes, Received)));
         ScanAgrees(e, bytes);
+        SiemAgrees(e, bytes);
         // The codec writes back the fields it read under the names it read them by.
         Assert.Equal(Names(JsonDocument.Parse(bytes).RootElement, withUnknown: false), Names(JsonDocument.Parse(EnvelopeCodec.Encode(e)).RootElement, withUnknown: false));
     }
@@ -261,6 +263,14 @@ public sealed class EnvelopeReadersAgreeTests
             return (Encoding.UTF8.GetBytes(text), expect);
         },
     };
+
+    /// <summary>The SIEM reads these in its own pass (never falling back to the codec), and reads what the codec reads.</summary>
+    private static void SiemAgrees(TelemetryEvent e, byte[] bytes)
+    {
+        var read = Pipeline.Consumers.Siem.Normalising.EnvelopeReader.TryRead(bytes);
+        Assert.NotNull(read);
+        Assert.Equal(Encoding.UTF8.GetString(EnvelopeCodec.Encode(e)), Encoding.UTF8.GetString(EnvelopeCodec.Encode(read)));
+    }
 
     private static void RowAgrees(TelemetryEvent e, EventRow row)
     {

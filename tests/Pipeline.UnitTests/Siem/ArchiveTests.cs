@@ -224,3 +224,47 @@ public sealed class ArchiveTests
         Assert.Equal(10, TestArchive.Offsets(dir.Path).Count);
     }
 }
+
+public sealed class ArchiveSealingTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void SealingRefusesAnOpenSegmentAlteredUnderTheWriterAndSaysWhere()
+    {
+        using var writer = TestArchive.Open(_dir.Path, segmentMaxBytes: 4096);
+        TestArchive.WriteBatch(writer, 0, 5);
+        var path = Path.Combine(_dir.Path, ArchiveFormat.SegmentName(1));
+        var text = File.ReadAllText(path);
+        File.WriteAllText(path, text.Replace("message number 2 ", "message number 9 ", StringComparison.Ordinal));
+        TestArchive.WriteBatch(writer, 5, 10);
+
+        var ex = Assert.Throws<InvalidDataException>(() => writer.RollIfDue());
+
+        Assert.Contains("cannot seal segment-000001.ndjson", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("line 3", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir.Path, ArchiveFormat.ManifestName(1))));
+    }
+
+    [Fact]
+    public void ASegmentOpenAcrossARestartIsSealedWithAManifestOfAllItHolds()
+    {
+        using (var first = TestArchive.Open(_dir.Path, segmentMaxBytes: 8192))
+        {
+            TestArchive.WriteBatch(first, 0, 4, partition: 0);
+            TestArchive.WriteBatch(first, 0, 3, partition: 1);
+        }
+        using (var second = TestArchive.Open(_dir.Path, segmentMaxBytes: 8192))
+        {
+            TestArchive.WriteBatch(second, 4, 20, partition: 0);
+            Assert.True(second.RollIfDue());
+        }
+
+        var manifest = ArchiveJson.Read(Path.Combine(_dir.Path, ArchiveFormat.ManifestName(1)), ArchiveJson.Default.SegmentManifest)!;
+        Assert.Equal((27L, 27L, 1L, 27L), (manifest.Records, manifest.Events, manifest.FirstSeq, manifest.LastSeq));
+        Assert.Equal([new PartitionRange("syslog", 0, 0, 23, 24), new PartitionRange("syslog", 1, 0, 2, 3)], manifest.Partitions);
+        Assert.True(ArchiveVerifier.Verify(_dir.Path).Ok);
+    }
+}

@@ -198,3 +198,42 @@ public sealed class EcsNormaliserTests
         Assert.Contains("nope", error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class CanonicalIpTests
+{
+    [Theory]
+    [InlineData("203.0.113.66")]
+    [InlineData("0.0.0.0")]
+    [InlineData("255.255.255.255")]
+    [InlineData("10.0.0.1")]
+    [InlineData("01.2.3.4")]
+    [InlineData("1.2.3.04")]
+    [InlineData("1.2.3")]
+    [InlineData("1.2.3.4.5")]
+    [InlineData("256.1.1.1")]
+    [InlineData("1..2.3")]
+    [InlineData("1.2.3.")]
+    [InlineData(".1.2.3")]
+    [InlineData("0x7f.0.0.1")]
+    [InlineData("2130706433")]
+    [InlineData(" 1.2.3.4")]
+    [InlineData("1.2.3.4 ")]
+    [InlineData("::1")]
+    [InlineData("2001:DB8::1")]
+    [InlineData("::ffff:10.0.0.9")]
+    [InlineData("scanner.example.net")]
+    [InlineData("")]
+    public void AnAddressIsWrittenAsIPAddressPrintsIt(string text) =>
+        Assert.Equal(System.Net.IPAddress.TryParse(text, out var ip) ? ip.ToString() : null, EcsNormaliser.CanonicalIp(text));
+
+    [Fact]
+    public void AnyStringOfDigitsAndDotsIsWrittenAsIPAddressPrintsIt()
+    {
+        var random = new Random(7);
+        for (var i = 0; i < 50_000; i++)
+        {
+            var text = new string(Enumerable.Range(0, random.Next(1, 17)).Select(_ => "0123456789.."[random.Next(12)]).ToArray());
+            Assert.True((System.Net.IPAddress.TryParse(text, out var ip) ? ip.ToString() : null) == EcsNormaliser.CanonicalIp(text), text);
+        }
+    }
+}
