@@ -5,7 +5,6 @@ using System.Text;
 using Pipeline.Consumers.TopK;
 using Pipeline.Consumers.TopK.Extraction;
 using Pipeline.Consumers.TopK.Windows;
-using Pipeline.Kafka.Consuming;
 
 namespace Pipeline.Bench;
 
@@ -43,17 +42,64 @@ internal static class TopKBench
         var sketch = Measure("top-k aggregator", stream, new AggregatorContender(settings), out var aggregator);
         var exact = Measure("exact dictionaries", stream, new ExactContender(settings), out var counter);
         var accuracy = Compare((AggregatorContender)aggregator, (ExactContender)counter, settings, start);
+        // The stage stream is the main stream's beginning: the same events at the same times.
+        var stageEvents = Math.Min(events, BenchSupport.Arg(args, "--stage-events", 1_000_000));
+        var stages = stageEvents > 0 ? Stages(settings, new TopKBenchStream(stageEvents, seed, start, TimeSpan.FromTicks(TimeSpan.FromHours(1).Ticks / events * stageEvents))) : [];
 
-        var report = Report(events, capacity, seed, options.Dimensions, sketch, exact, accuracy, args);
+        var report = Report(events, capacity, seed, options.Dimensions, sketch, exact, accuracy, args) + StagesReport(stageEvents, stages);
         Console.WriteLine(report);
         File.WriteAllText(output, report);
         Console.WriteLine($"written to {output}");
         return 0;
     }
 
-    private static Result Measure(string name, TopKBenchStream stream, IContender contender) => Measure(name, stream, contender, out _);
+    /// <summary>
+    /// Where the aggregator's time goes: the same stream through cumulative stages, each run alone — the envelope
+    /// scan, then the keys (those read as they are, then each derived one), then the sketch updates, then the
+    /// checkpoint encoding. A stage's cost is its time less the stage it builds on.
+    /// </summary>
+    private static List<(string Stage, string Adds, double Nanoseconds, double Baseline)> Stages(AggregatorSettings settings, TopKBenchStream stream)
+    {
+        var plain = settings.Dimensions.Where(d => d.Kind is not (DimensionKind.Template or DimensionKind.SourceIp)).Select(d => d.Name).ToArray();
+        var derived = settings.Dimensions.Where(d => d.Kind is DimensionKind.Template or DimensionKind.SourceIp).Select(d => d.Name).ToArray();
+        var runs = new List<(string Stage, string Adds, string? Over, ITopKContender Contender)>
+        {
+            ("scan", "envelope scan (JSON reader, fields copied out)", null, new ExtractionContender(settings)),
+            ("scan + plain keys", $"keys read as they are ({string.Join(", ", plain)})", "scan", new ExtractionContender(settings, plain)),
+        };
+        foreach (var name in derived) runs.Add(($"scan + {name}", $"{name} key derived from the message", "scan", new ExtractionContender(settings, name)));
+        runs.Add(("scan + every key", "(every key)", "scan", new ExtractionContender(settings, [.. settings.Dimensions.Select(d => d.Name)])));
+        runs.Add(("apply", "window bookkeeping and sketch updates", "scan + every key", new AggregatorContender(settings, checkpoint: false)));
+        runs.Add(("apply + checkpoint", "checkpoint taken (encoded) every 5,000 events", "apply", new AggregatorContender(settings)));
+        var measured = new Dictionary<string, double>();
+        var rows = new List<(string, string, double, double)>();
+        foreach (var (stage, adds, over, contender) in runs)
+        {
+            var ns = Measure($"stage {stage}", stream, contender).NanosecondsPerEvent;
+            measured[stage] = ns;
+            rows.Add((stage, adds, ns, over is null ? 0 : measured[over]));
+        }
+        return rows;
+    }
 
-    private static Result Measure(string name, TopKBenchStream stream, IContender contender, out IContender kept)
+    private static string StagesReport(int events, List<(string Stage, string Adds, double Nanoseconds, double Baseline)> stages)
+    {
+        if (stages.Count == 0) return "";
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine();
+        text.AppendLine(c, $"Where the time goes (the first {events:N0} events of the same stream through cumulative stages, each run alone; `--stage-events 0` leaves this out):");
+        text.AppendLine();
+        text.AppendLine("| stage | ns/event | adds | ns/event added |");
+        text.AppendLine("|---|---:|---|---:|");
+        foreach (var (stage, adds, ns, baseline) in stages)
+            text.AppendLine(c, $"| {stage} | {ns:F0} | {adds} | {ns - baseline:F0} |");
+        return text.ToString();
+    }
+
+    private static Result Measure(string name, TopKBenchStream stream, ITopKContender contender) => Measure(name, stream, contender, out _);
+
+    private static Result Measure(string name, TopKBenchStream stream, ITopKContender contender, out ITopKContender kept)
     {
         var generator = stream.Open(Chunk);
         var spans = new List<(int Offset, int Length)>(Chunk);
@@ -84,7 +130,9 @@ internal static class TopKBench
         using var self = Process.GetCurrentProcess();
         var result = new Result(name, count, elapsed, allocated, retained, peakHeap - heapBefore, self.WorkingSet64, contender.Describe());
         GC.KeepAlive(generator);
-        if (name != "warm-up")
+        if (name.StartsWith("stage ", StringComparison.Ordinal))
+            Console.WriteLine($"{name}: {result.NanosecondsPerEvent:F0} ns/event");
+        else if (name != "warm-up")
             Console.WriteLine($"{name}: {result.EventsPerSecond:N0} events/s, {result.AllocatedPerEvent:F1} B/event allocated, live heap at end {Mib(retained)}, peak live heap {Mib(result.PeakHeap)}, working set {Mib(result.WorkingSet)}");
         kept = contender;
         return result;
@@ -159,100 +207,5 @@ internal static class TopKBench
         public double EventsPerSecond => Events / Elapsed.TotalSeconds;
         public double NanosecondsPerEvent => Elapsed.TotalMilliseconds * 1e6 / Events;
         public double AllocatedPerEvent => (double)Allocated / Events;
-    }
-
-    private interface IContender
-    {
-        void Apply(long offset, ReadOnlySpan<byte> envelope);
-        void EndOfBatch();
-        string Describe();
-    }
-
-    /// <summary>The aggregator as the sink drives it, minus the database: apply, then encode the checkpoint every batch.</summary>
-    private sealed class AggregatorContender(AggregatorSettings settings) : IContender
-    {
-        private static readonly PartitionKey Partition = new("syslog", 0);
-        private readonly ApplyStats _stats = new(settings.Granularities.Count);
-        private DateTimeOffset _now = DateTimeOffset.MinValue;
-        public TopKAggregator Aggregator { get; } = new(settings);
-        public long CheckpointBytes { get; private set; }
-
-        public void Apply(long offset, ReadOnlySpan<byte> envelope)
-        {
-            // The clock runs with the stream (a live consumer), so no event is "future".
-            if (_now == DateTimeOffset.MinValue) _now = DateTimeOffset.UtcNow.AddYears(1);
-            if (!Aggregator.Apply(Partition, offset, envelope, _now, _stats)) throw new InvalidOperationException("bad envelope");
-        }
-
-        public void EndOfBatch()
-        {
-            var checkpoint = Aggregator.TakeCheckpoint(_now);
-            CheckpointBytes += checkpoint.Partials.Sum(p => (long)p.Sketch.Length);
-            Aggregator.Checkpointed();
-        }
-
-        public string Describe()
-        {
-            var (windows, entries) = Aggregator.Size();
-            return $"{windows} open windows, {entries:N0} tracked keys; checkpoints encoded {CheckpointBytes / 1024 / 1024:N0} MiB";
-        }
-    }
-
-    /// <summary>Exact counts: a dictionary per window and dimension; minute windows dropped once past the lateness.</summary>
-    private sealed class ExactContender : IContender
-    {
-        private readonly AggregatorSettings _settings;
-        private readonly KeyExtractor _keys;
-        private readonly EnvelopeScanner _scanner;
-        private readonly ScannedEvent _event;
-        private readonly Dictionary<long, Dictionary<string, long>[]>[] _windows;
-        private long _watermark = long.MinValue;
-
-        public ExactContender(AggregatorSettings settings)
-        {
-            _settings = settings;
-            _keys = new KeyExtractor(settings.Dimensions, settings.MaxKeyLength);
-            (_scanner, _event) = _keys.NewScanner();
-            _windows = settings.Granularities.Select(_ => new Dictionary<long, Dictionary<string, long>[]>()).ToArray();
-        }
-
-        public Dictionary<string, long> Hour(int dimension, long start) => _windows[1][start][dimension];
-
-        public void Apply(long offset, ReadOnlySpan<byte> envelope)
-        {
-            if (!_scanner.Scan(envelope, _event) || _event.ReceivedAt is not { } at) throw new InvalidOperationException("bad envelope");
-            var weight = (long)Math.Max(1, _event.SampleRate);
-            if (at.UtcTicks > _watermark)
-            {
-                _watermark = at.UtcTicks;
-                var minute = _settings.Granularities[0];
-                var boundary = minute.StartTicks(_watermark - _settings.AllowedLateness.Ticks);
-                foreach (var start in _windows[0].Keys.Where(s => s + minute.Size.Ticks <= boundary).ToList()) _windows[0].Remove(start);
-            }
-            for (var d = 0; d < _settings.Dimensions.Count; d++)
-            {
-                var key = _keys.KeyOf(d, _event);
-                if (key.IsEmpty) continue;
-                for (var g = 0; g < _windows.Length; g++)
-                {
-                    var start = _settings.Granularities[g].StartTicks(at);
-                    if (!_windows[g].TryGetValue(start, out var counts))
-                    {
-                        counts = _settings.Dimensions.Select(_ => new Dictionary<string, long>(StringComparer.Ordinal)).ToArray();
-                        _windows[g][start] = counts;
-                    }
-                    var lookup = counts[d].GetAlternateLookup<ReadOnlySpan<char>>();
-                    ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(lookup, key, out _);
-                    slot += weight;
-                }
-            }
-        }
-
-        public void EndOfBatch()
-        {
-        }
-
-        public string Describe() =>
-            $"{_windows.Sum(w => w.Count)} open windows, {_windows.Sum(w => w.Values.Sum(ds => ds.Sum(x => (long)x.Count))):N0} exact keys";
     }
 }
