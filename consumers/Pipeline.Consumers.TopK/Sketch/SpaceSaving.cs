@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Pipeline.Consumers.TopK.Sketch;
 
 /// <summary>
@@ -7,30 +9,49 @@ namespace Pipeline.Consumers.TopK.Sketch;
 /// untracked key replaces the key with the smallest count and inherits that count as its error, so any
 /// key's overestimate is at most <c>Total / Capacity</c>, and any key with a true count above that is tracked.
 /// <para>
-/// The entries live in a binary min-heap (arrays, ordered by count) with a dictionary from key to heap slot:
-/// an update of a tracked key is a lookup plus a sift towards the leaves (heavy keys sit there already), a
-/// replacement is O(log capacity). Lookups take a <see cref="ReadOnlySpan{T}"/> of chars, so a key that is
-/// already tracked costs no allocation. The heap layout is what <see cref="SketchCodec"/> stores, and a
-/// restored sketch continues exactly as the original would have, ties included: a replay after a restore
-/// counts the same as an uninterrupted run.
+/// Layout, for the hot path (every event updates one sketch per window and dimension): the entries form a
+/// binary min-heap by count, kept as parallel arrays — counts and entry numbers in heap order, so a sift
+/// compares neighbouring longs instead of chasing objects — and an open-addressing index (linear probing,
+/// removal by backward shift) from key hash to entry. The caller hashes a key once (<see cref="Hash"/>) and
+/// passes the hash to the sketch of every window it updates; an eviction moves the index entry using the
+/// stored hash, without hashing the old key again. Lookups take a <see cref="ReadOnlySpan{T}"/> of chars,
+/// so a key that is already tracked costs no allocation.
+/// </para>
+/// <para>
+/// The heap is the same as the one of node objects this replaced, comparison for comparison: the heap
+/// layout is what <see cref="SketchCodec"/> stores, and a restored sketch continues exactly as the
+/// original would have, ties included (a replay after a restore counts the same as an uninterrupted run).
+/// A unit test holds it to the former implementation, slot by slot.
 /// </para>
 /// Not thread-safe: one sketch belongs to one partition's state, which one thread updates at a time.
 /// </summary>
 internal sealed class SpaceSaving
 {
-    private readonly Dictionary<string, Node> _nodes;
-    private readonly Dictionary<string, Node>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private Node[] _heap;
+    // Per entry (numbered 0 to _size - 1; an evicted entry's number is reused by its replacement).
+    private string[] _keys;
+    private int[] _hashes;
+    private long[] _errors;
+    private int[] _slotOf;
+    // Per heap slot.
+    private long[] _counts;
+    private int[] _entryAt;
+    // Index: entry number + 1 (0 = empty), a power of two at least twice the entries' room.
+    private int[] _index;
     private int _size;
 
     public SpaceSaving(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
-        // The heap grows up to the capacity as keys arrive: most window × dimension × partition sketches stay small.
-        _heap = new Node[Math.Min(capacity, 16)];
-        _nodes = new Dictionary<string, Node>(_heap.Length, StringComparer.Ordinal);
-        _lookup = _nodes.GetAlternateLookup<ReadOnlySpan<char>>();
+        // The arrays grow up to the capacity as keys arrive: most window × dimension × partition sketches stay small.
+        var room = Math.Min(capacity, 16);
+        _keys = new string[room];
+        _hashes = new int[room];
+        _errors = new long[room];
+        _slotOf = new int[room];
+        _counts = new long[room];
+        _entryAt = new int[room];
+        _index = new int[IndexLength(room)];
     }
 
     /// <summary>Most keys tracked at once.</summary>
@@ -49,66 +70,69 @@ internal sealed class SpaceSaving
     /// The most an untracked key can have been counted: the smallest tracked count once the sketch is full
     /// (a key is only evicted when it holds the minimum, and the minimum never decreases), else 0.
     /// </summary>
-    public long UntrackedMax => IsFull ? _heap[0].Count : 0;
+    public long UntrackedMax => IsFull ? _counts[0] : 0;
+
+    /// <summary>The hash every sketch files <paramref name="key"/> under (randomised per process, as string hashes are).</summary>
+    public static int Hash(ReadOnlySpan<char> key) => string.GetHashCode(key);
 
     /// <summary>Adds <paramref name="weight"/> occurrences of <paramref name="key"/>.</summary>
     public void Add(ReadOnlySpan<char> key, long weight)
     {
         string? materialized = null;
-        Add(key, weight, ref materialized);
-    }
-
-    /// <summary>
-    /// Adds <paramref name="weight"/> occurrences of <paramref name="key"/>. When the key is not tracked it
-    /// needs a string: <paramref name="materialized"/> is used if set, else set, so the sketches of several
-    /// windows updated with the same key share one string.
-    /// </summary>
-    public void Add(ReadOnlySpan<char> key, long weight, ref string? materialized)
-    {
-        if (weight <= 0) return;
-        Total += weight;
-        if (_lookup.TryGetValue(key, out var node))
-        {
-            node.Count += weight;
-            SiftDown(node.Slot);
-            return;
-        }
-        AddUntracked(materialized ??= key.ToString(), weight);
+        Add(key, Hash(key), weight, ref materialized);
     }
 
     /// <summary>Adds <paramref name="weight"/> occurrences of <paramref name="key"/>.</summary>
     public void Add(string key, long weight)
     {
-        if (weight <= 0) return;
-        Total += weight;
-        if (_nodes.TryGetValue(key, out var node))
-        {
-            node.Count += weight;
-            SiftDown(node.Slot);
-            return;
-        }
-        AddUntracked(key, weight);
+        string? materialized = key;
+        Add(key, Hash(key), weight, ref materialized);
     }
 
-    private void AddUntracked(string key, long weight)
+    /// <summary>
+    /// Adds <paramref name="weight"/> occurrences of <paramref name="key"/>, whose <see cref="Hash"/> is
+    /// <paramref name="hash"/>. When the key is not tracked it needs a string: <paramref name="materialized"/>
+    /// is used if set, else set, so the sketches of several windows updated with the same key share one string.
+    /// </summary>
+    public void Add(ReadOnlySpan<char> key, int hash, long weight, ref string? materialized)
+    {
+        if (weight <= 0) return;
+        Total += weight;
+        var entry = Find(key, hash);
+        if (entry >= 0)
+        {
+            var slot = _slotOf[entry];
+            _counts[slot] += weight;
+            SiftDown(slot);
+            return;
+        }
+        AddUntracked(materialized ??= key.ToString(), hash, weight);
+    }
+
+    private void AddUntracked(string key, int hash, long weight)
     {
         if (_size < Capacity)
         {
-            if (_size == _heap.Length) Array.Resize(ref _heap, Math.Min(Capacity, _heap.Length * 2));
-            var added = new Node(key, weight, 0, _size);
-            _heap[_size++] = added;
-            _nodes.Add(key, added);
-            SiftUp(added.Slot);
+            if (_size == _keys.Length) Grow(Math.Min(Capacity, _keys.Length * 2));
+            var added = _size++;
+            _keys[added] = key;
+            _hashes[added] = hash;
+            _errors[added] = 0;
+            _counts[added] = weight;
+            _entryAt[added] = added;
+            _slotOf[added] = added;
+            Insert(added);
+            SiftUp(added);
             return;
         }
         // Replace the minimum: the newcomer may have been among the evicted, so it inherits the minimum as its error.
-        // The evicted node is reused: on a long tail most updates are replacements.
-        var node = _heap[0];
-        _nodes.Remove(node.Key);
-        node.Key = key;
-        node.Error = node.Count;
-        node.Count += weight;
-        _nodes.Add(key, node);
+        var entry = _entryAt[0];
+        Remove(entry);
+        _keys[entry] = key;
+        _hashes[entry] = hash;
+        _errors[entry] = _counts[0];
+        _counts[0] += weight;
+        Insert(entry);
         SiftDown(0);
     }
 
@@ -116,19 +140,23 @@ internal sealed class SpaceSaving
     public List<SketchEntry> Entries()
     {
         var list = new List<SketchEntry>(_size);
-        for (var i = 0; i < _size; i++) list.Add(_heap[i].Entry);
+        for (var i = 0; i < _size; i++) list.Add(AtSlot(i));
         list.Sort(SketchEntry.ByCountDescending);
         return list;
     }
 
     /// <summary>The entry of <paramref name="key"/>, if tracked.</summary>
-    public SketchEntry? Find(string key) => _nodes.TryGetValue(key, out var node) ? node.Entry : null;
+    public SketchEntry? Find(string key) => Find(key, Hash(key)) is var entry and >= 0 ? AtSlot(_slotOf[entry]) : null;
 
     /// <summary>
     /// The entry in heap slot <paramref name="slot"/> (0 to <see cref="Count"/> - 1): the codec stores entries in
     /// heap order, so a restore rebuilds the very same heap.
     /// </summary>
-    internal SketchEntry AtSlot(int slot) => _heap[slot].Entry;
+    internal SketchEntry AtSlot(int slot)
+    {
+        var entry = _entryAt[slot];
+        return new SketchEntry(_keys[entry], _counts[slot], _errors[entry]);
+    }
 
     /// <summary>
     /// Rebuilds a sketch from stored heap order. Entries beyond the capacity are dropped smallest first;
@@ -137,28 +165,23 @@ internal sealed class SpaceSaving
     internal static SpaceSaving Restore(int capacity, long total, IReadOnlyList<SketchEntry> heapOrder)
     {
         var sketch = new SpaceSaving(capacity) { Total = total };
-        if (heapOrder.Count <= capacity && IsMinHeap(heapOrder))
-        {
-            sketch._heap = new Node[Math.Max(sketch._heap.Length, heapOrder.Count)];
-            for (var i = 0; i < heapOrder.Count; i++)
-            {
-                var e = heapOrder[i];
-                var node = new Node(e.Key, e.Count, e.Error, i);
-                sketch._heap[i] = node;
-                sketch._nodes.Add(e.Key, node);
-            }
-            sketch._size = heapOrder.Count;
-            return sketch;
-        }
+        var asStored = heapOrder.Count <= capacity && IsMinHeap(heapOrder);
         // Not a heap as stored (written by another version, or a smaller capacity now): insert the largest entries.
-        var kept = heapOrder.OrderByDescending(e => e.Count).ThenBy(e => e.Key, StringComparer.Ordinal).Take(capacity).ToList();
-        sketch._heap = new Node[Math.Max(sketch._heap.Length, kept.Count)];
+        var kept = asStored ? heapOrder
+            : heapOrder.OrderByDescending(e => e.Count).ThenBy(e => e.Key, StringComparer.Ordinal).Take(capacity).ToList();
+        if (kept.Count > sketch._keys.Length) sketch.Grow(kept.Count);
         foreach (var e in kept)
         {
-            var node = new Node(e.Key, e.Count, e.Error, sketch._size);
-            sketch._heap[sketch._size++] = node;
-            sketch._nodes.Add(e.Key, node);
-            sketch.SiftUp(node.Slot);
+            var added = sketch._size++;
+            sketch._keys[added] = e.Key;
+            sketch._hashes[added] = Hash(e.Key);
+            sketch._errors[added] = e.Error;
+            sketch._counts[added] = e.Count;
+            sketch._entryAt[added] = added;
+            sketch._slotOf[added] = added;
+            if (sketch.Find(e.Key, sketch._hashes[added]) >= 0) throw new InvalidDataException($"sketch holds key '{e.Key}' twice");
+            sketch.Insert(added);
+            if (!asStored) sketch.SiftUp(added);
         }
         return sketch;
     }
@@ -170,49 +193,101 @@ internal sealed class SpaceSaving
         return true;
     }
 
+    private static int IndexLength(int room) => (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, room * 2));
+
+    private void Grow(int room)
+    {
+        Array.Resize(ref _keys, room);
+        Array.Resize(ref _hashes, room);
+        Array.Resize(ref _errors, room);
+        Array.Resize(ref _slotOf, room);
+        Array.Resize(ref _counts, room);
+        Array.Resize(ref _entryAt, room);
+        _index = new int[IndexLength(room)];
+        for (var entry = 0; entry < _size; entry++) Insert(entry);
+    }
+
+    private int Find(ReadOnlySpan<char> key, int hash)
+    {
+        var mask = _index.Length - 1;
+        for (var i = hash & mask; ; i = (i + 1) & mask)
+        {
+            var entry = _index[i] - 1;
+            if (entry < 0) return -1;
+            if (_hashes[entry] == hash && key.SequenceEqual(_keys[entry])) return entry;
+        }
+    }
+
+    private void Insert(int entry)
+    {
+        var mask = _index.Length - 1;
+        var i = _hashes[entry] & mask;
+        while (_index[i] != 0) i = (i + 1) & mask;
+        _index[i] = entry + 1;
+    }
+
+    /// <summary>Takes <paramref name="entry"/> out of the index, moving back later entries of its probe run so that no lookup stops short.</summary>
+    private void Remove(int entry)
+    {
+        var mask = _index.Length - 1;
+        var hole = _hashes[entry] & mask;
+        while (_index[hole] != entry + 1) hole = (hole + 1) & mask;
+        for (var i = (hole + 1) & mask; _index[i] != 0; i = (i + 1) & mask)
+        {
+            var home = _hashes[_index[i] - 1] & mask;
+            // An entry may fill the hole when the hole lies on its probe path (from its home to where it is).
+            if (((i - home) & mask) < ((i - hole) & mask)) continue;
+            _index[hole] = _index[i];
+            hole = i;
+        }
+        _index[hole] = 0;
+    }
+
     // Both sifts move a "hole" instead of swapping, so each step writes one slot.
     private void SiftUp(int slot)
     {
-        var node = _heap[slot];
+        var entry = _entryAt[slot];
+        var count = _counts[slot];
         while (slot > 0)
         {
             var parent = (slot - 1) / 2;
-            var above = _heap[parent];
-            if (above.Count <= node.Count) break;
-            _heap[slot] = above;
-            above.Slot = slot;
+            if (_counts[parent] <= count) break;
+            Move(parent, slot);
             slot = parent;
         }
-        _heap[slot] = node;
-        node.Slot = slot;
+        Place(entry, count, slot);
     }
 
     private void SiftDown(int slot)
     {
-        var node = _heap[slot];
+        var entry = _entryAt[slot];
+        var count = _counts[slot];
         while (true)
         {
             var left = 2 * slot + 1;
             if (left >= _size) break;
             var right = left + 1;
-            var child = right < _size && _heap[right].Count < _heap[left].Count ? right : left;
-            var below = _heap[child];
-            if (node.Count <= below.Count) break;
-            _heap[slot] = below;
-            below.Slot = slot;
+            var child = right < _size && _counts[right] < _counts[left] ? right : left;
+            if (count <= _counts[child]) break;
+            Move(child, slot);
             slot = child;
         }
-        _heap[slot] = node;
-        node.Slot = slot;
+        Place(entry, count, slot);
     }
 
-    private sealed class Node(string key, long count, long error, int slot)
+    private void Move(int from, int to)
     {
-        public string Key = key;
-        public long Count = count;
-        public long Error = error;
-        public int Slot = slot;
-        public SketchEntry Entry => new(Key, Count, Error);
+        var entry = _entryAt[from];
+        _counts[to] = _counts[from];
+        _entryAt[to] = entry;
+        _slotOf[entry] = to;
+    }
+
+    private void Place(int entry, long count, int slot)
+    {
+        _counts[slot] = count;
+        _entryAt[slot] = entry;
+        _slotOf[entry] = slot;
     }
 }
 

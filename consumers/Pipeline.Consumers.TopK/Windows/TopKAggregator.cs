@@ -170,9 +170,11 @@ internal sealed class TopKAggregator
             if (key.IsEmpty) continue;
             var added = _keys.WeightOf(d, _event, weight);
             if (added == 0) continue;
+            // One hash and at most one string per key, whatever the number of windows it goes into.
+            var hash = SpaceSaving.Hash(key);
             string? materialized = null;
             for (var g = 0; g < _targets.Length; g++)
-                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, added, ref materialized);
+                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, hash, added, ref materialized);
         }
         return true;
     }
@@ -229,8 +231,7 @@ internal sealed class TopKAggregator
             if (due is null) continue;
             foreach (var start in due)
             {
-                state.PendingClose.Add(open[start]);
-                open.Remove(start);
+                state.Close(g, start);
                 closed++;
             }
         }
@@ -329,6 +330,8 @@ internal sealed class TopKAggregator
 /// <summary>One source partition's windows and clock.</summary>
 internal sealed class PartitionState
 {
+    private readonly WindowState?[] _recent;
+
     public PartitionState(PartitionKey key, int granularities)
     {
         Key = key;
@@ -336,6 +339,7 @@ internal sealed class PartitionState
         Array.Fill(ClosedThrough, long.MinValue);
         Open = new Dictionary<long, WindowState>[granularities];
         for (var g = 0; g < granularities; g++) Open[g] = [];
+        _recent = new WindowState?[granularities];
     }
 
     public PartitionKey Key { get; }
@@ -368,13 +372,24 @@ internal sealed class PartitionState
 
     public WindowState Window(int granularity, long start, int dimensions)
     {
+        // Consecutive events nearly always fall in the same window: the last one found is checked first.
+        if (_recent[granularity] is { } recent && recent.StartTicks == start) return recent;
         var open = Open[granularity];
         if (!open.TryGetValue(start, out var window))
         {
             window = new WindowState(granularity, start, dimensions);
             open[start] = window;
         }
+        _recent[granularity] = window;
         return window;
+    }
+
+    /// <summary>Moves an open window to <see cref="PendingClose"/>.</summary>
+    public void Close(int granularity, long start)
+    {
+        if (!Open[granularity].Remove(start, out var window)) return;
+        PendingClose.Add(window);
+        if (_recent[granularity] == window) _recent[granularity] = null;
     }
 
     public void AddLate(int granularity, long start, long weight)

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Pipeline.Consumers.TopK.Sketch;
+using Pipeline.Testing;
 
 namespace Pipeline.UnitTests.TopK;
 
@@ -132,5 +133,56 @@ public sealed class SpaceSavingTests
         Assert.Throws<InvalidDataException>(() => SketchCodec.Decode(data.AsSpan(0, 2)));
         data[0] = 9;
         Assert.Throws<InvalidDataException>(() => SketchCodec.Decode(data));
+    }
+
+    [Theory]
+    [InlineData(50, 1_000, 1.0)]
+    [InlineData(1_000, 100_000, 1.1)]
+    [InlineData(1_000, 2_000, 0.6)]
+    public void UpdatesLeaveTheSameHeapAsTheFormerImplementationSlotForSlot(int capacity, int keys, double exponent)
+    {
+        // A seeded Zipf stream with the benchmark's weights (1, and 4 for a sampled event), span and string updates
+        // mixed, restores in the middle: after every step both hold the same entries in the same heap slots.
+        var zipf = new Zipf(keys, exponent, seed: capacity + keys);
+        var random = new Random(7);
+        var sketch = new SpaceSaving(capacity);
+        var reference = new ReferenceSpaceSaving(capacity);
+        for (var i = 0; i < 200_000; i++)
+        {
+            var key = "key-" + zipf.Next();
+            var weight = random.Next(10) == 0 ? 4L : 1L;
+            if (i % 2 == 0) sketch.Add(key.AsSpan(), weight);
+            else sketch.Add(key, weight);
+            reference.Add(key.AsSpan(), weight);
+            if (i % 50_000 == 49_999)
+            {
+                sketch = SketchCodec.Decode(SketchCodec.Encode(sketch));
+                AssertSameHeap(reference, sketch);
+            }
+        }
+        AssertSameHeap(reference, sketch);
+        Assert.Equal(reference.Entries(), sketch.Entries());
+        Assert.Equal(reference.UntrackedMax, sketch.UntrackedMax);
+    }
+
+    [Fact]
+    public void ASketchStoredWithAKeyTwiceIsRefused()
+    {
+        var sketch = new SpaceSaving(4);
+        sketch.Add("a", 1);
+        sketch.Add("b", 1);
+        var data = SketchCodec.Encode(sketch);
+        // Both keys are one byte long: make the second the first.
+        var second = Array.LastIndexOf(data, (byte)'b');
+        data[second] = (byte)'a';
+        Assert.Throws<InvalidDataException>(() => SketchCodec.Decode(data));
+    }
+
+    private static void AssertSameHeap(ReferenceSpaceSaving reference, SpaceSaving sketch)
+    {
+        Assert.Equal(reference.Total, sketch.Total);
+        Assert.Equal(reference.Count, sketch.Count);
+        for (var slot = 0; slot < reference.Count; slot++) Assert.Equal(reference.AtSlot(slot), sketch.AtSlot(slot));
+        foreach (var entry in reference.Entries()) Assert.Equal(entry, sketch.Find(entry.Key));
     }
 }
