@@ -26,12 +26,13 @@ internal sealed class ScannedEvent
     public DateTimeOffset? ReceivedAt { get; set; }
     public int SampleRate { get; set; } = 1;
     public int Severity { get; set; } = -1;
-    public TextSlot Host { get; set; } = TextSlot.None;
-    public TextSlot App { get; set; } = TextSlot.None;
-    public TextSlot Tenant { get; set; } = TextSlot.None;
-    public TextSlot Kind { get; set; } = TextSlot.None;
-    public TextSlot Message { get; set; } = TextSlot.None;
-    public TextSlot SenderIp { get; set; } = TextSlot.None;
+    // Fields, not properties: the fast path fills them in place (out arguments).
+    public TextSlot Host = TextSlot.None;
+    public TextSlot App = TextSlot.None;
+    public TextSlot Tenant = TextSlot.None;
+    public TextSlot Kind = TextSlot.None;
+    public TextSlot Message = TextSlot.None;
+    public TextSlot SenderIp = TextSlot.None;
     /// <summary><c>metric.name</c>.</summary>
     public TextSlot MetricName { get; set; } = TextSlot.None;
     /// <summary><c>metric.labels</c> rendered as the series is written: <c>device="eth0",instance="…",job="node"</c>.</summary>
@@ -73,6 +74,21 @@ internal sealed class ScannedEvent
         var slot = new TextSlot(_used, written);
         _used += written;
         return slot;
+    }
+
+    /// <summary>Copies UTF-8 text with no escapes into the arena; false (nothing copied) when it is not valid UTF-8.</summary>
+    public bool TryCopyUtf8(ReadOnlySpan<byte> utf8, out TextSlot slot)
+    {
+        // UTF-16 never needs more chars than UTF-8 has bytes.
+        Reserve(utf8.Length);
+        if (System.Text.Unicode.Utf8.ToUtf16(utf8, _arena.AsSpan(_used), out _, out var written, replaceInvalidSequences: false) != System.Buffers.OperationStatus.Done)
+        {
+            slot = TextSlot.None;
+            return false;
+        }
+        slot = new TextSlot(_used, written);
+        _used += written;
+        return true;
     }
 
     /// <summary>Copies a number or literal token as it is written (ASCII).</summary>
@@ -134,6 +150,25 @@ internal sealed class EnvelopeScanner
     public bool Scan(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
     {
         into.Reset();
+        if (new EnvelopeFastScan(utf8Json, into, payload: _paths.Length > 0, metric: _readMetric).Scan()) return true;
+        into.Reset();
+        return ScanWithReader(utf8Json, into);
+    }
+
+    /// <summary>The fast path alone: true when it decided (for tests, which hold it to the reader path).</summary>
+    internal bool ScanFast(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
+    {
+        into.Reset();
+        return new EnvelopeFastScan(utf8Json, into, payload: _paths.Length > 0, metric: _readMetric).Scan();
+    }
+
+    /// <summary>
+    /// The path that decides whatever the fast path is not sure of: <see cref="Utf8JsonReader"/>, which reads
+    /// any valid JSON. Text that is not valid UTF-8 in a field it copies makes the record refused, like invalid JSON.
+    /// </summary>
+    internal bool ScanWithReader(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
+    {
+        into.Reset();
         try
         {
             var reader = new Utf8JsonReader(utf8Json, Options);
@@ -170,7 +205,7 @@ internal sealed class EnvelopeScanner
             }
             return reader.TokenType == JsonTokenType.EndObject && into.HasId;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return false;
         }
