@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Name = Pipeline.Core.Envelope.EnvelopeUtf8;
 
@@ -59,44 +60,92 @@ internal ref struct EnvelopeFastScan
         }
     }
 
-    private bool TopLevel(ReadOnlySpan<byte> name)
+    /// <summary>The fields read, by name; any other is skipped.</summary>
+    private enum Field : byte
     {
-        if (name.SequenceEqual(Name.Id))
-        {
-            if (_json[_at] != '"' || !String(out var raw, out _)) return false;
-            _into.HasId = raw.Length > 0;
-            return true;
-        }
-        if (name.SequenceEqual(Name.ReceivedAt))
-        {
-            if (_json[_at] != '"' || !String(out var raw, out var escaped) || escaped || !Rfc3339.TryParse(raw, out var at)) return false;
-            _into.ReceivedAt = at;
-            return true;
-        }
-        if (name.SequenceEqual(Name.SampleRate))
-        {
-            if (!Int32(out var rate, out var isInt)) return false;
-            if (isInt) _into.SampleRate = rate;
-            return true;
-        }
-        if (name.SequenceEqual(Name.Message)) return OptionalString(out _into.Message);
-        if (name.SequenceEqual(Name.Tenant)) return OptionalString(out _into.Tenant);
-        if (name.SequenceEqual(Name.Kind)) return OptionalString(out _into.Kind);
-        if (name.SequenceEqual(Name.Source)) return _json[_at] == '{' ? Members(Object.Source) : SkipValue(1);
-        if (name.SequenceEqual(Name.Syslog)) return _json[_at] == '{' ? Members(Object.Syslog) : SkipValue(1);
-        if (_payload && name.SequenceEqual(Name.Payload)) return false;
-        if (_metric && name.SequenceEqual(Name.Metric)) return false;
-        return SkipValue(1);
-    }
-
-    private enum Object
-    {
+        Other,
+        Id,
+        ReceivedAt,
+        SampleRate,
+        Message,
+        Tenant,
+        Kind,
         Source,
         Syslog,
+        Payload,
+        Metric,
+        SenderIp,
+        Hostname,
+        AppName,
+        Severity,
+    }
+
+    // Names by length, so that a name is compared with the one or two of its length only.
+    private static readonly (byte[] Name, Field Field)[][] TopFields = ByLength(
+        (Name.Id.ToArray(), Field.Id), (Name.ReceivedAt.ToArray(), Field.ReceivedAt), (Name.SampleRate.ToArray(), Field.SampleRate), (Name.Message.ToArray(), Field.Message),
+        (Name.Tenant.ToArray(), Field.Tenant), (Name.Kind.ToArray(), Field.Kind), (Name.Source.ToArray(), Field.Source), (Name.Syslog.ToArray(), Field.Syslog),
+        (Name.Payload.ToArray(), Field.Payload), (Name.Metric.ToArray(), Field.Metric));
+    private static readonly (byte[] Name, Field Field)[][] SourceFields = ByLength((Name.OfSource.Ip.ToArray(), Field.SenderIp));
+    private static readonly (byte[] Name, Field Field)[][] SyslogFields = ByLength(
+        (Name.OfSyslog.Hostname.ToArray(), Field.Hostname), (Name.OfSyslog.AppName.ToArray(), Field.AppName), (Name.OfSyslog.Severity.ToArray(), Field.Severity));
+
+    private static (byte[] Name, Field Field)[][] ByLength(params (byte[] Name, Field Field)[] fields)
+    {
+        var table = new (byte[], Field)[fields.Max(f => f.Name.Length) + 1][];
+        for (var length = 0; length < table.Length; length++) table[length] = [.. fields.Where(f => f.Name.Length == length)];
+        return table;
+    }
+
+    private static Field Find((byte[] Name, Field Field)[][] table, ReadOnlySpan<byte> name)
+    {
+        if (name.Length >= table.Length) return Field.Other;
+        foreach (var (candidate, field) in table[name.Length])
+            if (name.SequenceEqual(candidate)) return field;
+        return Field.Other;
+    }
+
+    private bool TopLevel(ReadOnlySpan<byte> name)
+    {
+        switch (Find(TopFields, name))
+        {
+            case Field.Id:
+            {
+                if (_json[_at] != '"' || !String(out var raw, out _)) return false;
+                _into.HasId = raw.Length > 0;
+                return true;
+            }
+            case Field.ReceivedAt:
+            {
+                if (_json[_at] != '"' || !String(out var raw, out var escaped) || escaped || !Rfc3339.TryParse(raw, out var at)) return false;
+                _into.ReceivedAt = at;
+                return true;
+            }
+            case Field.SampleRate:
+            {
+                if (!Int32(out var rate, out var isInt)) return false;
+                if (isInt) _into.SampleRate = rate;
+                return true;
+            }
+            case Field.Message:
+                return OptionalString(out _into.Message);
+            case Field.Tenant:
+                return OptionalString(out _into.Tenant);
+            case Field.Kind:
+                return OptionalString(out _into.Kind);
+            case Field.Source:
+                return _json[_at] == '{' ? Members(SourceFields) : SkipValue(1);
+            case Field.Syslog:
+                return _json[_at] == '{' ? Members(SyslogFields) : SkipValue(1);
+            case Field.Payload when _payload:
+            case Field.Metric when _metric:
+                return false;
+            default:
+                return SkipValue(1);
+        }
     }
 
     /// <summary>The members of the object at the cursor (<c>source</c> or <c>syslog</c>), each read or skipped.</summary>
-    private bool Members(Object of)
+    private bool Members((byte[] Name, Field Field)[][] fields)
     {
         _at++;
         if (!SkipSpace()) return false;
@@ -107,22 +156,32 @@ internal ref struct EnvelopeFastScan
         }
         while (true)
         {
-            if (!PropertyName(out var name) || !Member(of, name) || !SkipSpace()) return false;
+            if (!PropertyName(out var name) || !Member(Find(fields, name)) || !SkipSpace()) return false;
             var c = _json[_at++];
             if (c == '}') return true;
             if (c != ',' || !SkipSpace()) return false;
         }
     }
 
-    private bool Member(Object of, ReadOnlySpan<byte> name)
+    private bool Member(Field field)
     {
-        if (of == Object.Source) return name.SequenceEqual(Name.OfSource.Ip) ? OptionalString(out _into.SenderIp) : SkipValue(2);
-        if (name.SequenceEqual(Name.OfSyslog.Hostname)) return OptionalString(out _into.Host);
-        if (name.SequenceEqual(Name.OfSyslog.AppName)) return OptionalString(out _into.App);
-        if (!name.SequenceEqual(Name.OfSyslog.Severity)) return SkipValue(2);
-        if (!Int32(out var severity, out var isInt)) return false;
-        if (isInt) _into.Severity = severity;
-        return true;
+        switch (field)
+        {
+            case Field.SenderIp:
+                return OptionalString(out _into.SenderIp);
+            case Field.Hostname:
+                return OptionalString(out _into.Host);
+            case Field.AppName:
+                return OptionalString(out _into.App);
+            case Field.Severity:
+            {
+                if (!Int32(out var severity, out var isInt)) return false;
+                if (isInt) _into.Severity = severity;
+                return true;
+            }
+            default:
+                return SkipValue(2);
+        }
     }
 
     /// <summary>A string field: copied out when it is a string, absent (and skipped) when it is anything else.</summary>
@@ -169,9 +228,15 @@ internal ref struct EnvelopeFastScan
         var i = _at + 1;
         while (true)
         {
-            var next = _json[i..].IndexOfAny(StringStops);
-            if (next < 0) return false;
-            i += next;
+            // Most strings are short (names, hosts, numbers as text): a plain loop ends them before a vector search would start.
+            var limit = Math.Min(i + 16, _json.Length);
+            while (i < limit && _json[i] >= 0x20 && _json[i] != '"' && _json[i] != '\\') i++;
+            if (i == limit)
+            {
+                var next = _json[i..].IndexOfAny(StringStops);
+                if (next < 0) return false;
+                i += next;
+            }
             var c = _json[i];
             if (c == '"') break;
             if (c != '\\' || i + 1 >= _json.Length) return false;
@@ -290,7 +355,10 @@ internal ref struct EnvelopeFastScan
     }
 
     /// <summary>Skips JSON white space; false at the end of the input (nothing the scanner reads may end there).</summary>
-    private bool SkipSpace()
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool SkipSpace() => (_at < _json.Length && _json[_at] > ' ') || SkipSomeSpace();
+
+    private bool SkipSomeSpace()
     {
         while (_at < _json.Length && _json[_at] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r') _at++;
         return _at < _json.Length;

@@ -20,36 +20,31 @@ internal static class MessageTemplate
     {
         var limit = Math.Min(maxLength, destination.Length);
         var written = 0;
-        var i = 0;
-        while (i < message.Length)
+        // Text from here to the next token with a digit is kept as it is, so it is copied in one piece; the
+        // tokens to mask are found from their digits (a vectorised search), then widened to their separators.
+        var kept = 0;
+        var at = 0;
+        while (at < message.Length)
         {
-            var c = message[i];
-            if (IsSeparator(c))
-            {
-                if (!Append(destination, ref written, limit, c)) return Cut(destination, limit);
-                i++;
-                continue;
-            }
-            var start = i;
-            var hasDigit = false;
-            while (i < message.Length && !IsSeparator(message[i]))
-            {
-                hasDigit |= char.IsAsciiDigit(message[i]);
-                i++;
-            }
-            var token = message[start..i];
+            var digit = message[at..].IndexOfAnyInRange('0', '9');
+            if (digit < 0) break;
+            digit += at;
+            var start = digit;
+            while (start > at && !IsSeparator(message[start - 1])) start--;
+            var end = digit + 1;
+            while (end < message.Length && !IsSeparator(message[end])) end++;
+            var token = message[start..end];
             // Sentence punctuation after a token is not part of it ("port 22." / "from 1.2.3.4:").
             var trailer = 0;
             while (trailer < token.Length - 1 && token[^(trailer + 1)] is '.' or ':') trailer++;
             var core = token[..^trailer];
-            ReadOnlySpan<char> output = !hasDigit ? core
-                : SourceIp.IsAddress(core) ? "<ip>"
-                : IsNumber(core) ? "<num>"
-                : "<*>";
-            if (!Append(destination, ref written, limit, output)) return Cut(destination, limit);
-            if (!Append(destination, ref written, limit, token[^trailer..])) return Cut(destination, limit);
+            ReadOnlySpan<char> mask = SourceIp.IsAddress(core) ? "<ip>" : IsNumber(core) ? "<num>" : "<*>";
+            if (!Append(destination, ref written, limit, message[kept..start]) || !Append(destination, ref written, limit, mask))
+                return Cut(destination, limit);
+            kept = end - trailer;
+            at = end;
         }
-        return written;
+        return Append(destination, ref written, limit, message[kept..]) ? written : Cut(destination, limit);
     }
 
     /// <summary>The template as a new string (for tests and tools; the hot path uses the span form).</summary>
@@ -61,7 +56,11 @@ internal static class MessageTemplate
 
     // White space and the punctuation that separates fields in log lines; ':' '.' '/' '-' '_' '@' stay inside
     // tokens so that addresses, times, paths and names are classified whole.
-    private static bool IsSeparator(char c) => c switch
+    private static readonly bool[] AsciiSeparators = [.. Enumerable.Range(0, 128).Select(c => IsAnySeparator((char)c))];
+
+    private static bool IsSeparator(char c) => c < 128 ? AsciiSeparators[c] : char.IsWhiteSpace(c);
+
+    private static bool IsAnySeparator(char c) => c switch
     {
         ' ' or '\t' or '\r' or '\n' or ',' or ';' or '(' or ')' or '[' or ']' or '{' or '}' or '"' or '\'' or '<' or '>' or '=' or '|' => true,
         _ => char.IsWhiteSpace(c),
@@ -75,13 +74,6 @@ internal static class MessageTemplate
         if (start >= end || !char.IsAsciiDigit(token[start])) return false;
         for (var i = start; i < end; i++)
             if (!char.IsAsciiDigit(token[i]) && token[i] != '.') return false;
-        return true;
-    }
-
-    private static bool Append(Span<char> destination, ref int written, int limit, char c)
-    {
-        if (written >= limit) return false;
-        destination[written++] = c;
         return true;
     }
 

@@ -33,6 +33,31 @@ public sealed class MessageTemplateTests
     }
 }
 
+public sealed class MessageTemplateEquivalenceTests
+{
+    [Fact]
+    public void TemplatesAreTheSameAsTheFormerCharByCharMaskingOnAnyMessageAndLength()
+    {
+        // Messages built from the pieces that matter: words, separators (Unicode white space too), digits, dots
+        // and colons around tokens, addresses, hex ids; cut at lengths that fall anywhere in them.
+        string[] pieces = ["Failed", "password", "for", "root", "from", "10.1.2.3", "port", "22", "ssh2", ":", ".", "..", "::", ",", ";",
+            "(", ")", "[", "]", "=", "|", "\"", "'", "<", ">", "{", "}", " ", "  ", "\t", "\u00a0", "\u2003", "\n", "pid=42", "0x7f3a",
+            "2001:db8::7", "[2001:db8::1]:443", "1.2.3.4:5678", "-3.5", "99%", "1.000.000", "3f2a9c1b-77aa", "12:34:56", "ünïcode", "…", "7.", "8:"];
+        var random = new Random(3);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var message = string.Concat(Enumerable.Range(0, random.Next(0, 30)).Select(_ => pieces[random.Next(pieces.Length)] + (random.Next(3) == 0 ? " " : "")));
+            foreach (var length in new[] { 1, 2, 5, 16, random.Next(1, 80), 256 })
+            {
+                var expected = new char[length];
+                var actual = new char[length];
+                var n = ReferenceMessageTemplate.Mask(message, expected, length);
+                Assert.Equal(new string(expected, 0, n), new string(actual, 0, MessageTemplate.Mask(message, actual, length)));
+            }
+        }
+    }
+}
+
 public sealed class SourceIpTests
 {
     [Theory]
