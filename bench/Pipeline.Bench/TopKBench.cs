@@ -59,7 +59,7 @@ internal static class TopKBench
     /// scan, then the keys (those read as they are, then each derived one), then the sketch updates, then the
     /// checkpoint encoding. A stage's cost is its time less the stage it builds on.
     /// </summary>
-    private static List<(string Stage, string Adds, double Nanoseconds, double Baseline)> Stages(AggregatorSettings settings, TopKBenchStream stream)
+    private static List<(string Stage, string Adds, double Wall, double Cpu, double Baseline)> Stages(AggregatorSettings settings, TopKBenchStream stream)
     {
         var plain = settings.Dimensions.Where(d => d.Kind is not (DimensionKind.Template or DimensionKind.SourceIp)).Select(d => d.Name).ToArray();
         var derived = settings.Dimensions.Where(d => d.Kind is DimensionKind.Template or DimensionKind.SourceIp).Select(d => d.Name).ToArray();
@@ -73,18 +73,19 @@ internal static class TopKBench
         runs.Add(("apply", "window bookkeeping and sketch updates", "scan + every key", () => new AggregatorContender(settings, checkpoint: false)));
         runs.Add(("apply + checkpoint", "checkpoint taken (encoded) every 5,000 events", "apply", () => new AggregatorContender(settings)));
         var measured = new Dictionary<string, double>();
-        var rows = new List<(string, string, double, double)>();
+        var rows = new List<(string, string, double, double, double)>();
         foreach (var (stage, adds, over, contender) in runs)
         {
             // Best of three: on a shared machine the fastest round is the one least disturbed by others.
-            var ns = Enumerable.Range(0, StageRounds).Min(_ => Measure($"stage {stage}", stream, contender()).NanosecondsPerEvent);
-            measured[stage] = ns;
-            rows.Add((stage, adds, ns, over is null ? 0 : measured[over]));
+            var rounds = Enumerable.Range(0, StageRounds).Select(_ => Measure($"stage {stage}", stream, contender())).ToList();
+            var cpu = rounds.Min(r => r.CpuNanosecondsPerEvent);
+            measured[stage] = cpu;
+            rows.Add((stage, adds, rounds.Min(r => r.NanosecondsPerEvent), cpu, over is null ? 0 : measured[over]));
         }
         return rows;
     }
 
-    private static string StagesReport(int events, List<(string Stage, string Adds, double Nanoseconds, double Baseline)> stages)
+    private static string StagesReport(int events, List<(string Stage, string Adds, double Wall, double Cpu, double Baseline)> stages)
     {
         if (stages.Count == 0) return "";
         var c = CultureInfo.InvariantCulture;
@@ -92,10 +93,10 @@ internal static class TopKBench
         text.AppendLine();
         text.AppendLine(c, $"Where the time goes (the first {events:N0} events of the same stream through cumulative stages, each run alone, best of {StageRounds} rounds; `--stage-events 0` leaves this out):");
         text.AppendLine();
-        text.AppendLine("| stage | ns/event | adds | ns/event added |");
-        text.AppendLine("|---|---:|---|---:|");
-        foreach (var (stage, adds, ns, baseline) in stages)
-            text.AppendLine(c, $"| {stage} | {ns:F0} | {adds} | {ns - baseline:F0} |");
+        text.AppendLine("| stage | ns/event (wall clock) | CPU ns/event | adds | CPU ns/event added |");
+        text.AppendLine("|---|---:|---:|---|---:|");
+        foreach (var (stage, adds, wall, cpu, baseline) in stages)
+            text.AppendLine(c, $"| {stage} | {wall:F0} | {cpu:F0} | {adds} | {cpu - baseline:F0} |");
         return text.ToString();
     }
 
@@ -110,11 +111,13 @@ internal static class TopKBench
         var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var peakHeap = heapBefore;
         var elapsed = TimeSpan.Zero;
+        var cpu = TimeSpan.Zero;
         var allocated = 0L;
         var count = 0L;
         while (generator.Next(spans, out var buffer))
         {
             var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            var cpuBefore = ThreadCpu.Now();
             var clock = Stopwatch.StartNew();
             var data = buffer.Span;
             foreach (var (offset, length) in spans)
@@ -123,6 +126,7 @@ internal static class TopKBench
                 if (++count % Batch == 0) contender.EndOfBatch();
             }
             elapsed += clock.Elapsed;
+            cpu += ThreadCpu.Now() - cpuBefore;
             allocated += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             // Live state only (a forced collection, outside the timed part): garbage not yet collected is not the contender's size.
             peakHeap = Math.Max(peakHeap, GC.GetTotalMemory(forceFullCollection: true));
@@ -130,12 +134,12 @@ internal static class TopKBench
         contender.EndOfBatch();
         var retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         using var self = Process.GetCurrentProcess();
-        var result = new Result(name, count, elapsed, allocated, retained, peakHeap - heapBefore, self.WorkingSet64, contender.Describe());
+        var result = new Result(name, count, elapsed, cpu, allocated, retained, peakHeap - heapBefore, self.WorkingSet64, contender.Describe());
         GC.KeepAlive(generator);
         if (name.StartsWith("stage ", StringComparison.Ordinal))
-            Console.WriteLine($"{name}: {result.NanosecondsPerEvent:F0} ns/event");
+            Console.WriteLine($"{name}: {result.NanosecondsPerEvent:F0} ns/event, {result.CpuNanosecondsPerEvent:F0} CPU ns/event");
         else if (name != "warm-up")
-            Console.WriteLine($"{name}: {result.EventsPerSecond:N0} events/s, {result.AllocatedPerEvent:F1} B/event allocated, live heap at end {Mib(retained)}, peak live heap {Mib(result.PeakHeap)}, working set {Mib(result.WorkingSet)}");
+            Console.WriteLine($"{name}: {result.EventsPerSecond:N0} events/s ({result.EventsPerCpuSecond:N0} per CPU second), {result.AllocatedPerEvent:F1} B/event allocated, live heap at end {Mib(retained)}, peak live heap {Mib(result.PeakHeap)}, working set {Mib(result.WorkingSet)}");
         kept = contender;
         return result;
     }
@@ -169,7 +173,7 @@ internal static class TopKBench
         var c = CultureInfo.InvariantCulture;
         text.AppendLine("# Top-k aggregator benchmark");
         text.AppendLine();
-        text.AppendLine(c, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; workstation GC, one thread.");
+        text.AppendLine(c, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; workstation GC, one thread; load average (1 min) {LoadAverage()} when the report was written.");
         text.AppendLine();
         text.AppendLine("Reproduce (from the repository root, after `infra/setup.sh`, which builds in Release):");
         text.AppendLine();
@@ -184,10 +188,12 @@ internal static class TopKBench
         text.AppendLine("the aggregator updates a Space-Saving sketch per window and dimension and encodes a checkpoint of the changed sketches every 5,000 events (as the sink does before its PostgreSQL write, which is not included here);");
         text.AppendLine("the exact baseline adds to a `Dictionary<string, long>` per window and dimension (span lookups, so a known key allocates nothing), dropping minute windows once closed, as the aggregator does.");
         text.AppendLine();
-        text.AppendLine("| contender | events/s | ns/event | allocated B/event | live heap at end | peak live heap | working set after | state |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
+        text.AppendLine("| contender | events/s | ns/event | events per CPU second | CPU ns/event | allocated B/event | live heap at end | peak live heap | working set after | state |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var r in new[] { sketch, exact })
-            text.AppendLine(c, $"| {r.Name} | {r.EventsPerSecond:N0} | {r.NanosecondsPerEvent:F0} | {r.AllocatedPerEvent:F1} | {Mib(r.Retained)} | {Mib(r.PeakHeap)} | {Mib(r.WorkingSet)} | {r.State} |");
+            text.AppendLine(c, $"| {r.Name} | {r.EventsPerSecond:N0} | {r.NanosecondsPerEvent:F0} | {r.EventsPerCpuSecond:N0} | {r.CpuNanosecondsPerEvent:F0} | {r.AllocatedPerEvent:F1} | {Mib(r.Retained)} | {Mib(r.PeakHeap)} | {Mib(r.WorkingSet)} | {r.State} |");
+        text.AppendLine();
+        text.AppendLine("Events per CPU second count the measuring thread's own CPU time (`getrusage(RUSAGE_THREAD)`), which time spent waiting for a core on a shared machine does not inflate; events/s count the wall clock.");
         text.AppendLine();
         text.AppendLine(c, $"Ratios (aggregator / exact): throughput {sketch.EventsPerSecond / exact.EventsPerSecond:F2}×, live heap at end {(double)sketch.Retained / Math.Max(1, exact.Retained):F3}×, peak live heap {(double)sketch.PeakHeap / Math.Max(1, exact.PeakHeap):F3}×.");
         text.AppendLine();
@@ -202,12 +208,17 @@ internal static class TopKBench
         return text.ToString();
     }
 
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+
     private static string Mib(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
 
-    private sealed record Result(string Name, long Events, TimeSpan Elapsed, long Allocated, long Retained, long PeakHeap, long WorkingSet, string State)
+    private sealed record Result(string Name, long Events, TimeSpan Elapsed, TimeSpan Cpu, long Allocated, long Retained, long PeakHeap, long WorkingSet, string State)
     {
         public double EventsPerSecond => Events / Elapsed.TotalSeconds;
         public double NanosecondsPerEvent => Elapsed.TotalMilliseconds * 1e6 / Events;
+        public double EventsPerCpuSecond => Events / Cpu.TotalSeconds;
+        public double CpuNanosecondsPerEvent => Cpu.TotalMilliseconds * 1e6 / Events;
         public double AllocatedPerEvent => (double)Allocated / Events;
     }
 }

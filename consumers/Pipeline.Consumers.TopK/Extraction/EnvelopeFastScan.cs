@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -21,24 +20,25 @@ namespace Pipeline.Consumers.TopK.Extraction;
 /// </summary>
 internal ref struct EnvelopeFastScan
 {
-    // Where a string may end or need a closer look: its closing quote, an escape, or a control char (invalid in JSON).
-    private static readonly SearchValues<byte> StringStops = SearchValues.Create(
-        [(byte)'"', (byte)'\\', .. Enumerable.Range(0, 0x20).Select(b => (byte)b)]);
     private const int MaxDepth = 32;
 
     private readonly ReadOnlySpan<byte> _json;
+    private readonly ReadOnlySpan<ulong> _stops;
     private readonly ScannedEvent _into;
     private readonly bool _payload;
     private readonly bool _metric;
     private int _at;
 
     /// <param name="json">One record's value.</param>
+    /// <param name="stops">Scratch space of at least <see cref="StringStops.WordsFor"/> the value's length.</param>
     /// <param name="into">The event to fill (reset by the caller).</param>
     /// <param name="payload">Whether a <c>payload</c> object must be read (then the reader path does it).</param>
     /// <param name="metric">Whether a <c>metric</c> object must be read (then the reader path does it).</param>
-    public EnvelopeFastScan(ReadOnlySpan<byte> json, ScannedEvent into, bool payload, bool metric)
+    public EnvelopeFastScan(ReadOnlySpan<byte> json, Span<ulong> stops, ScannedEvent into, bool payload, bool metric)
     {
+        StringStops.Build(json, stops);
         _json = json;
+        _stops = stops;
         _into = into;
         _payload = payload;
         _metric = metric;
@@ -211,10 +211,10 @@ internal ref struct EnvelopeFastScan
     {
         name = default;
         if (_json[_at] != '"') return false;
-        var end = _json[(_at + 1)..].IndexOfAny(StringStops);
-        if (end < 0 || _json[_at + 1 + end] != '"') return false;
-        name = _json.Slice(_at + 1, end);
-        _at += end + 2;
+        var end = StringStops.Next(_stops, _at + 1);
+        if (end < 0 || _json[end] != '"') return false;
+        name = _json[(_at + 1)..end];
+        _at = end + 1;
         if (!SkipSpace() || _json[_at] != ':') return false;
         _at++;
         return SkipSpace();
@@ -228,15 +228,8 @@ internal ref struct EnvelopeFastScan
         var i = _at + 1;
         while (true)
         {
-            // Most strings are short (names, hosts, numbers as text): a plain loop ends them before a vector search would start.
-            var limit = Math.Min(i + 16, _json.Length);
-            while (i < limit && _json[i] >= 0x20 && _json[i] != '"' && _json[i] != '\\') i++;
-            if (i == limit)
-            {
-                var next = _json[i..].IndexOfAny(StringStops);
-                if (next < 0) return false;
-                i += next;
-            }
+            i = StringStops.Next(_stops, i);
+            if (i < 0) return false;
             var c = _json[i];
             if (c == '"') break;
             if (c != '\\' || i + 1 >= _json.Length) return false;

@@ -134,6 +134,7 @@ internal sealed class EnvelopeScanner
     private readonly byte[][][] _paths;
 
     private readonly bool _readMetric;
+    private ulong[] _stops = new ulong[16];
 
     /// <param name="payloadPaths">The dotted payload fields to read (from <c>payload.</c> dimensions), in order.</param>
     /// <param name="readMetric">Whether to read the <c>metric</c> object (some dimension is a metric one).</param>
@@ -150,7 +151,7 @@ internal sealed class EnvelopeScanner
     public bool Scan(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
     {
         into.Reset();
-        if (new EnvelopeFastScan(utf8Json, into, payload: _paths.Length > 0, metric: _readMetric).Scan()) return true;
+        if (new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, payload: _paths.Length > 0, metric: _readMetric).Scan()) return true;
         into.Reset();
         return ScanWithReader(utf8Json, into);
     }
@@ -159,7 +160,14 @@ internal sealed class EnvelopeScanner
     internal bool ScanFast(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
     {
         into.Reset();
-        return new EnvelopeFastScan(utf8Json, into, payload: _paths.Length > 0, metric: _readMetric).Scan();
+        return new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, payload: _paths.Length > 0, metric: _readMetric).Scan();
+    }
+
+    private Span<ulong> Stops(int length)
+    {
+        var words = StringStops.WordsFor(length);
+        if (_stops.Length < words) _stops = new ulong[Math.Max(words, _stops.Length * 2)];
+        return _stops.AsSpan(0, words);
     }
 
     /// <summary>
