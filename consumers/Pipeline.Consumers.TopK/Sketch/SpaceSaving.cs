@@ -9,9 +9,10 @@ namespace Pipeline.Consumers.TopK.Sketch;
 /// untracked key replaces the key with the smallest count and inherits that count as its error, so any
 /// key's overestimate is at most <c>Total / Capacity</c>, and any key with a true count above that is tracked.
 /// <para>
-/// Layout, for the hot path (every event updates one sketch per window and dimension): the entries form a
-/// binary min-heap by count, kept as parallel arrays — counts and entry numbers in heap order, so a sift
-/// compares neighbouring longs instead of chasing objects — and an open-addressing index (linear probing,
+/// Layout, for the hot path (every event updates one sketch per window and dimension, mostly missing the
+/// cache): the entries form a binary min-heap by count kept in arrays of structs — the heap as (count, entry)
+/// pairs, so a sift reads one array instead of chasing objects; the entries as (key, error, hash, slot), so a
+/// lookup's hash check, key and slot come from one place — and an open-addressing index (linear probing,
 /// removal by backward shift) from key hash to entry. The caller hashes a key once (<see cref="Hash"/>) and
 /// passes the hash to the sketch of every window it updates; an eviction moves the index entry using the
 /// stored hash, without hashing the old key again. Lookups take a <see cref="ReadOnlySpan{T}"/> of chars,
@@ -27,14 +28,11 @@ namespace Pipeline.Consumers.TopK.Sketch;
 /// </summary>
 internal sealed class SpaceSaving
 {
-    // Per entry (numbered 0 to _size - 1; an evicted entry's number is reused by its replacement).
-    private string[] _keys;
-    private int[] _hashes;
-    private long[] _errors;
-    private int[] _slotOf;
-    // Per heap slot.
-    private long[] _counts;
-    private int[] _entryAt;
+    // Entries, numbered 0 to _size - 1 (an evicted entry's number is reused by its replacement): what a lookup
+    // needs (hash, key, heap slot) sits together, one cache line.
+    private Entry[] _entries;
+    // The heap by slot: count and entry number together, so a sift reads one array.
+    private HeapSlot[] _heap;
     // Index: entry number + 1 (0 = empty), a power of two at least twice the entries' room.
     private int[] _index;
     private int _size;
@@ -45,12 +43,8 @@ internal sealed class SpaceSaving
         Capacity = capacity;
         // The arrays grow up to the capacity as keys arrive: most window × dimension × partition sketches stay small.
         var room = Math.Min(capacity, 16);
-        _keys = new string[room];
-        _hashes = new int[room];
-        _errors = new long[room];
-        _slotOf = new int[room];
-        _counts = new long[room];
-        _entryAt = new int[room];
+        _entries = new Entry[room];
+        _heap = new HeapSlot[room];
         _index = new int[IndexLength(room)];
     }
 
@@ -70,7 +64,7 @@ internal sealed class SpaceSaving
     /// The most an untracked key can have been counted: the smallest tracked count once the sketch is full
     /// (a key is only evicted when it holds the minimum, and the minimum never decreases), else 0.
     /// </summary>
-    public long UntrackedMax => IsFull ? _counts[0] : 0;
+    public long UntrackedMax => IsFull ? _heap[0].Count : 0;
 
     /// <summary>The hash every sketch files <paramref name="key"/> under (randomised per process, as string hashes are).</summary>
     public static int Hash(ReadOnlySpan<char> key) => string.GetHashCode(key);
@@ -101,8 +95,8 @@ internal sealed class SpaceSaving
         var entry = Find(key, hash);
         if (entry >= 0)
         {
-            var slot = _slotOf[entry];
-            _counts[slot] += weight;
+            var slot = _entries[entry].Slot;
+            _heap[slot].Count += weight;
             SiftDown(slot);
             return;
         }
@@ -113,25 +107,22 @@ internal sealed class SpaceSaving
     {
         if (_size < Capacity)
         {
-            if (_size == _keys.Length) Grow(Math.Min(Capacity, _keys.Length * 2));
+            if (_size == _entries.Length) Grow(Math.Min(Capacity, _entries.Length * 2));
             var added = _size++;
-            _keys[added] = key;
-            _hashes[added] = hash;
-            _errors[added] = 0;
-            _counts[added] = weight;
-            _entryAt[added] = added;
-            _slotOf[added] = added;
+            _entries[added] = new Entry { Key = key, Hash = hash, Slot = added };
+            _heap[added] = new HeapSlot { Count = weight, Entry = added };
             Insert(added);
             SiftUp(added);
             return;
         }
         // Replace the minimum: the newcomer may have been among the evicted, so it inherits the minimum as its error.
-        var entry = _entryAt[0];
+        var entry = _heap[0].Entry;
         Remove(entry);
-        _keys[entry] = key;
-        _hashes[entry] = hash;
-        _errors[entry] = _counts[0];
-        _counts[0] += weight;
+        ref var replaced = ref _entries[entry];
+        replaced.Key = key;
+        replaced.Hash = hash;
+        replaced.Error = _heap[0].Count;
+        _heap[0].Count += weight;
         Insert(entry);
         SiftDown(0);
     }
@@ -146,7 +137,7 @@ internal sealed class SpaceSaving
     }
 
     /// <summary>The entry of <paramref name="key"/>, if tracked.</summary>
-    public SketchEntry? Find(string key) => Find(key, Hash(key)) is var entry and >= 0 ? AtSlot(_slotOf[entry]) : null;
+    public SketchEntry? Find(string key) => Find(key, Hash(key)) is var entry and >= 0 ? AtSlot(_entries[entry].Slot) : null;
 
     /// <summary>
     /// The entry in heap slot <paramref name="slot"/> (0 to <see cref="Count"/> - 1): the codec stores entries in
@@ -154,8 +145,8 @@ internal sealed class SpaceSaving
     /// </summary>
     internal SketchEntry AtSlot(int slot)
     {
-        var entry = _entryAt[slot];
-        return new SketchEntry(_keys[entry], _counts[slot], _errors[entry]);
+        ref var entry = ref _entries[_heap[slot].Entry];
+        return new SketchEntry(entry.Key, _heap[slot].Count, entry.Error);
     }
 
     /// <summary>
@@ -169,17 +160,14 @@ internal sealed class SpaceSaving
         // Not a heap as stored (written by another version, or a smaller capacity now): insert the largest entries.
         var kept = asStored ? heapOrder
             : heapOrder.OrderByDescending(e => e.Count).ThenBy(e => e.Key, StringComparer.Ordinal).Take(capacity).ToList();
-        if (kept.Count > sketch._keys.Length) sketch.Grow(kept.Count);
+        if (kept.Count > sketch._entries.Length) sketch.Grow(kept.Count);
         foreach (var e in kept)
         {
+            var hash = Hash(e.Key);
+            if (sketch.Find(e.Key, hash) >= 0) throw new InvalidDataException($"sketch holds key '{e.Key}' twice");
             var added = sketch._size++;
-            sketch._keys[added] = e.Key;
-            sketch._hashes[added] = Hash(e.Key);
-            sketch._errors[added] = e.Error;
-            sketch._counts[added] = e.Count;
-            sketch._entryAt[added] = added;
-            sketch._slotOf[added] = added;
-            if (sketch.Find(e.Key, sketch._hashes[added]) >= 0) throw new InvalidDataException($"sketch holds key '{e.Key}' twice");
+            sketch._entries[added] = new Entry { Key = e.Key, Hash = hash, Error = e.Error, Slot = added };
+            sketch._heap[added] = new HeapSlot { Count = e.Count, Entry = added };
             sketch.Insert(added);
             if (!asStored) sketch.SiftUp(added);
         }
@@ -197,12 +185,8 @@ internal sealed class SpaceSaving
 
     private void Grow(int room)
     {
-        Array.Resize(ref _keys, room);
-        Array.Resize(ref _hashes, room);
-        Array.Resize(ref _errors, room);
-        Array.Resize(ref _slotOf, room);
-        Array.Resize(ref _counts, room);
-        Array.Resize(ref _entryAt, room);
+        Array.Resize(ref _entries, room);
+        Array.Resize(ref _heap, room);
         _index = new int[IndexLength(room)];
         for (var entry = 0; entry < _size; entry++) Insert(entry);
     }
@@ -214,14 +198,15 @@ internal sealed class SpaceSaving
         {
             var entry = _index[i] - 1;
             if (entry < 0) return -1;
-            if (_hashes[entry] == hash && key.SequenceEqual(_keys[entry])) return entry;
+            ref var candidate = ref _entries[entry];
+            if (candidate.Hash == hash && key.SequenceEqual(candidate.Key)) return entry;
         }
     }
 
     private void Insert(int entry)
     {
         var mask = _index.Length - 1;
-        var i = _hashes[entry] & mask;
+        var i = _entries[entry].Hash & mask;
         while (_index[i] != 0) i = (i + 1) & mask;
         _index[i] = entry + 1;
     }
@@ -230,11 +215,11 @@ internal sealed class SpaceSaving
     private void Remove(int entry)
     {
         var mask = _index.Length - 1;
-        var hole = _hashes[entry] & mask;
+        var hole = _entries[entry].Hash & mask;
         while (_index[hole] != entry + 1) hole = (hole + 1) & mask;
         for (var i = (hole + 1) & mask; _index[i] != 0; i = (i + 1) & mask)
         {
-            var home = _hashes[_index[i] - 1] & mask;
+            var home = _entries[_index[i] - 1].Hash & mask;
             // An entry may fill the hole when the hole lies on its probe path (from its home to where it is).
             if (((i - home) & mask) < ((i - hole) & mask)) continue;
             _index[hole] = _index[i];
@@ -246,48 +231,57 @@ internal sealed class SpaceSaving
     // Both sifts move a "hole" instead of swapping, so each step writes one slot.
     private void SiftUp(int slot)
     {
-        var entry = _entryAt[slot];
-        var count = _counts[slot];
+        var moving = _heap[slot];
         while (slot > 0)
         {
             var parent = (slot - 1) / 2;
-            if (_counts[parent] <= count) break;
+            if (_heap[parent].Count <= moving.Count) break;
             Move(parent, slot);
             slot = parent;
         }
-        Place(entry, count, slot);
+        Place(moving, slot);
     }
 
     private void SiftDown(int slot)
     {
-        var entry = _entryAt[slot];
-        var count = _counts[slot];
+        var moving = _heap[slot];
         while (true)
         {
             var left = 2 * slot + 1;
             if (left >= _size) break;
             var right = left + 1;
-            var child = right < _size && _counts[right] < _counts[left] ? right : left;
-            if (count <= _counts[child]) break;
+            var child = right < _size && _heap[right].Count < _heap[left].Count ? right : left;
+            if (moving.Count <= _heap[child].Count) break;
             Move(child, slot);
             slot = child;
         }
-        Place(entry, count, slot);
+        Place(moving, slot);
     }
 
     private void Move(int from, int to)
     {
-        var entry = _entryAt[from];
-        _counts[to] = _counts[from];
-        _entryAt[to] = entry;
-        _slotOf[entry] = to;
+        _heap[to] = _heap[from];
+        _entries[_heap[to].Entry].Slot = to;
     }
 
-    private void Place(int entry, long count, int slot)
+    private void Place(HeapSlot moving, int slot)
     {
-        _counts[slot] = count;
-        _entryAt[slot] = entry;
-        _slotOf[entry] = slot;
+        _heap[slot] = moving;
+        _entries[moving.Entry].Slot = slot;
+    }
+
+    private struct Entry
+    {
+        public string Key;
+        public long Error;
+        public int Hash;
+        public int Slot;
+    }
+
+    private struct HeapSlot
+    {
+        public long Count;
+        public int Entry;
     }
 }
 
