@@ -21,7 +21,9 @@ public class AccessToken
     /// <summary>Checks that exactly one form is given and the hash is well formed; <paramref name="where"/> names the setting in the message.</summary>
     public void Validate(string where)
     {
-        if (string.IsNullOrEmpty(Token) == string.IsNullOrEmpty(TokenSha256))
+        if (string.IsNullOrEmpty(Token) && string.IsNullOrEmpty(TokenSha256))
+            throw new ArgumentException($"{where}: no token (Token and TokenSha256 are empty: is the variable that sets it unset?)");
+        if (!string.IsNullOrEmpty(Token) && !string.IsNullOrEmpty(TokenSha256))
             throw new ArgumentException($"{where}: give exactly one of Token or TokenSha256");
         if (TokenSha256 is { Length: > 0 } hash && (hash.Length != 64 || !hash.All(Uri.IsHexDigit)))
             throw new ArgumentException($"{where}: TokenSha256 must be 64 hex digits");
