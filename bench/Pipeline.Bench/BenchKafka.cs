@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Pipeline.Kafka.Consuming;
 using Pipeline.Kafka.Embedded;
 
 namespace Pipeline.Bench;
@@ -47,6 +48,30 @@ internal static class BenchKafka
                 producer.Poll(TimeSpan.FromMilliseconds(20));
             }
         }
+    }
+
+    /// <summary>
+    /// Produces <paramref name="count"/> records spread evenly over the partitions and returns each as a consumer will
+    /// read it (partition, offset, timestamp), so that contenders reading elsewhere get the same records.
+    /// </summary>
+    public static List<ConsumedRecord> ProduceAll(string bootstrap, string topic, int partitions, int count, IEnumerable<(byte[]? Key, byte[] Value)> records)
+    {
+        var produced = new ConsumedRecord?[count];
+        using var producer = Producer(bootstrap);
+        var n = 0;
+        var failed = 0;
+        foreach (var (key, value) in records)
+        {
+            var index = n++;
+            Send(producer, topic, partitions, index, new Message<byte[]?, byte[]> { Key = key, Value = value }, report =>
+            {
+                if (report.Error.IsError) Interlocked.Increment(ref failed);
+                else produced[index] = new ConsumedRecord(report.Topic, report.Partition.Value, report.Offset.Value, key, value, report.Timestamp.UtcDateTime);
+            });
+        }
+        producer.Flush(TimeSpan.FromMinutes(2));
+        if (failed > 0 || produced.Any(r => r is null)) throw new InvalidOperationException($"{failed} envelopes were not produced");
+        return produced.Select(r => r!).ToList();
     }
 
     /// <summary>Fails when the cluster no longer holds the first records of a partition: the figures would be of less than the stream.</summary>

@@ -220,31 +220,21 @@ internal static class NocBench
     /// (<see cref="BenchKafka"/>), and returns every record as the consumer will read it, with its partition and
     /// offset, so the file and INSERT contenders write the same rows.
     /// </summary>
-    private static List<ConsumedRecord> Produce(EmbeddedKafkaCluster kafka, TopKBenchStream stream, int partitions)
+    private static List<ConsumedRecord> Produce(EmbeddedKafkaCluster kafka, TopKBenchStream stream, int partitions) =>
+        BenchKafka.ProduceAll(kafka.BootstrapServers, Topic, partitions, stream.Events, Envelopes(stream));
+
+    private static IEnumerable<(byte[]? Key, byte[] Value)> Envelopes(TopKBenchStream stream)
     {
-        var records = new ConsumedRecord?[stream.Events];
-        using var producer = BenchKafka.Producer(kafka.BootstrapServers);
         var generator = stream.Open(50_000);
         var spans = new List<(int Offset, int Length)>();
-        var n = 0;
-        var failed = 0;
         while (generator.Next(spans, out var buffer))
         {
             foreach (var (offset, length) in spans)
             {
                 var value = buffer.Slice(offset, length).ToArray();
-                var key = HostKey(value);
-                var index = n++;
-                BenchKafka.Send(producer, Topic, partitions, index, new Message<byte[]?, byte[]> { Key = key, Value = value }, report =>
-                {
-                    if (report.Error.IsError) Interlocked.Increment(ref failed);
-                    else records[index] = new ConsumedRecord(report.Topic, report.Partition.Value, report.Offset.Value, key, value, report.Timestamp.UtcDateTime);
-                });
+                yield return (HostKey(value), value);
             }
         }
-        producer.Flush(TimeSpan.FromMinutes(2));
-        if (failed > 0 || records.Any(r => r is null)) throw new InvalidOperationException($"{failed} envelopes were not produced");
-        return records.Select(r => r!).ToList();
     }
 
     private static byte[] HostKey(byte[] envelope)

@@ -187,25 +187,8 @@ internal static class SiemBench
     }
 
     /// <summary>Produces the stream keyed by host, spread evenly (<see cref="BenchKafka"/>); returns each record as it will be read.</summary>
-    private static List<ConsumedRecord> Produce(EmbeddedKafkaCluster kafka, SiemBenchStream stream, int partitions)
-    {
-        var records = new ConsumedRecord?[stream.Events];
-        using var producer = BenchKafka.Producer(kafka.BootstrapServers);
-        var n = 0;
-        var failed = 0;
-        foreach (var (key, value) in stream.Envelopes())
-        {
-            var index = n++;
-            BenchKafka.Send(producer, Topic, partitions, index, new Message<byte[]?, byte[]> { Key = key, Value = value }, report =>
-            {
-                if (report.Error.IsError) Interlocked.Increment(ref failed);
-                else records[index] = new ConsumedRecord(report.Topic, report.Partition.Value, report.Offset.Value, key, value, report.Timestamp.UtcDateTime);
-            });
-        }
-        producer.Flush(TimeSpan.FromMinutes(2));
-        if (failed > 0 || records.Any(r => r is null)) throw new InvalidOperationException($"{failed} envelopes were not produced");
-        return records.Select(r => r!).ToList();
-    }
+    private static List<ConsumedRecord> Produce(EmbeddedKafkaCluster kafka, SiemBenchStream stream, int partitions) =>
+        BenchKafka.ProduceAll(kafka.BootstrapServers, Topic, partitions, stream.Events, stream.Envelopes().Select(e => ((byte[]?)e.Key, e.Envelope)));
 
     private static string Report(int events, int partitions, int brokers, int batch, double envelopeBytes, SiemStageProfile.Profile profile,
         List<Result> results, string[] args)
