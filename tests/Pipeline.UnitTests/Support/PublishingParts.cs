@@ -18,7 +18,8 @@ internal sealed class PublishingParts : IDisposable
 
     public PublishingParts(int drainWindow = 100, MemoryBufferOptions? memory = null)
     {
-        Ledger = new LossLedger(new EdgeMetrics(_meters));
+        var metrics = new EdgeMetrics(_meters);
+        Ledger = new LossLedger(metrics);
         Cell = Ledger.Cell("syslog-tcp", "default");
         Spool = new SpoolLog(new SpoolOptions { Directory = _directory, MaxBytes = 1 << 20, SegmentBytes = 64 * 1024 });
         Memory = new MemoryBuffer(memory ?? new MemoryBufferOptions(), Time);
@@ -26,7 +27,7 @@ internal sealed class PublishingParts : IDisposable
         Policy = new AdmissionPolicy(Memory, new SpoolOptions());
         MemoryPath = new MemoryPath(Producer, Memory, Policy, Pending, Spool, Ledger, Kafka, NullLogger.Instance);
         Drainer = new SpoolDrainer(Producer, Spool, drainWindow, Policy, Pending, Ledger, Kafka, NullLogger.Instance);
-        Reports = new DeliveryReports(MemoryPath, Pending, Ledger, new EdgeMetrics(_meters).ReceiveToAck, Time);
+        Reports = new DeliveryReports(MemoryPath, Pending, Ledger, metrics.ReceiveToAck, Time);
     }
 
     public FakeTimeProvider Time { get; } = new();
