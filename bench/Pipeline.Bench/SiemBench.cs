@@ -105,7 +105,7 @@ internal static class SiemBench
         using var registry = new InProcessMetrics();
         var metrics = new SiemMetrics(registry);
         using var archive = ArchiveWriter.Open(options.Archive, TimeProvider.System, metrics, NullLogger<ArchiveWriter>.Instance);
-        var sink = new SiemSink(archive, new EcsNormaliser(new Classifier(options.Classification)), new DetectionEngine(options.Detection), TimeProvider.System,
+        using var sink = new SiemSink(archive, new EcsNormaliser(new Classifier(options.Classification)), new DetectionEngine(options.Detection), TimeProvider.System,
             metrics, NullLogger<SiemSink>.Instance);
         var result = Consume("SIEM sink (normalise, classify, detect, chained archive, fsync'd commits)", kafka, sink, batch, events);
         var bytes = metrics.ArchiveBytes.Count;

@@ -133,7 +133,7 @@ internal static class SiemStageProfile
     {
         var metrics = new SiemMetrics(new InProcessMetrics());
         using var archive = ArchiveWriter.Open(options.Archive, TimeProvider.System, metrics, NullLogger<ArchiveWriter>.Instance);
-        var sink = new SiemSink(archive, new EcsNormaliser(new Classifier(options.Classification)), new DetectionEngine(options.Detection), TimeProvider.System,
+        using var sink = new SiemSink(archive, new EcsNormaliser(new Classifier(options.Classification)), new DetectionEngine(options.Detection), TimeProvider.System,
             metrics, NullLogger<SiemSink>.Instance);
         var batches = Batches(records, batchSize);
         using var self = Process.GetCurrentProcess();

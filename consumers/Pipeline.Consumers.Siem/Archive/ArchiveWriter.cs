@@ -332,11 +332,14 @@ internal sealed class ArchiveWriter : IDisposable
     /// <summary>Seals the open segment when it is big or old enough (and not empty). Call between batches.</summary>
     public bool RollIfDue()
     {
-        if (_length == 0 || Staged > 0) return false;
-        if (_length < _options.SegmentMaxBytes && _time.GetUtcNow() - _segmentOpenedAt < _options.SegmentMaxAge) return false;
+        if (!RollDue) return false;
         Seal();
         return true;
     }
+
+    /// <summary>Whether the open segment is big or old enough to be sealed now (and holds something, and nothing is staged).</summary>
+    public bool RollDue =>
+        _length > 0 && Staged == 0 && (_length >= _options.SegmentMaxBytes || _time.GetUtcNow() - _segmentOpenedAt >= _options.SegmentMaxAge);
 
     private void Seal()
     {
