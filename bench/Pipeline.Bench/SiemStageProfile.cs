@@ -223,7 +223,6 @@ internal static class SiemStageProfile
             new("… of which the checkpoint's JSON", archive.SerialiseCpu),
             new("roll check and sealing (re-reading the segment) (per batch)", archive.RollCpu,
                 string.Create(c, $"{sink.Sealed:N0} segments sealed; wall {archive.RollWall:N0} ns/event")),
-            new("difference between the sink's own pass and the stages above (bookkeeping, threads, noise)", sink.Cpu - (steps.Stage + steps.Detect - steps.Normalise) - archive.SnapshotCpu - archive.CommitCpu - archive.RollCpu),
         };
         return new Profile(stages, sink.Wall, sink.Cpu, records.Count)
         {
