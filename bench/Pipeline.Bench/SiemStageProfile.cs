@@ -102,19 +102,19 @@ internal static class SiemStageProfile
             if (rule is not null) detection.Observe(rule.Name, d);
         });
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
-        using var writer = new EcsJsonWriter();
+        using var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         var json = Pass(records, r =>
         {
             var d = normaliser.Normalise(r, EnvelopeReader.Read(r.Value), null, ingested, doc).Document;
             buffer.ResetWrittenCount();
-            writer.Write(d, buffer);
+            writer.Reset(buffer);
+            d.WriteTo(writer);
+            writer.Flush();
         });
         var n = 0;
         var stage = Pass(records, r =>
         {
-            buffer.ResetWrittenCount();
-            writer.Write(normaliser.Normalise(r, EnvelopeReader.Read(r.Value), null, ingested, doc).Document, buffer);
-            stager.Stage(r, buffer.WrittenSpan);
+            stager.Stage(r, normaliser.Normalise(r, EnvelopeReader.Read(r.Value), null, ingested, doc).Document);
             // As many records between restarts as a batch holds, so the buffer stays the size the sink's does.
             if (++n % 5000 == 0) stager.Restart(0, ArchiveFormat.GenesisHex);
         });

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Pipeline.Consumers.Siem.Detection;
 using Pipeline.Core.Envelope;
 using Pipeline.Kafka.Consuming;
@@ -122,12 +124,18 @@ internal sealed class BatchNormaliser(EcsNormaliser normaliser, DetectionEngine 
     /// <summary>A thread's document, JSON writer and the buffer its documents go to.</summary>
     private sealed class Worker
     {
-        private readonly EcsJsonWriter _json = new();
-
         public ArrayBufferWriter<byte> Buffer { get; } = new(1 << 20);
         public EcsDocument Document { get; } = new();
+        private readonly Utf8JsonWriter _json;
 
-        public void Write(EcsDocument doc) => _json.Write(doc, Buffer);
+        public Worker() => _json = new Utf8JsonWriter(Buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
+        public void Write(EcsDocument doc)
+        {
+            _json.Reset(Buffer);
+            doc.WriteTo(_json);
+            _json.Flush();
+        }
 
         /// <summary>Drops what a failed write left after <paramref name="at"/>.</summary>
         public void Undo(int at)

@@ -85,10 +85,10 @@ internal sealed class EcsDocument
         return System.Text.Encoding.ASCII.GetString(text);
     }
 
-    internal const int TimeLength = 27;
+    private const int TimeLength = 27;
 
     /// <summary><c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c> in UTC, written digit by digit (no format string parsed per call).</summary>
-    internal static void FormatTime(DateTimeOffset t, Span<byte> text)
+    private static void FormatTime(DateTimeOffset t, Span<byte> text)
     {
         var utc = t.UtcDateTime;
         Digits(text[..4], utc.Year);
@@ -119,9 +119,13 @@ internal sealed class EcsDocument
     /// <summary>Writes the document as one nested JSON object.</summary>
     public void WriteTo(Utf8JsonWriter writer)
     {
+        var ranks = EcsKey.Ranks;
         var entries = _entries;
-        Span<long> order = _count <= 128 ? stackalloc long[_count] : new long[_count];
-        Order(order);
+        var count = _count;
+        // Sorted as integers (rank and place in one), not by moving the entries, which hold references.
+        Span<long> order = count <= 128 ? stackalloc long[count] : new long[count];
+        for (var i = 0; i < count; i++) order[i] = (long)ranks[entries[i].Key.Id] << 32 | (uint)i;
+        order.Sort();
 
         writer.WriteStartObject();
         // The object path open now: the previous key's segments (all but its last), compared by reference.
@@ -144,22 +148,7 @@ internal sealed class EcsDocument
         writer.WriteEndObject();
     }
 
-    /// <summary>
-    /// The entries' places in key order, each as its rank (high half) and index (low half): sorted as integers, not
-    /// by moving the entries, which hold references. <paramref name="order"/> holds <see cref="Count"/> items.
-    /// </summary>
-    internal void Order(Span<long> order)
-    {
-        var ranks = EcsKey.Ranks;
-        var entries = _entries;
-        for (var i = 0; i < _count; i++) order[i] = (long)ranks[entries[i].Key.Id] << 32 | (uint)i;
-        order.Sort();
-    }
-
-    /// <summary>The entry at <paramref name="index"/> (as <see cref="Order"/> names it).</summary>
-    internal ref readonly Entry At(int index) => ref _entries[index];
-
-    internal static void WriteValue(Utf8JsonWriter writer, in Entry entry)
+    private static void WriteValue(Utf8JsonWriter writer, in Entry entry)
     {
         switch (entry.Kind)
         {
@@ -239,9 +228,9 @@ internal sealed class EcsDocument
         return this;
     }
 
-    internal enum Kind : byte { String, Long, Double, Bool, Time, Strings, Object }
+    private enum Kind : byte { String, Long, Double, Bool, Time, Strings, Object }
 
-    internal readonly record struct Entry(EcsKey Key, Kind Kind, object? Ref, long Bits)
+    private readonly record struct Entry(EcsKey Key, Kind Kind, object? Ref, long Bits)
     {
         public DateTimeOffset Time => new(Bits, TimeSpan.Zero);
 

@@ -74,7 +74,4 @@ internal sealed class EcsKey
 internal sealed class EcsSegment(JsonEncodedText name)
 {
     public JsonEncodedText Name { get; } = name;
-
-    /// <summary><c>"name":</c> as it stands in JSON, for writers that put bytes down themselves.</summary>
-    public byte[] Member { get; } = [(byte)'"', .. name.EncodedUtf8Bytes, (byte)'"', (byte)':'];
 }
