@@ -22,7 +22,17 @@ namespace Pipeline.Bench;
 /// </summary>
 internal static class SiemStageProfile
 {
-    public sealed record Stage(string Name, double NanosecondsPerEvent, string Notes = "");
+    public sealed record Stage(string Name, double NanosecondsPerEvent, string Notes = "")
+    {
+        /// <summary>Bytes allocated per event by the stage (NaN where not measured).</summary>
+        public double AllocatedPerEvent { get; init; } = double.NaN;
+    }
+
+    /// <summary>CPU nanoseconds and bytes allocated per event of one pass.</summary>
+    private readonly record struct Cost(double Ns, double Bytes)
+    {
+        public static Cost operator -(Cost a, Cost b) => new(a.Ns - b.Ns, a.Bytes - b.Bytes);
+    }
 
     public sealed record Profile(IReadOnlyList<Stage> Stages, double WallNsPerEvent, double CpuNsPerEvent, long Records)
     {
@@ -80,7 +90,7 @@ internal static class SiemStageProfile
     }
 
     /// <summary>The sink's steps up to each stage, each pass timed on its own (CPU nanoseconds per event).</summary>
-    private static (double Decode, double Classify, double Normalise, double Detect, double Json, double Stage) Steps(IReadOnlyList<ConsumedRecord> records, SiemOptions options)
+    private static (Cost Decode, Cost Classify, Cost Normalise, Cost Detect, Cost Json, Cost Stage) Steps(IReadOnlyList<ConsumedRecord> records, SiemOptions options)
     {
         var classifier = new Classifier(options.Classification);
         var normaliser = new EcsNormaliser(classifier);
@@ -121,11 +131,12 @@ internal static class SiemStageProfile
         return (decode, classify, normalise, detect, json, stage);
     }
 
-    private static double Pass(IReadOnlyList<ConsumedRecord> records, Action<ConsumedRecord> step)
+    private static Cost Pass(IReadOnlyList<ConsumedRecord> records, Action<ConsumedRecord> step)
     {
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
         var cpu = ThreadCpu.Nanoseconds();
         foreach (var record in records) step(record);
-        return (ThreadCpu.Nanoseconds() - cpu) / (double)records.Count;
+        return new((ThreadCpu.Nanoseconds() - cpu) / (double)records.Count, (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)records.Count);
     }
 
     /// <summary>The sink itself, batch by batch, as the runtime calls it: (process CPU ns/event, its own thread's CPU ns/event, wall ns/event, alerts, commits, seals).</summary>
@@ -133,7 +144,7 @@ internal static class SiemStageProfile
     {
         var metrics = new SiemMetrics(new InProcessMetrics());
         using var archive = ArchiveWriter.Open(options.Archive, TimeProvider.System, metrics, NullLogger<ArchiveWriter>.Instance);
-        var sink = new SiemSink(archive, new EcsNormaliser(new Classifier(options.Classification)), new DetectionEngine(options.Detection), TimeProvider.System,
+        using var sink = new SiemSink(archive, new EcsNormaliser(new Classifier(options.Classification)), new DetectionEngine(options.Detection), TimeProvider.System,
             metrics, NullLogger<SiemSink>.Instance);
         var batches = Batches(records, batchSize);
         using var self = Process.GetCurrentProcess();
@@ -199,6 +210,8 @@ internal static class SiemStageProfile
 
     private static double ToNs(long ticks) => ticks * 1e9 / Stopwatch.Frequency;
 
+    private static Stage Of(string name, Cost cost, string notes = "") => new(name, cost.Ns, notes) { AllocatedPerEvent = cost.Bytes };
+
     private static Profile Measure(IReadOnlyList<ConsumedRecord> records, SiemOptions options, int batchSize)
     {
         var steps = Steps(records, options);
@@ -210,12 +223,12 @@ internal static class SiemStageProfile
         var c = CultureInfo.InvariantCulture;
         var stages = new List<Stage>
         {
-            new("decode the envelope (to `TelemetryEvent`)", steps.Decode),
-            new("classification (the rules' patterns)", steps.Classify - steps.Decode),
-            new("ECS document (normalising, classification included)", steps.Normalise - steps.Decode),
-            new("detection (`DetectionEngine.Observe`)", steps.Detect - steps.Normalise, string.Create(c, $"{sink.Alerts:N0} alerts in the sink's pass")),
-            new("staging: ECS JSON, SHA-256 chain, copy into the batch's buffer", steps.Stage - steps.Normalise),
-            new("… of which the ECS document as JSON", steps.Json - steps.Normalise),
+            Of("decode the envelope (to `TelemetryEvent`)", steps.Decode),
+            Of("classification (the rules' patterns)", steps.Classify - steps.Decode),
+            Of("ECS document (normalising, classification included)", steps.Normalise - steps.Decode),
+            Of("detection (`DetectionEngine.Observe`)", steps.Detect - steps.Normalise, string.Create(c, $"{sink.Alerts:N0} alerts in the sink's pass")),
+            Of("staging: ECS JSON, SHA-256 chain, copy into the batch's buffer", steps.Stage - steps.Normalise),
+            Of("… of which the ECS document as JSON", steps.Json - steps.Normalise),
             new("… of which SHA-256 (the archived lines hashed again on their own)", Sha256Ns(options.Archive.Directory)),
             new("detection state: prune and snapshot (per batch)", archive.SnapshotCpu),
             new("commit: write, fsync, checkpoint with the detection state replaced with fsyncs (per batch)", archive.CommitCpu,
@@ -223,7 +236,6 @@ internal static class SiemStageProfile
             new("… of which the checkpoint's JSON", archive.SerialiseCpu),
             new("roll check and sealing (re-reading the segment) (per batch)", archive.RollCpu,
                 string.Create(c, $"{sink.Sealed:N0} segments sealed; wall {archive.RollWall:N0} ns/event")),
-            new("difference between the sink's own pass and the stages above (bookkeeping, threads, noise)", sink.Cpu - (steps.Stage + steps.Detect - steps.Normalise) - archive.SnapshotCpu - archive.CommitCpu - archive.RollCpu),
         };
         return new Profile(stages, sink.Wall, sink.Cpu, records.Count)
         {
@@ -260,13 +272,14 @@ internal static class SiemStageProfile
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.AppendLine("| stage | CPU ns/event | notes |");
-        text.AppendLine("|---|---:|---|");
-        foreach (var s in profile.Stages) text.AppendLine(c, $"| {s.Name} | {s.NanosecondsPerEvent:N0} | {s.Notes} |");
-        text.AppendLine(c, $"| **the sink's write, whole** (every thread) | **{profile.CpuNsPerEvent:N0}** | on the calling thread {profile.SinkThreadCpuNsPerEvent:N0}; wall {profile.WallNsPerEvent:N0} ns/event |");
-        text.AppendLine(c, $"| the physical limit's write over the same batches | {profile.LimitCpuNsPerEvent:N0} | wall {profile.LimitWallNsPerEvent:N0} ns/event |");
+        text.AppendLine("| stage | CPU ns/event | allocated B/event | notes |");
+        text.AppendLine("|---|---:|---:|---|");
+        foreach (var s in profile.Stages)
+            text.AppendLine(c, $"| {s.Name} | {s.NanosecondsPerEvent:N0} | {(double.IsNaN(s.AllocatedPerEvent) ? "" : s.AllocatedPerEvent.ToString("N0", c))} | {s.Notes} |");
+        text.AppendLine(c, $"| **the sink's write, whole** (every thread) | **{profile.CpuNsPerEvent:N0}** | {profile.AllocatedPerEvent:N0} | on the calling thread {profile.SinkThreadCpuNsPerEvent:N0}; wall {profile.WallNsPerEvent:N0} ns/event |");
+        text.AppendLine(c, $"| the physical limit's write over the same batches | {profile.LimitCpuNsPerEvent:N0} | | wall {profile.LimitWallNsPerEvent:N0} ns/event |");
         text.AppendLine();
-        text.AppendLine(c, $"In the sink's pass: allocated {profile.AllocatedPerEvent:N0} bytes/event; GC: {profile.Gen0:N0} gen0, {profile.Gen1:N0} gen1, {profile.Gen2:N0} gen2 collections, {profile.GcPauses.TotalMilliseconds:N0} ms of pauses ({profile.GcPauses.TotalNanoseconds / (profile.WallNsPerEvent * profile.Records):P1} of its wall time).");
+        text.AppendLine(c, $"In the sink's pass: GC: {profile.Gen0:N0} gen0, {profile.Gen1:N0} gen1, {profile.Gen2:N0} gen2 collections, {profile.GcPauses.TotalMilliseconds:N0} ms of pauses ({profile.GcPauses.TotalNanoseconds / (profile.WallNsPerEvent * profile.Records):P1} of its wall time).");
         return text.ToString();
     }
 }

@@ -16,7 +16,7 @@ namespace Pipeline.Consumers.Siem;
 /// Forwarding to SIEMs and publishing alerts happen elsewhere, from the archive, so they never hold a
 /// batch up. Nothing is dropped: a record that is not an envelope is archived raw.
 /// </summary>
-internal sealed class SiemSink : IBatchSink
+internal sealed class SiemSink : IBatchSink, IDisposable
 {
     private readonly ArchiveWriter _archive;
     private readonly DetectionEngine _detection;
@@ -25,6 +25,10 @@ internal sealed class SiemSink : IBatchSink
     private readonly ILogger _log;
     private readonly Lock _gate = new();
     private readonly BatchNormaliser _batch;
+    // A segment that became due with a batch's commit is sealed (re-read, checked, manifest written) while the
+    // runtime reads the next batch; whatever touches the archive next waits for that seal first, and fails as it
+    // failed, so a seal still happens wholly between two batches.
+    private Task? _sealing;
 
     public SiemSink(ArchiveWriter archive, EcsNormaliser normaliser, DetectionEngine detection, TimeProvider time, SiemMetrics metrics, ILogger<SiemSink> log)
     {
@@ -54,8 +58,22 @@ internal sealed class SiemSink : IBatchSink
 
     public Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
     {
-        lock (_gate) Write(batch);
+        lock (_gate)
+        {
+            FinishSealing();
+            Write(batch);
+            if (_archive.RollDue) _sealing = Task.Run(() => _archive.RollIfDue());
+        }
         return Task.CompletedTask;
+    }
+
+    /// <summary>Waits for a seal started after the last commit; throws what it threw (once: the next call seals again itself).</summary>
+    private void FinishSealing()
+    {
+        var sealing = _sealing;
+        if (sealing is null) return;
+        _sealing = null;
+        sealing.GetAwaiter().GetResult();
     }
 
     private void Write(SinkBatch batch)
@@ -122,7 +140,28 @@ internal sealed class SiemSink : IBatchSink
     /// <summary>Seals the open segment when it is due even if no batch comes (called every few seconds).</summary>
     public void RollIfDue()
     {
-        lock (_gate) _archive.RollIfDue();
+        lock (_gate)
+        {
+            FinishSealing();
+            _archive.RollIfDue();
+        }
+    }
+
+    /// <summary>Lets a seal in progress finish before the archive is closed.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            try
+            {
+                FinishSealing();
+            }
+            catch (Exception ex)
+            {
+                // The next start finds the segment unsealed (or half sealed) and completes or refuses it there.
+                SiemLog.RollFailed(_log, ex);
+            }
+        }
     }
 }
 

@@ -146,52 +146,6 @@ internal static class ArchiveVerifier
     }
 
     /// <summary>
-    /// Whether the records of a segment, up to <paramref name="limit"/>, chain from <paramref name="fromHex"/> to
-    /// exactly <paramref name="toHex"/>: each line re-hashed after the hash before it and compared with its own hash
-    /// member, no torn line, the last hash the one expected. Hashing only, no JSON read: what the writer runs
-    /// before sealing, against the head it committed itself (any byte changed, added or taken away shows).
-    /// </summary>
-    public static bool ChainsTo(string path, long limit, string fromHex, string toHex)
-    {
-        using var reader = new LineReader(path, 0, limit);
-        if (reader.Limit != limit || fromHex.Length != 64) return false;
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
-        {
-            var head = buffer.AsSpan(0, ArchiveFormat.HashSize);
-            Convert.FromHexString(fromHex, head, out _, out _);
-            Span<byte> hex = stackalloc byte[64];
-            while (reader.ReadLine())
-            {
-                var line = reader.Line;
-                if (reader.Torn || line.Length < ArchiveFormat.HashSuffixLength + 2 || line[^1] != (byte)'}' || line[^2] != (byte)'"'
-                    || !line[^ArchiveFormat.HashSuffixLength..].StartsWith(ArchiveFormat.HashMemberStart)) return false;
-                // H(N) = SHA-256(H(N-1) ‖ C(N)), C(N) the line without its hash member: its prefix and a closing brace.
-                var prefix = line[..^ArchiveFormat.HashSuffixLength];
-                if (ArchiveFormat.HashSize + prefix.Length + 1 > buffer.Length)
-                {
-                    var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(ArchiveFormat.HashSize + prefix.Length + 1);
-                    head.CopyTo(larger);
-                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                    head = buffer.AsSpan(0, ArchiveFormat.HashSize);
-                }
-                prefix.CopyTo(buffer.AsSpan(ArchiveFormat.HashSize));
-                buffer[ArchiveFormat.HashSize + prefix.Length] = (byte)'}';
-                SHA256.HashData(buffer.AsSpan(0, ArchiveFormat.HashSize + prefix.Length + 1), head);
-                ArchiveFormat.ToHex(head, hex);
-                if (!line.Slice(line.Length - 66, 64).SequenceEqual(hex)) return false;
-            }
-            ArchiveFormat.ToHex(head, hex);
-            return Encoding.ASCII.GetString(hex) == toHex;
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>
     /// Reads one segment up to <paramref name="limit"/>, checking each record against the chain that
     /// precedes it (<paramref name="prevHex"/>, <paramref name="nextSeq"/>). Returns its stats, or the first
     /// problem. <paramref name="markPosition"/>: capture the record that ends exactly there.

@@ -38,6 +38,7 @@ internal sealed class ArchiveWriter : IDisposable
     private readonly ILogger _log;
     private readonly FileStream _lock;
     private readonly RecordStager _stager = new();
+    private readonly SegmentTags _tags = new();
     private Dictionary<PartitionKey, long> _offsets = [];
     private SafeFileHandle _segment = null!;
     private long _segmentIndex;
@@ -129,6 +130,8 @@ internal sealed class ArchiveWriter : IDisposable
             OpenSegment(checkpoint.Segment, create: !File.Exists(SegmentPath(checkpoint.Segment)));
         }
         Adopt(checkpoint);
+        // The committed part was checked above; from now on it must stay as it is until the segment is sealed.
+        _tags.AddFrom(_segment, _length);
         // Sealed, but the crash came before the next segment was opened.
         if (File.Exists(ManifestPath(_segmentIndex))) OpenNextSegment();
     }
@@ -279,6 +282,7 @@ internal sealed class ArchiveWriter : IDisposable
                 RandomAccess.Write(_segment, bytes, _length);
                 RandomAccess.FlushToDisk(_segment);
             }
+            var tags = _tags.Make(bytes);
             var offsets = new Dictionary<PartitionKey, long>(_offsets);
             foreach (var (key, next) in nextOffsets)
                 if (!offsets.TryGetValue(key, out var known) || next > known) offsets[key] = next;
@@ -305,6 +309,7 @@ internal sealed class ArchiveWriter : IDisposable
             _length = checkpoint.Length;
             _offsets = offsets;
             _segmentTally.Add(staged);
+            _tags.Append(tags);
             _stager.Restart(checkpoint.Seq, checkpoint.Hash);
             Publish();
         }
@@ -332,11 +337,14 @@ internal sealed class ArchiveWriter : IDisposable
     /// <summary>Seals the open segment when it is big or old enough (and not empty). Call between batches.</summary>
     public bool RollIfDue()
     {
-        if (_length == 0 || Staged > 0) return false;
-        if (_length < _options.SegmentMaxBytes && _time.GetUtcNow() - _segmentOpenedAt < _options.SegmentMaxAge) return false;
+        if (!RollDue) return false;
         Seal();
         return true;
     }
+
+    /// <summary>Whether the open segment is big or old enough to be sealed now (and holds something, and nothing is staged).</summary>
+    public bool RollDue =>
+        _length > 0 && Staged == 0 && (_length >= _options.SegmentMaxBytes || _time.GetUtcNow() - _segmentOpenedAt >= _options.SegmentMaxAge);
 
     private void Seal()
     {
@@ -344,12 +352,14 @@ internal sealed class ArchiveWriter : IDisposable
         var path = SegmentPath(_segmentIndex);
         var tally = _segmentTally;
         var finalHash = _checkpoint.Hash;
-        // Refuse to seal what no longer chains: the bytes on disk must hash, record by record, to the head this
-        // writer committed (someone may have altered the open segment under us). The manifest is the tally of
-        // what was committed, which those bytes then are; the full check says what is wrong when they are not.
-        if (!ArchiveVerifier.ChainsTo(path, _length, tally.FirstPrev, _checkpoint.Hash))
+        // Refuse to seal what is no longer what was committed (someone may have altered the open segment under us):
+        // the bytes on disk must match the keyed tags made as they were committed. The manifest is the tally of what
+        // was committed, which those bytes then are; the full check says what is wrong when they are not.
+        if (!_tags.Match(_segment, _length))
         {
             var (stats, problem) = ArchiveVerifier.CheckSegment(path, _length, null, FirstSeqOf(path, _checkpoint));
+            if (problem is null && stats.Records > 0 && stats.FinalHash != _checkpoint.Hash)
+                problem = new ArchiveProblem(name, stats.Lines, "edited", "the records chain, but not to the head this writer committed: they were rewritten");
             if (problem is not null) throw new InvalidDataException($"cannot seal {name}: {problem}");
             tally = SegmentTally.From(stats);
             finalHash = stats.FinalHash;
@@ -407,6 +417,7 @@ internal sealed class ArchiveWriter : IDisposable
         _checkpoint = checkpoint;
         _length = 0;
         _segmentTally = new SegmentTally();
+        _tags.Clear();
         _segmentOpenedAt = checkpoint.SegmentOpenedAt;
         Publish();
     }
@@ -425,6 +436,7 @@ internal sealed class ArchiveWriter : IDisposable
     {
         _segment?.Dispose();
         _stager.Dispose();
+        _tags.Dispose();
         _lock.Dispose();
     }
 }

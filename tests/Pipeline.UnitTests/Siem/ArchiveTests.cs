@@ -249,6 +249,32 @@ public sealed class ArchiveSealingTests : IDisposable
     }
 
     [Fact]
+    public void SealingRefusesAnOpenSegmentRewrittenWithAChainOfItsOwn()
+    {
+        using var writer = TestArchive.Open(_dir.Path, segmentMaxBytes: 4096);
+        TestArchive.WriteBatch(writer, 0, 15);
+        var path = Path.Combine(_dir.Path, ArchiveFormat.SegmentName(1));
+        // A forger edits a record and chains every line again from the genesis: the segment verifies on its own.
+        var previous = new byte[32];
+        var lines = File.ReadAllLines(path).Select(line =>
+        {
+            line = line.Replace("message number 3 ", "message number 8 ", StringComparison.Ordinal);
+            var prevAt = line.IndexOf("\"prev\":\"", StringComparison.Ordinal) + 8;
+            line = line[..prevAt] + Convert.ToHexStringLower(previous) + line[(prevAt + 64)..];
+            var content = line[..^ArchiveFormat.HashSuffixLength] + "}";
+            previous = SHA256.HashData([.. previous, .. Encoding.UTF8.GetBytes(content)]);
+            return line[..^66] + Convert.ToHexStringLower(previous) + "\"}";
+        }).ToList();
+        File.WriteAllText(path, string.Join('\n', lines) + "\n");
+        Assert.Null(ArchiveVerifier.CheckSegment(path, new FileInfo(path).Length, ArchiveFormat.GenesisHex, 1).Problem);
+
+        var ex = Assert.Throws<InvalidDataException>(() => writer.RollIfDue());
+
+        Assert.Contains("not to the head this writer committed", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir.Path, ArchiveFormat.ManifestName(1))));
+    }
+
+    [Fact]
     public void ASegmentOpenAcrossARestartIsSealedWithAManifestOfAllItHolds()
     {
         using (var first = TestArchive.Open(_dir.Path, segmentMaxBytes: 8192))
