@@ -43,6 +43,7 @@ return await ConsumerHost.RunAsync("pipeline-topk", args, new ConsumerDefaults("
     new("--capacity", "TopK:Capacity", "Keys tracked per dimension and window", defaults.Capacity.ToString(CultureInfo.InvariantCulture)),
     new("--lateness", "TopK:AllowedLateness", "How late an event may still be counted in its window", defaults.AllowedLateness.ToString("c", CultureInfo.InvariantCulture)),
     new("--idle", "TopK:IdleTimeout", "A quiet partition's window closes on the wall clock after this", defaults.IdleTimeout.ToString("c", CultureInfo.InvariantCulture)),
+    new("--checkpoint-interval", "TopK:CheckpointInterval", "Longest a counted batch waits for its checkpoint (0: every batch)", defaults.CheckpointInterval.ToString("c", CultureInfo.InvariantCulture)),
     new("--publish-topic", "TopK:PublishTopic", "Topic closed windows are published to (empty: not published)", defaults.PublishTopic),
 ], app =>
 {

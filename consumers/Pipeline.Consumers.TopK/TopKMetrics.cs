@@ -56,7 +56,7 @@ internal sealed class TopKMetrics
     public GaugeCell OpenWindows { get; }
     public GaugeCell TrackedKeys { get; }
 
-    /// <summary>Adds a batch's outcome (after its checkpoint is stored).</summary>
+    /// <summary>Adds a batch's outcome once it is counted (a record read again after a failed checkpoint is a duplicate).</summary>
     public void Add(ApplyStats stats)
     {
         Applied.Inc(stats.Records - stats.Duplicates - stats.Future);

@@ -39,6 +39,15 @@ public sealed class TopKOptions
     /// <summary>Events stamped further than this ahead of this process's clock are not counted (a wrong edge clock must not close every window). Default 5 min.</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Longest a counted batch waits for its checkpoint (windows and offsets stored in one transaction). Batches
+    /// within it are counted in memory only and stored together with the next checkpoint, so a busy stream writes
+    /// each changed sketch about once per interval instead of once per batch; a crash reads them again from the
+    /// stored offsets (exactly-once either way). Answers and published windows lag by up to this much. Zero
+    /// stores every batch. The close timer (<see cref="CloseInterval"/>) stores what is pending too. Default 1 s.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often due windows are closed and pending results published. Default 1 s.</summary>
     public TimeSpan CloseInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -85,6 +94,8 @@ public sealed class TopKOptions
         if (IdleTimeout <= TimeSpan.Zero) throw new ArgumentException("TopK:IdleTimeout must be positive");
         if (MaxClockSkew < TimeSpan.Zero) throw new ArgumentException("TopK:MaxClockSkew must not be negative");
         if (CloseInterval <= TimeSpan.Zero) throw new ArgumentException("TopK:CloseInterval must be positive");
+        if (CheckpointInterval < TimeSpan.Zero || CheckpointInterval > TimeSpan.FromMinutes(1))
+            throw new ArgumentException("TopK:CheckpointInterval must be between 0 (every batch) and 1 minute");
         if (PublishTop < 1 || PublishTop > Capacity) throw new ArgumentException("TopK:PublishTop must be between 1 and TopK:Capacity");
         if (RetentionDays < 0) throw new ArgumentException("TopK:RetentionDays must be 0 (keep) or more");
         if (MaxKeyLength is < 16 or > 4096) throw new ArgumentException("TopK:MaxKeyLength must be between 16 and 4096");

@@ -6,22 +6,33 @@ namespace Pipeline.Consumers.TopK;
 
 /// <summary>
 /// The aggregator as a batch sink with exactly-once effect: each batch is counted into the in-memory
-/// sketches of its source partitions, then everything that changed (open windows' sketches, windows that
-/// closed, late counts, the partitions' clocks) and the batch's next offsets are stored in one PostgreSQL
-/// transaction. On assignment a partition's checkpoint is loaded and the runtime resumes at its offset, so
-/// after a crash or a rebalance nothing is counted twice or lost. When a checkpoint fails, memory may hold
-/// counts the store does not: it is thrown away and reloaded from the store before the next write (the
-/// runtime retries the same records). A record below a partition's stored offset is skipped, should it ever
-/// come again. Writes, window closing (<see cref="CloseDueAsync"/>, on a timer) and rebalances are
-/// serialised by one async lock.
+/// sketches of its source partitions; then, at most every <see cref="TopKOptions.CheckpointInterval"/> (and on
+/// every close tick, and before partitions are let go), everything that changed since the last checkpoint (open
+/// windows' sketches, windows that closed, late counts, the partitions' clocks) and the partitions' next
+/// offsets are stored in one PostgreSQL transaction. Memory always holds exactly the effect of each partition's
+/// records below its next offset; the store holds the same for the offsets it stores. So on assignment a
+/// partition's checkpoint is loaded and the runtime resumes at its offset: after a crash or a rebalance the
+/// batches counted since the last checkpoint are read and counted again, never twice or lost.
+/// <para>
+/// A record below a partition's next offset was counted already and is skipped: that is how a batch retried
+/// after a failed checkpoint, or the part of a batch before a refused record, is not counted twice — memory is
+/// kept, and the next checkpoint stores what the failed one did not. A checkpoint whose commit failed without an
+/// answer may have been stored: before the next one, the server is asked what became of that transaction, and
+/// what it carried that must not be added twice (late counts) is taken out of what is pending. Writes, window
+/// closing (<see cref="CloseDueAsync"/>, on a timer) and rebalances are serialised by one async lock.
+/// </para>
 /// </summary>
 internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKMetrics metrics, TopKOptions options, TimeProvider time, ILogger<TopKSink> log)
     : IBatchSink, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HashSet<PartitionKey> _owned = [];
-    private bool _stale;
     private bool _lastWriteFailed;
+    private DateTimeOffset _lastCheckpoint = DateTimeOffset.MinValue;
+    // A failed checkpoint is tried again with the next write, whatever the interval.
+    private bool _checkpointDue;
+    // A checkpoint whose commit got no answer: its transaction, and what it carried.
+    private (ulong Transaction, Checkpoint Carried)? _inDoubt;
 
     public OffsetStorage OffsetStorage => OffsetStorage.Sink;
 
@@ -65,7 +76,16 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            // The runtime has written (checkpointed) or abandoned the batch in hand: the store holds all that counts.
+            // The runtime has counted or abandoned the batch in hand: what is counted is stored before the partitions
+            // go (whoever gets them resumes from the store). If that fails they are read again from the last checkpoint.
+            try
+            {
+                await CheckpointAsync(time.GetUtcNow(), cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                TopKLog.CheckpointFailed(log, ex);
+            }
             foreach (var partition in partitions) aggregator.Drop(partition);
             lock (_owned) _owned.ExceptWith(partitions);
             // A write that failed for these is abandoned by the runtime, not retried.
@@ -83,7 +103,6 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_stale) await ReloadAsync(cancellationToken);
             var now = time.GetUtcNow();
             var stats = new ApplyStats(aggregator.Granularities.Count);
             HashSet<PartitionKey> owned;
@@ -93,16 +112,18 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
                 // A partition this member was fenced off from is counted by its new owner.
                 if (!owned.Contains(record.PartitionKey)) continue;
                 if (aggregator.Apply(record.PartitionKey, record.Offset, record.Value, now, stats)) continue;
-                // Part of the batch is counted in memory only: reload before the runtime writes the rest.
-                _stale = true;
+                // The records before it are counted (their partitions' next offsets moved past them): when the
+                // runtime writes them again around the dead-lettered one, they are skipped.
+                metrics.Add(stats);
                 metrics.Poison.Inc();
                 throw new PoisonRecordException(record, "not a v1 envelope with an id and a received_at");
             }
             aggregator.Advance(batch.NextOffsets);
+            metrics.Add(stats);
+            if (!_checkpointDue && now - _lastCheckpoint < options.CheckpointInterval) return;
             _lastWriteFailed = true;
             await CheckpointAsync(now, cancellationToken);
             _lastWriteFailed = false;
-            metrics.Add(stats);
         }
         finally
         {
@@ -120,7 +141,6 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
         try
         {
             if (_lastWriteFailed) return 0;
-            if (_stale) await ReloadAsync(cancellationToken);
             var closed = aggregator.CloseIdle(time.GetUtcNow(), options.IdleTimeout);
             await CheckpointAsync(time.GetUtcNow(), cancellationToken);
             var (windows, entries) = aggregator.Size();
@@ -135,43 +155,42 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
         }
     }
 
+    /// <summary>Stores everything pending (after settling a checkpoint whose commit got no answer); throws when it cannot.</summary>
     private async Task CheckpointAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (_inDoubt is { } doubt)
+        {
+            // Until its outcome is known, what it carried cannot be told apart from what is still pending.
+            var committed = await store.CommittedAsync(doubt.Transaction, cancellationToken)
+                ?? throw new InvalidOperationException($"the outcome of checkpoint transaction {doubt.Transaction} is not known yet");
+            if (committed) aggregator.Stored(doubt.Carried);
+            _inDoubt = null;
+        }
         var checkpoint = aggregator.TakeCheckpoint(now);
-        if (checkpoint.IsEmpty) return;
-        IReadOnlySet<PartitionKey> fenced;
-        try
+        if (!checkpoint.IsEmpty)
         {
-            fenced = await store.CheckpointAsync(checkpoint, cancellationToken);
+            IReadOnlySet<PartitionKey> fenced;
+            try
+            {
+                fenced = await store.CheckpointAsync(checkpoint, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                if (ex is CheckpointInDoubtException doubtful) _inDoubt = (doubtful.Transaction, checkpoint);
+                _checkpointDue = true;
+                metrics.CheckpointFailures.Inc();
+                TopKLog.CheckpointFailed(log, ex);
+                throw;
+            }
+            aggregator.Checkpointed();
+            metrics.Checkpoints.Inc();
+            metrics.CheckpointBytes.Inc(checkpoint.Partials.Sum(p => (long)p.Sketch.Length));
+            metrics.WindowsClosed.Inc(checkpoint.Partials.Where(p => p.Closed && !fenced.Contains(p.Partition))
+                .Select(p => (p.Partition, p.GranularitySeconds, p.WindowStart)).Distinct().Count());
+            if (fenced.Count > 0) Forget(fenced);
         }
-        catch (Exception ex)
-        {
-            _stale = true;
-            metrics.CheckpointFailures.Inc();
-            TopKLog.CheckpointFailed(log, ex);
-            throw;
-        }
-        aggregator.Checkpointed();
-        metrics.Checkpoints.Inc();
-        metrics.CheckpointBytes.Inc(checkpoint.Partials.Sum(p => (long)p.Sketch.Length));
-        metrics.WindowsClosed.Inc(checkpoint.Partials.Where(p => p.Closed && !fenced.Contains(p.Partition))
-            .Select(p => (p.Partition, p.GranularitySeconds, p.WindowStart)).Distinct().Count());
-        if (fenced.Count > 0) Forget(fenced);
-    }
-
-    /// <summary>Throws memory away and loads the owned partitions' checkpoints again (only those still ours).</summary>
-    private async Task ReloadAsync(CancellationToken cancellationToken)
-    {
-        PartitionKey[] owned;
-        lock (_owned) owned = _owned.ToArray();
-        var epochs = owned.Select(aggregator.Find).Where(s => s is not null).ToDictionary(s => s!.Key, s => s!.Epoch);
-        aggregator.DropAll();
-        var stored = await store.LoadAsync(owned, claim: false, epochs, cancellationToken);
-        var now = time.GetUtcNow();
-        foreach (var partition in stored) aggregator.Restore(partition, now);
-        var lost = owned.Except(stored.Select(s => s.Key)).ToHashSet();
-        if (lost.Count > 0) Forget(lost);
-        _stale = false;
+        _lastCheckpoint = now;
+        _checkpointDue = false;
     }
 
     private void Forget(IReadOnlySet<PartitionKey> partitions)

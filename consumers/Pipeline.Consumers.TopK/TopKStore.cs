@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dapper;
 using Npgsql;
 using Pipeline.Consumers.TopK.Windows;
@@ -104,6 +105,9 @@ internal sealed class TopKStore(NpgsqlDataSource dataSource, string group)
         var epochs = checkpoint.Progress.GroupBy(p => p.Partition).ToDictionary(g => g.Key, g => g.First().Epoch);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Its id, should the commit get no answer (see CommittedAsync).
+        var id = ulong.Parse(await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            "select pg_current_xact_id()::text", transaction: transaction, cancellationToken: cancellationToken)) ?? "0", CultureInfo.InvariantCulture);
 
         // Lock the partitions' ownership rows: an assignment elsewhere waits for this transaction, or we see its epoch.
         var stored = (await connection.QueryAsync<(string Topic, int Partition, long Epoch)>(new CommandDefinition("""
@@ -199,8 +203,27 @@ internal sealed class TopKStore(NpgsqlDataSource dataSource, string group)
             await SinkOffsetStore.WriteAsync(connection, transaction, group,
                 partitions.Where(p => p.NextOffset >= 0).Select(p => (p.Partition.Topic, p.Partition.Partition, p.NextOffset)), cancellationToken);
         }
-        await transaction.CommitAsync(cancellationToken);
+        try
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            throw new CheckpointInDoubtException(id, ex);
+        }
         return fenced;
+    }
+
+    /// <summary>
+    /// Whether the checkpoint transaction <paramref name="transaction"/> committed (PostgreSQL keeps every
+    /// transaction's outcome for this: <c>pg_xact_status</c>); null while the server cannot say yet.
+    /// </summary>
+    public async Task<bool?> CommittedAsync(ulong transaction, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var status = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select pg_xact_status(@transaction::xid8)",
+            new { transaction = transaction.ToString(CultureInfo.InvariantCulture) }, cancellationToken: cancellationToken));
+        return status switch { "committed" => true, "aborted" => false, _ => null };
     }
 
     /// <summary>Every stored partial of one window and dimension (open and closed), and the late weight of the window.</summary>
@@ -303,4 +326,14 @@ internal sealed class TopKStore(NpgsqlDataSource dataSource, string group)
     }
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}
+
+/// <summary>
+/// A checkpoint's commit failed without an answer (the connection broke while committing): it may have been
+/// stored. <see cref="TopKStore.CommittedAsync"/> tells, given <see cref="Transaction"/>.
+/// </summary>
+internal sealed class CheckpointInDoubtException(ulong transaction, Exception inner)
+    : Exception($"checkpoint transaction {transaction}: the commit got no answer", inner)
+{
+    public ulong Transaction { get; } = transaction;
 }

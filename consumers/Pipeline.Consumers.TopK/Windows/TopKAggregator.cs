@@ -295,6 +295,27 @@ internal sealed class TopKAggregator
         }
     }
 
+    /// <summary>
+    /// A checkpoint taken earlier whose commit got no answer turned out to be stored: what it carried that adds up
+    /// in the store (late counts) and the windows it closed are no longer pending. Changes since stay pending.
+    /// </summary>
+    public void Stored(Checkpoint carried)
+    {
+        foreach (var late in carried.Late)
+        {
+            if (!_partitions.TryGetValue(late.Partition, out var state)) continue;
+            var key = (Array.FindIndex(_granularities, x => x.Seconds == late.GranularitySeconds), late.WindowStart.UtcTicks);
+            if (!state.PendingLate.TryGetValue(key, out var pending)) continue;
+            if (pending <= late.Weight) state.PendingLate.Remove(key);
+            else state.PendingLate[key] = pending - late.Weight;
+        }
+        foreach (var row in carried.Partials)
+        {
+            if (!row.Closed || !_partitions.TryGetValue(row.Partition, out var state)) continue;
+            state.PendingClose.RemoveAll(w => _granularities[w.Granularity].Seconds == row.GranularitySeconds && w.StartTicks == row.WindowStart.UtcTicks);
+        }
+    }
+
     /// <summary>Merges what this aggregator holds in memory for one window and dimension over every partition (tests, the benchmark).</summary>
     public MergedSketch MergeInMemory(string dimension, Granularity granularity, DateTimeOffset at)
     {

@@ -95,6 +95,110 @@ public sealed class TopKSinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BatchesWithinTheCheckpointIntervalAreStoredWithTheirOffsetsByTheNextCheckpoint()
+    {
+        var sink = Sink(checkpointInterval: TimeSpan.FromSeconds(1));
+        await sink.OnAssignedAsync([P0], default);
+        await sink.WriteAsync(Batch(P0, 0, Events(10, "a")), default);
+        await sink.WriteAsync(Batch(P0, 10, Events(5, "a")), default);
+        // The second batch is counted, not stored yet: the store still agrees with itself (10 counted, offset 10).
+        Assert.Equal(10L, await StoredOffset(P0));
+        Assert.Equal(10, (await Query("host", 60, T)).Top.Single().Count);
+
+        _time.Now += TimeSpan.FromSeconds(1);
+        await sink.WriteAsync(Batch(P0, 15, Events(2, "a")), default);
+        Assert.Equal(17L, await StoredOffset(P0));
+        Assert.Equal(17, (await Query("host", 60, T)).Top.Single().Count);
+
+        // The close tick stores what is pending, whatever the interval.
+        await sink.WriteAsync(Batch(P0, 17, Events(3, "a")), default);
+        await sink.CloseDueAsync(default);
+        Assert.Equal(20L, await StoredOffset(P0));
+        Assert.Equal(20, (await Query("host", 60, T)).Top.Single().Count);
+    }
+
+    [Fact]
+    public async Task AfterACrashTheBatchesNotYetCheckpointedAreReadAgainAndCountedOnce()
+    {
+        var crashed = Sink(checkpointInterval: TimeSpan.FromSeconds(1));
+        await crashed.OnAssignedAsync([P0], default);
+        await crashed.WriteAsync(Batch(P0, 0, Events(10, "a")), default);
+        await crashed.WriteAsync(Batch(P0, 10, Events(5, "a")), default);
+
+        // The process dies with the second batch counted in memory only; the next one resumes from the store.
+        var next = Sink(checkpointInterval: TimeSpan.FromSeconds(1));
+        Assert.Equal(10L, (await next.OnAssignedAsync([P0], default))[P0]);
+        await next.WriteAsync(Batch(P0, 10, Events(5, "a")), default);
+        await next.CloseDueAsync(default);
+        Assert.Equal(15, (await Query("host", 60, T)).Top.Single().Count);
+        Assert.Equal(15L, await StoredOffset(P0));
+    }
+
+    [Fact]
+    public async Task WhatIsCountedIsStoredBeforeAPartitionIsLetGo()
+    {
+        var first = Sink(checkpointInterval: TimeSpan.FromSeconds(1));
+        await first.OnAssignedAsync([P0], default);
+        await first.WriteAsync(Batch(P0, 0, Events(10, "a")), default);
+        await first.WriteAsync(Batch(P0, 10, Events(5, "a")), default);
+        await first.OnRevokedAsync([P0], default);
+
+        Assert.Equal(15L, await StoredOffset(P0));
+        var second = Sink(checkpointInterval: TimeSpan.FromSeconds(1));
+        Assert.Equal(15L, (await second.OnAssignedAsync([P0], default))[P0]);
+        Assert.Equal(15, (await Query("host", 60, T)).Top.Single().Count);
+    }
+
+    [Fact]
+    public async Task AFailedCheckpointLosesNoDeferredBatchAndTheRetryCountsNothingTwice()
+    {
+        var sink = Sink(checkpointInterval: TimeSpan.FromSeconds(1));
+        await sink.OnAssignedAsync([P0], default);
+        await sink.WriteAsync(Batch(P0, 0, Events(10, "a")), default);
+        await sink.WriteAsync(Batch(P0, 10, Events(5, "a")), default);
+
+        await using (var connection = await _dataSource.OpenConnectionAsync())
+            await connection.ExecuteAsync("alter table topk_windows rename to topk_windows_away");
+        _time.Now += TimeSpan.FromSeconds(1);
+        var batch = Batch(P0, 15, Events(7, "a"));
+        await Assert.ThrowsAnyAsync<PostgresException>(() => sink.WriteAsync(batch, default));
+        await using (var connection = await _dataSource.OpenConnectionAsync())
+            await connection.ExecuteAsync("alter table topk_windows_away rename to topk_windows");
+        // The runtime writes the same batch again: its records are counted already, and the checkpoint is retried at once.
+        await sink.WriteAsync(batch, default);
+
+        Assert.Equal(22, (await Query("host", 60, T)).Top.Single().Count);
+        Assert.Equal(22L, await StoredOffset(P0));
+    }
+
+    [Fact]
+    public async Task ACommitThatFailsWithoutAnAnswerIsSettledWithTheServerBeforeTheNextCheckpoint()
+    {
+        // A deferred trigger fails the commit itself: the client hears an error at COMMIT, as when the connection
+        // breaks then, and cannot tell from it whether the checkpoint was stored; the sink asks the server.
+        await using (var connection = await _dataSource.OpenConnectionAsync())
+            await connection.ExecuteAsync("""
+                create table refuse_commit (refuse boolean);
+                create function refuse_commit() returns trigger language plpgsql as $$
+                begin if exists (select 1 from refuse_commit) then raise exception 'commit refused'; end if; return null; end $$;
+                create constraint trigger refuse_commit after insert or update on consumer_offsets
+                    deferrable initially deferred for each row execute function refuse_commit();
+                """);
+        var sink = Sink();
+        await sink.OnAssignedAsync([P0], default);
+        await sink.WriteAsync(Batch(P0, 0, Events(4, "b", sampleRate: 2)), default);
+        await _db.ScalarAsync<int>("insert into refuse_commit values (true) returning 1");
+        var batch = Batch(P0, 4, Events(6, "a"));
+        var failed = await Assert.ThrowsAsync<CheckpointInDoubtException>(() => sink.WriteAsync(batch, default));
+        Assert.IsType<PostgresException>(failed.InnerException);
+
+        await _db.ScalarAsync<int>("with gone as (delete from refuse_commit returning 1) select count(*)::int from gone");
+        await sink.WriteAsync(batch, default);
+        Assert.Equal(10L, await StoredOffset(P0));
+        Assert.Equal([("b", 8L), ("a", 6L)], (await Query("host", 60, T)).Top.Select(e => (e.Key, e.Count)));
+    }
+
+    [Fact]
     public async Task AQuietPartitionsWindowClosesOnTheWallClockAndLaterEventsForItAreCountedAsLate()
     {
         var sink = Sink(lateness: TimeSpan.FromSeconds(10), idle: TimeSpan.FromSeconds(5));
@@ -148,7 +252,8 @@ public sealed class TopKSinkTests : IAsyncLifetime
         Assert.Equal(0, await store.PublishPendingAsync(100, windows => Task.FromResult<IReadOnlyList<PendingWindow>>([]), default));
     }
 
-    private TopKSink Sink(TimeSpan? lateness = null, TimeSpan? idle = null)
+    // Most tests look at one checkpoint per batch (interval zero); those about deferred checkpoints set one.
+    private TopKSink Sink(TimeSpan? lateness = null, TimeSpan? idle = null, TimeSpan? checkpointInterval = null)
     {
         var options = new TopKOptions
         {
@@ -156,11 +261,15 @@ public sealed class TopKSinkTests : IAsyncLifetime
             Dimensions = "host",
             AllowedLateness = lateness ?? TimeSpan.FromSeconds(30),
             IdleTimeout = idle ?? TimeSpan.FromSeconds(10),
+            CheckpointInterval = checkpointInterval ?? TimeSpan.Zero,
         };
         var metrics = new TopKMetrics(new InProcessMetrics(), "topk", options.Granularities);
         return new TopKSink(new TopKAggregator(AggregatorSettings.From(options)), new TopKStore(_dataSource, "topk"), metrics, options, _time,
             NullLogger<TopKSink>.Instance);
     }
+
+    private Task<long> StoredOffset(PartitionKey partition) =>
+        _db.ScalarAsync<long>($"select next_offset from consumer_offsets where group_id = 'topk' and partition = {partition.Partition}");
 
     private async Task<TopKResult> Query(string dimension, int seconds, DateTimeOffset at)
     {

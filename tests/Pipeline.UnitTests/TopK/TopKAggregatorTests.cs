@@ -127,6 +127,26 @@ public sealed class TopKAggregatorTests
     }
 
     [Fact]
+    public void ACheckpointFoundStoredAfterAllLeavesOnlyWhatCameAfterItPending()
+    {
+        // A checkpoint whose commit got no answer, then more late events; the server says it was stored after all.
+        var aggregator = TopKTestData.Aggregator("host", lateness: TimeSpan.FromSeconds(10));
+        var stats = new ApplyStats(2);
+        aggregator.Apply(P0, 0, TopKTestData.Syslog(T.AddSeconds(5), host: "a"), T.AddMinutes(5), stats);
+        aggregator.Apply(P0, 1, TopKTestData.Syslog(T.AddSeconds(75), host: "b"), T.AddMinutes(5), stats);
+        aggregator.Apply(P0, 2, TopKTestData.Syslog(T.AddSeconds(20), host: "late", sampleRate: 3), T.AddMinutes(5), stats);
+        var inDoubt = aggregator.TakeCheckpoint(T.AddMinutes(5));
+        aggregator.Apply(P0, 3, TopKTestData.Syslog(T.AddSeconds(30), host: "later", sampleRate: 2), T.AddMinutes(5), stats);
+
+        aggregator.Stored(inDoubt);
+        var next = aggregator.TakeCheckpoint(T.AddMinutes(5));
+        // Late weights add up in the store: only the 2 since are still to be added; the closed minute is not closed twice.
+        Assert.Equal((60, T, 2L), Assert.Single(next.Late) is var late ? (late.GranularitySeconds, late.WindowStart, late.Weight) : default);
+        Assert.DoesNotContain(next.Partials, p => p.Closed);
+        Assert.Equal(4L, next.Progress.Single(p => p.GranularitySeconds == 60).NextOffset);
+    }
+
+    [Fact]
     public void AnIdlePartitionClosesOnTheWallClockAndABusyOneDoesNot()
     {
         var aggregator = TopKTestData.Aggregator("host", lateness: TimeSpan.FromSeconds(10), rollup: false);
