@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 
@@ -15,6 +16,8 @@ internal static class SourceIp
 {
     // Words (lower case) that, right before an address, say it is the source; matched as a word suffix
     // so "rhost", "src_ip", "client_ip", "remote_addr" are covered by "host", "ip", "addr".
+    private static readonly SearchValues<char> DigitOrColon = SearchValues.Create("0123456789:");
+
     private static readonly string[] Markers = ["from", "src", "host", "client", "remote", "ip", "addr", "address", "source", "peer", "by"];
 
     /// <summary>Writes the source address of <paramref name="message"/> into <paramref name="destination"/> (≥ 46 chars); returns its length, or 0 if none.</summary>
@@ -22,18 +25,21 @@ internal static class SourceIp
     {
         var firstV4Start = -1;
         var firstV4Length = 0;
-        var i = 0;
-        while (i < message.Length)
+        var at = 0;
+        while (at < message.Length)
         {
-            // Candidate tokens start at a hex digit or ':' after a non-address char.
-            var c = message[i];
-            if (!(char.IsAsciiHexDigit(c) || c == ':') || (i > 0 && IsAddressChar(message[i - 1])))
-            {
-                i++;
-                continue;
-            }
-            var end = i;
+            // Only a run of address chars holding a digit or ':' can be an address: jump to the next such char
+            // (a vectorised search), then out to its run's ends.
+            var hit = message[at..].IndexOfAny(DigitOrColon);
+            if (hit < 0) break;
+            hit += at;
+            var i = hit;
+            while (i > at && IsAddressChar(message[i - 1])) i--;
+            var end = hit + 1;
             while (end < message.Length && IsAddressChar(message[end])) end++;
+            at = end;
+            // Candidate tokens start at a hex digit or ':' (a run that starts with '.' is none).
+            if (!(char.IsAsciiHexDigit(message[i]) || message[i] == ':')) continue;
             var token = TrimToken(message[i..end]);
             if (token.Length > 0)
             {
@@ -53,7 +59,6 @@ internal static class SourceIp
                     if (v6 > 0) return v6;
                 }
             }
-            i = Math.Max(end, i + 1);
         }
         return firstV4Start >= 0 ? Copy(message.Slice(firstV4Start, firstV4Length), destination) : 0;
     }

@@ -60,6 +60,20 @@ public sealed class MessageTemplateEquivalenceTests
 
 public sealed class SourceIpTests
 {
+    [Fact]
+    public void TheAddressFoundIsTheSameAsTheFormerCharByCharSearchOnAnyMessage()
+    {
+        string[] pieces = ["from", "src=", "SRC=", "rhost=", "client", "[client", "unknown[", "]", "host", "by", "peer", "remote_addr=\"", "\"",
+            "10.1.2.3", "192.0.2.44:5678", "300.1.1.1", "1.2.3.4.5", ".5.6.7.8", "1.2.3", "2001:db8::7", "[2001:db8::1]:443", "fe80::1%eth0",
+            "::1", "12:34:56", "deadbeef", "cafe:", "a.b.c", "port", "22", "ssh2", " ", "  ", ",", ";", ":", ".", "=", "(", ")", "ab12", "0x7f3a"];
+        var random = new Random(9);
+        for (var i = 0; i < 30_000; i++)
+        {
+            var message = string.Concat(Enumerable.Range(0, random.Next(0, 16)).Select(_ => pieces[random.Next(pieces.Length)] + (random.Next(2) == 0 ? " " : "")));
+            Assert.Equal(ReferenceSourceIp.Find(message), SourceIp.Find(message));
+        }
+    }
+
     [Theory]
     [InlineData("Failed password for invalid user admin from 203.0.113.9 port 40022 ssh2", "203.0.113.9")]
     [InlineData("IN=eth0 OUT= DST=10.0.0.1 SRC=198.51.100.23 LEN=60 PROTO=TCP", "198.51.100.23")]

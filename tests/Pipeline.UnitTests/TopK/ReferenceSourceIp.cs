@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Pipeline.UnitTests.TopK;
+
+/// <summary>
+/// <see cref="Pipeline.Consumers.TopK.Extraction.SourceIp"/>'s search as it was before it jumped from digit to digit (every
+/// char looked at), kept verbatim as the reference the current one must match on any message.
+/// </summary>
+internal static class ReferenceSourceIp
+{
+    // Words (lower case) that, right before an address, say it is the source; matched as a word suffix
+    // so "rhost", "src_ip", "client_ip", "remote_addr" are covered by "host", "ip", "addr".
+    private static readonly string[] Markers = ["from", "src", "host", "client", "remote", "ip", "addr", "address", "source", "peer", "by"];
+
+    /// <summary>Writes the source address of <paramref name="message"/> into <paramref name="destination"/> (≥ 46 chars); returns its length, or 0 if none.</summary>
+    public static int Find(ReadOnlySpan<char> message, Span<char> destination)
+    {
+        var firstV4Start = -1;
+        var firstV4Length = 0;
+        var i = 0;
+        while (i < message.Length)
+        {
+            // Candidate tokens start at a hex digit or ':' after a non-address char.
+            var c = message[i];
+            if (!(char.IsAsciiHexDigit(c) || c == ':') || (i > 0 && IsAddressChar(message[i - 1])))
+            {
+                i++;
+                continue;
+            }
+            var end = i;
+            while (end < message.Length && IsAddressChar(message[end])) end++;
+            var token = TrimToken(message[i..end]);
+            if (token.Length > 0)
+            {
+                var v4 = Ipv4Length(token);
+                if (v4 > 0)
+                {
+                    if (HasMarkerBefore(message, i)) return Copy(token[..v4], destination);
+                    if (firstV4Start < 0)
+                    {
+                        firstV4Start = i;
+                        firstV4Length = v4;
+                    }
+                }
+                else if (token.Contains(':') && HasMarkerBefore(message, i))
+                {
+                    var v6 = Ipv6(token, destination);
+                    if (v6 > 0) return v6;
+                }
+            }
+            i = Math.Max(end, i + 1);
+        }
+        return firstV4Start >= 0 ? Copy(message.Slice(firstV4Start, firstV4Length), destination) : 0;
+    }
+
+    /// <summary>The address as a new string, or null (for tests and tools).</summary>
+    public static string? Find(string message)
+    {
+        Span<char> buffer = stackalloc char[64];
+        var n = Find(message, buffer);
+        return n == 0 ? null : new string(buffer[..n]);
+    }
+
+    /// <summary>True when the whole token is an IPv4 address (optionally with :port) or an IPv6 address (optionally bracketed with a port).</summary>
+    public static bool IsAddress(ReadOnlySpan<char> token)
+    {
+        var v4 = Ipv4Length(token);
+        if (v4 > 0) return v4 == token.Length || (token[v4] == ':' && IsDigits(token[(v4 + 1)..]));
+        if (token.Length > 1 && token[0] == '[')
+        {
+            var close = token.IndexOf(']');
+            if (close < 0) return false;
+            token = token[1..close];
+        }
+        return token.Count(':') >= 2 && IPAddress.TryParse(token, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6;
+    }
+
+    private static bool IsAddressChar(char c) => char.IsAsciiHexDigit(c) || c is '.' or ':';
+
+    private static ReadOnlySpan<char> TrimToken(ReadOnlySpan<char> token)
+    {
+        while (token.Length > 0 && token[^1] is '.' or ':') token = token[..^1];
+        return token;
+    }
+
+    /// <summary>Length of a dotted-quad IPv4 address at the start of <paramref name="s"/> (each part 0-255), or 0.</summary>
+    private static int Ipv4Length(ReadOnlySpan<char> s)
+    {
+        var at = 0;
+        for (var part = 0; part < 4; part++)
+        {
+            if (part > 0)
+            {
+                if (at >= s.Length || s[at] != '.') return 0;
+                at++;
+            }
+            var digits = 0;
+            var value = 0;
+            while (at < s.Length && char.IsAsciiDigit(s[at]) && digits < 4)
+            {
+                value = value * 10 + (s[at] - '0');
+                digits++;
+                at++;
+            }
+            if (digits is 0 or > 3 || value > 255) return 0;
+        }
+        // "1.2.3.4.5" or "1.2.3.4a" is not an address.
+        if (at < s.Length && (char.IsAsciiLetterOrDigit(s[at]) || (s[at] == '.' && at + 1 < s.Length && char.IsAsciiDigit(s[at + 1])))) return 0;
+        return at;
+    }
+
+    private static int Ipv6(ReadOnlySpan<char> token, Span<char> destination)
+    {
+        if (token.Count(':') < 2 || !IPAddress.TryParse(token, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6) return 0;
+        return ip.TryFormat(destination, out var written) ? written : 0;
+    }
+
+    /// <summary>True when the word before position <paramref name="at"/> (over spaces, '=', ':', '[', quotes) is a source marker.</summary>
+    private static bool HasMarkerBefore(ReadOnlySpan<char> message, int at)
+    {
+        var end = at;
+        while (end > 0 && message[end - 1] is ' ' or '=' or ':' or '[' or '"' or '\'' or '\t') end--;
+        if (end == at) return false;
+        // Postfix's "client=host[1.2.3.4]": the bracket follows a host name that follows the marker.
+        if (message[at - 1] == '[')
+        {
+            var name = end;
+            while (name > 0 && (char.IsAsciiLetterOrDigit(message[name - 1]) || message[name - 1] is '.' or '-' or '_')) name--;
+            if (name < end && name > 0 && message[name - 1] == '=') end = name - 1;
+        }
+        var start = end;
+        while (start > 0 && (char.IsAsciiLetter(message[start - 1]) || message[start - 1] == '_')) start--;
+        var word = message[start..end];
+        if (word.Length == 0 || word.Length > 16) return false;
+        Span<char> lower = stackalloc char[16];
+        word.ToLowerInvariant(lower);
+        lower = lower[..word.Length];
+        foreach (var marker in Markers)
+            if (lower.EndsWith(marker, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    private static bool IsDigits(ReadOnlySpan<char> s)
+    {
+        if (s.IsEmpty) return false;
+        foreach (var c in s)
+            if (!char.IsAsciiDigit(c)) return false;
+        return true;
+    }
+
+    private static int Copy(ReadOnlySpan<char> address, Span<char> destination)
+    {
+        if (address.Length > destination.Length) return 0;
+        address.CopyTo(destination);
+        return address.Length;
+    }
+}
