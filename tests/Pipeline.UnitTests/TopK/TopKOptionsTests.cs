@@ -24,6 +24,8 @@ public sealed class TopKOptionsTests
     [InlineData("Capacity", "4")]
     [InlineData("PublishTop", "5000")]
     [InlineData("AllowedLateness", "-00:00:01")]
+    [InlineData("CheckpointInterval", "-00:00:01")]
+    [InlineData("CheckpointInterval", "00:02:00")]
     public void AnOptionThatCannotWorkIsRefusedAtStartUp(string option, string value)
     {
         var options = new TopKOptions();
