@@ -44,9 +44,10 @@ public sealed class TopKOptions
     /// within it are counted in memory only and stored together with the next checkpoint, so a busy stream writes
     /// each changed sketch about once per interval instead of once per batch; a crash reads them again from the
     /// stored offsets (exactly-once either way). Answers and published windows lag by up to this much. Zero
-    /// stores every batch. The close timer (<see cref="CloseInterval"/>) stores what is pending too. Default 1 s.
+    /// stores every batch. The close timer (<see cref="CloseInterval"/>) checks it too, so a stream that stops is
+    /// stored within an interval and a tick. Default 5 s.
     /// </summary>
-    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often due windows are closed and pending results published. Default 1 s.</summary>
     public TimeSpan CloseInterval { get; set; } = TimeSpan.FromSeconds(1);

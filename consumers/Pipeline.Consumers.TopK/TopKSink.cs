@@ -6,8 +6,9 @@ namespace Pipeline.Consumers.TopK;
 
 /// <summary>
 /// The aggregator as a batch sink with exactly-once effect: each batch is counted into the in-memory
-/// sketches of its source partitions; then, at most every <see cref="TopKOptions.CheckpointInterval"/> (and on
-/// every close tick, and before partitions are let go), everything that changed since the last checkpoint (open
+/// sketches of its source partitions; then, once <see cref="TopKOptions.CheckpointInterval"/> has passed since the
+/// last checkpoint (checked with each batch and each close tick, and at once when the close tick closes windows
+/// or partitions are let go), everything that changed since the last checkpoint (open
 /// windows' sketches, windows that closed, late counts, the partitions' clocks) and the partitions' next
 /// offsets are stored in one PostgreSQL transaction. Memory always holds exactly the effect of each partition's
 /// records below its next offset; the store holds the same for the offsets it stores. So on assignment a
@@ -141,8 +142,11 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
         try
         {
             if (_lastWriteFailed) return 0;
-            var closed = aggregator.CloseIdle(time.GetUtcNow(), options.IdleTimeout);
-            await CheckpointAsync(time.GetUtcNow(), cancellationToken);
+            var now = time.GetUtcNow();
+            var closed = aggregator.CloseIdle(now, options.IdleTimeout);
+            // Windows closed on the wall clock are stored at once; batches counted since the last checkpoint once the
+            // interval has passed (a stream that stops is stored within an interval and a tick).
+            if (closed > 0 || _checkpointDue || now - _lastCheckpoint >= options.CheckpointInterval) await CheckpointAsync(now, cancellationToken);
             var (windows, entries) = aggregator.Size();
             metrics.OpenWindows.Set(windows);
             metrics.TrackedKeys.Set(entries);

@@ -110,8 +110,11 @@ public sealed class TopKSinkTests : IAsyncLifetime
         Assert.Equal(17L, await StoredOffset(P0));
         Assert.Equal(17, (await Query("host", 60, T)).Top.Single().Count);
 
-        // The close tick stores what is pending, whatever the interval.
+        // A stream that stops: the close tick stores what is pending once the interval has passed.
         await sink.WriteAsync(Batch(P0, 17, Events(3, "a")), default);
+        await sink.CloseDueAsync(default);
+        Assert.Equal(17L, await StoredOffset(P0));
+        _time.Now += TimeSpan.FromSeconds(1);
         await sink.CloseDueAsync(default);
         Assert.Equal(20L, await StoredOffset(P0));
         Assert.Equal(20, (await Query("host", 60, T)).Top.Single().Count);
@@ -129,6 +132,7 @@ public sealed class TopKSinkTests : IAsyncLifetime
         var next = Sink(checkpointInterval: TimeSpan.FromSeconds(1));
         Assert.Equal(10L, (await next.OnAssignedAsync([P0], default))[P0]);
         await next.WriteAsync(Batch(P0, 10, Events(5, "a")), default);
+        _time.Now += TimeSpan.FromSeconds(1);
         await next.CloseDueAsync(default);
         Assert.Equal(15, (await Query("host", 60, T)).Top.Single().Count);
         Assert.Equal(15L, await StoredOffset(P0));
