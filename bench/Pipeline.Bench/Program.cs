@@ -20,7 +20,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: Pipeline.Bench topk [--events N] [--capacity N] [--seed N] [--stage-events N] [--out FILE]
-               Pipeline.Bench topk-e2e [--events N] [--partitions N] [--batch-size N] [--checkpoint-intervals 5,1,0] [--out FILE]
+               Pipeline.Bench topk-e2e [--events N] [--partitions N] [--batch-size N] [--checkpoint-intervals 1,5,0] [--out FILE]
                Pipeline.Bench edge [--tcp-messages N] [--connections N] [--udp-rates 50000,100000,0|none] [--udp-seconds N] [--http-events N] [--warmup 1] [--peers edge,rsyslog] [--udp-rcvbuf-mib 32] [--udp-queue-mib N] [--edge-dll PATH] [--loads tcp,udp,http,otlp] [--out FILE]
                       (--udp-rates none and --http-events 0 leave those scenarios out; a peer edge@DIR runs the edge published in DIR)
                Pipeline.Bench parse [--lines N] [--rounds N]

@@ -45,9 +45,9 @@ public sealed class TopKOptions
     /// each changed sketch about once per interval instead of once per batch; a crash reads them again from the
     /// stored offsets (exactly-once either way). Answers and published windows lag by up to this much. Zero
     /// stores every batch. The close timer (<see cref="CloseInterval"/>) checks it too, so a stream that stops is
-    /// stored within an interval and a tick. Default 5 s.
+    /// stored within an interval and a tick. Default 1 s.
     /// </summary>
-    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How often due windows are closed and pending results published. Default 1 s.</summary>
     public TimeSpan CloseInterval { get; set; } = TimeSpan.FromSeconds(1);
