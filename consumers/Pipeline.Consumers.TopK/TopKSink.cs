@@ -24,8 +24,10 @@ namespace Pipeline.Consumers.TopK;
 /// </para>
 /// </summary>
 internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKMetrics metrics, TopKOptions options, TimeProvider time, ILogger<TopKSink> log)
-    : IBatchSink, IDisposable
+    : IDeferredStorageSink, IDisposable
 {
+    private static readonly IReadOnlyDictionary<PartitionKey, long> NothingStored = new Dictionary<PartitionKey, long>();
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HashSet<PartitionKey> _owned = [];
     private bool _lastWriteFailed;
@@ -36,6 +38,9 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
     private (ulong Transaction, Checkpoint Carried)? _inDoubt;
 
     public OffsetStorage OffsetStorage => OffsetStorage.Sink;
+
+    /// <summary>Per partition held, the next offset the store holds (replaced, never changed, under the gate).</summary>
+    public IReadOnlyDictionary<PartitionKey, long> StoredPositions { get; private set; } = NothingStored;
 
     /// <summary>Partitions whose state this member holds (for tests).</summary>
     public IReadOnlyCollection<PartitionKey> Owned
@@ -62,6 +67,7 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
                 if (partition.NextOffset is { } next) offsets[partition.Key] = next;
             }
             lock (_owned) _owned.UnionWith(stored.Select(s => s.Key));
+            NoteStored(offsets, gone: partitions.Where(p => !offsets.ContainsKey(p)));
             _lastWriteFailed = false;
             TopKLog.Loaded(log, string.Join(",", partitions), windows, string.Join(",", offsets.Select(o => $"{o.Key}@{o.Value}")));
             return offsets;
@@ -89,6 +95,7 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
             }
             foreach (var partition in partitions) aggregator.Drop(partition);
             lock (_owned) _owned.ExceptWith(partitions);
+            // Their stored positions stay reported: the runtime hands Kafka the last of them before letting them go.
             // A write that failed for these is abandoned by the runtime, not retried.
             _lastWriteFailed = false;
             TopKLog.Dropped(log, string.Join(",", partitions));
@@ -167,7 +174,11 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
             // Until its outcome is known, what it carried cannot be told apart from what is still pending.
             var committed = await store.CommittedAsync(doubt.Transaction, cancellationToken)
                 ?? throw new InvalidOperationException($"the outcome of checkpoint transaction {doubt.Transaction} is not known yet");
-            if (committed) aggregator.Stored(doubt.Carried);
+            if (committed)
+            {
+                aggregator.Stored(doubt.Carried);
+                NoteStored(doubt.Carried, fenced: new HashSet<PartitionKey>());
+            }
             _inDoubt = null;
         }
         var checkpoint = aggregator.TakeCheckpoint(now);
@@ -187,6 +198,7 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
                 throw;
             }
             aggregator.Checkpointed();
+            NoteStored(checkpoint, fenced);
             metrics.Checkpoints.Inc();
             metrics.CheckpointBytes.Inc(checkpoint.Partials.Sum(p => (long)p.Sketch.Length));
             metrics.WindowsClosed.Inc(checkpoint.Partials.Where(p => p.Closed && !fenced.Contains(p.Partition))
@@ -197,10 +209,30 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
         _checkpointDue = false;
     }
 
+    /// <summary>The next offsets a stored checkpoint carried, but for partitions another member fenced this one off from.</summary>
+    private void NoteStored(Checkpoint checkpoint, IReadOnlySet<PartitionKey> fenced)
+    {
+        var offsets = new Dictionary<PartitionKey, long>();
+        foreach (var row in checkpoint.Progress)
+            if (!fenced.Contains(row.Partition) && (!offsets.TryGetValue(row.Partition, out var known) || known < row.NextOffset))
+                offsets[row.Partition] = row.NextOffset;
+        NoteStored(offsets, gone: fenced);
+    }
+
+    private void NoteStored(IReadOnlyDictionary<PartitionKey, long> offsets, IEnumerable<PartitionKey> gone)
+    {
+        var next = new Dictionary<PartitionKey, long>(StoredPositions);
+        foreach (var (key, offset) in offsets)
+            if (!next.TryGetValue(key, out var known) || known < offset) next[key] = offset;
+        foreach (var key in gone) next.Remove(key);
+        StoredPositions = next;
+    }
+
     private void Forget(IReadOnlySet<PartitionKey> partitions)
     {
         foreach (var partition in partitions) aggregator.Drop(partition);
         lock (_owned) _owned.ExceptWith(partitions);
+        NoteStored(NothingStored, gone: partitions);
         metrics.Fenced.Inc(partitions.Count);
         TopKLog.Fenced(log, string.Join(",", partitions));
     }

@@ -126,7 +126,8 @@ public sealed class ConsumerRuntime : BackgroundService
     internal void Close(IConsumer<byte[]?, byte[]> consumer)
     {
         _rebalances!.Drain(consumer, "shutdown", leaving: null);
-        _writer!.CommitPending();
+        _writer!.TakeStored();
+        _writer.CommitPending();
         // A rebalance in progress holds the leave back until it completes, which takes at most about a session.
         GroupMembership.LeaveBeforeClose(consumer, _options, _time, _options.SessionTimeout);
         consumer.Close();
@@ -148,7 +149,9 @@ public sealed class ConsumerRuntime : BackgroundService
             _rebalances.AssignedWhilePaused = false;
         }
         if (writer.InFlight.IsCompleted) writer.FinishInFlight(TimeSpan.Zero);
-        // Also when no batch comes: the last write before the stream went quiet reaches Kafka too.
+        // Also when no batch comes: the last write before the stream went quiet reaches Kafka too, and so does what a
+        // sink that stores later stored on its own timer.
+        writer.TakeStored();
         if (_commits.IsDue) writer.CommitPending();
         if (_starts.RetryDue) LoadStartPositions(consumer, writer);
 

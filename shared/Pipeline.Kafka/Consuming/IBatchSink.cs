@@ -69,6 +69,23 @@ public interface IBatchSink
     Task OnRevokedAsync(IReadOnlyCollection<PartitionKey> partitions, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A sink with <see cref="OffsetStorage.Sink"/> that stores positions later than the write that reached them (for
+/// example at most once per checkpoint interval, keeping what it counted in memory meanwhile). Kafka's committed
+/// offsets are what outside tools read, and they must never run ahead of where the group would resume: the runtime
+/// hands Kafka only what <see cref="StoredPositions"/> reports, not a write's positions.
+/// </summary>
+public interface IDeferredStorageSink : IBatchSink
+{
+    /// <summary>
+    /// Per partition, the next offset this member stored durably so far. Read from the poll thread while the sink may
+    /// store on another: return an immutable snapshot, a new instance each time it changes (the runtime takes it in
+    /// only when the reference changes). A partition stored as it was revoked stays in it: the runtime takes only the
+    /// partitions it still holds (and a revoked one's last position before letting it go).
+    /// </summary>
+    IReadOnlyDictionary<PartitionKey, long> StoredPositions { get; }
+}
+
 /// <summary>One record of a batch can never be written (bad JSON, a value the store refuses).</summary>
 public sealed class PoisonRecordException(ConsumedRecord record, string reason, Exception? inner = null)
     : Exception($"poison record {record.Topic}[{record.Partition}]@{record.Offset}: {reason}", inner)

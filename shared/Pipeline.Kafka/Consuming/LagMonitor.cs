@@ -15,6 +15,9 @@ internal sealed class LagMonitor(ConsumerMetrics metrics, TimeProvider time)
 
     public bool IsEmpty => _progress.IsEmpty;
 
+    /// <summary>True while this member holds the partition (from its assignment until it is revoked or lost).</summary>
+    public bool Holds(PartitionKey key) => _progress.ContainsKey(key);
+
     public void Track(IEnumerable<PartitionKey> keys)
     {
         foreach (var key in keys) _progress.TryAdd(key, new PartitionProgress());

@@ -51,6 +51,10 @@ internal sealed class RebalanceHandler(
         metrics.Rebalances("revoked").Inc();
         var keys = partitions.Select(p => Key(p.TopicPartition)).ToHashSet();
         Drain(consumer, "revoke", keys);
+        // The sink first: one that stores later (IDeferredStorageSink) stores what it holds for these partitions as
+        // they go, and Kafka is told that too before another member takes them.
+        RevokeFromSink(keys);
+        writer.TakeStored();
         writer.CommitPending();
         Forget(consumer, keys);
     }
@@ -66,6 +70,7 @@ internal sealed class RebalanceHandler(
         var discarded = batch.RemovePartitions(keys);
         if (discarded > 0) metrics.Abandoned("lost").Inc(discarded);
         writer.Isolation.Forget(keys);
+        RevokeFromSink(keys);
         Forget(consumer, keys);
     }
 
@@ -126,14 +131,6 @@ internal sealed class RebalanceHandler(
                 ConsumerLog.KafkaError(log, options.Group, ex.Error.Code.ToString(), ex.Error.Reason);
             }
         }
-        try
-        {
-            sink.OnRevokedAsync(keys, CancellationToken.None).GetAwaiter().GetResult();
-        }
-        catch (Exception ex)
-        {
-            ConsumerLog.LoopFailed(log, ex, options.Group);
-        }
         lag.Forget(keys);
         starts.Forget(keys);
         commits.Forget(keys);
@@ -141,6 +138,18 @@ internal sealed class RebalanceHandler(
         {
             writer.Outage.Reset();
             metrics.Paused.Set(0);
+        }
+    }
+
+    private void RevokeFromSink(HashSet<PartitionKey> keys)
+    {
+        try
+        {
+            sink.OnRevokedAsync(keys, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            ConsumerLog.LoopFailed(log, ex, options.Group);
         }
     }
 

@@ -24,6 +24,7 @@ internal sealed class WriteCoordinator
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly WriteInFlight _inFlight;
+    private IReadOnlyDictionary<PartitionKey, long>? _lastStored;
 
     public WriteCoordinator(ConsumerOptions options, IBatchSink sink, BatchInHand batch, LagMonitor lag, KafkaCommitSchedule commits,
         IDeadLetters deadLetters, ConsumerMetrics metrics, HealthState health, TimeProvider time, ILogger log)
@@ -154,16 +155,32 @@ internal sealed class WriteCoordinator
     }
 
     /// <summary>
+    /// Hands Kafka's commit schedule what a sink that stores later (<see cref="IDeferredStorageSink"/>) reports stored,
+    /// when that changed since last asked; nothing for other sinks (their writes' positions are stored as they return).
+    /// </summary>
+    public void TakeStored()
+    {
+        if (_sink is not IDeferredStorageSink deferred) return;
+        var stored = deferred.StoredPositions;
+        if (ReferenceEquals(stored, _lastStored)) return;
+        _lastStored = stored;
+        // Only partitions held now: a sink may still report one that went (and another member moves on from there).
+        _commits.Written(stored.Where(s => _lag.Holds(s.Key)).ToDictionary());
+    }
+
+    /// <summary>
     /// A write reached <paramref name="next"/>: counted, shown on the lag gauges, and handed to Kafka's commit
     /// schedule — at-least-once sinks commit after every write (the commit is their progress); exactly-once sinks
-    /// stored the positions already and commit within a second, so Kafka's own lag tools stay truthful.
+    /// stored the positions already and commit within a second, so Kafka's own lag tools stay truthful; a sink that
+    /// stores later hands over only what it has stored.
     /// </summary>
     private void Written(int records, IReadOnlyDictionary<PartitionKey, long> next)
     {
         _metrics.Written.Inc(records);
         if (records > 0) _metrics.Batches.Inc();
         _lag.Written(next, _batch);
-        _commits.Written(next);
+        if (_sink is IDeferredStorageSink) TakeStored();
+        else _commits.Written(next);
         if (_commits.IsDue) CommitPending();
     }
 

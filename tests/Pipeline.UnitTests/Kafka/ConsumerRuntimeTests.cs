@@ -162,6 +162,46 @@ public sealed class ConsumerRuntimeTests : IDisposable
         Assert.Equal([new PartitionKey("syslog", 1)], _runtime!.Assignment);
     }
 
+    [Fact]
+    public void ForASinkThatStoresLaterKafkaIsToldOnlyWhatItReportsStoredAndOnRevokeWhatItStoresAsThePartitionGoes()
+    {
+        var sink = new DeferringSink();
+        StartWith(sink, o => o.BatchSize = 3, P0, P1);
+        Consumer.Append("syslog", 0, 6, _time.GetUtcNow());
+        StepUntil(() => sink.Written.GetValueOrDefault(new PartitionKey("syslog", 0)) == 6);
+        _time.Advance(ConsumerRuntime.KafkaCommitInterval);
+        Step(3);
+        // Written (counted in memory) but not stored: Kafka must not run ahead of where the group would resume.
+        Assert.False(Consumer.CommittedOffsets.ContainsKey(P0));
+
+        sink.StoreNow();
+        Step(1);
+        Assert.Equal(6, Consumer.CommittedOffsets[P0]);
+
+        Consumer.Append("syslog", 0, 3, _time.GetUtcNow());
+        Consumer.Append("syslog", 1, 3, _time.GetUtcNow());
+        StepUntil(() => sink.Written.GetValueOrDefault(new PartitionKey("syslog", 1)) == 3 && sink.Written[new PartitionKey("syslog", 0)] == 9);
+        _time.Advance(ConsumerRuntime.KafkaCommitInterval);
+        Step(3);
+        Assert.Equal(6, Consumer.CommittedOffsets[P0]);
+        Assert.False(Consumer.CommittedOffsets.ContainsKey(P1));
+
+        // The revoke stores what the sink holds for the partition going, and that reaches Kafka before it goes.
+        Consumer.RevokeOnNextPoll(P0);
+        Step(1);
+        Assert.Equal(9, Consumer.CommittedOffsets[P0]);
+        Assert.False(Consumer.CommittedOffsets.ContainsKey(P1));
+        Assert.Equal([new PartitionKey("syslog", 1)], _runtime!.Assignment);
+
+        // Later stores still name the partition that went; Kafka hears only of the one held.
+        Consumer.CommittedOffsets.Remove(P0);
+        sink.StoreNow();
+        _time.Advance(ConsumerRuntime.KafkaCommitInterval);
+        Step(2);
+        Assert.Equal(3, Consumer.CommittedOffsets[P1]);
+        Assert.False(Consumer.CommittedOffsets.ContainsKey(P0));
+    }
+
     public void Dispose()
     {
         // A write held back by a test that failed would hold the shutdown's drain (on a clock nobody moves).
@@ -171,7 +211,9 @@ public sealed class ConsumerRuntimeTests : IDisposable
         _metrics.Dispose();
     }
 
-    private void Start(Action<ConsumerOptions> configure, params TopicPartition[] partitions)
+    private void Start(Action<ConsumerOptions> configure, params TopicPartition[] partitions) => StartWith(_sink, configure, partitions);
+
+    private void StartWith(IBatchSink sink, Action<ConsumerOptions> configure, params TopicPartition[] partitions)
     {
         var options = new ConsumerOptions
         {
@@ -183,7 +225,7 @@ public sealed class ConsumerRuntimeTests : IDisposable
             StaticMembership = false,
         };
         configure(options);
-        _runtime = new ConsumerRuntime(options, new KafkaOptions { BootstrapServers = "127.0.0.1:9" }, _sink, _metrics, new HealthState(), _time,
+        _runtime = new ConsumerRuntime(options, new KafkaOptions { BootstrapServers = "127.0.0.1:9" }, sink, _metrics, new HealthState(), _time,
             NullLogger<ConsumerRuntime>.Instance, _clients);
         _runtime.Open(CancellationToken.None);
         Consumer.AssignOnNextPoll(partitions.Length == 0 ? [P0] : partitions);
@@ -275,6 +317,56 @@ public sealed class ConsumerRuntimeTests : IDisposable
         {
             Revoked.AddRange(partitions);
             return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// A sink that keeps what it writes in memory and stores positions only when told (or as partitions go), as a
+    /// sink with a checkpoint interval does.
+    /// </summary>
+    private sealed class DeferringSink : IDeferredStorageSink
+    {
+        private readonly object _lock = new();
+        private readonly Dictionary<PartitionKey, long> _written = [];
+
+        public OffsetStorage OffsetStorage => OffsetStorage.Sink;
+
+        public IReadOnlyDictionary<PartitionKey, long> StoredPositions { get; private set; } = new Dictionary<PartitionKey, long>();
+
+        public Dictionary<PartitionKey, long> Written
+        {
+            get
+            {
+                lock (_lock) return new(_written);
+            }
+        }
+
+        public void StoreNow() => Store(_ => true);
+
+        public Task<IReadOnlyDictionary<PartitionKey, long>> OnAssignedAsync(IReadOnlyCollection<PartitionKey> partitions, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyDictionary<PartitionKey, long>>(new Dictionary<PartitionKey, long>());
+
+        public Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
+        {
+            lock (_lock)
+                foreach (var (key, next) in batch.NextOffsets) _written[key] = next;
+            return Task.CompletedTask;
+        }
+
+        public Task OnRevokedAsync(IReadOnlyCollection<PartitionKey> partitions, CancellationToken cancellationToken)
+        {
+            // Still reported afterwards, as a real sink may: the runtime must take only partitions it holds.
+            Store(partitions.Contains);
+            return Task.CompletedTask;
+        }
+
+        private void Store(Func<PartitionKey, bool> which)
+        {
+            var stored = new Dictionary<PartitionKey, long>(StoredPositions);
+            lock (_lock)
+                foreach (var (key, next) in _written)
+                    if (which(key)) stored[key] = next;
+            StoredPositions = stored;
         }
     }
 }
