@@ -140,7 +140,12 @@ internal static class FreshnessBench
                 var text = await ScrapeAsync(http, processes[i].HttpPort);
                 var whole = PromHistogram.Parse(text, "consumer_freshness_seconds", ("group", worker.Group));
                 var done = caughtUp.TryGetValue(worker.Group, out var seconds);
-                if (!done) cpuAtEnd[i] = processes[i].Process.CpuSeconds();
+                if (!done)
+                {
+                    cpuAtEnd[i] = processes[i].Process.CpuSeconds();
+                    // What a worker that fell short said last is what the reader needs to know why.
+                    Console.Error.WriteLine($"[e2e] {worker.Group} did not write everything; its last output:\n{string.Join('\n', processes[i].Process.Output.TakeLast(30))}");
+                }
                 groups.Add(new GroupResult(worker.Group, whole, whole.Since(early[worker.Group]), done ? seconds : double.NaN,
                     cpuAtEnd[i] - cpuAtStart[i], (long)Sum(text, "consumer_records_total", ("group", worker.Group), ("outcome", "written"))));
             }

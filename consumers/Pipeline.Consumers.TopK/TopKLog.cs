@@ -11,7 +11,7 @@ internal static partial class TopKLog
     [LoggerMessage(602, LogLevel.Information, "Top-k state dropped for revoked partitions {Partitions}")]
     public static partial void Dropped(ILogger logger, string partitions);
 
-    [LoggerMessage(603, LogLevel.Warning, "Checkpoint failed; in-memory counts are discarded and reloaded from the store before the next write")]
+    [LoggerMessage(603, LogLevel.Warning, "Checkpoint failed; the counts are kept in memory and stored by the next checkpoint (until then a crash reads their records again)")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(604, LogLevel.Warning, "Partitions {Partitions} were taken over by another member (ownership epoch moved on); their counts here are dropped")]

@@ -182,7 +182,9 @@ internal sealed class TopKStore(NpgsqlDataSource dataSource, string group)
                 group,
                 topics = partitions.Select(p => p.Partition.Topic).ToArray(),
                 numbers = partitions.Select(p => p.Partition.Partition).ToArray(),
-                watermarks = partitions.Select(p => p.Watermark?.UtcDateTime).ToArray(),
+                // As offsets, not DateTimes: the driver types a DateTime array by its first element, and a null there
+                // (a partition with no watermark yet) beside UTC values is refused; a DateTimeOffset is always timestamptz.
+                watermarks = partitions.Select(p => p.Watermark?.ToUniversalTime()).ToArray(),
             }, transaction, cancellationToken: cancellationToken));
             var through = progress.Where(p => p.ClosedThrough is not null).ToList();
             if (through.Count > 0)

@@ -256,6 +256,27 @@ public sealed class TopKSinkTests : IAsyncLifetime
         Assert.Equal(0, await store.PublishPendingAsync(100, windows => Task.FromResult<IReadOnlyList<PendingWindow>>([]), default));
     }
 
+    [Fact]
+    public async Task ACheckpointOfPartitionsWithAndWithoutAWatermarkIsStored()
+    {
+        // A partition that has delivered nothing with a usable time yet has no watermark; one checkpoint may carry it
+        // beside partitions that have one (the database driver refuses a timestamp array of mixed null and UTC values).
+        var store = new TopKStore(_dataSource, "topk");
+        var claimed = (await store.LoadAsync([P0, P1], claim: true, expectedEpochs: null, default)).ToDictionary(p => p.Key);
+        var checkpoint = new Checkpoint([], [],
+        [
+            new ProgressRow(P0, claimed[P0].Epoch, 60, Watermark: null, ClosedThrough: null, NextOffset: 3),
+            new ProgressRow(P1, claimed[P1].Epoch, 60, Watermark: T, ClosedThrough: T, NextOffset: 7),
+        ], T);
+
+        Assert.Empty(await store.CheckpointAsync(checkpoint, default));
+
+        var epochs = claimed.ToDictionary(c => c.Key, c => c.Value.Epoch);
+        var stored = (await store.LoadAsync([P0, P1], claim: false, epochs, default)).ToDictionary(p => p.Key);
+        Assert.Equal((3L, (DateTimeOffset?)null), (stored[P0].NextOffset!.Value, stored[P0].Watermark));
+        Assert.Equal((7L, (DateTimeOffset?)T), (stored[P1].NextOffset!.Value, stored[P1].Watermark));
+    }
+
     // Most tests look at one checkpoint per batch (interval zero); those about deferred checkpoints set one.
     private TopKSink Sink(TimeSpan? lateness = null, TimeSpan? idle = null, TimeSpan? checkpointInterval = null)
     {
