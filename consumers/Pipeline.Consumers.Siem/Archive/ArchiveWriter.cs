@@ -116,7 +116,13 @@ internal sealed class ArchiveWriter : IDisposable
     {
         var checkpoint = ArchiveJson.Read(CheckpointPath, ArchiveJson.Default.Checkpoint);
         var segments = ArchiveFormat.ListSegments(_directory);
-        if (checkpoint is null && segments.Count > 0) checkpoint = Rebuild(segments);
+        var recovery = new ArchiveRecovery(_directory, _metrics, _log);
+        if (checkpoint is null && segments.Count > 0)
+        {
+            checkpoint = recovery.Rebuild(segments);
+            // The rebuilt head is the last whole record; a torn line after it is cut below.
+            WriteCheckpoint(checkpoint);
+        }
         if (checkpoint is null)
         {
             var now = _time.GetUtcNow();
@@ -126,7 +132,7 @@ internal sealed class ArchiveWriter : IDisposable
         }
         else
         {
-            RecoverTail(checkpoint, segments);
+            _segmentTally = recovery.CutTail(checkpoint, segments);
             OpenSegment(checkpoint.Segment, create: !File.Exists(SegmentPath(checkpoint.Segment)));
         }
         Adopt(checkpoint);
@@ -134,101 +140,6 @@ internal sealed class ArchiveWriter : IDisposable
         _tags.AddFrom(_segment, _length);
         // Sealed, but the crash came before the next segment was opened.
         if (File.Exists(ManifestPath(_segmentIndex))) OpenNextSegment();
-    }
-
-    /// <summary>Cuts what was written after the checkpoint, and checks that what it names is intact.</summary>
-    private void RecoverTail(Checkpoint checkpoint, List<long> segments)
-    {
-        foreach (var later in segments.Where(s => s > checkpoint.Segment))
-        {
-            // Created by a seal whose checkpoint never landed: nothing in it was committed.
-            var path = SegmentPath(later);
-            var bytes = new FileInfo(path).Length;
-            File.Delete(path);
-            SiemLog.UncommittedSegmentRemoved(_log, Path.GetFileName(path), bytes);
-            _metrics.RecoveredBytes.Inc(bytes);
-        }
-        var segmentPath = SegmentPath(checkpoint.Segment);
-        if (!File.Exists(segmentPath))
-        {
-            if (checkpoint.Length == 0) return;
-            throw new InvalidDataException($"the checkpoint names {Path.GetFileName(segmentPath)} with {checkpoint.Length} committed bytes, but it is missing; run verify");
-        }
-        var length = new FileInfo(segmentPath).Length;
-        if (length < checkpoint.Length)
-            throw new InvalidDataException($"{Path.GetFileName(segmentPath)} holds {length} bytes but {checkpoint.Length} were committed: committed records were lost or removed; run verify");
-        if (length > checkpoint.Length)
-        {
-            long lines = 0;
-            var torn = false;
-            using (var reader = new LineReader(segmentPath, checkpoint.Length, length))
-                while (reader.ReadLine())
-                {
-                    if (reader.Torn) torn = true;
-                    else lines++;
-                }
-            using (var handle = File.OpenHandle(segmentPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
-            {
-                RandomAccess.SetLength(handle, checkpoint.Length);
-                RandomAccess.FlushToDisk(handle);
-            }
-            SiemLog.TailTruncated(_log, Path.GetFileName(segmentPath), checkpoint.Length, length - checkpoint.Length, lines, torn);
-            _metrics.RecoveredBytes.Inc(length - checkpoint.Length);
-            _metrics.RecoveredLines.Inc(lines);
-            if (torn) _metrics.TornLines.Inc();
-        }
-        // The committed part must still chain up to the checkpoint's head.
-        var (stats, problem) = ArchiveVerifier.CheckSegment(segmentPath, checkpoint.Length, null, FirstSeqOf(segmentPath, checkpoint), checkpoint.Length);
-        if (problem is not null) throw new InvalidDataException($"the open segment is damaged ({problem}); run verify");
-        if (stats.Records > 0 && (stats.LastSeq != checkpoint.Seq || stats.FinalHash != checkpoint.Hash))
-            throw new InvalidDataException($"{Path.GetFileName(segmentPath)} does not end at the checkpoint's head (seq {checkpoint.Seq}); run verify");
-        _segmentTally = SegmentTally.From(stats);
-    }
-
-    private static long FirstSeqOf(string segmentPath, Checkpoint checkpoint)
-    {
-        using var reader = new LineReader(segmentPath, 0, checkpoint.Length);
-        return reader.ReadLine() && !reader.Torn && ParsedLine.TryParse(reader.Line, out var first, out _) ? first.Seq : checkpoint.Seq + 1;
-    }
-
-    /// <summary>No checkpoint but segments: rebuild it from the records themselves (they carry their offsets).</summary>
-    private Checkpoint Rebuild(List<long> segments)
-    {
-        var prev = ArchiveFormat.GenesisHex;
-        var nextSeq = 1L;
-        var offsets = new Dictionary<PartitionKey, long>();
-        long lastLength = 0;
-        foreach (var index in segments)
-        {
-            var path = SegmentPath(index);
-            var (stats, problem) = ArchiveVerifier.CheckSegment(path, long.MaxValue, prev, nextSeq);
-            if (problem is not null) throw new InvalidDataException($"cannot rebuild the checkpoint: {problem}; run verify");
-            if (stats.TornAt >= 0 && index != segments[^1]) throw new InvalidDataException($"cannot rebuild the checkpoint: {Path.GetFileName(path)} has a torn line before the last segment");
-            foreach (var range in stats.Partitions.Values)
-            {
-                var key = new PartitionKey(range.Topic, range.Partition);
-                offsets[key] = Math.Max(offsets.GetValueOrDefault(key), range.LastOffset + 1);
-            }
-            if (stats.Records > 0)
-            {
-                prev = stats.FinalHash;
-                nextSeq = stats.LastSeq + 1;
-            }
-            lastLength = stats.ValidBytes;
-        }
-        SiemLog.CheckpointRebuilt(_log, _directory, segments.Count, nextSeq - 1);
-        var checkpoint = new Checkpoint
-        {
-            Segment = segments[^1],
-            Length = lastLength,
-            Seq = nextSeq - 1,
-            Hash = prev,
-            SegmentOpenedAt = File.GetCreationTimeUtc(SegmentPath(segments[^1])),
-            Offsets = offsets.Select(o => new PartitionOffset(o.Key.Topic, o.Key.Partition, o.Value)).ToList(),
-        };
-        // The rebuilt head is the last whole record; a torn line after it is cut by RecoverTail.
-        WriteCheckpoint(checkpoint);
-        return checkpoint;
     }
 
     private void OpenSegment(long index, bool create)
@@ -357,7 +268,7 @@ internal sealed class ArchiveWriter : IDisposable
         // was committed, which those bytes then are; the full check says what is wrong when they are not.
         if (!_tags.Match(_segment, _length))
         {
-            var (stats, problem) = ArchiveVerifier.CheckSegment(path, _length, null, FirstSeqOf(path, _checkpoint));
+            var (stats, problem) = ArchiveVerifier.CheckSegment(path, _length, null, ArchiveRecovery.FirstSeqOf(path, _checkpoint));
             if (problem is null && stats.Records > 0 && stats.FinalHash != _checkpoint.Hash)
                 problem = new ArchiveProblem(name, stats.Lines, "edited", "the records chain, but not to the head this writer committed: they were rewritten");
             if (problem is not null) throw new InvalidDataException($"cannot seal {name}: {problem}");
