@@ -16,11 +16,11 @@ internal static class SketchCodec
     {
         // Sized exactly first, then written once: checkpoints encode many sketches per batch.
         var size = VarintLength(Version) + VarintLength((ulong)sketch.Capacity) + VarintLength((ulong)sketch.Total) + VarintLength((ulong)sketch.Count);
+        // Keys are read from the sketch's arena: no string per key.
         for (var i = 0; i < sketch.Count; i++)
         {
-            var e = sketch.AtSlot(i);
-            var length = Encoding.UTF8.GetByteCount(e.Key);
-            size += VarintLength((ulong)length) + length + VarintLength((ulong)e.Count) + VarintLength((ulong)e.Error);
+            var length = Encoding.UTF8.GetByteCount(sketch.KeyAtSlot(i));
+            size += VarintLength((ulong)length) + length + VarintLength((ulong)sketch.CountAtSlot(i)) + VarintLength((ulong)sketch.ErrorAtSlot(i));
         }
         var data = new byte[size];
         var at = 0;
@@ -30,12 +30,12 @@ internal static class SketchCodec
         WriteVarint(data, ref at, (ulong)sketch.Count);
         for (var i = 0; i < sketch.Count; i++)
         {
-            var e = sketch.AtSlot(i);
-            var length = Encoding.UTF8.GetByteCount(e.Key);
+            var key = sketch.KeyAtSlot(i);
+            var length = Encoding.UTF8.GetByteCount(key);
             WriteVarint(data, ref at, (ulong)length);
-            at += Encoding.UTF8.GetBytes(e.Key, data.AsSpan(at, length));
-            WriteVarint(data, ref at, (ulong)e.Count);
-            WriteVarint(data, ref at, (ulong)e.Error);
+            at += Encoding.UTF8.GetBytes(key, data.AsSpan(at, length));
+            WriteVarint(data, ref at, (ulong)sketch.CountAtSlot(i));
+            WriteVarint(data, ref at, (ulong)sketch.ErrorAtSlot(i));
         }
         return data;
     }

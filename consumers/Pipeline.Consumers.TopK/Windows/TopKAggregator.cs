@@ -170,11 +170,10 @@ internal sealed class TopKAggregator
             if (key.IsEmpty) continue;
             var added = _keys.WeightOf(d, _event, weight);
             if (added == 0) continue;
-            // One hash and at most one string per key, whatever the number of windows it goes into.
+            // One hash per key, whatever the number of windows it goes into.
             var hash = SpaceSaving.Hash(key);
-            string? materialized = null;
             for (var g = 0; g < _targets.Length; g++)
-                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, hash, added, ref materialized);
+                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, hash, added);
         }
         return true;
     }
