@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Pipeline.Consumers.TopK.Sketch;
 
 /// <summary>Where a key's text lies in a <see cref="KeyArena"/>: <see cref="Room"/> chars reserved, <see cref="Length"/> used.</summary>
@@ -14,12 +12,13 @@ internal struct KeyText
 /// The text of a sketch's keys, in one char array: a sketch on a long tail replaces a key on most updates, and a
 /// string per newcomer was most of what the hot path allocated (and then collected). A replacement writes over
 /// the evicted key's room when it fits (keys of one dimension have similar lengths), else appends; the space
-/// left behind is compacted in place when the array is full, and the array grows only when what is live fills
-/// most of it, so in a steady state nothing is allocated.
+/// left behind is reclaimed by a compaction when the array is full, and the array grows only when what is live
+/// fills half of it, so in a steady state nothing is allocated.
 /// </summary>
 internal sealed class KeyArena
 {
     private char[] _chars;
+    private char[]? _spare;
     private int _used;
     // Chars no live key owns (evicted rooms, and the slack of rooms written over by shorter keys).
     private int _garbage;
@@ -60,43 +59,31 @@ internal sealed class KeyArena
     }
 
     /// <summary>
-    /// Moves every live key (the <paramref name="count"/> keys of <paramref name="keys"/>) to the front, in place
-    /// and in order, dropping the garbage between them, then grows the array if fewer than <paramref name="needed"/>
-    /// chars (or a quarter of it) would be free: compactions then come at most once per quarter of the array
-    /// appended, so their cost stays a small constant per new key.
+    /// Copies every live key (the <paramref name="count"/> keys of <paramref name="keys"/>) to the front of a spare
+    /// array, dropping the garbage, and swaps the arrays. The array doubles when what is live (and
+    /// <paramref name="needed"/>) would fill more than half of it, so at least half an array is appended between
+    /// two compactions and each costs a small constant per key appended. The spare array is kept (its memory is
+    /// the price of compacting without sorting the keys by place and without allocating in a steady state).
     /// </summary>
     public void Compact<TKeys>(ref TKeys keys, int count, int needed) where TKeys : struct, IKeyTable
     {
-        var order = ArrayPool<int>.Shared.Rent(count);
-        var starts = ArrayPool<int>.Shared.Rent(count);
-        try
+        var live = 0;
+        for (var i = 0; i < count; i++) live += keys.KeyOf(i).Length;
+        var length = live + needed > _chars.Length / 2 ? Math.Max(2 * _chars.Length, 2 * (live + needed)) : _chars.Length;
+        var into = _spare is { } spare && spare.Length == length ? spare : new char[length];
+        var at = 0;
+        for (var i = 0; i < count; i++)
         {
-            for (var i = 0; i < count; i++)
-            {
-                order[i] = i;
-                starts[i] = keys.KeyOf(i).Start;
-            }
-            starts.AsSpan(0, count).Sort(order.AsSpan(0, count));
-            var at = 0;
-            for (var i = 0; i < count; i++)
-            {
-                ref var key = ref keys.KeyOf(order[i]);
-                // Moving to a lower start never overwrites a key not yet moved (they are taken in start order).
-                Array.Copy(_chars, key.Start, _chars, at, key.Length);
-                key.Start = at;
-                key.Room = key.Length;
-                at += key.Length;
-            }
-            _used = at;
-            _garbage = 0;
+            ref var key = ref keys.KeyOf(i);
+            Array.Copy(_chars, key.Start, into, at, key.Length);
+            key.Start = at;
+            key.Room = key.Length;
+            at += key.Length;
         }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(order);
-            ArrayPool<int>.Shared.Return(starts);
-        }
-        var free = _chars.Length - _used;
-        if (free < needed || free < _chars.Length / 4) Array.Resize(ref _chars, Math.Max(_chars.Length * 2, _used + 2 * needed));
+        _spare = _chars.Length == length ? _chars : null;
+        _chars = into;
+        _used = at;
+        _garbage = 0;
     }
 
     /// <summary>Chars reserved, live or not (for tests of the compaction).</summary>
