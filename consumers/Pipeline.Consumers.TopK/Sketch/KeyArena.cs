@@ -89,8 +89,8 @@ internal sealed class KeyArena
     /// <summary>Chars reserved, live or not (for tests of the compaction).</summary>
     public int Reserved => _chars.Length;
 
-    /// <summary>Chars no live key uses (for tests of the compaction).</summary>
-    public int Garbage => _garbage;
+    /// <summary>Chars live keys use (for tests of the compaction).</summary>
+    public int Live => _used - _garbage;
 }
 
 /// <summary>Where a <see cref="KeyArena"/> finds the keys it compacts (a struct, so the call is inlined).</summary>

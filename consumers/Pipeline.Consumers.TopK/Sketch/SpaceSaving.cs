@@ -146,6 +146,9 @@ internal sealed class SpaceSaving
     /// <summary>Chars the key arena holds, live or not (tests hold its growth to what is live).</summary>
     internal int KeyCharsReserved => _keys.Reserved;
 
+    /// <summary>Chars the tracked keys hold.</summary>
+    internal int KeyCharsLive => _keys.Live;
+
     /// <summary>The count in heap slot <paramref name="slot"/>.</summary>
     internal long CountAtSlot(int slot) => _heap[slot].Count;
 
