@@ -51,6 +51,10 @@ internal sealed class TopKAggregator
     private readonly ScannedEvent _event;
     private readonly Dictionary<PartitionKey, PartitionState> _partitions = [];
     private readonly WindowState?[] _targets;
+    private readonly long[] _sizeTicks;
+    // The partition of the previous record: a batch brings each partition's records together, so most records skip
+    // the lookup (which hashes the topic name).
+    private PartitionState? _last;
     private readonly byte[] _emptySketch;
 
     public TopKAggregator(AggregatorSettings settings)
@@ -61,6 +65,7 @@ internal sealed class TopKAggregator
         _keys = new KeyExtractor(_dimensions, settings.MaxKeyLength);
         (_scanner, _event) = _keys.NewScanner();
         _targets = new WindowState?[_granularities.Length];
+        _sizeTicks = [.. _granularities.Select(g => g.Size.Ticks)];
         _emptySketch = SketchCodec.Encode(new SpaceSaving(settings.Capacity));
     }
 
@@ -108,12 +113,21 @@ internal sealed class TopKAggregator
             window.Sketches[d] = SketchCodec.Decode(partial.Sketch);
         }
         _partitions[stored.Key] = state;
+        _last = null;
         return state;
     }
 
-    public void Drop(PartitionKey key) => _partitions.Remove(key);
+    public void Drop(PartitionKey key)
+    {
+        _partitions.Remove(key);
+        _last = null;
+    }
 
-    public void DropAll() => _partitions.Clear();
+    public void DropAll()
+    {
+        _partitions.Clear();
+        _last = null;
+    }
 
     /// <summary>
     /// Counts one record of <paramref name="partition"/>. Returns false when the record is not a v1 envelope
@@ -122,7 +136,8 @@ internal sealed class TopKAggregator
     /// </summary>
     public bool Apply(PartitionKey partition, long offset, ReadOnlySpan<byte> value, DateTimeOffset now, ApplyStats stats)
     {
-        var state = _partitions.GetValueOrDefault(partition) ?? Track(partition, now);
+        var state = _last is { } last && last.Key == partition ? last : _partitions.GetValueOrDefault(partition) ?? Track(partition, now);
+        _last = state;
         stats.Records++;
         if (offset < state.NextOffset)
         {
@@ -146,16 +161,21 @@ internal sealed class TopKAggregator
         var ticks = at.UtcTicks;
         for (var g = 0; g < _granularities.Length; g++)
         {
-            var granularity = _granularities[g];
-            var start = granularity.StartTicks(ticks);
-            if (start + granularity.Size.Ticks <= state.ClosedThrough[g])
+            // Consecutive events nearly always fall in the window of the one before, which is open (a closed window is
+            // forgotten as the recent one): no division to find the start, no lateness check.
+            var window = state.Recent(g);
+            if (window is null || ticks < window.StartTicks || ticks - window.StartTicks >= _sizeTicks[g])
             {
-                state.AddLate(g, start, weight);
-                stats.Late[g] += weight;
-                _targets[g] = null;
-                continue;
+                var start = _granularities[g].StartTicks(ticks);
+                if (start + _sizeTicks[g] <= state.ClosedThrough[g])
+                {
+                    state.AddLate(g, start, weight);
+                    stats.Late[g] += weight;
+                    _targets[g] = null;
+                    continue;
+                }
+                window = state.Window(g, start, _dimensions.Length);
             }
-            var window = state.Window(g, start, _dimensions.Length);
             window.Events += weight;
             window.Dirty = true;
             stats.Counted[g] += weight;
@@ -218,8 +238,11 @@ internal sealed class TopKAggregator
         var closed = 0;
         for (var g = 0; g < _granularities.Length; g++)
         {
+            // Closed-through values are window boundaries: nothing more closes before a whole window past the last one.
+            var closedThrough = state.ClosedThrough[g];
+            if (closedThrough != long.MinValue && time.UtcTicks - closedThrough < _sizeTicks[g]) continue;
             var boundary = _granularities[g].StartTicks(time);
-            if (boundary <= state.ClosedThrough[g]) continue;
+            if (boundary <= closedThrough) continue;
             state.ClosedThrough[g] = boundary;
             state.ProgressDirty = true;
             var open = state.Open[g];
@@ -390,9 +413,11 @@ internal sealed class PartitionState
 
     public bool ProgressDirty { get; set; }
 
+    /// <summary>The window of <paramref name="granularity"/> the last event went into, while it is open.</summary>
+    public WindowState? Recent(int granularity) => _recent[granularity];
+
     public WindowState Window(int granularity, long start, int dimensions)
     {
-        // Consecutive events nearly always fall in the same window: the last one found is checked first.
         if (_recent[granularity] is { } recent && recent.StartTicks == start) return recent;
         var open = Open[granularity];
         if (!open.TryGetValue(start, out var window))
