@@ -189,6 +189,43 @@ public sealed class SpaceSavingTests
     }
 
     [Fact]
+    public void TheStoredFormIsTheVersionOneLayoutForKeysOfAnyLengthAndScript()
+    {
+        // Keys of 1 to 300 chars, ASCII and not (a key's UTF-8 length needs one, two or three varint bytes around 127
+        // and 16,383 bytes), written as version 1 always was: version, capacity, total, count, then per heap slot the
+        // UTF-8 length, the key, count and error.
+        var sketch = new SpaceSaving(40);
+        var random = new Random(3);
+        for (var i = 0; i < 2_000; i++)
+        {
+            var n = random.Next(60);
+            var key = new string((char)('a' + n % 26), 1 + n * 5) + (n % 3 == 0 ? "é€" : "") + (n == 7 ? new string('ж', 8_200) : "");
+            sketch.Add(key, 1 + n % 4);
+        }
+        var expected = new List<byte>();
+        void Varint(ulong value)
+        {
+            for (; value >= 0x80; value >>= 7) expected.Add((byte)(value | 0x80));
+            expected.Add((byte)value);
+        }
+        Varint(1);
+        Varint((ulong)sketch.Capacity);
+        Varint((ulong)sketch.Total);
+        Varint((ulong)sketch.Count);
+        for (var slot = 0; slot < sketch.Count; slot++)
+        {
+            var entry = sketch.AtSlot(slot);
+            var utf8 = System.Text.Encoding.UTF8.GetBytes(entry.Key);
+            Varint((ulong)utf8.Length);
+            expected.AddRange(utf8);
+            Varint((ulong)entry.Count);
+            Varint((ulong)entry.Error);
+        }
+        Assert.Equal(expected.ToArray(), SketchCodec.Encode(sketch));
+        Assert.Equal(sketch.Entries(), SketchCodec.Decode(SketchCodec.Encode(sketch)).Entries());
+    }
+
+    [Fact]
     public void ASketchStoredWithAKeyTwiceIsRefused()
     {
         var sketch = new SpaceSaving(4);
