@@ -226,6 +226,27 @@ public sealed class SpaceSavingTests
     }
 
     [Fact]
+    public void KeysThatDifferInOneCharAreToldApartAtEveryLengthAndPlace()
+    {
+        // Short keys are compared in wide words (two overlapping reads): each char of each length must still count.
+        for (var length = 1; length <= 40; length++)
+        {
+            var sketch = new SpaceSaving(64);
+            var same = new string('k', length);
+            sketch.Add(same, 1);
+            for (var place = 0; place < length; place++)
+            {
+                var other = same.ToCharArray();
+                other[place] = 'x';
+                sketch.Add(other.AsSpan(), 2);
+            }
+            sketch.Add(same.AsSpan(), 1);
+            Assert.Equal(length + 1, sketch.Count);
+            Assert.Equal(new SketchEntry(same, 2, 0), sketch.Find(same));
+        }
+    }
+
+    [Fact]
     public void ASketchStoredWithAKeyTwiceIsRefused()
     {
         var sketch = new SpaceSaving(4);
