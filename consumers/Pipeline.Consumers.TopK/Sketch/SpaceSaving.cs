@@ -1,5 +1,4 @@
 using System.IO.Hashing;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -12,15 +11,12 @@ namespace Pipeline.Consumers.TopK.Sketch;
 /// untracked key replaces the key with the smallest count and inherits that count as its error, so any
 /// key's overestimate is at most <c>Total / Capacity</c>, and any key with a true count above that is tracked.
 /// <para>
-/// Layout, for the hot path (every event updates one sketch per window and dimension, mostly missing the
-/// cache): the entries form a binary min-heap by count kept in arrays of structs — the heap as (count, entry)
-/// pairs, so a sift reads one array instead of chasing objects; the entries as (key, error, hash, slot), so a
-/// lookup's hash check, key and slot come from one place — and an open-addressing index (linear probing,
-/// removal by backward shift) from key hash to entry. The caller hashes a key once (<see cref="Hash"/>) and
-/// passes the hash to the sketch of every window it updates; an eviction moves the index entry using the
-/// stored hash, without hashing the old key again. Keys are text in the sketch's own <see cref="KeyArena"/>,
-/// not strings, and lookups take a <see cref="ReadOnlySpan{T}"/> of chars: an update allocates nothing, whether
-/// the key is tracked or replaces another.
+/// Layout, for the hot path (every event updates one sketch per window and dimension): the entries form a
+/// binary min-heap by count kept in arrays of structs — the heap as (count, entry) pairs, so a sift reads one
+/// array; the entries as (where the key is, error, hash, slot) — a <see cref="SketchIndex"/> from key hash to
+/// entry, and the keys' text in a <see cref="KeyArena"/>, not in strings. The caller hashes a key once
+/// (<see cref="Hash"/>) for the sketches of every window it updates, and lookups take a span of chars: an update
+/// allocates nothing, whether the key is tracked or replaces another.
 /// </para>
 /// <para>
 /// The heap is the same as the one of node objects this replaced, comparison for comparison: the heap
@@ -310,17 +306,4 @@ internal sealed class SpaceSaving
         public long Count;
         public int Entry;
     }
-}
-
-/// <summary>One tracked key: <c>Count - Error &lt;= true count &lt;= Count</c>.</summary>
-internal readonly record struct SketchEntry(string Key, long Count, long Error)
-{
-    /// <summary>The guaranteed part of the count.</summary>
-    public long LowerBound => Count - Error;
-
-    public static readonly Comparison<SketchEntry> ByCountDescending = (a, b) =>
-    {
-        var byCount = b.Count.CompareTo(a.Count);
-        return byCount != 0 ? byCount : string.CompareOrdinal(a.Key, b.Key);
-    };
 }
