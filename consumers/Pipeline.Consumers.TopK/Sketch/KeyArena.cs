@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -17,12 +18,11 @@ internal struct KeyText
 /// string per newcomer was most of what the hot path allocated (and then collected). A replacement writes over
 /// the evicted key's room when it fits (keys of one dimension have similar lengths), else appends; the space
 /// left behind is reclaimed by a compaction when the array is full, and the array grows only when what is live
-/// fills half of it, so in a steady state nothing is allocated.
+/// fills three quarters of it, so in a steady state nothing is allocated.
 /// </summary>
 internal sealed class KeyArena
 {
     private char[] _chars;
-    private char[]? _spare;
     private int _used;
     // Chars no live key owns (evicted rooms, and the slack of rooms written over by shorter keys).
     private int _garbage;
@@ -80,30 +80,30 @@ internal sealed class KeyArena
     }
 
     /// <summary>
-    /// Copies every live key (the <paramref name="count"/> keys of <paramref name="keys"/>) to the front of a spare
-    /// array, dropping the garbage, and swaps the arrays. The array doubles when what is live (and
-    /// <paramref name="needed"/>) would fill more than half of it, so at least half an array is appended between
-    /// two compactions and each costs a small constant per key appended. The spare array is kept (its memory is
-    /// the price of compacting without sorting the keys by place and without allocating in a steady state).
+    /// Moves every live key (the <paramref name="count"/> keys of <paramref name="keys"/>) to the front, dropping the
+    /// garbage: copied out to a pooled buffer and back, which needs neither a sort by place nor a spare array per
+    /// sketch. The array doubles when what is live (and <paramref name="needed"/>) would fill more than three
+    /// quarters of it, so at least a quarter of it is appended between two compactions and each costs a small
+    /// constant per key appended.
     /// </summary>
     public void Compact<TKeys>(ref TKeys keys, int count, int needed) where TKeys : struct, IKeyTable
     {
         var live = 0;
         for (var i = 0; i < count; i++) live += keys.KeyOf(i).Length;
-        var length = live + needed > _chars.Length / 2 ? Math.Max(2 * _chars.Length, 2 * (live + needed)) : _chars.Length;
-        var into = _spare is { } spare && spare.Length == length ? spare : new char[length];
+        var buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, live));
         var at = 0;
         for (var i = 0; i < count; i++)
         {
             ref var key = ref keys.KeyOf(i);
-            Array.Copy(_chars, key.Start, into, at, key.Length);
+            Array.Copy(_chars, key.Start, buffer, at, key.Length);
             key.Start = at;
             key.Room = key.Length;
             at += key.Length;
         }
-        _spare = _chars.Length == length ? _chars : null;
-        _chars = into;
-        _used = at;
+        if (4 * (live + needed) > 3 * _chars.Length) _chars = new char[Math.Max(2 * _chars.Length, 2 * (live + needed))];
+        Array.Copy(buffer, _chars, live);
+        ArrayPool<char>.Shared.Return(buffer);
+        _used = live;
         _garbage = 0;
     }
 
