@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Pipeline.Consumers.TopK.Sketch;
@@ -11,33 +12,42 @@ namespace Pipeline.Consumers.TopK.Sketch;
 internal static class SketchCodec
 {
     private const byte Version = 1;
+    private const int MaxVarint = 10;
 
     public static byte[] Encode(SpaceSaving sketch)
     {
-        // Sized exactly first, then written once: checkpoints encode many sketches per batch.
-        var size = VarintLength(Version) + VarintLength((ulong)sketch.Capacity) + VarintLength((ulong)sketch.Total) + VarintLength((ulong)sketch.Count);
-        for (var i = 0; i < sketch.Count; i++)
+        // One pass into a pooled buffer sized for the worst case (3 UTF-8 bytes a char, 10 a number), then one copy
+        // of what was written: a checkpoint encodes every changed sketch, a thousand keys each.
+        var bound = 4 * MaxVarint + sketch.Count * (3 * MaxVarint) + 3 * sketch.KeyCharsLive;
+        var buffer = ArrayPool<byte>.Shared.Rent(bound);
+        try
         {
-            var e = sketch.AtSlot(i);
-            var length = Encoding.UTF8.GetByteCount(e.Key);
-            size += VarintLength((ulong)length) + length + VarintLength((ulong)e.Count) + VarintLength((ulong)e.Error);
+            var data = buffer.AsSpan();
+            var at = 0;
+            WriteVarint(data, ref at, Version);
+            WriteVarint(data, ref at, (ulong)sketch.Capacity);
+            WriteVarint(data, ref at, (ulong)sketch.Total);
+            WriteVarint(data, ref at, (ulong)sketch.Count);
+            for (var i = 0; i < sketch.Count; i++)
+            {
+                var key = sketch.KeyAtSlot(i);
+                // The length goes before the key: written after it, in the one byte an ASCII key of < 128 chars needs
+                // (else the key is moved up to make room for a longer prefix).
+                var lengthAt = at++;
+                var written = Encoding.UTF8.GetBytes(key, data[at..]);
+                var prefix = VarintLength((ulong)written);
+                if (prefix > 1) data.Slice(at, written).CopyTo(data[(lengthAt + prefix)..]);
+                WriteVarint(data, ref lengthAt, (ulong)written);
+                at = lengthAt + written;
+                WriteVarint(data, ref at, (ulong)sketch.CountAtSlot(i));
+                WriteVarint(data, ref at, (ulong)sketch.ErrorAtSlot(i));
+            }
+            return data[..at].ToArray();
         }
-        var data = new byte[size];
-        var at = 0;
-        WriteVarint(data, ref at, Version);
-        WriteVarint(data, ref at, (ulong)sketch.Capacity);
-        WriteVarint(data, ref at, (ulong)sketch.Total);
-        WriteVarint(data, ref at, (ulong)sketch.Count);
-        for (var i = 0; i < sketch.Count; i++)
+        finally
         {
-            var e = sketch.AtSlot(i);
-            var length = Encoding.UTF8.GetByteCount(e.Key);
-            WriteVarint(data, ref at, (ulong)length);
-            at += Encoding.UTF8.GetBytes(e.Key, data.AsSpan(at, length));
-            WriteVarint(data, ref at, (ulong)e.Count);
-            WriteVarint(data, ref at, (ulong)e.Error);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-        return data;
     }
 
     /// <summary>Reads a stored sketch; <paramref name="capacity"/> overrides the stored one when given.</summary>

@@ -51,6 +51,10 @@ internal sealed class TopKAggregator
     private readonly ScannedEvent _event;
     private readonly Dictionary<PartitionKey, PartitionState> _partitions = [];
     private readonly WindowState?[] _targets;
+    private readonly long[] _sizeTicks;
+    // The partition of the previous record: a batch brings each partition's records together, so most records skip
+    // the lookup (which hashes the topic name).
+    private PartitionState? _last;
     private readonly byte[] _emptySketch;
 
     public TopKAggregator(AggregatorSettings settings)
@@ -61,6 +65,7 @@ internal sealed class TopKAggregator
         _keys = new KeyExtractor(_dimensions, settings.MaxKeyLength);
         (_scanner, _event) = _keys.NewScanner();
         _targets = new WindowState?[_granularities.Length];
+        _sizeTicks = [.. _granularities.Select(g => g.Size.Ticks)];
         _emptySketch = SketchCodec.Encode(new SpaceSaving(settings.Capacity));
     }
 
@@ -108,12 +113,21 @@ internal sealed class TopKAggregator
             window.Sketches[d] = SketchCodec.Decode(partial.Sketch);
         }
         _partitions[stored.Key] = state;
+        _last = null;
         return state;
     }
 
-    public void Drop(PartitionKey key) => _partitions.Remove(key);
+    public void Drop(PartitionKey key)
+    {
+        _partitions.Remove(key);
+        _last = null;
+    }
 
-    public void DropAll() => _partitions.Clear();
+    public void DropAll()
+    {
+        _partitions.Clear();
+        _last = null;
+    }
 
     /// <summary>
     /// Counts one record of <paramref name="partition"/>. Returns false when the record is not a v1 envelope
@@ -122,7 +136,8 @@ internal sealed class TopKAggregator
     /// </summary>
     public bool Apply(PartitionKey partition, long offset, ReadOnlySpan<byte> value, DateTimeOffset now, ApplyStats stats)
     {
-        var state = _partitions.GetValueOrDefault(partition) ?? Track(partition, now);
+        var state = _last is { } last && last.Key == partition ? last : _partitions.GetValueOrDefault(partition) ?? Track(partition, now);
+        _last = state;
         stats.Records++;
         if (offset < state.NextOffset)
         {
@@ -146,16 +161,21 @@ internal sealed class TopKAggregator
         var ticks = at.UtcTicks;
         for (var g = 0; g < _granularities.Length; g++)
         {
-            var granularity = _granularities[g];
-            var start = granularity.StartTicks(ticks);
-            if (start + granularity.Size.Ticks <= state.ClosedThrough[g])
+            // Consecutive events nearly always fall in the window of the one before, which is open (a closed window is
+            // forgotten as the recent one): no division to find the start, no lateness check.
+            var window = state.Recent(g);
+            if (window is null || ticks < window.StartTicks || ticks - window.StartTicks >= _sizeTicks[g])
             {
-                state.AddLate(g, start, weight);
-                stats.Late[g] += weight;
-                _targets[g] = null;
-                continue;
+                var start = _granularities[g].StartTicks(ticks);
+                if (start + _sizeTicks[g] <= state.ClosedThrough[g])
+                {
+                    state.AddLate(g, start, weight);
+                    stats.Late[g] += weight;
+                    _targets[g] = null;
+                    continue;
+                }
+                window = state.Window(g, start, _dimensions.Length);
             }
-            var window = state.Window(g, start, _dimensions.Length);
             window.Events += weight;
             window.Dirty = true;
             stats.Counted[g] += weight;
@@ -170,11 +190,10 @@ internal sealed class TopKAggregator
             if (key.IsEmpty) continue;
             var added = _keys.WeightOf(d, _event, weight);
             if (added == 0) continue;
-            // One hash and at most one string per key, whatever the number of windows it goes into.
+            // One hash per key, whatever the number of windows it goes into.
             var hash = SpaceSaving.Hash(key);
-            string? materialized = null;
             for (var g = 0; g < _targets.Length; g++)
-                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, hash, added, ref materialized);
+                _targets[g]?.Sketch(d, _settings.Capacity).Add(key, hash, added);
         }
         return true;
     }
@@ -219,8 +238,11 @@ internal sealed class TopKAggregator
         var closed = 0;
         for (var g = 0; g < _granularities.Length; g++)
         {
+            // Closed-through values are window boundaries: nothing more closes before a whole window past the last one.
+            var closedThrough = state.ClosedThrough[g];
+            if (closedThrough != long.MinValue && time.UtcTicks - closedThrough < _sizeTicks[g]) continue;
             var boundary = _granularities[g].StartTicks(time);
-            if (boundary <= state.ClosedThrough[g]) continue;
+            if (boundary <= closedThrough) continue;
             state.ClosedThrough[g] = boundary;
             state.ProgressDirty = true;
             var open = state.Open[g];
@@ -346,117 +368,4 @@ internal sealed class TopKAggregator
                 }
         return (windows, entries);
     }
-}
-
-/// <summary>One source partition's windows and clock.</summary>
-internal sealed class PartitionState
-{
-    private readonly WindowState?[] _recent;
-
-    public PartitionState(PartitionKey key, int granularities)
-    {
-        Key = key;
-        ClosedThrough = new long[granularities];
-        Array.Fill(ClosedThrough, long.MinValue);
-        Open = new Dictionary<long, WindowState>[granularities];
-        for (var g = 0; g < granularities; g++) Open[g] = [];
-        _recent = new WindowState?[granularities];
-    }
-
-    public PartitionKey Key { get; }
-
-    /// <summary>The next offset to count; records below it were counted already. -1 before the first.</summary>
-    public long NextOffset { get; set; } = -1;
-
-    /// <summary>This member's ownership epoch of the partition in the store (fencing a member that lost it).</summary>
-    public long Epoch { get; set; }
-
-    /// <summary>The latest <c>received_at</c> seen (event time).</summary>
-    public DateTimeOffset? Watermark { get; set; }
-
-    /// <summary>Wall-clock time of the last record read (or of the assignment).</summary>
-    public DateTimeOffset LastActivity { get; set; }
-
-    /// <summary>Per granularity: every window ending at or before this (UTC ticks) is closed.</summary>
-    public long[] ClosedThrough { get; }
-
-    /// <summary>Per granularity: open windows by start (UTC ticks).</summary>
-    public Dictionary<long, WindowState>[] Open { get; }
-
-    /// <summary>Windows closed since the last checkpoint, to be stored as closed.</summary>
-    public List<WindowState> PendingClose { get; } = [];
-
-    /// <summary>Late weight per (granularity, window start) since the last checkpoint.</summary>
-    public Dictionary<(int Granularity, long Start), long> PendingLate { get; } = [];
-
-    public bool ProgressDirty { get; set; }
-
-    public WindowState Window(int granularity, long start, int dimensions)
-    {
-        // Consecutive events nearly always fall in the same window: the last one found is checked first.
-        if (_recent[granularity] is { } recent && recent.StartTicks == start) return recent;
-        var open = Open[granularity];
-        if (!open.TryGetValue(start, out var window))
-        {
-            window = new WindowState(granularity, start, dimensions);
-            open[start] = window;
-        }
-        _recent[granularity] = window;
-        return window;
-    }
-
-    /// <summary>Moves an open window to <see cref="PendingClose"/>.</summary>
-    public void Close(int granularity, long start)
-    {
-        if (!Open[granularity].Remove(start, out var window)) return;
-        PendingClose.Add(window);
-        if (_recent[granularity] == window) _recent[granularity] = null;
-    }
-
-    public void AddLate(int granularity, long start, long weight)
-    {
-        ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(PendingLate, (granularity, start), out _);
-        slot += weight;
-    }
-}
-
-/// <summary>One window of one partition: a sketch per dimension (created on the first key).</summary>
-internal sealed class WindowState(int granularity, long startTicks, int dimensions)
-{
-    public int Granularity { get; } = granularity;
-    public long StartTicks { get; } = startTicks;
-    public SpaceSaving?[] Sketches { get; } = new SpaceSaving?[dimensions];
-
-    /// <summary>Weighted events counted into this window (whatever dimensions they had).</summary>
-    public long Events { get; set; }
-
-    public bool Dirty { get; set; }
-
-    public SpaceSaving Sketch(int dimension, int capacity) => Sketches[dimension] ??= new SpaceSaving(capacity);
-}
-
-/// <summary>A partition's state as the store returns it.</summary>
-internal sealed record StoredPartition(
-    PartitionKey Key, long? NextOffset, long Epoch, DateTimeOffset? Watermark,
-    IReadOnlyDictionary<int, DateTimeOffset> ClosedThrough, IReadOnlyList<StoredPartial> Open);
-
-/// <summary>An open window's sketch of one dimension, as stored.</summary>
-internal sealed record StoredPartial(int GranularitySeconds, DateTimeOffset WindowStart, string Dimension, long Events, byte[] Sketch);
-
-/// <summary>A row of <c>topk_windows</c>: one window, dimension and source partition.</summary>
-internal sealed record PartialRow(
-    PartitionKey Partition, int GranularitySeconds, DateTimeOffset WindowStart, string Dimension,
-    long Events, long Total, int Capacity, byte[] Sketch, bool Closed);
-
-/// <summary>Late weight to add to a window of a partition.</summary>
-internal sealed record LateRow(PartitionKey Partition, int GranularitySeconds, DateTimeOffset WindowStart, long Weight);
-
-/// <summary>A partition's clock per granularity, and its next offset.</summary>
-internal sealed record ProgressRow(
-    PartitionKey Partition, long Epoch, int GranularitySeconds, DateTimeOffset? Watermark, DateTimeOffset? ClosedThrough, long NextOffset);
-
-/// <summary>Everything one checkpoint transaction stores.</summary>
-internal sealed record Checkpoint(IReadOnlyList<PartialRow> Partials, IReadOnlyList<LateRow> Late, IReadOnlyList<ProgressRow> Progress, DateTimeOffset At)
-{
-    public bool IsEmpty => Partials.Count == 0 && Late.Count == 0 && Progress.Count == 0;
 }

@@ -166,6 +166,87 @@ public sealed class SpaceSavingTests
     }
 
     [Fact]
+    public void KeysOfEveryLengthReplacingEachOtherStayReadableAndTheirArenaStaysBounded()
+    {
+        // Keys from 1 to 300 chars (a replacement mostly does not fit the evicted key's room, so the arena appends and
+        // compacts), checked against the former implementation slot for slot; the arena stays within a few times
+        // the most the tracked keys ever held, however many keys went through it.
+        var random = new Random(5);
+        var sketch = new SpaceSaving(64);
+        var reference = new ReferenceSpaceSaving(64);
+        var mostLive = 0;
+        for (var i = 0; i < 100_000; i++)
+        {
+            var n = random.Next(2_000);
+            var key = n.ToString(System.Globalization.CultureInfo.InvariantCulture).PadRight(1 + n * 7919 % 300, (char)('a' + n % 26));
+            sketch.Add(key.AsSpan(), 1 + n % 3);
+            reference.Add(key.AsSpan(), 1 + n % 3);
+            mostLive = Math.Max(mostLive, sketch.KeyCharsLive);
+        }
+        AssertSameHeap(reference, sketch);
+        Assert.Equal(Enumerable.Range(0, sketch.Count).Sum(slot => sketch.AtSlot(slot).Key.Length), sketch.KeyCharsLive);
+        Assert.InRange(sketch.KeyCharsReserved, sketch.KeyCharsLive, 4 * (mostLive + 300));
+    }
+
+    [Fact]
+    public void TheStoredFormIsTheVersionOneLayoutForKeysOfAnyLengthAndScript()
+    {
+        // Keys of 1 to 300 chars, ASCII and not (a key's UTF-8 length needs one, two or three varint bytes around 127
+        // and 16,383 bytes), written as version 1 always was: version, capacity, total, count, then per heap slot the
+        // UTF-8 length, the key, count and error.
+        var sketch = new SpaceSaving(40);
+        var random = new Random(3);
+        for (var i = 0; i < 2_000; i++)
+        {
+            var n = random.Next(60);
+            var key = new string((char)('a' + n % 26), 1 + n * 5) + (n % 3 == 0 ? "é€" : "") + (n == 7 ? new string('ж', 8_200) : "");
+            sketch.Add(key, 1 + n % 4);
+        }
+        var expected = new List<byte>();
+        void Varint(ulong value)
+        {
+            for (; value >= 0x80; value >>= 7) expected.Add((byte)(value | 0x80));
+            expected.Add((byte)value);
+        }
+        Varint(1);
+        Varint((ulong)sketch.Capacity);
+        Varint((ulong)sketch.Total);
+        Varint((ulong)sketch.Count);
+        for (var slot = 0; slot < sketch.Count; slot++)
+        {
+            var entry = sketch.AtSlot(slot);
+            var utf8 = System.Text.Encoding.UTF8.GetBytes(entry.Key);
+            Varint((ulong)utf8.Length);
+            expected.AddRange(utf8);
+            Varint((ulong)entry.Count);
+            Varint((ulong)entry.Error);
+        }
+        Assert.Equal(expected.ToArray(), SketchCodec.Encode(sketch));
+        Assert.Equal(sketch.Entries(), SketchCodec.Decode(SketchCodec.Encode(sketch)).Entries());
+    }
+
+    [Fact]
+    public void KeysThatDifferInOneCharAreToldApartAtEveryLengthAndPlace()
+    {
+        // Short keys are compared in wide words (two overlapping reads): each char of each length must still count.
+        for (var length = 1; length <= 40; length++)
+        {
+            var sketch = new SpaceSaving(64);
+            var same = new string('k', length);
+            sketch.Add(same, 1);
+            for (var place = 0; place < length; place++)
+            {
+                var other = same.ToCharArray();
+                other[place] = 'x';
+                sketch.Add(other.AsSpan(), 2);
+            }
+            sketch.Add(same.AsSpan(), 1);
+            Assert.Equal(length + 1, sketch.Count);
+            Assert.Equal(new SketchEntry(same, 2, 0), sketch.Find(same));
+        }
+    }
+
+    [Fact]
     public void ASketchStoredWithAKeyTwiceIsRefused()
     {
         var sketch = new SpaceSaving(4);

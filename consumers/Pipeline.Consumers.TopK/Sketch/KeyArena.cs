@@ -1,0 +1,121 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Pipeline.Consumers.TopK.Sketch;
+
+/// <summary>Where a key's text lies in a <see cref="KeyArena"/>: <see cref="Room"/> chars reserved, <see cref="Length"/> used.</summary>
+internal struct KeyText
+{
+    public int Start;
+    public int Length;
+    public int Room;
+}
+
+/// <summary>
+/// The text of a sketch's keys, in one char array: a sketch on a long tail replaces a key on most updates, and a
+/// string per newcomer was most of what the hot path allocated (and then collected). A replacement writes over
+/// the evicted key's room when it fits (keys of one dimension have similar lengths), else appends; the space
+/// left behind is reclaimed by a compaction when the array is full, and the array grows only when what is live
+/// fills three quarters of it, so in a steady state nothing is allocated.
+/// </summary>
+internal sealed class KeyArena
+{
+    private char[] _chars;
+    private int _used;
+    // Chars no live key owns (evicted rooms, and the slack of rooms written over by shorter keys).
+    private int _garbage;
+
+    public KeyArena(int initialChars) => _chars = new char[Math.Max(16, initialChars)];
+
+    public ReadOnlySpan<char> Text(in KeyText key) => new(_chars, key.Start, key.Length);
+
+    /// <summary>Whether <paramref name="key"/> is <paramref name="text"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Holds(in KeyText key, ReadOnlySpan<char> text)
+    {
+        if (key.Length != text.Length) return false;
+        // Every update of every sketch compares one key, mostly of 4 to 16 chars (names, levels, addresses): two
+        // overlapping reads compare those inline, where the general comparison is a call and a dispatch on length.
+        ref var stored = ref Unsafe.As<char, byte>(ref _chars[key.Start]);
+        ref var given = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(text));
+        var bytes = (nuint)text.Length * 2;
+        if (bytes is >= 8 and <= 16)
+            return Unsafe.ReadUnaligned<ulong>(ref stored) == Unsafe.ReadUnaligned<ulong>(ref given)
+                && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref stored, bytes - 8)) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref given, bytes - 8));
+        if (bytes is > 16 and <= 32)
+            return Vector128.LoadUnsafe(ref stored) == Vector128.LoadUnsafe(ref given)
+                && Vector128.LoadUnsafe(ref stored, bytes - 16) == Vector128.LoadUnsafe(ref given, bytes - 16);
+        return text.SequenceEqual(new ReadOnlySpan<char>(_chars, key.Start, key.Length));
+    }
+
+    /// <summary>Writes <paramref name="text"/> into <paramref name="key"/>'s own room; false when it does not fit.</summary>
+    public bool TryOverwrite(ref KeyText key, ReadOnlySpan<char> text)
+    {
+        if (text.Length > key.Room) return false;
+        _garbage += key.Length - text.Length;
+        text.CopyTo(_chars.AsSpan(key.Start));
+        key.Length = text.Length;
+        return true;
+    }
+
+    /// <summary>Gives the room of a key that is going away back (to be reclaimed by the next compaction).</summary>
+    public void Release(ref KeyText key)
+    {
+        _garbage += key.Length;
+        key = default;
+    }
+
+    /// <summary>True when <paramref name="length"/> more chars can be appended without a compaction.</summary>
+    public bool Fits(int length) => _used + length <= _chars.Length;
+
+    /// <summary>Appends a new key; the caller made room (<see cref="Fits"/>, <see cref="Compact"/>).</summary>
+    public KeyText Append(ReadOnlySpan<char> text)
+    {
+        text.CopyTo(_chars.AsSpan(_used));
+        var key = new KeyText { Start = _used, Length = text.Length, Room = text.Length };
+        _used += text.Length;
+        return key;
+    }
+
+    /// <summary>
+    /// Moves every live key (the <paramref name="count"/> keys of <paramref name="keys"/>) to the front, dropping the
+    /// garbage: copied out to a pooled buffer and back, which needs neither a sort by place nor a spare array per
+    /// sketch. The array doubles when what is live (and <paramref name="needed"/>) would fill more than three
+    /// quarters of it, so at least a quarter of it is appended between two compactions and each costs a small
+    /// constant per key appended.
+    /// </summary>
+    public void Compact<TKeys>(ref TKeys keys, int count, int needed) where TKeys : struct, IKeyTable
+    {
+        var live = 0;
+        for (var i = 0; i < count; i++) live += keys.KeyOf(i).Length;
+        var buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, live));
+        var at = 0;
+        for (var i = 0; i < count; i++)
+        {
+            ref var key = ref keys.KeyOf(i);
+            Array.Copy(_chars, key.Start, buffer, at, key.Length);
+            key.Start = at;
+            key.Room = key.Length;
+            at += key.Length;
+        }
+        if (4 * (live + needed) > 3 * _chars.Length) _chars = new char[Math.Max(2 * _chars.Length, 2 * (live + needed))];
+        Array.Copy(buffer, _chars, live);
+        ArrayPool<char>.Shared.Return(buffer);
+        _used = live;
+        _garbage = 0;
+    }
+
+    /// <summary>Chars reserved, live or not (for tests of the compaction).</summary>
+    public int Reserved => _chars.Length;
+
+    /// <summary>Chars live keys use (for tests of the compaction).</summary>
+    public int Live => _used - _garbage;
+}
+
+/// <summary>Where a <see cref="KeyArena"/> finds the keys it compacts (a struct, so the call is inlined).</summary>
+internal interface IKeyTable
+{
+    ref KeyText KeyOf(int i);
+}
