@@ -27,6 +27,7 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
     : IDeferredStorageSink, IDisposable
 {
     private static readonly IReadOnlyDictionary<PartitionKey, long> NothingStored = new Dictionary<PartitionKey, long>();
+    private static readonly IReadOnlySet<PartitionKey> NoneFenced = new HashSet<PartitionKey>();
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HashSet<PartitionKey> _owned = [];
@@ -177,7 +178,7 @@ internal sealed class TopKSink(TopKAggregator aggregator, TopKStore store, TopKM
             if (committed)
             {
                 aggregator.Stored(doubt.Carried);
-                NoteStored(doubt.Carried, fenced: new HashSet<PartitionKey>());
+                NoteStored(doubt.Carried, fenced: NoneFenced);
             }
             _inDoubt = null;
         }
