@@ -28,7 +28,8 @@ internal static class FreshnessBench
     private sealed record Settings(int Seconds, int SteadyAfter, int Partitions, int Brokers, string[] EdgeArgs, string[] WorkerArgs,
         IReadOnlyDictionary<string, string> Environment);
 
-    private sealed record GroupResult(string Group, PromHistogram Whole, PromHistogram Steady, double CatchUpSeconds, double CpuSeconds, long Written);
+    private sealed record GroupResult(string Group, PromHistogram Whole, PromHistogram Steady, double CatchUpSeconds, double CpuSeconds, long Written,
+        PromHistogram SteadyWrites, PromHistogram SteadyBatches);
 
     private sealed record RunResult(int Rate, long Sent, double SendSeconds, List<GroupResult> Groups, PromHistogram EdgeAck, double EdgeCpu, double HostCpu,
         (long Rows, double P50, double P99, double Max) NocWhole, (long Rows, double P50, double P99, double Max) NocSteady);
@@ -94,6 +95,8 @@ internal static class FreshnessBench
                 var port = FreePort();
                 var env = Environment(settings);
                 env["Postgres__ConnectionString"] = postgres;
+                // As `ops local` starts its workers against the embedded Kafka (unless --env says otherwise).
+                env.TryAdd(EmbeddedKafkaCluster.ConsumerFetchWaitSetting.Key, EmbeddedKafkaCluster.ConsumerFetchWaitSetting.Value);
                 processes.Add((worker, BenchProcess.Start(worker.Name, "dotnet", [Dll(root, worker.Project), "--kafka", kafka.BootstrapServers,
                     "--http", $"127.0.0.1:{port}", $"--Siem:Archive:Directory={Path.Combine(work, "archive")}", .. settings.WorkerArgs], env), port));
             }
@@ -107,9 +110,9 @@ internal static class FreshnessBench
             var sending = LoadSenders.SendTcpPacedAsync(syslogPort, rate, TimeSpan.FromSeconds(settings.Seconds));
 
             await Task.Delay(TimeSpan.FromSeconds(Math.Min(settings.SteadyAfter, settings.Seconds)));
-            var early = new Dictionary<string, PromHistogram>();
+            var early = new Dictionary<string, (PromHistogram Freshness, PromHistogram Writes, PromHistogram Batches)>();
             foreach (var (worker, _, port) in processes.Where(p => p.Worker is not null))
-                early[worker!.Group] = PromHistogram.Parse(await ScrapeAsync(http, port), "consumer_freshness_seconds", ("group", worker.Group));
+                early[worker!.Group] = Histograms(await ScrapeAsync(http, port), worker.Group);
 
             var sent = await sending;
             var sendSeconds = clock.Elapsed.TotalSeconds;
@@ -138,7 +141,7 @@ internal static class FreshnessBench
             {
                 if (processes[i].Worker is not { } worker) continue;
                 var text = await ScrapeAsync(http, processes[i].HttpPort);
-                var whole = PromHistogram.Parse(text, "consumer_freshness_seconds", ("group", worker.Group));
+                var (whole, writes, batches) = Histograms(text, worker.Group);
                 var done = caughtUp.TryGetValue(worker.Group, out var seconds);
                 if (!done)
                 {
@@ -146,8 +149,10 @@ internal static class FreshnessBench
                     // What a worker that fell short said last is what the reader needs to know why.
                     Console.Error.WriteLine($"[e2e] {worker.Group} did not write everything; its last output:\n{string.Join('\n', processes[i].Process.Output.TakeLast(30))}");
                 }
-                groups.Add(new GroupResult(worker.Group, whole, whole.Since(early[worker.Group]), done ? seconds : double.NaN,
-                    cpuAtEnd[i] - cpuAtStart[i], (long)Sum(text, "consumer_records_total", ("group", worker.Group), ("outcome", "written"))));
+                var before = early[worker.Group];
+                groups.Add(new GroupResult(worker.Group, whole, whole.Since(before.Freshness), done ? seconds : double.NaN,
+                    cpuAtEnd[i] - cpuAtStart[i], (long)Sum(text, "consumer_records_total", ("group", worker.Group), ("outcome", "written")),
+                    writes.Since(before.Writes), batches.Since(before.Batches)));
             }
             var edgeAck = PromHistogram.Parse(await ScrapeAsync(http, edgeHttp), "edge_receive_to_ack_seconds");
             var result = new RunResult(rate, sent, sendSeconds, groups, edgeAck, cpuAtEnd[0] - cpuAtStart[0], hostCpu,
@@ -164,6 +169,12 @@ internal static class FreshnessBench
             Execute(admin, $"drop database if exists {database} with (force)");
         }
     }
+
+    /// <summary>A worker's freshness, sink write duration and batch size histograms from one scrape.</summary>
+    private static (PromHistogram Freshness, PromHistogram Writes, PromHistogram Batches) Histograms(string scrape, string group) =>
+        (PromHistogram.Parse(scrape, "consumer_freshness_seconds", ("group", group)),
+         PromHistogram.Parse(scrape, "consumer_write_duration_seconds", ("group", group)),
+         PromHistogram.Parse(scrape, "consumer_write_batch_records", ("group", group)));
 
     /// <summary>The objective a group keeps up by: freshness p99 over the whole run (start included) at most this.</summary>
     private const double KeepUpP99Seconds = 5;
@@ -190,6 +201,14 @@ internal static class FreshnessBench
             }
             text.AppendLine(c, $"| {r.Rate:N0} | edge (receipt → Kafka ack) | {r.EdgeAck.Quantile(0.5):F3} | {r.EdgeAck.Quantile(0.99):F3} | {100 * r.EdgeAck.ShareAtOrBelow(1):F2} % | {r.EdgeAck.MaxBound():0.###} | | | | | {1e6 * r.EdgeCpu / Math.Max(1, r.Sent):F1} |");
         }
+        text.AppendLine();
+        text.AppendLine(c, $"Where a group's steady time goes (after the first {settings.SteadyAfter} s): the sink's writes (consumer_write_duration_seconds) and their size (consumer_write_batch_records); freshness beyond the write is Kafka, fetching and the batch waiting for the write before it.");
+        text.AppendLine();
+        text.AppendLine("| rate/s | group | writes/s | write p50 s | write p99 s | records per write p50 | freshness p50 − write p50 s |");
+        text.AppendLine("|---:|---|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+            foreach (var g in r.Groups)
+                text.AppendLine(c, $"| {r.Rate:N0} | {g.Group} | {g.SteadyWrites.Count / Math.Max(1, r.SendSeconds - settings.SteadyAfter):F1} | {g.SteadyWrites.Quantile(0.5):F3} | {g.SteadyWrites.Quantile(0.99):F3} | {g.SteadyBatches.Quantile(0.5):F0} | {g.Steady.Quantile(0.5) - g.SteadyWrites.Quantile(0.5):F3} |");
         text.AppendLine();
         text.AppendLine("NOC, exact from its table (inserted_at is the transaction's start, a little before its commit):");
         text.AppendLine();

@@ -13,10 +13,17 @@ namespace Pipeline.Consumers.Postgres;
 /// consumer resumes from the stored offsets). Rows are also unique by event id: when a batch holds an id
 /// the table already has (a replay or backfill into the same table), the batch is copied into a staging
 /// table instead and only the rows not there yet are inserted, so a replayed range is skipped, never
-/// duplicated.
+/// duplicated. A large batch is written in parts of whole partitions on several connections at once
+/// (<see cref="PostgresOptions.WriteConnections"/>), each part with its partitions' offsets in its own transaction;
+/// when one part fails after another committed, the runtime writes the batch again and the committed part's rows
+/// are skipped as above.
 /// </summary>
-internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPartitions partitions, MetricPartitions metricPartitions, string group) : IBatchSink
+internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPartitions partitions, MetricPartitions metricPartitions, string group,
+    PostgresOptions? options = null) : IBatchSink
 {
+    private readonly int _writeConnections = (options ?? new PostgresOptions()).WriteConnections;
+    private readonly int _rowsPerConnection = (options ?? new PostgresOptions()).RowsPerConnection;
+
     private const string Columns =
         "id, received_at, event_time, kind, host, app, facility, severity, message, source_ip, transport, edge, tenant, " +
         "sample_rate, stream_id, parse_status, payload, topic, kafka_partition, kafka_offset";
@@ -45,18 +52,26 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
         }
         await partitions.EnsureAsync(events.Select(r => r.Day), cancellationToken);
         await metricPartitions.EnsureAsync(metrics.Select(r => r.Day), cancellationToken);
+        var parts = BatchParts.Split(events, metrics, batch.NextOffsets, _writeConnections, _rowsPerConnection);
+        if (parts.Count == 1) await WritePartAsync(parts[0], cancellationToken);
+        else await Task.WhenAll(parts.Select(part => WritePartAsync(part, cancellationToken)));
+    }
+
+    private async Task WritePartAsync(BatchPart part, CancellationToken cancellationToken)
+    {
         try
         {
-            await WriteOnceAsync(batch, events, metrics, deduplicate: false, cancellationToken);
+            await WriteOnceAsync(part, deduplicate: false, cancellationToken);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            await WriteOnceAsync(batch, events, metrics, deduplicate: true, cancellationToken);
+            await WriteOnceAsync(part, deduplicate: true, cancellationToken);
         }
     }
 
-    private async Task WriteOnceAsync(SinkBatch batch, List<EventRow> events, List<EventRow> metrics, bool deduplicate, CancellationToken cancellationToken)
+    private async Task WriteOnceAsync(BatchPart part, bool deduplicate, CancellationToken cancellationToken)
     {
+        var (events, metrics) = (part.Events, part.Metrics);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
@@ -71,8 +86,7 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
                 await CopyInto(connection, transaction, "metrics", MetricTable.Columns, deduplicate,
                     table => MetricTable.CopyAsync(connection, table, metrics, cancellationToken), cancellationToken);
             }
-            await SinkOffsetStore.WriteAsync(connection, transaction, group,
-                batch.NextOffsets.Select(o => (o.Key.Topic, o.Key.Partition, o.Value)), cancellationToken);
+            await SinkOffsetStore.WriteAsync(connection, transaction, group, part.Offsets, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         catch (PostgresException ex) when (IsDataError(ex))
@@ -163,9 +177,12 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
             streams.TryAdd(id, EventRow.Text(r.StreamHeaders) ?? "{}");
         }
         if (streams is null) return Task.CompletedTask;
+        // In one order for every part written at once: two transactions inserting the same streams take their
+        // keys' locks in the same order, so one waits for the other instead of deadlocking.
+        var ordered = streams.OrderBy(s => s.Key, StringComparer.Ordinal).ToArray();
         return connection.ExecuteAsync(new CommandDefinition(
-            "insert into streams (id, headers) select i, h::jsonb from unnest(@ids, @headers) as s(i, h) on conflict (id) do nothing",
-            new { ids = streams.Keys.ToArray(), headers = streams.Values.ToArray() }, transaction, cancellationToken: cancellationToken));
+            "insert into streams (id, headers) select i, h::jsonb from unnest(@ids, @headers) with ordinality as s(i, h, n) order by n on conflict (id) do nothing",
+            new { ids = ordered.Select(s => s.Key).ToArray(), headers = ordered.Select(s => s.Value).ToArray() }, transaction, cancellationToken: cancellationToken));
     }
 
     // Class 22 (data exception) and 23 (integrity) say the data is at fault and retrying will not help;

@@ -25,7 +25,7 @@ return await ConsumerHost.RunAsync("pipeline-noc", args, new ConsumerDefaults("n
         sp.GetRequiredService<ILogger<MigrateOnStart>>()));
     builder.Services.AddHostedService<PartitionMaintenance>();
     builder.Services.AddSingleton<IBatchSink>(sp => new PostgresSink(sp.GetRequiredService<NpgsqlDataSource>(),
-        sp.GetRequiredService<EventPartitions>(), sp.GetRequiredService<MetricPartitions>(), sp.GetRequiredService<ConsumerOptions>().Group));
+        sp.GetRequiredService<EventPartitions>(), sp.GetRequiredService<MetricPartitions>(), sp.GetRequiredService<ConsumerOptions>().Group, options));
 }, [
     new("--postgres", "Postgres:ConnectionString", "Npgsql connection string (keep the password in the environment or a secret file)", new PostgresOptions().ConnectionString),
     new("--retention-days", "Postgres:RetentionDays", "Days of events kept (0: keep)", new PostgresOptions().RetentionDays.ToString(CultureInfo.InvariantCulture)),

@@ -61,8 +61,10 @@ internal static class LocalPipeline
 
         var edgeHttp = $"{settings.Bind}:{settings.HttpPort}";
         var common = new Dictionary<string, string> { ["Kafka__BootstrapServers"] = kafka.BootstrapServers };
+        // The workers (not the edge, which only produces) wait briefly on an empty fetch: see ConsumerFetchWait.
+        var workerEnvironment = new Dictionary<string, string>(common) { [EmbeddedKafkaCluster.ConsumerFetchWaitSetting.Key] = EmbeddedKafkaCluster.ConsumerFetchWaitSetting.Value };
         // The NOC sink and the top-k aggregator both read Postgres:ConnectionString.
-        var withPostgres = new Dictionary<string, string>(common)
+        var withPostgres = new Dictionary<string, string>(workerEnvironment)
         {
             ["Postgres__ConnectionString"] = settings.PostgresConnectionString,
         };
@@ -98,7 +100,7 @@ internal static class LocalPipeline
                     siemArchive = Path.Combine(settings.StateDirectory, "siem-archive", run);
                     args = args.Concat([$"--Siem:Archive:Directory={siemArchive}"]);
                 }
-                children.Add(ChildProcess.Start(name, dll, args, name is "noc" or "topk" ? withPostgres : common));
+                children.Add(ChildProcess.Start(name, dll, args, name is "noc" or "topk" ? withPostgres : workerEnvironment));
                 started.Add((name, port));
             }
 
@@ -156,6 +158,8 @@ internal static class LocalPipeline
         text.AppendLine("# Written by the local pipeline while it runs. Load it with:  source .pipeline/local.env");
         text.AppendLine(CultureInfo.InvariantCulture, $"export KAFKA_BOOTSTRAP_SERVERS={Quote(bootstrap)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"export PIPELINE_POSTGRES={Quote(settings.PostgresConnectionString)}");
+        text.AppendLine("# a worker started against the embedded Kafka reads this: its brokers hold an empty fetch for the whole wait");
+        text.AppendLine(CultureInfo.InvariantCulture, $"export {EmbeddedKafkaCluster.ConsumerFetchWaitSetting.Key}={EmbeddedKafkaCluster.ConsumerFetchWaitSetting.Value}");
         text.AppendLine("# psql reads these, so a bare `psql` connects to the pipeline's database");
         text.AppendLine(CultureInfo.InvariantCulture, $"export PGHOST={Quote(pg.Host ?? "127.0.0.1")} PGPORT={pg.Port} PGUSER={Quote(pg.Username ?? "")} PGDATABASE={Quote(pg.Database ?? "")} PGPASSWORD={Quote(pg.Password ?? "")}");
         text.AppendLine(CultureInfo.InvariantCulture, $"export SYSLOG_HOST={settings.Bind} SYSLOG_PORT={settings.SyslogPort}");

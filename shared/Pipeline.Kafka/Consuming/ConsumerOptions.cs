@@ -80,6 +80,15 @@ public sealed class ConsumerOptions
     /// </summary>
     public string GroupProtocol { get; set; } = "classic";
 
+    /// <summary>
+    /// How long a broker may hold a fetch that found nothing (librdkafka's <c>fetch.wait.max.ms</c>). Kafka answers
+    /// as soon as records arrive, so against Kafka this only sets how often an idle member asks: ten times a second
+    /// per broker. The embedded broker of local runs answers an empty fetch only when the wait is over, so there
+    /// the wait is paid by the next records: <c>ops local</c> and the benchmarks set
+    /// <see cref="Embedded.EmbeddedKafkaCluster.ConsumerFetchWait"/> for the workers they start. Default 100 ms.
+    /// </summary>
+    public TimeSpan FetchWaitMax { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Bound on records fetched ahead per partition, in KiB (memory stays bounded). Default 8 MiB.</summary>
     public int PrefetchKbytes { get; set; } = 8 * 1024;
 
@@ -114,6 +123,7 @@ public sealed class ConsumerOptions
         _ = AutoOffsetReset;
         if (BatchSize is < 1 or > 1_000_000) throw new ArgumentException("--batch-size must be between 1 and 1,000,000");
         if (BatchMaxWait <= TimeSpan.Zero) throw new ArgumentException("--batch-wait must be positive");
+        if (FetchWaitMax < TimeSpan.Zero || FetchWaitMax > TimeSpan.FromMinutes(5)) throw new ArgumentException("Consumer:FetchWaitMax must be between 0 and 5 minutes");
         if (BatchLinger < TimeSpan.Zero || BatchLinger > TimeSpan.FromDays(1)) throw new ArgumentException("--batch-linger must be between 0 and a day");
         if (RetryInitialBackoff <= TimeSpan.Zero || RetryMaxBackoff < RetryInitialBackoff)
             throw new ArgumentException("RetryInitialBackoff must be positive and at most RetryMaxBackoff");
@@ -158,10 +168,8 @@ public sealed class ConsumerOptions
         // at the rate one queue drains per second (~20k records/s here); refetch as soon as there is room.
         config.FetchQueueBackoffMs ??= 20;
         config.FetchMaxBytes ??= 16 * 1024 * 1024;
-        // How long a broker may hold a fetch that found nothing. Kafka answers as soon as data arrives; a broker
-        // that answers only when the wait is over (the embedded one does) delays the next records by up to it,
-        // so keep it short: an idle group then costs ten small fetches a second per broker.
-        config.FetchWaitMaxMs ??= 100;
+        // A librdkafka property given under Kafka:Properties still wins.
+        config.FetchWaitMaxMs ??= (int)FetchWaitMax.TotalMilliseconds;
         config.EnablePartitionEof = false;
         // Sinks see no Kafka headers: not copying them into every ConsumeResult saves the poll thread work.
         if (config.Get("dotnet.consumer.consume.result.fields") is null) config.ConsumeResultFields = "topic,timestamp";

@@ -139,10 +139,10 @@ internal sealed class NocStream(int count, DateOnly firstDay, TimeSpan span)
     }
 
     /// <summary>Produces raw values (for poison records) in order to partition 0 of a topic.</summary>
-    public static void ProduceRaw(string bootstrapServers, string topic, IEnumerable<byte[]> values)
+    public static void ProduceRaw(string bootstrapServers, string topic, IEnumerable<byte[]> values, int partition = 0)
     {
         using var producer = new StreamProducer(bootstrapServers);
-        foreach (var value in values) producer.Send(topic, new Message<byte[]?, byte[]> { Key = "poison-test"u8.ToArray(), Value = value }, partition: 0);
+        foreach (var value in values) producer.Send(topic, new Message<byte[]?, byte[]> { Key = "poison-test"u8.ToArray(), Value = value }, partition);
         producer.Complete();
     }
 }

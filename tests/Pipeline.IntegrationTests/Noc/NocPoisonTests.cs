@@ -70,6 +70,48 @@ public sealed class NocPoisonTests
         await noc.StopAsync();
     }
 
+    [KafkaFact]
+    public async Task WhenOnePartOfABatchWrittenInPartsIsRefusedThePartAlreadyCommittedIsNotWrittenAgain()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1, partitions: 2);
+        await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
+        var topic = "noc-parts-" + Guid.NewGuid().ToString("N")[..8];
+        pipeline.Kafka.CreateTopic(topic, 2);
+        var stream = new NocStream(1200);
+        // Partition 0: 600 good records. Partition 1: 300 good, one PostgreSQL refuses (a NUL in its message), 299 good.
+        // Read as one batch of 1,201 records, it is written in two parts (one per partition): the first commits, the
+        // second fails on the poison record, and the runtime writes what is left again around it.
+        NocStream.ProduceRaw(pipeline.Kafka.BootstrapServers, topic, Enumerable.Range(0, 600).Select(i => EnvelopeCodec.Encode(stream.Event(i))), partition: 0);
+        var nul = stream.Event(1199);
+        nul.Id = "01POISON0000000000000000NU";
+        nul.Message = "link down\u0000 on ge-0/0/1";
+        var second = Enumerable.Range(600, 300).Select(i => EnvelopeCodec.Encode(stream.Event(i)))
+            .Append(EnvelopeCodec.Encode(nul))
+            .Concat(Enumerable.Range(900, 299).Select(i => EnvelopeCodec.Encode(stream.Event(i))));
+        NocStream.ProduceRaw(pipeline.Kafka.BootstrapServers, topic, second, partition: 1);
+
+        const string Group = "noc_parts";
+        var noc = await NocConsumers.StartNocAsync(pipeline, db.ConnectionString, Group, topic, ["--batch-size", "5000", "--batch-linger", "00:00:00.500", "--Postgres:RowsPerConnection=500"]);
+        await NocConsumers.WaitForRowsAsync(db, topic, 1199, TimeSpan.FromMinutes(1), noc);
+        await Eventually.True(async () => (await MetricsText.ScrapeAsync(noc)).Sum("consumer_records_total", ("group", Group), ("outcome", "dead_lettered")) >= 1,
+            TimeSpan.FromSeconds(30), "the poison record dead-lettered");
+
+        await using var connection = db.Open();
+        var ids = (await connection.QueryAsync<string>("select id from events where topic = @topic", new { topic })).Select(NocStream.IndexOf).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, 1199), ids);
+        // Partition 0's rows committed in the first part's transaction, before partition 1's were written around the poison.
+        var transactions = (await connection.QueryAsync<(int Partition, string Xmin)>(
+            "select distinct kafka_partition, xmin::text from events where topic = @topic", new { topic })).ToList();
+        Assert.Single(transactions, t => t.Partition == 0);
+        Assert.DoesNotContain(transactions, t => t.Partition == 1 && t.Xmin == transactions.Single(z => z.Partition == 0).Xmin);
+        var positions = (await connection.QueryAsync<(int Partition, long Next)>(
+            "select partition, next_offset from consumer_offsets where group_id = @Group and topic = @topic order by partition", new { Group, topic })).ToList();
+        Assert.Equal([(0, 600L), (1, 600L)], positions);
+        var metrics = await MetricsText.ScrapeAsync(noc);
+        Assert.Equal(1199, metrics.Sum("consumer_records_total", ("group", Group), ("outcome", "written")));
+        await noc.StopAsync();
+    }
+
     private static string Header(Confluent.Kafka.Headers headers, string name) =>
         headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : throw new Xunit.Sdk.XunitException($"no {name} header");
 }
