@@ -37,6 +37,9 @@ internal static class NocBench
         var brokers = BenchSupport.Arg(args, "--brokers", 3);
         var batchSizes = (BenchSupport.ArgText(args, "--batch-sizes") ?? "200,5000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var rounds = BenchSupport.Arg(args, "--rounds", 3);
+        // Postgres:WriteConnections of the sink; several (e.g. "1,2") measure each beside the others.
+        var connections = (BenchSupport.ArgText(args, "--write-connections") ?? new PostgresOptions().WriteConnections.ToString(CultureInfo.InvariantCulture))
+            .Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var output = BenchSupport.ArgText(args, "--out");
         var repository = BenchSupport.Repository();
         var yesterday = DateTime.UtcNow.Date.AddDays(-1);
@@ -61,7 +64,9 @@ internal static class NocBench
             WriteCsv(csv, rows);
             Console.WriteLine($"CSV of the same rows: {new FileInfo(csv).Length / 1048576.0:N0} MiB");
             var contenders = new List<Func<string, Result>> { db => PsqlCopy(db, csv, events) };
-            foreach (var batch in batchSizes) contenders.Add(db => NocSink(kafka, db, batch, events));
+            foreach (var batch in batchSizes)
+                foreach (var writers in connections)
+                    contenders.Add(db => NocSink(kafka, db, batch, writers, events));
             contenders.Add(db => Inserts(db, rows));
             // Each round runs every contender once, starting from a different one, so that a slow spell of
             // this shared machine does not always fall on the same contender.
@@ -108,11 +113,12 @@ internal static class NocBench
     }
 
     /// <summary>The NOC sink as it runs: the consumer runtime and PostgresSink in this process, the clock started once the group has its partitions.</summary>
-    private static Result NocSink(EmbeddedKafkaCluster kafka, string connectionString, int batch, int events)
+    private static Result NocSink(EmbeddedKafkaCluster kafka, string connectionString, int batch, int writers, int events)
     {
         using var dataSource = NpgsqlDataSource.Create(connectionString);
         var group = "noc_bench_" + batch.ToString(CultureInfo.InvariantCulture) + "_" + Guid.NewGuid().ToString("N")[..6];
-        var sink = new PostgresSink(dataSource, new EventPartitions(dataSource), new MetricPartitions(dataSource), group);
+        var sink = new PostgresSink(dataSource, new EventPartitions(dataSource), new MetricPartitions(dataSource), group,
+            new PostgresOptions { WriteConnections = writers });
         var options = new ConsumerOptions { Group = group, Topics = Topic, BatchSize = batch, BatchMaxWait = TimeSpan.FromMilliseconds(500) };
         using var registry = new InProcessMetrics();
         var runtime = new ConsumerRuntime(options, new KafkaOptions { BootstrapServers = kafka.BootstrapServers }, sink, registry, new HealthState(),
@@ -138,8 +144,9 @@ internal static class NocBench
             var used = Cpu.Now() - cpu;
             Check(connectionString, events);
             var batches = registry.Sum("consumer_batches_total");
-            return new Result($"NOC sink, batches of {batch:N0} (Kafka → runtime → binary COPY + offsets, one transaction per batch)", events, elapsed, used,
-                $"{batches:N0} transactions; group join {joined.TotalSeconds:F1} s not counted");
+            var how = writers == 1 ? "one transaction per batch" : $"parts of whole partitions on up to {writers} connections at once";
+            return new Result($"NOC sink, batches of {batch:N0} (Kafka → runtime → binary COPY + offsets, {how})", events, elapsed, used,
+                $"{batches:N0} batches; group join {joined.TotalSeconds:F1} s not counted");
         }
         finally
         {

@@ -18,34 +18,6 @@ using Pipeline.Edge.Sources.Syslog;
 
 namespace Pipeline.Edge.Sources.Http;
 
-/// <summary>The reply to an ingest request.</summary>
-internal sealed class IngestResponse
-{
-    /// <summary>
-    /// Events taken (in the producer's queue or the spool; sampled-out ones are counted apart). With <c>?ack=kafka</c>,
-    /// only those Kafka acknowledged before the reply.
-    /// </summary>
-    public int Accepted { get; set; }
-    public int SampledOut { get; set; }
-    /// <summary>Events dropped because buffers were filling and their route is low priority.</summary>
-    public int Shed { get; set; }
-    /// <summary>Events refused for their size (each also in <see cref="Errors"/>); never accepted, counted as too_large.</summary>
-    public int TooLarge { get; set; }
-    /// <summary>With <c>?ack=kafka</c>: events Kafka acknowledged before the reply.</summary>
-    public int? Acknowledged { get; set; }
-    /// <summary>With <c>?ack=kafka</c>: events taken that Kafka had not acknowledged by the reply (still on their way, or refused).</summary>
-    public int? Unacknowledged { get; set; }
-    public List<LineError>? Errors { get; set; }
-    public string? Error { get; set; }
-    /// <summary>On 503: the first line (1-based) not taken; resend from there.</summary>
-    public int? ResumeFromLine { get; set; }
-}
-
-internal sealed record LineError(int Line, string Error);
-
-/// <summary>The WebSocket reply to a message that was not stored: the running count and why.</summary>
-internal sealed record StreamReply(long Stored, string Error);
-
 /// <summary>
 /// <c>POST /v1/events</c> (NDJSON or a JSON array, optionally gzip), <c>POST /v1/syslog</c> (syslog lines) and
 /// <c>GET /v1/stream</c> (WebSocket, one event per message, each answered with the running count stored).
@@ -75,7 +47,7 @@ internal static class HttpIngestEndpoints
             IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => IngestJson(body, origin, json, options.EventLimit, waiter)))).WithMetadata(IngestEndpoint.Instance);
         app.MapPost("/v1/syslog", (Func<HttpContext, Task<IResult>>)(context =>
             IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => IngestSyslog(body, origin, syslog, options.EventLimit, waiter)))).WithMetadata(IngestEndpoint.Instance);
-        app.Map("/v1/stream", (HttpContext context) => StreamAsync(context, listeners.For(context).WebSocket, options, auth, json, publisher, redact)).WithMetadata(IngestEndpoint.Instance);
+        app.Map("/v1/stream", (HttpContext context) => WebSocketIngest.StreamAsync(context, listeners.For(context).WebSocket, options, auth, json, publisher, redact)).WithMetadata(IngestEndpoint.Instance);
     }
 
     private delegate (IngestResponse Response, bool Full) Ingest(ReadOnlyMemory<byte> body, IngestOrigin origin, DeliveryWaiter? waiter);
@@ -273,104 +245,6 @@ internal static class HttpIngestEndpoints
             rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
             if (text.Span.IndexOfAnyExcept(" \t\r"u8) >= 0) yield return (line, text);
         }
-    }
-
-    private static async Task StreamAsync(HttpContext context, ListenerMarkup markup, HttpIngestOptions options, IngestAuthenticator auth,
-        JsonEventIngest ingest, EdgePublisher publisher, HashSet<string> redact)
-    {
-        if (!context.WebSockets.IsWebSocketRequest)
-        {
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.Response.WriteAsync("GET /v1/stream is a WebSocket endpoint");
-            return;
-        }
-        var caller = auth.Authenticate(context.Request);
-        if (!caller.Allowed)
-        {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-            return;
-        }
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var origin = new IngestOrigin(markup, Peer(context), Stream(context, redact, caller.Tenant));
-        var buffer = ArrayPool<byte>.Shared.Rent(options.EventLimit + 1);
-        var stored = 0L;
-        var aborted = context.RequestAborted;
-        try
-        {
-            while (socket.State == WebSocketState.Open && !aborted.IsCancellationRequested)
-            {
-                var length = 0L;
-                ValueWebSocketReceiveResult received;
-                do
-                {
-                    // Past the limit the rest of the message is read and let go: the event is refused, the stream goes on.
-                    var room = length > options.EventLimit ? buffer.AsMemory(0) : buffer.AsMemory((int)length, options.EventLimit + 1 - (int)length);
-                    received = await socket.ReceiveAsync(room, aborted);
-                    length += received.Count;
-                } while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
-
-                if (received.MessageType == WebSocketMessageType.Close)
-                {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, aborted);
-                    return;
-                }
-                // As the seed's server does: an empty binary message hangs up.
-                if (received.MessageType == WebSocketMessageType.Binary && length == 0)
-                {
-                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "empty binary message", aborted);
-                    return;
-                }
-                string? error = null;
-                var prepared = length > options.EventLimit
-                    ? null
-                    : PrepareMessage(buffer.AsMemory(0, (int)length), origin, ingest, out error);
-                if (length > options.EventLimit) error = ingest.RefuseTooLarge(origin, length, options.EventLimit);
-                if (prepared is not null)
-                {
-                    PublishOutcome outcome;
-                    // A WebSocket stream can wait, as a TCP connection does.
-                    while ((outcome = ingest.Offer(prepared, senderWaits: true)) == PublishOutcome.Full)
-                        await publisher.WaitForRoomAsync(prepared.Route.Priority, prepared.Buffer, aborted);
-                    if (outcome == PublishOutcome.Accepted) stored++;
-                    if (outcome == PublishOutcome.TooLarge) error = publisher.Limit.TooLargeError(prepared.Envelope.Length);
-                }
-                var reply = error is null
-                    ? Encoding.UTF8.GetBytes($"{{\"stored\":{stored}}}")
-                    : JsonSerializer.SerializeToUtf8Bytes(new StreamReply(stored, error), HttpJson.Default.StreamReply);
-                await socket.SendAsync(reply, WebSocketMessageType.Text, endOfMessage: true, aborted);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-            // The client went away; everything stored so far stays stored.
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>A JSON event, or any other text as a log event carrying it; null with <paramref name="error"/> set when refused for its size.</summary>
-    private static PreparedEvent? PrepareMessage(ReadOnlyMemory<byte> message, IngestOrigin origin, JsonEventIngest ingest, out string? error)
-    {
-        error = null;
-        JsonIngestOutcome outcome;
-        try
-        {
-            using var document = JsonDocument.Parse(message);
-            if (document.RootElement.ValueKind == JsonValueKind.Object)
-            {
-                var prepared = ingest.Prepare(document.RootElement, origin, out outcome, out error);
-                if (outcome != JsonIngestOutcome.Invalid) return prepared;
-                error = null;
-            }
-        }
-        catch (JsonException)
-        {
-        }
-        // Not a JSON event: kept as a log event with the text as its message, never dropped.
-        return ingest.PrepareText(Encoding.UTF8.GetString(message.Span), origin, out outcome, out error);
     }
 
     /// <summary>Reads a request body (gunzipped when it says gzip) into a pooled buffer the caller returns; more than <paramref name="max"/> bytes throws <see cref="BodyTooLargeException"/>.</summary>

@@ -68,7 +68,7 @@ public sealed class MetricEnvelopeTests
     {
         var m = Write($"# TYPE q summary\nq{{quantile=\"0.5\"}} {token}\n", Target()).Metric!;
 
-        Assert.True(ExpositionParser.TryParseValue(Encoding.UTF8.GetBytes(token), out var expected));
+        Assert.True(ExpositionTokens.TryParseValue(Encoding.UTF8.GetBytes(token), out var expected));
         Assert.Equal(expected, m.Value);
     }
 
