@@ -208,7 +208,7 @@ internal static class OtlpJsonLogs
             w.WriteBooleanValue(value.ValueKind == JsonValueKind.True);
         }
         else if (property.NameEquals(OtlpWire.AnyValue.IntJson)) w.WriteNumberValue(Int64(value, "intValue"));
-        else if (property.NameEquals(OtlpWire.AnyValue.DoubleJson)) OtlpProtobufLogs.WriteDouble(w, Double(value));
+        else if (property.NameEquals(OtlpWire.AnyValue.DoubleJson)) OtlpProtobufValues.WriteDouble(w, Double(value));
         else if (property.NameEquals(OtlpWire.AnyValue.BytesJson))
             w.WriteRawValue(JsonMarshal.GetRawUtf8Value(Kind(value, JsonValueKind.String, "bytesValue")), skipInputValidation: true);
         else if (property.NameEquals(OtlpWire.AnyValue.ArrayJson))
