@@ -189,21 +189,8 @@ internal ref struct EnvelopeFastScan
     {
         slot = TextSlot.None;
         if (_json[_at] != '"') return SkipValue(2);
-        var start = _at;
         if (!String(out var raw, out var escaped)) return false;
-        if (!escaped) return _into.TryCopyUtf8(raw, out slot);
-        // Escapes are rare (quotes, tabs in messages): the reader unescapes this one string.
-        try
-        {
-            var reader = new Utf8JsonReader(_json[start.._at]);
-            reader.Read();
-            slot = _into.CopyString(ref reader);
-            return true;
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            return false;
-        }
+        return escaped ? _into.TryCopyEscaped(raw, out slot) : _into.TryCopyUtf8(raw, out slot);
     }
 
     /// <summary>A property name (no escapes), its colon, and the space up to its value.</summary>

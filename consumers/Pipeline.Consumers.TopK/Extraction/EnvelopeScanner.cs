@@ -191,13 +191,13 @@ internal sealed class EnvelopeScanner
         var start = into.Position;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (into.Position > start) into.Append(",");
+            if (into.Position > start) into.Append(","u8);
             into.CopyString(ref reader);
-            into.Append("=\"");
+            into.Append("=\""u8);
             reader.Read();
             if (reader.TokenType == JsonTokenType.String) into.CopyString(ref reader);
             else reader.Skip();
-            into.Append("\"");
+            into.Append("\""u8);
         }
         return into.Since(start);
     }
