@@ -45,9 +45,10 @@ internal sealed class EnvelopeScanner
         return new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, payload: _paths.Length > 0, metric: _readMetric).Scan();
     }
 
+    /// <summary>Room for both bitmaps of <see cref="StringStops"/>, one after the other.</summary>
     private Span<ulong> Stops(int length)
     {
-        var words = StringStops.WordsFor(length);
+        var words = 2 * StringStops.WordsFor(length);
         if (_stops.Length < words) _stops = new ulong[Math.Max(words, _stops.Length * 2)];
         return _stops.AsSpan(0, words);
     }

@@ -86,10 +86,13 @@ internal sealed class ScannedEvent
         return slot;
     }
 
-    /// <summary>Copies UTF-8 text with no escapes into the arena; false (nothing copied) when it is not valid UTF-8.</summary>
-    public bool TryCopyUtf8(ReadOnlySpan<byte> utf8, out TextSlot slot)
+    /// <summary>
+    /// Copies UTF-8 text with no escapes into the arena; false (nothing copied) when it is not valid UTF-8, which
+    /// text known to be <paramref name="ascii"/> always is.
+    /// </summary>
+    public bool TryCopyUtf8(ReadOnlySpan<byte> utf8, bool ascii, out TextSlot slot)
     {
-        if (!Utf8.IsValid(utf8))
+        if (!ascii && !Utf8.IsValid(utf8))
         {
             slot = TextSlot.None;
             return false;
@@ -102,11 +105,11 @@ internal sealed class ScannedEvent
     /// Copies the content of a JSON string with escapes, unescaped; false (the reader path decides) when an escape
     /// is not one this reads or makes no valid text (a lone surrogate), or the rest is not valid UTF-8.
     /// </summary>
-    public bool TryCopyEscaped(ReadOnlySpan<byte> escaped, out TextSlot slot)
+    public bool TryCopyEscaped(ReadOnlySpan<byte> escaped, bool ascii, out TextSlot slot)
     {
         slot = TextSlot.None;
         // Escapes are ASCII: the text is valid UTF-8 when what is between them is.
-        if (!Utf8.IsValid(escaped)) return false;
+        if (!ascii && !Utf8.IsValid(escaped)) return false;
         Reserve(escaped.Length);
         var written = JsonUnescape.Unescape(escaped, _arena.AsSpan(_used, escaped.Length));
         if (written < 0) return false;

@@ -22,7 +22,11 @@ internal static class SourceIp
 
     // Words (lower case) that, right before an address, say it is the source; matched as a word suffix
     // so "rhost", "src_ip", "client_ip", "remote_addr" are covered by "host", "ip", "addr".
-    private static readonly byte[][] Markers = [.. new[] { "from", "src", "host", "client", "remote", "ip", "addr", "address", "source", "peer", "by" }.Select(Encoding.ASCII.GetBytes)];
+    private static readonly string[] MarkerWords = ["from", "src", "host", "client", "remote", "ip", "addr", "address", "source", "peer", "by"];
+
+    // The markers by their last letter: a word is compared with the one or two that end as it does.
+    private static readonly byte[][][] MarkersByLastLetter = [.. Enumerable.Range(0, 26)
+        .Select(letter => MarkerWords.Where(m => m[^1] == 'a' + letter).Select(Encoding.ASCII.GetBytes).ToArray())];
 
     /// <summary>
     /// Writes the source address of the UTF-8 <paramref name="message"/> into <paramref name="destination"/>
@@ -169,10 +173,13 @@ internal static class SourceIp
         while (start > 0 && (char.IsAsciiLetter((char)message[start - 1]) || message[start - 1] == '_')) start--;
         var word = message[start..end];
         if (word.Length == 0 || word.Length > 16) return false;
+        // The word's last char is a letter or '_' (which ends no marker).
+        var last = word[^1] | 0x20;
+        if (last is < 'a' or > 'z') return false;
         Span<byte> lower = stackalloc byte[16];
         Ascii.ToLower(word, lower, out _);
         lower = lower[..word.Length];
-        foreach (var marker in Markers)
+        foreach (var marker in MarkersByLastLetter[last - 'a'])
             if (lower.EndsWith(marker)) return true;
         return false;
     }
