@@ -31,7 +31,7 @@ internal ref struct EnvelopeFastScan
 
     /// <param name="json">One record's value.</param>
     /// <param name="stops">Scratch space of at least twice <see cref="StringStops.WordsFor"/> the value's length.</param>
-    /// <param name="into">The event to fill (reset by the caller).</param>
+    /// <param name="into">The event to fill, reset with <paramref name="json"/> by the caller.</param>
     /// <param name="payload">Whether a <c>payload</c> object must be read (then the reader path does it).</param>
     /// <param name="metric">Whether a <c>metric</c> object must be read (then the reader path does it).</param>
     public EnvelopeFastScan(ReadOnlySpan<byte> json, Span<ulong> stops, ScannedEvent into, bool payload, bool metric)
@@ -151,7 +151,7 @@ internal ref struct EnvelopeFastScan
         if (!String(out var raw, out var escaped)) return false;
         // Text of ASCII only (nearly all: the edge escapes every char beyond it) is valid UTF-8 as it is.
         var ascii = !StringStops.Any(_beyondAscii, start, start + raw.Length);
-        return escaped ? _into.TryCopyEscaped(raw, ascii, out slot) : _into.TryCopyUtf8(raw, ascii, out slot);
+        return escaped ? _into.TryCopyEscaped(raw, ascii, out slot) : _into.TryKeepUtf8(start, raw.Length, ascii, out slot);
     }
 
     /// <summary>A property name (no escapes), its colon, and the space up to its value.</summary>

@@ -32,7 +32,7 @@ internal sealed class EnvelopeScanner
     /// <summary>Scans one envelope into <paramref name="into"/>; false when it is not a JSON object with an id.</summary>
     public bool Scan(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
     {
-        into.Reset();
+        into.Reset(utf8Json);
         if (new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, payload: _paths.Length > 0, metric: _readMetric).Scan()) return true;
         into.Reset();
         return ScanWithReader(utf8Json, into);
@@ -41,7 +41,7 @@ internal sealed class EnvelopeScanner
     /// <summary>The fast path alone: true when it decided (for tests, which hold it to the reader path).</summary>
     internal bool ScanFast(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
     {
-        into.Reset();
+        into.Reset(utf8Json);
         return new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, payload: _paths.Length > 0, metric: _readMetric).Scan();
     }
 

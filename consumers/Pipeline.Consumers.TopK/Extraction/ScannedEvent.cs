@@ -58,6 +58,18 @@ internal sealed class ScannedEvent
         return _arena.AsSpan(_used, length);
     }
 
+    /// <summary>
+    /// Starts an event of the fast scan: the whole envelope is copied into the arena in one piece, so that a string
+    /// without escapes is kept as a slot of that copy (<see cref="TryKeepUtf8"/>) instead of a copy per string.
+    /// </summary>
+    public void Reset(ReadOnlySpan<byte> envelope)
+    {
+        Reset();
+        Reserve(envelope.Length);
+        envelope.CopyTo(_arena);
+        _used = envelope.Length;
+    }
+
     public void Reset()
     {
         _used = 0;
@@ -87,18 +99,15 @@ internal sealed class ScannedEvent
     }
 
     /// <summary>
-    /// Copies UTF-8 text with no escapes into the arena; false (nothing copied) when it is not valid UTF-8, which
-    /// text known to be <paramref name="ascii"/> always is.
+    /// Keeps the text with no escapes at <paramref name="start"/> of the envelope given to <see cref="Reset(ReadOnlySpan{byte})"/>;
+    /// false when it is not valid UTF-8, which text known to be <paramref name="ascii"/> always is.
     /// </summary>
-    public bool TryCopyUtf8(ReadOnlySpan<byte> utf8, bool ascii, out TextSlot slot)
+    public bool TryKeepUtf8(int start, int length, bool ascii, out TextSlot slot)
     {
-        if (!ascii && !Utf8.IsValid(utf8))
-        {
-            slot = TextSlot.None;
-            return false;
-        }
-        slot = Append(utf8);
-        return true;
+        slot = new TextSlot(start, length);
+        if (ascii || Utf8.IsValid(_arena.AsSpan(start, length))) return true;
+        slot = TextSlot.None;
+        return false;
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace Pipeline.Consumers.TopK.Sketch;
 /// <para>
 /// Layout, for the hot path (every event updates one sketch per window and dimension): the entries form a
 /// binary min-heap by count kept in arrays of structs — the heap as (count, entry) pairs, so a sift reads one
-/// array; the entries as (where the key is, error, hash, slot) — a <see cref="SketchIndex"/> from key hash to
+/// array; the entries as (error, where the key is, hash) and each entry's heap slot — a <see cref="SketchIndex"/> from key hash to
 /// entry, and the keys' UTF-8 in a <see cref="KeyArena"/>, not in strings. The caller hashes a key once
 /// (<see cref="Hash"/>) for the sketches of every window it updates, and lookups take the key's UTF-8 as the
 /// envelope carried it: an update allocates nothing, whether the key is tracked or replaces another.
@@ -30,8 +30,11 @@ namespace Pipeline.Consumers.TopK.Sketch;
 internal sealed class SpaceSaving
 {
     // Entries, numbered 0 to _size - 1 (an evicted entry's number is reused by its replacement): what a lookup
-    // needs (hash, where the key is, heap slot) sits together, one cache line.
+    // needs (hash, where the key is) sits together, one cache line.
     private Entry[] _entries;
+    // Each entry's heap slot, apart from the entries: a sift rewrites one per level, and 4 bytes an entry keep
+    // those writes within a few cache lines.
+    private int[] _slotOf;
     private readonly KeyArena _keys;
     // The heap by slot: count and entry number together, so a sift reads one array.
     private HeapSlot[] _heap;
@@ -45,6 +48,7 @@ internal sealed class SpaceSaving
         // The arrays grow up to the capacity as keys arrive: most window × dimension × partition sketches stay small.
         var room = Math.Min(capacity, 16);
         _entries = new Entry[room];
+        _slotOf = new int[room];
         _heap = new HeapSlot[room];
         _index = new SketchIndex(room);
         _keys = new KeyArena(room * 16);
@@ -91,7 +95,7 @@ internal sealed class SpaceSaving
         var entry = Find(key, hash);
         if (entry >= 0)
         {
-            var slot = _entries[entry].Slot;
+            var slot = _slotOf[entry];
             _heap[slot].Count += weight;
             // Half the slots are leaves, and heavy keys (the ones updated most) sit low: nothing to move there.
             if (2 * slot + 1 < _size) SiftDown(slot);
@@ -106,7 +110,8 @@ internal sealed class SpaceSaving
         {
             if (_size == _entries.Length) Grow(Math.Min(Capacity, _entries.Length * 2));
             var added = _size;
-            _entries[added] = new Entry { Key = AppendKey(key), Hash = hash, Slot = added };
+            _entries[added] = new Entry { Key = AppendKey(key), Hash = hash };
+            _slotOf[added] = added;
             _size++;
             _heap[added] = new HeapSlot { Count = weight, Entry = added };
             Insert(added);
@@ -142,7 +147,7 @@ internal sealed class SpaceSaving
     public SketchEntry? Find(string key)
     {
         var utf8 = Encoding.UTF8.GetBytes(key);
-        return Find(utf8, Hash(utf8)) is var entry and >= 0 ? AtSlot(_entries[entry].Slot) : null;
+        return Find(utf8, Hash(utf8)) is var entry and >= 0 ? AtSlot(_slotOf[entry]) : null;
     }
 
     /// <summary>The UTF-8 key in heap slot <paramref name="slot"/>, valid until the next update (the codec writes it as it is).</summary>
@@ -189,7 +194,8 @@ internal sealed class SpaceSaving
             var hash = Hash(key);
             if (sketch.Find(key, hash) >= 0) throw new InvalidDataException($"sketch holds key '{e.Key}' twice");
             var added = sketch._size;
-            sketch._entries[added] = new Entry { Key = sketch.AppendKey(key), Hash = hash, Error = e.Error, Slot = added };
+            sketch._entries[added] = new Entry { Key = sketch.AppendKey(key), Hash = hash, Error = e.Error };
+            sketch._slotOf[added] = added;
             sketch._size++;
             sketch._heap[added] = new HeapSlot { Count = e.Count, Entry = added };
             sketch.Insert(added);
@@ -208,6 +214,7 @@ internal sealed class SpaceSaving
     private void Grow(int room)
     {
         Array.Resize(ref _entries, room);
+        Array.Resize(ref _slotOf, room);
         Array.Resize(ref _heap, room);
         _index.Resize(room);
         for (var entry = 0; entry < _size; entry++) Insert(entry);
@@ -245,7 +252,7 @@ internal sealed class SpaceSaving
         // average in a sketch of 1,000): no bounds checks (every slot below _size is inside both arrays) and the
         // smaller child picked without a branch, which a Zipf tail makes unpredictable. Ties go left, as always.
         ref var heap = ref MemoryMarshal.GetArrayDataReference(_heap);
-        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        ref var slotOf = ref MemoryMarshal.GetArrayDataReference(_slotOf);
         var size = _size;
         var moving = Unsafe.Add(ref heap, slot);
         while (true)
@@ -257,7 +264,7 @@ internal sealed class SpaceSaving
                 if (left < size && Unsafe.Add(ref heap, left).Count < moving.Count)
                 {
                     Unsafe.Add(ref heap, slot) = Unsafe.Add(ref heap, left);
-                    Unsafe.Add(ref entries, Unsafe.Add(ref heap, slot).Entry).Slot = slot;
+                    Unsafe.Add(ref slotOf, Unsafe.Add(ref heap, slot).Entry) = slot;
                     slot = left;
                 }
                 break;
@@ -268,23 +275,23 @@ internal sealed class SpaceSaving
             var child = left + (rightCount < leftCount ? 1 : 0);
             ref var up = ref Unsafe.Add(ref heap, slot);
             up = Unsafe.Add(ref heap, child);
-            Unsafe.Add(ref entries, up.Entry).Slot = slot;
+            Unsafe.Add(ref slotOf, up.Entry) = slot;
             slot = child;
         }
         Unsafe.Add(ref heap, slot) = moving;
-        Unsafe.Add(ref entries, moving.Entry).Slot = slot;
+        Unsafe.Add(ref slotOf, moving.Entry) = slot;
     }
 
     private void Move(int from, int to)
     {
         _heap[to] = _heap[from];
-        _entries[_heap[to].Entry].Slot = to;
+        _slotOf[_heap[to].Entry] = to;
     }
 
     private void Place(HeapSlot moving, int slot)
     {
         _heap[slot] = moving;
-        _entries[moving.Entry].Slot = slot;
+        _slotOf[moving.Entry] = slot;
     }
 
     /// <summary>Appends a key to the arena, compacting it first if it is full (every entry below _size is live).</summary>
@@ -303,12 +310,12 @@ internal sealed class SpaceSaving
         public ref KeyText KeyOf(int i) => ref entries[i].Key;
     }
 
+    // 24 bytes: the error first, so that no padding falls between the key's ints and it.
     private struct Entry
     {
-        public KeyText Key;
         public long Error;
+        public KeyText Key;
         public int Hash;
-        public int Slot;
     }
 
     private struct HeapSlot
