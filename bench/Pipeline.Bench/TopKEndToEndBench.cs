@@ -179,7 +179,7 @@ internal static class TopKEndToEndBench
             {
                 var value = buffer.Slice(offset, length).ToArray();
                 scanner.Scan(value, scanned);
-                var key = Encoding.UTF8.GetBytes(scanned.Text(scanned.Host).ToArray());
+                var key = scanned.Text(scanned.Host).ToArray();
                 BenchKafka.Send(producer, topic, partitions, n++, new Message<byte[]?, byte[]> { Key = key, Value = value });
             }
         }
@@ -235,14 +235,16 @@ internal static class TopKEndToEndBench
         public Task WriteAsync(SinkBatch batch, CancellationToken cancellationToken)
         {
             var (scanner, e) = _scan ??= _keys.NewScanner();
+            var chars = new char[4096];
             foreach (var record in batch.Records)
             {
                 if (!scanner.Scan(record.Value, e) || e.ReceivedAt is not { } at) continue;
                 var weight = (long)Math.Max(1, e.SampleRate);
                 for (var d = 0; d < settings.Dimensions.Count; d++)
                 {
-                    var key = _keys.KeyOf(d, e);
-                    if (key.IsEmpty) continue;
+                    var utf8 = _keys.KeyOf(d, e);
+                    if (utf8.IsEmpty) continue;
+                    var key = chars.AsSpan(0, Encoding.UTF8.GetChars(utf8, chars));
                     for (var g = 0; g < settings.Granularities.Count; g++)
                     {
                         var slotKey = (g, settings.Granularities[g].StartTicks(at), d);

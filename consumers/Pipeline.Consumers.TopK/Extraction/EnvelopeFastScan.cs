@@ -1,7 +1,6 @@
 using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Name = Pipeline.Core.Envelope.EnvelopeUtf8;
 
 namespace Pipeline.Consumers.TopK.Extraction;
 
@@ -24,21 +23,24 @@ internal ref struct EnvelopeFastScan
 
     private readonly ReadOnlySpan<byte> _json;
     private readonly ReadOnlySpan<ulong> _stops;
+    private readonly ReadOnlySpan<ulong> _beyondAscii;
     private readonly ScannedEvent _into;
     private readonly bool _payload;
     private readonly bool _metric;
     private int _at;
 
     /// <param name="json">One record's value.</param>
-    /// <param name="stops">Scratch space of at least <see cref="StringStops.WordsFor"/> the value's length.</param>
-    /// <param name="into">The event to fill (reset by the caller).</param>
+    /// <param name="stops">Scratch space of at least twice <see cref="StringStops.WordsFor"/> the value's length.</param>
+    /// <param name="into">The event to fill, reset with <paramref name="json"/> by the caller.</param>
     /// <param name="payload">Whether a <c>payload</c> object must be read (then the reader path does it).</param>
     /// <param name="metric">Whether a <c>metric</c> object must be read (then the reader path does it).</param>
     public EnvelopeFastScan(ReadOnlySpan<byte> json, Span<ulong> stops, ScannedEvent into, bool payload, bool metric)
     {
-        StringStops.Build(json, stops);
+        var words = StringStops.WordsFor(json.Length);
+        _stops = stops[..words];
+        _beyondAscii = stops.Slice(words, words);
+        StringStops.Build(json, stops[..words], stops.Slice(words, words));
         _json = json;
-        _stops = stops;
         _into = into;
         _payload = payload;
         _metric = metric;
@@ -60,84 +62,40 @@ internal ref struct EnvelopeFastScan
         }
     }
 
-    /// <summary>The fields read, by name; any other is skipped.</summary>
-    private enum Field : byte
-    {
-        Other,
-        Id,
-        ReceivedAt,
-        SampleRate,
-        Message,
-        Tenant,
-        Kind,
-        Source,
-        Syslog,
-        Payload,
-        Metric,
-        SenderIp,
-        Hostname,
-        AppName,
-        Severity,
-    }
-
-    // Names by length, so that a name is compared with the one or two of its length only.
-    private static readonly (byte[] Name, Field Field)[][] TopFields = ByLength(
-        (Name.Id.ToArray(), Field.Id), (Name.ReceivedAt.ToArray(), Field.ReceivedAt), (Name.SampleRate.ToArray(), Field.SampleRate), (Name.Message.ToArray(), Field.Message),
-        (Name.Tenant.ToArray(), Field.Tenant), (Name.Kind.ToArray(), Field.Kind), (Name.Source.ToArray(), Field.Source), (Name.Syslog.ToArray(), Field.Syslog),
-        (Name.Payload.ToArray(), Field.Payload), (Name.Metric.ToArray(), Field.Metric));
-    private static readonly (byte[] Name, Field Field)[][] SourceFields = ByLength((Name.OfSource.Ip.ToArray(), Field.SenderIp));
-    private static readonly (byte[] Name, Field Field)[][] SyslogFields = ByLength(
-        (Name.OfSyslog.Hostname.ToArray(), Field.Hostname), (Name.OfSyslog.AppName.ToArray(), Field.AppName), (Name.OfSyslog.Severity.ToArray(), Field.Severity));
-
-    private static (byte[] Name, Field Field)[][] ByLength(params (byte[] Name, Field Field)[] fields)
-    {
-        var table = new (byte[], Field)[fields.Max(f => f.Name.Length) + 1][];
-        for (var length = 0; length < table.Length; length++) table[length] = [.. fields.Where(f => f.Name.Length == length)];
-        return table;
-    }
-
-    private static Field Find((byte[] Name, Field Field)[][] table, ReadOnlySpan<byte> name)
-    {
-        if (name.Length >= table.Length) return Field.Other;
-        foreach (var (candidate, field) in table[name.Length])
-            if (name.SequenceEqual(candidate)) return field;
-        return Field.Other;
-    }
-
     private bool TopLevel(ReadOnlySpan<byte> name)
     {
-        switch (Find(TopFields, name))
+        switch (FieldNames.TopLevel.Find(name))
         {
-            case Field.Id:
+            case EnvelopeField.Id:
             {
                 if (_json[_at] != '"' || !String(out var raw, out _)) return false;
                 _into.HasId = raw.Length > 0;
                 return true;
             }
-            case Field.ReceivedAt:
+            case EnvelopeField.ReceivedAt:
             {
                 if (_json[_at] != '"' || !String(out var raw, out var escaped) || escaped || !Rfc3339.TryParse(raw, out var at)) return false;
                 _into.ReceivedAt = at;
                 return true;
             }
-            case Field.SampleRate:
+            case EnvelopeField.SampleRate:
             {
                 if (!Int32(out var rate, out var isInt)) return false;
                 if (isInt) _into.SampleRate = rate;
                 return true;
             }
-            case Field.Message:
+            case EnvelopeField.Message:
                 return OptionalString(out _into.Message);
-            case Field.Tenant:
+            case EnvelopeField.Tenant:
                 return OptionalString(out _into.Tenant);
-            case Field.Kind:
+            case EnvelopeField.Kind:
                 return OptionalString(out _into.Kind);
-            case Field.Source:
-                return _json[_at] == '{' ? Members(SourceFields) : SkipValue(1);
-            case Field.Syslog:
-                return _json[_at] == '{' ? Members(SyslogFields) : SkipValue(1);
-            case Field.Payload when _payload:
-            case Field.Metric when _metric:
+            case EnvelopeField.Source:
+                return _json[_at] == '{' ? Members(FieldNames.OfSource) : SkipValue(1);
+            case EnvelopeField.Syslog:
+                return _json[_at] == '{' ? Members(FieldNames.OfSyslog) : SkipValue(1);
+            case EnvelopeField.Payload when _payload:
+            case EnvelopeField.Metric when _metric:
                 return false;
             default:
                 return SkipValue(1);
@@ -145,7 +103,7 @@ internal ref struct EnvelopeFastScan
     }
 
     /// <summary>The members of the object at the cursor (<c>source</c> or <c>syslog</c>), each read or skipped.</summary>
-    private bool Members((byte[] Name, Field Field)[][] fields)
+    private bool Members(FieldNames fields)
     {
         _at++;
         if (!SkipSpace()) return false;
@@ -156,24 +114,24 @@ internal ref struct EnvelopeFastScan
         }
         while (true)
         {
-            if (!PropertyName(out var name) || !Member(Find(fields, name)) || !SkipSpace()) return false;
+            if (!PropertyName(out var name) || !Member(fields.Find(name)) || !SkipSpace()) return false;
             var c = _json[_at++];
             if (c == '}') return true;
             if (c != ',' || !SkipSpace()) return false;
         }
     }
 
-    private bool Member(Field field)
+    private bool Member(EnvelopeField field)
     {
         switch (field)
         {
-            case Field.SenderIp:
+            case EnvelopeField.SenderIp:
                 return OptionalString(out _into.SenderIp);
-            case Field.Hostname:
+            case EnvelopeField.Hostname:
                 return OptionalString(out _into.Host);
-            case Field.AppName:
+            case EnvelopeField.AppName:
                 return OptionalString(out _into.App);
-            case Field.Severity:
+            case EnvelopeField.Severity:
             {
                 if (!Int32(out var severity, out var isInt)) return false;
                 if (isInt) _into.Severity = severity;
@@ -189,21 +147,11 @@ internal ref struct EnvelopeFastScan
     {
         slot = TextSlot.None;
         if (_json[_at] != '"') return SkipValue(2);
-        var start = _at;
+        var start = _at + 1;
         if (!String(out var raw, out var escaped)) return false;
-        if (!escaped) return _into.TryCopyUtf8(raw, out slot);
-        // Escapes are rare (quotes, tabs in messages): the reader unescapes this one string.
-        try
-        {
-            var reader = new Utf8JsonReader(_json[start.._at]);
-            reader.Read();
-            slot = _into.CopyString(ref reader);
-            return true;
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            return false;
-        }
+        // Text of ASCII only (nearly all: the edge escapes every char beyond it) is valid UTF-8 as it is.
+        var ascii = !StringStops.Any(_beyondAscii, start, start + raw.Length);
+        return escaped ? _into.TryCopyEscaped(raw, ascii, out slot) : _into.TryKeepUtf8(start, raw.Length, ascii, out slot);
     }
 
     /// <summary>A property name (no escapes), its colon, and the space up to its value.</summary>

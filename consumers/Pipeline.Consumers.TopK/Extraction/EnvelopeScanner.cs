@@ -32,7 +32,7 @@ internal sealed class EnvelopeScanner
     /// <summary>Scans one envelope into <paramref name="into"/>; false when it is not a JSON object with an id.</summary>
     public bool Scan(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
     {
-        into.Reset();
+        into.Reset(utf8Json);
         if (new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, payload: _paths.Length > 0, metric: _readMetric).Scan()) return true;
         into.Reset();
         return ScanWithReader(utf8Json, into);
@@ -41,13 +41,14 @@ internal sealed class EnvelopeScanner
     /// <summary>The fast path alone: true when it decided (for tests, which hold it to the reader path).</summary>
     internal bool ScanFast(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
     {
-        into.Reset();
+        into.Reset(utf8Json);
         return new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, payload: _paths.Length > 0, metric: _readMetric).Scan();
     }
 
+    /// <summary>Room for both bitmaps of <see cref="StringStops"/>, one after the other.</summary>
     private Span<ulong> Stops(int length)
     {
-        var words = StringStops.WordsFor(length);
+        var words = 2 * StringStops.WordsFor(length);
         if (_stops.Length < words) _stops = new ulong[Math.Max(words, _stops.Length * 2)];
         return _stops.AsSpan(0, words);
     }
@@ -191,13 +192,13 @@ internal sealed class EnvelopeScanner
         var start = into.Position;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (into.Position > start) into.Append(",");
+            if (into.Position > start) into.Append(","u8);
             into.CopyString(ref reader);
-            into.Append("=\"");
+            into.Append("=\""u8);
             reader.Read();
             if (reader.TokenType == JsonTokenType.String) into.CopyString(ref reader);
             else reader.Skip();
-            into.Append("\"");
+            into.Append("\""u8);
         }
         return into.Since(start);
     }

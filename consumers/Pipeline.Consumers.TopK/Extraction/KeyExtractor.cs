@@ -1,15 +1,19 @@
 namespace Pipeline.Consumers.TopK.Extraction;
 
 /// <summary>
-/// Reads each configured dimension's key from a scanned envelope: straight from the envelope's text, or
+/// Reads each configured dimension's key from a scanned envelope, as UTF-8: straight from the envelope's text, or
 /// derived (template, source address) into the event's scratch space. Keys are spans valid until the next
-/// key is derived or the next event is scanned; nothing is allocated.
+/// key is derived or the next event is scanned; nothing is allocated. Key lengths are limited in UTF-16 chars, as
+/// they were when keys were strings, so the same keys are kept (see <see cref="Utf8Cut"/>).
 /// </summary>
 internal sealed class KeyExtractor
 {
     private readonly Dimension[] _dimensions;
     private readonly int[] _payloadSlot;
     private readonly int _maxKeyLength;
+    // The one metric name of each metric.<name> dimension, as UTF-8 (null for other dimensions).
+    private readonly byte[]?[] _metricNames;
+    private static readonly byte[][] SeverityNames = [.. Dimension.SeverityNames.Select(System.Text.Encoding.ASCII.GetBytes)];
 
     public KeyExtractor(IReadOnlyList<Dimension> dimensions, int maxKeyLength)
     {
@@ -25,6 +29,7 @@ internal sealed class KeyExtractor
             paths.Add(_dimensions[d].PayloadPath);
         }
         PayloadPaths = paths;
+        _metricNames = [.. _dimensions.Select(d => d.Kind == DimensionKind.MetricSeries ? System.Text.Encoding.UTF8.GetBytes(d.PayloadPath[0]) : null)];
     }
 
     public IReadOnlyList<Dimension> Dimensions => _dimensions;
@@ -49,14 +54,26 @@ internal sealed class KeyExtractor
         return increase >= 1 ? (long)Math.Min(increase, 1L << 52) : 0;
     }
 
-    /// <summary>The key of dimension <paramref name="d"/> in <paramref name="e"/>, cut at the maximum key length; empty when it has none.</summary>
-    public ReadOnlySpan<char> KeyOf(int d, ScannedEvent e)
+    /// <summary>The UTF-8 key of dimension <paramref name="d"/> in <paramref name="e"/>, cut at the maximum key length; empty when it has none.</summary>
+    public ReadOnlySpan<byte> KeyOf(int d, ScannedEvent e)
     {
         var key = Read(d, e);
-        return key.Length > _maxKeyLength ? key[.._maxKeyLength] : key;
+        // A char is at least one byte: a key no longer in bytes than the limit is within it.
+        return key.Length > _maxKeyLength ? Cut(key, e) : key;
     }
 
-    private ReadOnlySpan<char> Read(int d, ScannedEvent e)
+    private ReadOnlySpan<byte> Cut(ReadOnlySpan<byte> key, ScannedEvent e)
+    {
+        var kept = Utf8Cut.Prefix(key, _maxKeyLength, out var loneHalf);
+        if (!loneHalf) return key[..kept];
+        // Cut inside a surrogate pair: the kept half is written as the replacement char, after a copy of the rest.
+        var copy = e.Scratch(kept + 3);
+        key[..kept].CopyTo(copy);
+        "\uFFFD"u8.CopyTo(copy[kept..]);
+        return copy;
+    }
+
+    private ReadOnlySpan<byte> Read(int d, ScannedEvent e)
     {
         switch (_dimensions[d].Kind)
         {
@@ -68,21 +85,21 @@ internal sealed class KeyExtractor
             case DimensionKind.Payload: return e.Text(e.Payload[_payloadSlot[d]]);
             case DimensionKind.Metric: return e.Text(e.MetricName);
             case DimensionKind.MetricSeries:
-                return e.Text(e.MetricName).SequenceEqual(_dimensions[d].PayloadPath[0]) ? e.Text(e.MetricSeries) : default;
+                return e.Text(e.MetricName).SequenceEqual(_metricNames[d]) ? e.Text(e.MetricSeries) : default;
             case DimensionKind.Severity:
-                return e.Severity >= 0 && e.Severity < Dimension.SeverityNames.Length ? Dimension.SeverityNames[e.Severity] : default;
+                return e.Severity >= 0 && e.Severity < SeverityNames.Length ? SeverityNames[e.Severity] : default;
             case DimensionKind.Template:
             {
                 if (!e.Message.IsPresent) return default;
                 // Take the scratch space first: growing the arena moves the message text.
-                var scratch = e.Scratch(_maxKeyLength);
+                var scratch = e.Scratch(MessageTemplate.MaxBytes(_maxKeyLength));
                 var n = MessageTemplate.Mask(e.Text(e.Message), scratch, _maxKeyLength);
                 return scratch[..n];
             }
             case DimensionKind.SourceIp:
             {
                 if (!e.Message.IsPresent) return default;
-                var scratch = e.Scratch(64);
+                var scratch = e.Scratch(SourceIp.MaxLength);
                 var n = SourceIp.Find(e.Text(e.Message), scratch);
                 return scratch[..n];
             }

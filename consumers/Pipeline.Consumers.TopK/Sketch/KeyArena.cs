@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 
 namespace Pipeline.Consumers.TopK.Sketch;
 
-/// <summary>Where a key's text lies in a <see cref="KeyArena"/>: <see cref="Room"/> chars reserved, <see cref="Length"/> used.</summary>
+/// <summary>Where a key's UTF-8 lies in a <see cref="KeyArena"/>: <see cref="Room"/> bytes reserved, <see cref="Length"/> used.</summary>
 internal struct KeyText
 {
     public int Start;
@@ -14,7 +14,7 @@ internal struct KeyText
 }
 
 /// <summary>
-/// The text of a sketch's keys, in one char array: a sketch on a long tail replaces a key on most updates, and a
+/// The UTF-8 of a sketch's keys, in one byte array (the form keys are hashed, compared and stored in): a sketch on a long tail replaces a key on most updates, and a
 /// string per newcomer was most of what the hot path allocated (and then collected). A replacement writes over
 /// the evicted key's room when it fits (keys of one dimension have similar lengths), else appends; the space
 /// left behind is reclaimed by a compaction when the array is full, and the array grows only when what is live
@@ -22,40 +22,43 @@ internal struct KeyText
 /// </summary>
 internal sealed class KeyArena
 {
-    private char[] _chars;
+    private byte[] _bytes;
     private int _used;
-    // Chars no live key owns (evicted rooms, and the slack of rooms written over by shorter keys).
+    // Bytes no live key owns (evicted rooms, and the slack of rooms written over by shorter keys).
     private int _garbage;
 
-    public KeyArena(int initialChars) => _chars = new char[Math.Max(16, initialChars)];
+    public KeyArena(int initialBytes) => _bytes = new byte[Math.Max(16, initialBytes)];
 
-    public ReadOnlySpan<char> Text(in KeyText key) => new(_chars, key.Start, key.Length);
+    public ReadOnlySpan<byte> Text(in KeyText key) => new(_bytes, key.Start, key.Length);
 
     /// <summary>Whether <paramref name="key"/> is <paramref name="text"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Holds(in KeyText key, ReadOnlySpan<char> text)
+    public bool Holds(in KeyText key, ReadOnlySpan<byte> text)
     {
         if (key.Length != text.Length) return false;
-        // Every update of every sketch compares one key, mostly of 4 to 16 chars (names, levels, addresses): two
+        // Every update of every sketch compares one key, mostly of 3 to 16 bytes (names, levels, addresses): two
         // overlapping reads compare those inline, where the general comparison is a call and a dispatch on length.
-        ref var stored = ref Unsafe.As<char, byte>(ref _chars[key.Start]);
-        ref var given = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(text));
-        var bytes = (nuint)text.Length * 2;
+        ref var stored = ref _bytes[key.Start];
+        ref var given = ref MemoryMarshal.GetReference(text);
+        var bytes = (nuint)text.Length;
         if (bytes is >= 8 and <= 16)
             return Unsafe.ReadUnaligned<ulong>(ref stored) == Unsafe.ReadUnaligned<ulong>(ref given)
                 && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref stored, bytes - 8)) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref given, bytes - 8));
+        if (bytes is >= 4 and < 8)
+            return Unsafe.ReadUnaligned<uint>(ref stored) == Unsafe.ReadUnaligned<uint>(ref given)
+                && Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref stored, bytes - 4)) == Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref given, bytes - 4));
         if (bytes is > 16 and <= 32)
             return Vector128.LoadUnsafe(ref stored) == Vector128.LoadUnsafe(ref given)
                 && Vector128.LoadUnsafe(ref stored, bytes - 16) == Vector128.LoadUnsafe(ref given, bytes - 16);
-        return text.SequenceEqual(new ReadOnlySpan<char>(_chars, key.Start, key.Length));
+        return text.SequenceEqual(new ReadOnlySpan<byte>(_bytes, key.Start, key.Length));
     }
 
     /// <summary>Writes <paramref name="text"/> into <paramref name="key"/>'s own room; false when it does not fit.</summary>
-    public bool TryOverwrite(ref KeyText key, ReadOnlySpan<char> text)
+    public bool TryOverwrite(ref KeyText key, ReadOnlySpan<byte> text)
     {
         if (text.Length > key.Room) return false;
         _garbage += key.Length - text.Length;
-        text.CopyTo(_chars.AsSpan(key.Start));
+        text.CopyTo(_bytes.AsSpan(key.Start));
         key.Length = text.Length;
         return true;
     }
@@ -67,13 +70,13 @@ internal sealed class KeyArena
         key = default;
     }
 
-    /// <summary>True when <paramref name="length"/> more chars can be appended without a compaction.</summary>
-    public bool Fits(int length) => _used + length <= _chars.Length;
+    /// <summary>True when <paramref name="length"/> more bytes can be appended without a compaction.</summary>
+    public bool Fits(int length) => _used + length <= _bytes.Length;
 
     /// <summary>Appends a new key; the caller made room (<see cref="Fits"/>, <see cref="Compact"/>).</summary>
-    public KeyText Append(ReadOnlySpan<char> text)
+    public KeyText Append(ReadOnlySpan<byte> text)
     {
-        text.CopyTo(_chars.AsSpan(_used));
+        text.CopyTo(_bytes.AsSpan(_used));
         var key = new KeyText { Start = _used, Length = text.Length, Room = text.Length };
         _used += text.Length;
         return key;
@@ -90,27 +93,27 @@ internal sealed class KeyArena
     {
         var live = 0;
         for (var i = 0; i < count; i++) live += keys.KeyOf(i).Length;
-        var buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, live));
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, live));
         var at = 0;
         for (var i = 0; i < count; i++)
         {
             ref var key = ref keys.KeyOf(i);
-            Array.Copy(_chars, key.Start, buffer, at, key.Length);
+            Array.Copy(_bytes, key.Start, buffer, at, key.Length);
             key.Start = at;
             key.Room = key.Length;
             at += key.Length;
         }
-        if (4 * (live + needed) > 3 * _chars.Length) _chars = new char[Math.Max(2 * _chars.Length, 2 * (live + needed))];
-        Array.Copy(buffer, _chars, live);
-        ArrayPool<char>.Shared.Return(buffer);
+        if (4 * (live + needed) > 3 * _bytes.Length) _bytes = new byte[Math.Max(2 * _bytes.Length, 2 * (live + needed))];
+        Array.Copy(buffer, _bytes, live);
+        ArrayPool<byte>.Shared.Return(buffer);
         _used = live;
         _garbage = 0;
     }
 
-    /// <summary>Chars reserved, live or not (for tests of the compaction).</summary>
-    public int Reserved => _chars.Length;
+    /// <summary>Bytes reserved, live or not (for tests of the compaction).</summary>
+    public int Reserved => _bytes.Length;
 
-    /// <summary>Chars live keys use (for tests of the compaction).</summary>
+    /// <summary>Bytes live keys use (for tests of the compaction).</summary>
     public int Live => _used - _garbage;
 }
 

@@ -16,9 +16,9 @@ internal static class SketchCodec
 
     public static byte[] Encode(SpaceSaving sketch)
     {
-        // One pass into a pooled buffer sized for the worst case (3 UTF-8 bytes a char, 10 a number), then one copy
-        // of what was written: a checkpoint encodes every changed sketch, a thousand keys each.
-        var bound = 4 * MaxVarint + sketch.Count * (3 * MaxVarint) + 3 * sketch.KeyCharsLive;
+        // One pass into a pooled buffer sized for the worst case (10 bytes a number), then one copy of what was
+        // written: a checkpoint encodes every changed sketch, a thousand keys each. Keys are kept as UTF-8 already.
+        var bound = 4 * MaxVarint + sketch.Count * (3 * MaxVarint) + sketch.KeyBytesLive;
         var buffer = ArrayPool<byte>.Shared.Rent(bound);
         try
         {
@@ -31,14 +31,9 @@ internal static class SketchCodec
             for (var i = 0; i < sketch.Count; i++)
             {
                 var key = sketch.KeyAtSlot(i);
-                // The length goes before the key: written after it, in the one byte an ASCII key of < 128 chars needs
-                // (else the key is moved up to make room for a longer prefix).
-                var lengthAt = at++;
-                var written = Encoding.UTF8.GetBytes(key, data[at..]);
-                var prefix = VarintLength((ulong)written);
-                if (prefix > 1) data.Slice(at, written).CopyTo(data[(lengthAt + prefix)..]);
-                WriteVarint(data, ref lengthAt, (ulong)written);
-                at = lengthAt + written;
+                WriteVarint(data, ref at, (ulong)key.Length);
+                key.CopyTo(data[at..]);
+                at += key.Length;
                 WriteVarint(data, ref at, (ulong)sketch.CountAtSlot(i));
                 WriteVarint(data, ref at, (ulong)sketch.ErrorAtSlot(i));
             }
@@ -79,17 +74,6 @@ internal static class SketchCodec
             entries.Add(new SketchEntry(key, c, e));
         }
         return (capacity, total, entries);
-    }
-
-    private static int VarintLength(ulong value)
-    {
-        var n = 1;
-        while (value >= 0x80)
-        {
-            value >>= 7;
-            n++;
-        }
-        return n;
     }
 
     private static void WriteVarint(Span<byte> data, ref int at, ulong value)

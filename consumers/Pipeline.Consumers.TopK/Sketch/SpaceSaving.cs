@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace Pipeline.Consumers.TopK.Sketch;
 
@@ -13,10 +14,10 @@ namespace Pipeline.Consumers.TopK.Sketch;
 /// <para>
 /// Layout, for the hot path (every event updates one sketch per window and dimension): the entries form a
 /// binary min-heap by count kept in arrays of structs — the heap as (count, entry) pairs, so a sift reads one
-/// array; the entries as (where the key is, error, hash, slot) — a <see cref="SketchIndex"/> from key hash to
-/// entry, and the keys' text in a <see cref="KeyArena"/>, not in strings. The caller hashes a key once
-/// (<see cref="Hash"/>) for the sketches of every window it updates, and lookups take a span of chars: an update
-/// allocates nothing, whether the key is tracked or replaces another.
+/// array; the entries as (error, where the key is, hash) and each entry's heap slot — a <see cref="SketchIndex"/> from key hash to
+/// entry, and the keys' UTF-8 in a <see cref="KeyArena"/>, not in strings. The caller hashes a key once
+/// (<see cref="Hash"/>) for the sketches of every window it updates, and lookups take the key's UTF-8 as the
+/// envelope carried it: an update allocates nothing, whether the key is tracked or replaces another.
 /// </para>
 /// <para>
 /// The heap is the same as the one of node objects this replaced, comparison for comparison: the heap
@@ -29,8 +30,11 @@ namespace Pipeline.Consumers.TopK.Sketch;
 internal sealed class SpaceSaving
 {
     // Entries, numbered 0 to _size - 1 (an evicted entry's number is reused by its replacement): what a lookup
-    // needs (hash, where the key is, heap slot) sits together, one cache line.
+    // needs (hash, where the key is) sits together, one cache line.
     private Entry[] _entries;
+    // Each entry's heap slot, apart from the entries: a sift rewrites one per level, and 4 bytes an entry keep
+    // those writes within a few cache lines.
+    private int[] _slotOf;
     private readonly KeyArena _keys;
     // The heap by slot: count and entry number together, so a sift reads one array.
     private HeapSlot[] _heap;
@@ -44,6 +48,7 @@ internal sealed class SpaceSaving
         // The arrays grow up to the capacity as keys arrive: most window × dimension × partition sketches stay small.
         var room = Math.Min(capacity, 16);
         _entries = new Entry[room];
+        _slotOf = new int[room];
         _heap = new HeapSlot[room];
         _index = new SketchIndex(room);
         _keys = new KeyArena(room * 16);
@@ -71,23 +76,26 @@ internal sealed class SpaceSaving
     private static readonly long HashSeed = Random.Shared.NextInt64();
 
     /// <summary>
-    /// The hash every sketch files <paramref name="key"/> under: XXH3, seeded per process. Every key of every event is
-    /// hashed once; the string hash (Marvin) took about a sixth of the whole update, XXH3 a fraction of that.
+    /// The hash every sketch files the UTF-8 <paramref name="key"/> under: XXH3, seeded per process. Every key of every
+    /// event is hashed once; the string hash (Marvin) took about a sixth of the whole update, XXH3 a fraction of that.
     /// </summary>
-    public static int Hash(ReadOnlySpan<char> key) => (int)XxHash3.HashToUInt64(MemoryMarshal.AsBytes(key), HashSeed);
+    public static int Hash(ReadOnlySpan<byte> key) => (int)XxHash3.HashToUInt64(key, HashSeed);
 
-    /// <summary>Adds <paramref name="weight"/> occurrences of <paramref name="key"/>.</summary>
-    public void Add(ReadOnlySpan<char> key, long weight) => Add(key, Hash(key), weight);
+    /// <summary>Adds <paramref name="weight"/> occurrences of the UTF-8 <paramref name="key"/>.</summary>
+    public void Add(ReadOnlySpan<byte> key, long weight) => Add(key, Hash(key), weight);
 
-    /// <summary>Adds <paramref name="weight"/> occurrences of <paramref name="key"/>, whose <see cref="Hash"/> is <paramref name="hash"/>.</summary>
-    public void Add(ReadOnlySpan<char> key, int hash, long weight)
+    /// <summary>Adds <paramref name="weight"/> occurrences of <paramref name="key"/> (for tests and tools: it encodes the key).</summary>
+    public void Add(string key, long weight) => Add(Encoding.UTF8.GetBytes(key), weight);
+
+    /// <summary>Adds <paramref name="weight"/> occurrences of the UTF-8 <paramref name="key"/>, whose <see cref="Hash"/> is <paramref name="hash"/>.</summary>
+    public void Add(ReadOnlySpan<byte> key, int hash, long weight)
     {
         if (weight <= 0) return;
         Total += weight;
         var entry = Find(key, hash);
         if (entry >= 0)
         {
-            var slot = _entries[entry].Slot;
+            var slot = _slotOf[entry];
             _heap[slot].Count += weight;
             // Half the slots are leaves, and heavy keys (the ones updated most) sit low: nothing to move there.
             if (2 * slot + 1 < _size) SiftDown(slot);
@@ -96,13 +104,14 @@ internal sealed class SpaceSaving
         AddUntracked(key, hash, weight);
     }
 
-    private void AddUntracked(ReadOnlySpan<char> key, int hash, long weight)
+    private void AddUntracked(ReadOnlySpan<byte> key, int hash, long weight)
     {
         if (_size < Capacity)
         {
             if (_size == _entries.Length) Grow(Math.Min(Capacity, _entries.Length * 2));
             var added = _size;
-            _entries[added] = new Entry { Key = AppendKey(key), Hash = hash, Slot = added };
+            _entries[added] = new Entry { Key = AppendKey(key), Hash = hash };
+            _slotOf[added] = added;
             _size++;
             _heap[added] = new HeapSlot { Count = weight, Entry = added };
             Insert(added);
@@ -135,16 +144,20 @@ internal sealed class SpaceSaving
     }
 
     /// <summary>The entry of <paramref name="key"/>, if tracked.</summary>
-    public SketchEntry? Find(string key) => Find(key, Hash(key)) is var entry and >= 0 ? AtSlot(_entries[entry].Slot) : null;
+    public SketchEntry? Find(string key)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(key);
+        return Find(utf8, Hash(utf8)) is var entry and >= 0 ? AtSlot(_slotOf[entry]) : null;
+    }
 
-    /// <summary>The key in heap slot <paramref name="slot"/>, valid until the next update (the codec writes it without a string).</summary>
-    internal ReadOnlySpan<char> KeyAtSlot(int slot) => _keys.Text(in _entries[_heap[slot].Entry].Key);
+    /// <summary>The UTF-8 key in heap slot <paramref name="slot"/>, valid until the next update (the codec writes it as it is).</summary>
+    internal ReadOnlySpan<byte> KeyAtSlot(int slot) => _keys.Text(in _entries[_heap[slot].Entry].Key);
 
-    /// <summary>Chars the key arena holds, live or not (tests hold its growth to what is live).</summary>
-    internal int KeyCharsReserved => _keys.Reserved;
+    /// <summary>Bytes the key arena holds, live or not (tests hold its growth to what is live).</summary>
+    internal int KeyBytesReserved => _keys.Reserved;
 
-    /// <summary>Chars the tracked keys hold.</summary>
-    internal int KeyCharsLive => _keys.Live;
+    /// <summary>UTF-8 bytes the tracked keys hold.</summary>
+    internal int KeyBytesLive => _keys.Live;
 
     /// <summary>The count in heap slot <paramref name="slot"/>.</summary>
     internal long CountAtSlot(int slot) => _heap[slot].Count;
@@ -159,7 +172,7 @@ internal sealed class SpaceSaving
     internal SketchEntry AtSlot(int slot)
     {
         ref var entry = ref _entries[_heap[slot].Entry];
-        return new SketchEntry(_keys.Text(in entry.Key).ToString(), _heap[slot].Count, entry.Error);
+        return new SketchEntry(Encoding.UTF8.GetString(_keys.Text(in entry.Key)), _heap[slot].Count, entry.Error);
     }
 
     /// <summary>
@@ -176,10 +189,13 @@ internal sealed class SpaceSaving
         if (kept.Count > sketch._entries.Length) sketch.Grow(kept.Count);
         foreach (var e in kept)
         {
-            var hash = Hash(e.Key);
-            if (sketch.Find(e.Key, hash) >= 0) throw new InvalidDataException($"sketch holds key '{e.Key}' twice");
+            // Stored keys are UTF-8 written from valid text: they come back as they were stored.
+            var key = Encoding.UTF8.GetBytes(e.Key);
+            var hash = Hash(key);
+            if (sketch.Find(key, hash) >= 0) throw new InvalidDataException($"sketch holds key '{e.Key}' twice");
             var added = sketch._size;
-            sketch._entries[added] = new Entry { Key = sketch.AppendKey(e.Key), Hash = hash, Error = e.Error, Slot = added };
+            sketch._entries[added] = new Entry { Key = sketch.AppendKey(key), Hash = hash, Error = e.Error };
+            sketch._slotOf[added] = added;
             sketch._size++;
             sketch._heap[added] = new HeapSlot { Count = e.Count, Entry = added };
             sketch.Insert(added);
@@ -198,12 +214,13 @@ internal sealed class SpaceSaving
     private void Grow(int room)
     {
         Array.Resize(ref _entries, room);
+        Array.Resize(ref _slotOf, room);
         Array.Resize(ref _heap, room);
         _index.Resize(room);
         for (var entry = 0; entry < _size; entry++) Insert(entry);
     }
 
-    private int Find(ReadOnlySpan<char> key, int hash)
+    private int Find(ReadOnlySpan<byte> key, int hash)
     {
         // Another key under the same hash is rare: the first candidate is nearly always the answer.
         for (var entry = _index.First(hash, out var at); entry >= 0; entry = _index.Next(hash, ref at))
@@ -235,7 +252,7 @@ internal sealed class SpaceSaving
         // average in a sketch of 1,000): no bounds checks (every slot below _size is inside both arrays) and the
         // smaller child picked without a branch, which a Zipf tail makes unpredictable. Ties go left, as always.
         ref var heap = ref MemoryMarshal.GetArrayDataReference(_heap);
-        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
+        ref var slotOf = ref MemoryMarshal.GetArrayDataReference(_slotOf);
         var size = _size;
         var moving = Unsafe.Add(ref heap, slot);
         while (true)
@@ -247,7 +264,7 @@ internal sealed class SpaceSaving
                 if (left < size && Unsafe.Add(ref heap, left).Count < moving.Count)
                 {
                     Unsafe.Add(ref heap, slot) = Unsafe.Add(ref heap, left);
-                    Unsafe.Add(ref entries, Unsafe.Add(ref heap, slot).Entry).Slot = slot;
+                    Unsafe.Add(ref slotOf, Unsafe.Add(ref heap, slot).Entry) = slot;
                     slot = left;
                 }
                 break;
@@ -258,27 +275,27 @@ internal sealed class SpaceSaving
             var child = left + (rightCount < leftCount ? 1 : 0);
             ref var up = ref Unsafe.Add(ref heap, slot);
             up = Unsafe.Add(ref heap, child);
-            Unsafe.Add(ref entries, up.Entry).Slot = slot;
+            Unsafe.Add(ref slotOf, up.Entry) = slot;
             slot = child;
         }
         Unsafe.Add(ref heap, slot) = moving;
-        Unsafe.Add(ref entries, moving.Entry).Slot = slot;
+        Unsafe.Add(ref slotOf, moving.Entry) = slot;
     }
 
     private void Move(int from, int to)
     {
         _heap[to] = _heap[from];
-        _entries[_heap[to].Entry].Slot = to;
+        _slotOf[_heap[to].Entry] = to;
     }
 
     private void Place(HeapSlot moving, int slot)
     {
         _heap[slot] = moving;
-        _entries[moving.Entry].Slot = slot;
+        _slotOf[moving.Entry] = slot;
     }
 
     /// <summary>Appends a key to the arena, compacting it first if it is full (every entry below _size is live).</summary>
-    private KeyText AppendKey(ReadOnlySpan<char> key)
+    private KeyText AppendKey(ReadOnlySpan<byte> key)
     {
         if (!_keys.Fits(key.Length))
         {
@@ -293,12 +310,12 @@ internal sealed class SpaceSaving
         public ref KeyText KeyOf(int i) => ref entries[i].Key;
     }
 
+    // 24 bytes: the error first, so that no padding falls between the key's ints and it.
     private struct Entry
     {
-        public KeyText Key;
         public long Error;
+        public KeyText Key;
         public int Hash;
-        public int Slot;
     }
 
     private struct HeapSlot

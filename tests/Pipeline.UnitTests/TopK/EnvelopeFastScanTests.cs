@@ -51,7 +51,7 @@ public sealed class EnvelopeFastScanTests
         var e = new ScannedEvent(1);
         Assert.False(withPayload.ScanFast(http, e));
         Assert.True(withPayload.Scan(http, e));
-        Assert.Equal("503", e.Text(e.Payload[0]).ToString());
+        Assert.Equal("503", e.String(e.Payload[0]));
     }
 
     [Fact]
@@ -157,5 +157,5 @@ public sealed class EnvelopeFastScanTests
         e.HasId, e.ReceivedAt?.ToString("O"), e.ReceivedAt?.Offset, e.SampleRate, e.Severity,
         Text(e, e.Host), Text(e, e.App), Text(e, e.Tenant), Text(e, e.Kind), Text(e, e.Message), Text(e, e.SenderIp));
 
-    private static string Text(ScannedEvent e, TextSlot slot) => slot.IsPresent ? "[" + e.Text(slot).ToString() + "]" : "none";
+    private static string Text(ScannedEvent e, TextSlot slot) => slot.IsPresent ? "[" + e.String(slot) + "]" : "none";
 }

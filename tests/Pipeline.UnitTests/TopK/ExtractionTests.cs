@@ -109,12 +109,12 @@ public sealed class EnvelopeScannerTests
         Assert.Equal(decoded.ReceivedAt, e.ReceivedAt);
         Assert.Equal(decoded.SampleRate, e.SampleRate);
         Assert.Equal(decoded.Syslog!.Severity, e.Severity);
-        Assert.Equal(decoded.Syslog.Hostname, e.Text(e.Host).ToString());
-        Assert.Equal(decoded.Syslog.AppName, e.Text(e.App).ToString());
-        Assert.Equal(decoded.Tenant, e.Text(e.Tenant).ToString());
-        Assert.Equal(decoded.Message, e.Text(e.Message).ToString());
-        Assert.Equal(decoded.Source.Ip, e.Text(e.SenderIp).ToString());
-        Assert.Equal(decoded.Kind, e.Text(e.Kind).ToString());
+        Assert.Equal(decoded.Syslog.Hostname, e.String(e.Host));
+        Assert.Equal(decoded.Syslog.AppName, e.String(e.App));
+        Assert.Equal(decoded.Tenant, e.String(e.Tenant));
+        Assert.Equal(decoded.Message, e.String(e.Message));
+        Assert.Equal(decoded.Source.Ip, e.String(e.SenderIp));
+        Assert.Equal(decoded.Kind, e.String(e.Kind));
     }
 
     [Fact]
@@ -126,11 +126,11 @@ public sealed class EnvelopeScannerTests
         var e = new ScannedEvent(7);
 
         Assert.True(scanner.Scan(bytes, e));
-        Assert.Equal("/api/v1/orders", e.Text(e.Payload[0]).ToString());
-        Assert.Equal("503", e.Text(e.Payload[1]).ToString());
-        Assert.Equal("u-1", e.Text(e.Payload[2]).ToString());
-        Assert.Equal("top", e.Text(e.Payload[3]).ToString());
-        Assert.Equal("false", e.Text(e.Payload[4]).ToString());
+        Assert.Equal("/api/v1/orders", e.String(e.Payload[0]));
+        Assert.Equal("503", e.String(e.Payload[1]));
+        Assert.Equal("u-1", e.String(e.Payload[2]));
+        Assert.Equal("top", e.String(e.Payload[3]));
+        Assert.Equal("false", e.String(e.Payload[4]));
         Assert.False(e.Payload[5].IsPresent);
         Assert.False(e.Payload[6].IsPresent);
     }
@@ -156,7 +156,7 @@ public sealed class EnvelopeScannerTests
         var second = TopKTestData.Syslog(TopKTestData.Base, host: "short");
         Assert.True(scanner.Scan(first, e));
         Assert.True(scanner.Scan(second, e));
-        Assert.Equal("short", e.Text(e.Host).ToString());
+        Assert.Equal("short", e.String(e.Host));
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 100; i++) scanner.Scan(second, e);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1024, "scanning allocates per event");

@@ -39,7 +39,7 @@ internal static class ReferenceMessageTemplate
             while (trailer < token.Length - 1 && token[^(trailer + 1)] is '.' or ':') trailer++;
             var core = token[..^trailer];
             ReadOnlySpan<char> output = !hasDigit ? core
-                : SourceIp.IsAddress(core) ? "<ip>"
+                : ReferenceSourceIp.IsAddress(core) ? "<ip>"
                 : IsNumber(core) ? "<num>"
                 : "<*>";
             if (!Append(destination, ref written, limit, output)) return Cut(destination, limit);
