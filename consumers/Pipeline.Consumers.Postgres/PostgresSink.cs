@@ -21,8 +21,7 @@ namespace Pipeline.Consumers.Postgres;
 internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPartitions partitions, MetricPartitions metricPartitions, string group,
     PostgresOptions? options = null) : IBatchSink
 {
-    private readonly int _writeConnections = (options ?? new PostgresOptions()).WriteConnections;
-    private readonly int _rowsPerConnection = (options ?? new PostgresOptions()).RowsPerConnection;
+    private readonly PostgresOptions _options = options ?? new PostgresOptions();
 
     private const string Columns =
         "id, received_at, event_time, kind, host, app, facility, severity, message, source_ip, transport, edge, tenant, " +
@@ -52,7 +51,7 @@ internal sealed partial class PostgresSink(NpgsqlDataSource dataSource, EventPar
         }
         await partitions.EnsureAsync(events.Select(r => r.Day), cancellationToken);
         await metricPartitions.EnsureAsync(metrics.Select(r => r.Day), cancellationToken);
-        var parts = BatchParts.Split(events, metrics, batch.NextOffsets, _writeConnections, _rowsPerConnection);
+        var parts = BatchParts.Split(events, metrics, batch.NextOffsets, _options.WriteConnections, _options.RowsPerConnection);
         if (parts.Count == 1) await WritePartAsync(parts[0], cancellationToken);
         else await Task.WhenAll(parts.Select(part => WritePartAsync(part, cancellationToken)));
     }
