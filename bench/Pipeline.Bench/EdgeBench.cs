@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Confluent.Kafka;
 using Pipeline.Kafka.Embedded;
+using Pipeline.Kafka.Producing;
 
 namespace Pipeline.Bench;
 
@@ -217,7 +218,7 @@ internal static class EdgeBench
             ruleset(name="tokafka" queue.type="LinkedList" queue.size="2000000" queue.dequeueBatchSize="4096") {
               {{(json ? "action(type=\"mmjsonparse\" cookie=\"@cee:\")" : "")}}
               action(type="omkafka" topic="{{topic}}" broker=[{{brokers}}] template="{{(json ? "json-envelope" : "envelope")}}" partitions.auto="on"
-                     confParam=["compression.codec=lz4", "queue.buffering.max.ms=5", "batch.size=1000000", "queue.buffering.max.messages=1000000"])
+                     confParam=["compression.codec=lz4", "queue.buffering.max.ms={{new ProducerSettings().LingerMs}}", "batch.size=1000000", "queue.buffering.max.messages=1000000"])
             }
             input(type="imtcp" address="127.0.0.1" port="{{port}}" ruleset="tokafka")
             input(type="imudp" address="127.0.0.1" port="{{port}}" ruleset="tokafka" rcvbufSize="{{udpReceiveBufferMiB}}m")

@@ -3,11 +3,12 @@ using System.Text;
 using Confluent.Kafka;
 using Pipeline.Core.Envelope;
 using Pipeline.Core.Ids;
+using Pipeline.Kafka.Producing;
 
 namespace Pipeline.Bench;
 
 /// <summary>
-/// Publishes v1 envelopes at a steady rate, as the edge would (idempotent, lz4, 5 ms linger, keyed by host),
+/// Publishes v1 envelopes at a steady rate, as the edge would (idempotent, lz4, the edge's linger, keyed by host),
 /// each stamped with its receive time just before it is handed to the producer, so that a sink's
 /// freshness (commit time − <c>received_at</c>) is measured from the moment the event would have arrived.
 /// </summary>
@@ -28,7 +29,7 @@ internal sealed class SteadyProducer : IDisposable
             BootstrapServers = bootstrap,
             EnableIdempotence = true,
             Acks = Acks.All,
-            LingerMs = 5,
+            LingerMs = new ProducerSettings().LingerMs,
             CompressionType = CompressionType.Lz4,
         }).SetLogHandler((_, _) => { }).Build();
         _topic = topic;
