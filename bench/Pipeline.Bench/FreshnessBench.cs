@@ -32,7 +32,7 @@ internal static class FreshnessBench
         PromHistogram SteadyWrites, PromHistogram SteadyBatches);
 
     private sealed record RunResult(int Rate, long Sent, double SendSeconds, List<GroupResult> Groups, PromHistogram EdgeAck, double EdgeCpu, double HostCpu,
-        (long Rows, double P50, double P99, double Max) NocWhole, (long Rows, double P50, double P99, double Max) NocSteady);
+        (long Rows, double P50, double P99, double Max) NocWhole, (long Rows, double P50, double P99, double Max) NocSteady, NocStartup.Timeline NocStart);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -156,7 +156,7 @@ internal static class FreshnessBench
             }
             var edgeAck = PromHistogram.Parse(await ScrapeAsync(http, edgeHttp), "edge_receive_to_ack_seconds");
             var result = new RunResult(rate, sent, sendSeconds, groups, edgeAck, cpuAtEnd[0] - cpuAtStart[0], hostCpu,
-                NocExact(postgres, null), NocExact(postgres, startedAt + TimeSpan.FromSeconds(settings.SteadyAfter)));
+                NocExact(postgres, null), NocExact(postgres, startedAt + TimeSpan.FromSeconds(settings.SteadyAfter)), NocStartup.Read(postgres, startedAt, StartUpSeconds));
             foreach (var g in groups)
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"[e2e] {rate,6}/s {g.Group,-9} p50 {g.Whole.Quantile(0.5):F3} p99 {g.Whole.Quantile(0.99):F3} max<= {g.Whole.MaxBound()} | after {settings.SteadyAfter}s p50 {g.Steady.Quantile(0.5):F3} p99 {g.Steady.Quantile(0.99):F3} | catch-up {g.CatchUpSeconds:F1}s written {g.Written:N0}"));
@@ -178,6 +178,9 @@ internal static class FreshnessBench
 
     /// <summary>The objective a group keeps up by: freshness p99 over the whole run (start included) at most this.</summary>
     private const double KeepUpP99Seconds = 5;
+
+    /// <summary>Seconds of the start shown one by one from the NOC table.</summary>
+    private const int StartUpSeconds = 12;
 
     /// <summary>Every group kept up: each wrote every event (nothing lost, exactly once in the NOC table) with p99 freshness ≤ 5 s.</summary>
     private static bool KeepsUp(RunResult r) =>
@@ -217,6 +220,7 @@ internal static class FreshnessBench
         foreach (var r in results)
             text.AppendLine(c, $"| {r.Rate:N0} | {r.Sent:N0} | {r.NocWhole.Rows:N0} | {r.NocWhole.P50:F3} | {r.NocWhole.P99:F3} | {r.NocWhole.Max:F3} | {r.NocSteady.P50:F3} | {r.NocSteady.P99:F3} | {r.NocSteady.Max:F3} | {1e6 * r.HostCpu / Math.Max(1, r.Sent):F1} |");
         text.AppendLine();
+        NocStartup.Append(text, [.. results.Select(r => (r.Rate, r.NocStart))]);
         text.AppendLine(c, $"Keeping up: every group wrote every event (the NOC table holds each once) with freshness p99 ≤ {KeepUpP99Seconds} s over the whole run, start included.");
         text.AppendLine();
         text.AppendLine("| rate/s | slowest group | its p99 s | every event in every group | keeps up |");
