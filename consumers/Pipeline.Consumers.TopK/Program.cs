@@ -29,6 +29,7 @@ return await ConsumerHost.RunAsync("pipeline-topk", args, new ConsumerDefaults("
     builder.Services.AddHostedService(sp => new MigrateOnStart(sp.GetRequiredService<NpgsqlDataSource>(), typeof(TopKSink).Assembly, ["topk"],
         sp.GetRequiredService<ILogger<MigrateOnStart>>()));
     builder.Services.AddSingleton(sp => new TopKStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ConsumerOptions>().Group));
+    builder.Services.AddSingleton(sp => new StoredWindows(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ConsumerOptions>().Group));
     builder.Services.AddSingleton(sp => new TopKMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<ConsumerOptions>().Group, options.Granularities));
     builder.Services.AddSingleton(_ => new TopKAggregator(AggregatorSettings.From(options)));
     builder.Services.AddSingleton<TopKSink>();

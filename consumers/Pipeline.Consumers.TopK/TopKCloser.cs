@@ -8,7 +8,7 @@ namespace Pipeline.Consumers.TopK;
 /// partitions that the wall clock says are due (a quiet stream must not hold a result back) and once an
 /// hour deletes windows past retention; beside it, a second loop publishes closed windows not yet published.
 /// </summary>
-internal sealed class TopKCloser(TopKSink sink, TopKPublisher publisher, TopKStore store, TopKOptions options, TimeProvider time, ILogger<TopKCloser> log)
+internal sealed class TopKCloser(TopKSink sink, TopKPublisher publisher, StoredWindows store, TopKOptions options, TimeProvider time, ILogger<TopKCloser> log)
     : BackgroundService
 {
     private DateTimeOffset _nextRetention = DateTimeOffset.MinValue;

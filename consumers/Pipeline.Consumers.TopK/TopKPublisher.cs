@@ -17,13 +17,13 @@ namespace Pipeline.Consumers.TopK;
 /// </summary>
 internal sealed class TopKPublisher : IDisposable
 {
-    private readonly TopKStore _store;
+    private readonly StoredWindows _store;
     private readonly TopKOptions _options;
     private readonly TopKMetrics _metrics;
     private readonly IProducer<byte[]?, byte[]>? _producer;
     private readonly Dictionary<int, Granularity> _granularities;
 
-    public TopKPublisher(TopKStore store, TopKOptions options, KafkaOptions kafka, TopKMetrics metrics, ILogger<TopKPublisher> log)
+    public TopKPublisher(StoredWindows store, TopKOptions options, KafkaOptions kafka, TopKMetrics metrics, ILogger<TopKPublisher> log)
     {
         _store = store;
         _options = options;

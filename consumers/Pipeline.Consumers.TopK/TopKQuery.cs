@@ -20,7 +20,7 @@ internal static class TopKQuery
 
     public static IEndpointRouteBuilder MapTopK(this IEndpointRouteBuilder endpoints)
     {
-        var store = endpoints.ServiceProvider.GetRequiredService<TopKStore>();
+        var store = endpoints.ServiceProvider.GetRequiredService<StoredWindows>();
         var options = endpoints.ServiceProvider.GetRequiredService<TopKOptions>();
         var metrics = endpoints.ServiceProvider.GetRequiredService<TopKMetrics>();
         var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();

@@ -235,7 +235,7 @@ public sealed class TopKSinkTests : IAsyncLifetime
         _time.Now = T.AddHours(2);
         Assert.Equal(4, await sink.CloseDueAsync(default));
 
-        var store = new TopKStore(_dataSource, "topk");
+        var store = new StoredWindows(_dataSource, "topk");
         // Kafka takes only the minute's result this round: the hour's stays pending.
         var offered = new List<(PendingWindow Window, int Parts)>();
         Assert.Equal(1, await store.PublishPendingAsync(100, windows =>
@@ -298,7 +298,7 @@ public sealed class TopKSinkTests : IAsyncLifetime
 
     private async Task<TopKResult> Query(string dimension, int seconds, DateTimeOffset at)
     {
-        var store = new TopKStore(_dataSource, "topk");
+        var store = new StoredWindows(_dataSource, "topk");
         var g = new Granularity(TimeSpan.FromSeconds(seconds));
         var (parts, late) = await store.ReadWindowAsync(seconds, g.Start(at), dimension, closedOnly: false, default);
         return TopKResult.Build("topk", dimension, g, g.Start(at), parts, late, 10);
