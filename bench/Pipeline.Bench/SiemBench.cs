@@ -66,7 +66,7 @@ internal static class SiemBench
                 {
                     "siem" => round => Siem(kafka, Options(repository, Path.Combine(work, $"siem-{round}")), batch, events),
                     "limit" => round => Limit(kafka, Path.Combine(work, $"limit-{round}"), prepared, batch, events),
-                    "noc" => _ => NocBench.WithDatabase(admin!, stream.Days(), db => Noc(kafka, db, batch, events)),
+                    "noc" => _ => NocBenchDatabase.WithDatabase(admin!, stream.Days(), db => Noc(kafka, db, batch, events)),
                     _ => throw new ArgumentException("unknown contender " + name + " (siem, limit, noc)"),
                 });
             if (contenders.Count == 0) return 0;
@@ -135,7 +135,7 @@ internal static class SiemBench
         using var dataSource = NpgsqlDataSource.Create(connectionString);
         var sink = new PostgresSink(dataSource, new EventPartitions(dataSource), new MetricPartitions(dataSource), "noc_bench");
         var result = Consume("NOC sink (binary COPY + offsets, one transaction per batch)", kafka, sink, batch, events);
-        NocBench.Check(connectionString, events);
+        NocBenchDatabase.CheckEventCount(connectionString, events);
         return result with { Notes = string.Create(CultureInfo.InvariantCulture, $"{result.Batches:N0} transactions; PostgreSQL's CPU is not in the process column") };
     }
 
@@ -159,7 +159,7 @@ internal static class SiemBench
             }
             using var self = Process.GetCurrentProcess();
             var processCpu = self.TotalProcessorTime;
-            var machine = NocBench.Cpu.Now();
+            var machine = MachineCpu.Now();
             var sinkCpu = measured.CpuNanoseconds;
             var allocated = GC.GetTotalAllocatedBytes();
             var paused = GC.GetTotalPauseDuration();
@@ -172,7 +172,7 @@ internal static class SiemBench
             var elapsed = clock.Elapsed;
             self.Refresh();
             var used = self.TotalProcessorTime - processCpu;
-            var busy = NocBench.Cpu.Now() - machine;
+            var busy = MachineCpu.Now() - machine;
             return new Result(name, events, elapsed, used.TotalMicroseconds / events, (measured.CpuNanoseconds - sinkCpu) / 1000.0 / events, busy.Busy, measured.Batches)
             {
                 AllocatedPerEvent = (GC.GetTotalAllocatedBytes() - allocated) / (double)events,
