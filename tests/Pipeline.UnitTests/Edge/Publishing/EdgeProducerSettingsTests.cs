@@ -2,10 +2,14 @@ using Microsoft.Extensions.Configuration;
 using Pipeline.Edge;
 using Pipeline.Kafka;
 using Pipeline.Kafka.Producing;
+using Pipeline.UnitTests.Support;
 
 namespace Pipeline.UnitTests.Edge.Publishing;
 
-/// <summary><c>Edge:Producer:MessageTimeoutMs</c> does what docs/edge.md says: 0 (never) unless set, and then what was set.</summary>
+/// <summary>
+/// <c>Edge:Producer:MessageTimeoutMs</c> does what docs/edge.md says: 0 (never) unless set, and then what was set;
+/// the linger the edge runs with unless set is the one docs/edge.md and the shipped appsettings.json give.
+/// </summary>
 public sealed class EdgeProducerSettingsTests
 {
     private static EdgeOptions Bind(params (string Key, string Value)[] settings) =>
@@ -35,5 +39,20 @@ public sealed class EdgeProducerSettingsTests
         var edge = Bind(("Edge:Producer:MessageTimeoutMs", "-1"));
         var error = Assert.Throws<ArgumentException>(edge.Validate);
         Assert.Contains("MessageTimeoutMs", error.Message);
+    }
+
+    [Fact]
+    public void TheDefaultLingerIsTheOneTheDocsAndTheShippedSettingsGive()
+    {
+        var root = SiemTestData.RepoRoot;
+        var shipped = new ConfigurationBuilder().AddJsonFile(Path.Combine(root, "producer", "Pipeline.Edge", "appsettings.json")).Build()
+            .GetSection(EdgeOptions.Section).Get<EdgeOptions>()!;
+        var row = File.ReadLines(Path.Combine(root, "docs", "edge.md")).Single(l => l.StartsWith("| `Edge:Producer:Compression`, `LingerMs`", StringComparison.Ordinal));
+        var documented = int.Parse(row.Split('|')[3].Split(',')[1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(20, new ProducerSettings().LingerMs);
+        Assert.Equal(new ProducerSettings().LingerMs, shipped.Producer.LingerMs);
+        Assert.Equal(new ProducerSettings().LingerMs, documented);
+        Assert.Equal(20, ProducerFactory.Config(new KafkaOptions { BootstrapServers = "127.0.0.1:9092" }, Bind().Producer, "edge-test").LingerMs);
     }
 }
