@@ -14,7 +14,7 @@ public sealed class ProducerSettings
     /// unanswered, its broker thread polls with no timeout until an answer comes. With keys spread over every
     /// partition and Kafka answering in more than about five lingers, 5 ms kept the edge's broker threads busy
     /// polling: at 10,000 events/s over 12 partitions, 20 ms halved the edge's CPU per event and the whole
-    /// pipeline's freshness (BENCHMARKS.md, "The producer's linger").
+    /// pipeline's freshness (BENCHMARKS.md, "the edge's producer linger").
     /// </summary>
     public int LingerMs { get; set; } = 20;
 
