@@ -185,7 +185,7 @@ internal static class SiemStageProfile
                 var (d, rule) = normaliser.Normalise(record, EnvelopeReader.Read(record.Value), null, ingested, doc);
                 archive.StageEvent(record, d);
                 if (rule is null) continue;
-                foreach (var alert in detection.Observe(rule.Name, d)) archive.StageAlert(DetectionEngine.Document(alert, ingested));
+                foreach (var alert in detection.Observe(rule.Name, d)) archive.StageAlert(AlertDocument.Of(alert, ingested));
             }
             cpu = ThreadCpu.Nanoseconds();
             detection.Prune();

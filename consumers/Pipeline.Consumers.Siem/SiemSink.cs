@@ -110,7 +110,7 @@ internal sealed class SiemSink : IBatchSink, IDisposable
                 if (n.Observation is not { } observation) continue;
                 foreach (var alert in _detection.Observe(observation))
                 {
-                    _archive.StageAlert(DetectionEngine.Document(alert, ingested));
+                    _archive.StageAlert(AlertDocument.Of(alert, ingested));
                     (alerts ??= []).Add(alert);
                 }
             }

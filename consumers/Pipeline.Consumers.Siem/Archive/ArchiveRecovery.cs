@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 using Pipeline.Kafka.Consuming;
 
 namespace Pipeline.Consumers.Siem.Archive;
@@ -11,7 +12,43 @@ namespace Pipeline.Consumers.Siem.Archive;
 /// </summary>
 internal sealed class ArchiveRecovery(string directory, SiemMetrics metrics, ILogger log)
 {
-    private string SegmentPath(long index) => Path.Combine(directory, ArchiveFormat.SegmentName(index));
+    private string SegmentPath(long index) => SegmentFile.PathOf(directory, index);
+
+    /// <summary>
+    /// The checkpoint to start from, what the committed part of its segment holds, and that segment open for appending:
+    /// a new archive gets its first segment and checkpoint, one with segments but no checkpoint has it rebuilt, and
+    /// any archive has what was written after its checkpoint cut.
+    /// </summary>
+    public (Checkpoint Checkpoint, SegmentTally Tally, SafeFileHandle Segment) Recover(TimeProvider time)
+    {
+        var checkpoint = ArchiveCheckpoint.Read(directory);
+        var segments = ArchiveFormat.ListSegments(directory);
+        if (checkpoint is null && segments.Count > 0)
+        {
+            checkpoint = Rebuild(segments);
+            // The rebuilt head is the last whole record; a torn line after it is cut below.
+            ArchiveCheckpoint.Write(directory, checkpoint);
+        }
+        if (checkpoint is null)
+        {
+            var now = time.GetUtcNow();
+            checkpoint = new Checkpoint { Segment = 1, Length = 0, Seq = 0, Hash = ArchiveFormat.GenesisHex, SegmentOpenedAt = now };
+            var first = SegmentFile.Create(directory, 1);
+            try
+            {
+                ArchiveCheckpoint.Write(directory, checkpoint);
+            }
+            catch
+            {
+                first.Dispose();
+                throw;
+            }
+            return (checkpoint, new SegmentTally(), first);
+        }
+        var tally = CutTail(checkpoint, segments);
+        var segment = File.Exists(SegmentPath(checkpoint.Segment)) ? SegmentFile.Open(directory, checkpoint.Segment) : SegmentFile.Create(directory, checkpoint.Segment);
+        return (checkpoint, tally, segment);
+    }
 
     /// <summary>Cuts what was written after the checkpoint, and checks that what it names is intact.</summary>
     public SegmentTally CutTail(Checkpoint checkpoint, List<long> segments)

@@ -1,8 +1,3 @@
-using Pipeline.Core.Storage;
-using System.Buffers;
-using System.Security.Cryptography;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using Pipeline.Consumers.Siem.Detection;
@@ -24,8 +19,8 @@ namespace Pipeline.Consumers.Siem.Archive;
 /// <item>a crash after it loses nothing: the data was on disk before the checkpoint named it.</item>
 /// </list>
 ///
-/// A segment is sealed between batches once it is big or old enough: its records are read back and
-/// checked, a manifest is written (records, first and last offset per partition, final hash), a new
+/// A segment is sealed between batches once it is big or old enough (<see cref="SegmentSealer"/>): its records are
+/// read back and checked, a manifest is written (records, first and last offset per partition, final hash), a new
 /// segment is created and the checkpoint moved to it. One process owns an archive folder (a lock file).
 /// Not thread-safe: the sink serialises calls.
 /// </summary>
@@ -47,8 +42,8 @@ internal sealed class ArchiveWriter : IDisposable
     private Checkpoint _checkpoint = new();
     /// <summary>What the committed part of the open segment holds (the manifest's content when it is sealed).</summary>
     private SegmentTally _segmentTally = new();
-    private volatile ArchivePosition _committed = new(1, 0, 0);
-    private TaskCompletionSource _commitSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CommittedPosition _committed = new();
+    private readonly SegmentSealer _sealer;
 
     private ArchiveWriter(ArchiveOptions options, TimeProvider time, SiemMetrics metrics, ILogger log, FileStream lockFile)
     {
@@ -58,6 +53,7 @@ internal sealed class ArchiveWriter : IDisposable
         _metrics = metrics;
         _log = log;
         _lock = lockFile;
+        _sealer = new SegmentSealer(_directory, time, metrics, log);
     }
 
     public string Directory => _directory;
@@ -69,10 +65,10 @@ internal sealed class ArchiveWriter : IDisposable
     public DetectionState? DetectionState => _checkpoint.Detection;
 
     /// <summary>How far readers may read.</summary>
-    public ArchivePosition Committed => _committed;
+    public ArchivePosition Committed => _committed.Position;
 
     /// <summary>Completes at the next commit or seal (take it before looking at <see cref="Committed"/>).</summary>
-    public Task NextCommit => Volatile.Read(ref _commitSignal).Task;
+    public Task NextCommit => _committed.Next;
 
     /// <summary>Records staged and not yet committed.</summary>
     public int Staged => (int)_stager.Staged.Records;
@@ -81,17 +77,7 @@ internal sealed class ArchiveWriter : IDisposable
     public static ArchiveWriter Open(ArchiveOptions options, TimeProvider time, SiemMetrics metrics, ILogger log)
     {
         var directory = Path.GetFullPath(options.Directory);
-        System.IO.Directory.CreateDirectory(directory);
-        System.IO.Directory.CreateDirectory(Path.Combine(directory, ArchiveFormat.CursorsFolder));
-        FileStream lockFile;
-        try
-        {
-            lockFile = new FileStream(Path.Combine(directory, ArchiveFormat.LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException ex)
-        {
-            throw new IOException($"the archive {directory} is in use by another process (one process per archive folder)", ex);
-        }
+        var lockFile = ArchiveFolder.Claim(directory);
         var writer = new ArchiveWriter(options, time, metrics, log, lockFile);
         try
         {
@@ -106,56 +92,16 @@ internal sealed class ArchiveWriter : IDisposable
         return writer;
     }
 
-    private string SegmentPath(long index) => Path.Combine(_directory, ArchiveFormat.SegmentName(index));
-
     private string ManifestPath(long index) => Path.Combine(_directory, ArchiveFormat.ManifestName(index));
-
-    private string CheckpointPath => Path.Combine(_directory, ArchiveFormat.CheckpointFile);
 
     private void Recover()
     {
-        var checkpoint = ArchiveJson.Read(CheckpointPath, ArchiveJson.Default.Checkpoint);
-        var segments = ArchiveFormat.ListSegments(_directory);
-        var recovery = new ArchiveRecovery(_directory, _metrics, _log);
-        if (checkpoint is null && segments.Count > 0)
-        {
-            checkpoint = recovery.Rebuild(segments);
-            // The rebuilt head is the last whole record; a torn line after it is cut below.
-            WriteCheckpoint(checkpoint);
-        }
-        if (checkpoint is null)
-        {
-            var now = _time.GetUtcNow();
-            checkpoint = new Checkpoint { Segment = 1, Length = 0, Seq = 0, Hash = ArchiveFormat.GenesisHex, SegmentOpenedAt = now };
-            OpenSegment(1, create: true);
-            WriteCheckpoint(checkpoint);
-        }
-        else
-        {
-            _segmentTally = recovery.CutTail(checkpoint, segments);
-            OpenSegment(checkpoint.Segment, create: !File.Exists(SegmentPath(checkpoint.Segment)));
-        }
+        (var checkpoint, _segmentTally, _segment) = new ArchiveRecovery(_directory, _metrics, _log).Recover(_time);
         Adopt(checkpoint);
-        // The committed part was checked above; from now on it must stay as it is until the segment is sealed.
+        // The committed part was checked by the recovery; from now on it must stay as it is until the segment is sealed.
         _tags.AddFrom(_segment, _length);
         // Sealed, but the crash came before the next segment was opened.
         if (File.Exists(ManifestPath(_segmentIndex))) OpenNextSegment();
-    }
-
-    private void OpenSegment(long index, bool create)
-    {
-        var handle = create ? CreateSegment(index) : File.OpenHandle(SegmentPath(index), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-        _segment?.Dispose();
-        _segment = handle;
-        _segmentIndex = index;
-    }
-
-    private SafeFileHandle CreateSegment(long index)
-    {
-        var handle = File.OpenHandle(SegmentPath(index), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
-        RandomAccess.FlushToDisk(handle);
-        DurableFile.SyncDirectory(_directory);
-        return handle;
     }
 
     private void Adopt(Checkpoint checkpoint)
@@ -208,7 +154,7 @@ internal sealed class ArchiveWriter : IDisposable
                     .Select(o => new PartitionOffset(o.Key.Topic, o.Key.Partition, o.Value)).ToList(),
                 Detection = detection,
             };
-            WriteCheckpoint(checkpoint);
+            ArchiveCheckpoint.Write(_directory, checkpoint);
 
             var staged = _stager.Staged;
             _metrics.ArchivedEvents.Inc(staged.Events);
@@ -259,50 +205,17 @@ internal sealed class ArchiveWriter : IDisposable
 
     private void Seal()
     {
-        var name = ArchiveFormat.SegmentName(_segmentIndex);
-        var path = SegmentPath(_segmentIndex);
-        var tally = _segmentTally;
-        var finalHash = _checkpoint.Hash;
-        // Refuse to seal what is no longer what was committed (someone may have altered the open segment under us):
-        // the bytes on disk must match the keyed tags made as they were committed. The manifest is the tally of what
-        // was committed, which those bytes then are; the full check says what is wrong when they are not.
-        if (!_tags.Match(_segment, _length))
-        {
-            var (stats, problem) = ArchiveVerifier.CheckSegment(path, _length, null, ArchiveRecovery.FirstSeqOf(path, _checkpoint));
-            if (problem is null && stats.Records > 0 && stats.FinalHash != _checkpoint.Hash)
-                problem = new ArchiveProblem(name, stats.Lines, "edited", "the records chain, but not to the head this writer committed: they were rewritten");
-            if (problem is not null) throw new InvalidDataException($"cannot seal {name}: {problem}");
-            tally = SegmentTally.From(stats);
-            finalHash = stats.FinalHash;
-        }
-        var manifest = new SegmentManifest
-        {
-            Segment = name,
-            Records = tally.Records,
-            Events = tally.Events,
-            Alerts = tally.Alerts,
-            FirstSeq = tally.FirstSeq,
-            LastSeq = tally.LastSeq,
-            FirstPrev = tally.FirstPrev,
-            FinalHash = finalHash,
-            Bytes = _length,
-            OpenedAt = _segmentOpenedAt,
-            SealedAt = _time.GetUtcNow(),
-            Partitions = tally.Partitions,
-        };
-        DurableFile.Replace(ManifestPath(_segmentIndex), JsonSerializer.SerializeToUtf8Bytes(manifest, ArchiveJson.Default.SegmentManifest));
-        _metrics.SegmentsSealed.Inc();
-        SiemLog.Sealed(_log, name, tally.Records, finalHash);
+        _sealer.Seal(_segmentIndex, _segment, _length, _tags, _segmentTally, _checkpoint, _segmentOpenedAt);
         OpenNextSegment();
     }
 
     private void OpenNextSegment()
     {
         var next = _segmentIndex + 1;
-        var path = SegmentPath(next);
+        var path = SegmentFile.PathOf(_directory, next);
         // Left by a crash or failure between creating it and the checkpoint that names it: nothing in it was committed.
         if (File.Exists(path)) File.Delete(path);
-        var handle = CreateSegment(next);
+        var handle = SegmentFile.Create(_directory, next);
         var checkpoint = new Checkpoint
         {
             Segment = next,
@@ -315,7 +228,7 @@ internal sealed class ArchiveWriter : IDisposable
         };
         try
         {
-            WriteCheckpoint(checkpoint);
+            ArchiveCheckpoint.Write(_directory, checkpoint);
         }
         catch
         {
@@ -333,14 +246,9 @@ internal sealed class ArchiveWriter : IDisposable
         Publish();
     }
 
-    private void WriteCheckpoint(Checkpoint checkpoint) =>
-        DurableFile.Replace(CheckpointPath, JsonSerializer.SerializeToUtf8Bytes(checkpoint, CompactArchiveJson.Default.Checkpoint));
-
     private void Publish()
     {
-        _committed = new ArchivePosition(_segmentIndex, _length, _checkpoint.Seq);
-        var previous = Interlocked.Exchange(ref _commitSignal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        previous.TrySetResult();
+        _committed.Publish(new ArchivePosition(_segmentIndex, _length, _checkpoint.Seq));
     }
 
     public void Dispose()

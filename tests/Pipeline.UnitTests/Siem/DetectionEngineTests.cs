@@ -148,7 +148,7 @@ public sealed class DetectionEngineTests
     {
         var alert = Run(new DetectionEngine([BruteForce]), new[] { 0, 1, 2, 3, 4 }.Select(s => Failure("203.0.113.66", s))).Single();
 
-        var doc = DetectionEngine.Document(alert, SiemTestData.T0.AddMinutes(1));
+        var doc = AlertDocument.Of(alert, SiemTestData.T0.AddMinutes(1));
 
         Assert.Equal("alert", doc.GetString("event.kind"));
         Assert.Equal("ssh-brute-force", doc.GetString("rule.name"));
