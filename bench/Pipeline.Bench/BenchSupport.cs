@@ -1,9 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
 
 namespace Pipeline.Bench;
 
-/// <summary>What every benchmark command needs: its options, the repository it runs from, and helper processes.</summary>
+/// <summary>
+/// What every benchmark command needs: its options, the repository it runs from, helper processes, free ports, one-off SQL
+/// against the bench cluster and the median of its rounds.
+/// </summary>
 internal static class BenchSupport
 {
     /// <summary>The value after <paramref name="name"/> on the command line, or null.</summary>
@@ -36,5 +42,47 @@ internal static class BenchSupport
         process.WaitForExit();
         if (process.ExitCode != 0) throw new InvalidOperationException($"{script} failed: {stderr}");
         return stdout.Trim();
+    }
+
+    /// <summary>
+    /// A loopback port free for TCP and UDP, below 65000 and with the next port also free: the edge bench binds syslog on both
+    /// protocols and its HTTP listener one above; every other bench only needs the TCP port.
+    /// </summary>
+    public static int FreePort()
+    {
+        while (true)
+        {
+            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
+            if (port >= 65000) continue;
+            try
+            {
+                using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                using var next = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                next.Bind(new IPEndPoint(IPAddress.Loopback, port + 1));
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Runs one statement (create or drop a database, checkpoint) on its own connection; null keeps Npgsql's command timeout.</summary>
+    public static void Execute(string connectionString, string sql, int? timeoutSeconds = null)
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(sql, connection);
+        if (timeoutSeconds is { } seconds) command.CommandTimeout = seconds;
+        command.ExecuteNonQuery();
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
@@ -75,7 +73,7 @@ internal static class ClientBench
     /// </summary>
     private static async Task<string> OutageLatencyAsync(int perSecond, int phaseSeconds)
     {
-        var port = FreePort();
+        var port = BenchSupport.FreePort();
         var receiver = await ClientReceiver.StartAsync(port);
         await using var client = new PipelineClient(new PipelineClientOptions { Endpoint = receiver.Url, RetryMaxDelay = TimeSpan.FromSeconds(1) });
         using var pipelineLogging = LoggerFactory.Create(b => b.AddProvider(new PipelineLoggerProvider(client)));
@@ -130,13 +128,6 @@ internal static class ClientBench
     }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 }
 
 /// <summary>One log call (a source-generated <c>LoggerMessage</c> with two values) through each logger.</summary>
@@ -162,7 +153,7 @@ public class LogCallBench
         // The console logger takes its writer when it is made: stderr, pointed at nothing, so the benchmark's own output stays readable.
         _stderr = Console.Error;
         Console.SetError(TextWriter.Null);
-        _receiver = ClientReceiver.StartAsync(FreePort()).GetAwaiter().GetResult();
+        _receiver = ClientReceiver.StartAsync(BenchSupport.FreePort()).GetAwaiter().GetResult();
         _client = new PipelineClient(new PipelineClientOptions { Endpoint = _receiver.Url });
         _pipelineFactory = LoggerFactory.Create(b => b.AddProvider(new PipelineLoggerProvider(_client)));
         _consoleFactory = LoggerFactory.Create(b => b.AddConsole(o =>
@@ -212,11 +203,4 @@ public class LogCallBench
 
     [Benchmark(Description = "Microsoft console logger")]
     public void ConsoleLogger() => BenchLog.OrderPaid(_console, ++_n, "acme");
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 }

@@ -106,7 +106,7 @@ internal static class EdgeBench
     {
         var topic = $"bench-{n}";
         kafka.CreateTopic(topic, 6);
-        var port = FreePort();
+        var port = BenchSupport.FreePort();
         var work = Directory.CreateTempSubdirectory($"bench-{n}-").FullName;
         using var process = IsEdge(peer) ? StartEdge(peer.StartsWith("edge@", StringComparison.Ordinal) ? peer[5..] : peer == "edge" && settings.EdgeDll is not null ? Path.GetDirectoryName(Path.GetFullPath(settings.EdgeDll)) : null, root, kafka, topic, port, work, settings.EdgeArgs, EdgeEnvironment(peer))
             : StartRsyslog(kafka, topic, port, work, json: scenario == JsonOverTcpScenario, settings.UdpReceiveBufferMiB);
@@ -310,28 +310,6 @@ internal static class EdgeBench
     }
 
     private static double PerMessage(Row row) => row.CpuSeconds / Math.Max(1, row.Arrived);
-
-    private static int FreePort()
-    {
-        while (true)
-        {
-            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            tcp.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-            var port = ((System.Net.IPEndPoint)tcp.LocalEndPoint!).Port;
-            if (port >= 65000) continue;
-            try
-            {
-                using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                udp.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
-                using var next = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                next.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port + 1));
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-    }
 
     private static void Run(string file, string[] args)
     {

@@ -31,21 +31,21 @@ internal static class FreshnessRun
         kafka.CreateTopic("alerts", 3);
         kafka.CreateTopic("topk", 3);
         var database = $"e2e_{rate}_{Guid.NewGuid():N}"[..24];
-        Execute(admin, $"create database {database}");
+        BenchSupport.Execute(admin, $"create database {database}");
         var postgres = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString;
         var work = Directory.CreateTempSubdirectory("e2e-").FullName;
         var processes = new List<(Worker? Worker, BenchProcess Process, int HttpPort)>();
         try
         {
-            var syslogPort = FreePort();
-            var edgeHttp = FreePort();
+            var syslogPort = BenchSupport.FreePort();
+            var edgeHttp = BenchSupport.FreePort();
             var edge = BenchProcess.Start("edge", "dotnet", [Dll(root, "producer/Pipeline.Edge"), "--kafka", kafka.BootstrapServers,
                 "--syslog-udp", $"127.0.0.1:{syslogPort}", "--syslog-tcp", $"127.0.0.1:{syslogPort}", "--http", $"127.0.0.1:{edgeHttp}",
                 "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true", .. settings.EdgeArgs], Environment(settings));
             processes.Add((null, edge, edgeHttp));
             foreach (var worker in Workers)
             {
-                var port = FreePort();
+                var port = BenchSupport.FreePort();
                 var env = Environment(settings);
                 env["Postgres__ConnectionString"] = postgres;
                 // As `ops local` starts its workers against the embedded Kafka (unless --env says otherwise).
@@ -120,7 +120,7 @@ internal static class FreshnessRun
         {
             foreach (var (_, process, _) in processes) process.Dispose();
             Directory.Delete(work, recursive: true);
-            Execute(admin, $"drop database if exists {database} with (force)");
+            BenchSupport.Execute(admin, $"drop database if exists {database} with (force)");
         }
     }
 
@@ -176,21 +176,4 @@ internal static class FreshnessRun
 
     /// <summary>CPU of this process (the embedded Kafka cluster and the sender).</summary>
     private static double HostCpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private static void Execute(string connectionString, string sql)
-    {
-        using var connection = new NpgsqlConnection(connectionString);
-        connection.Open();
-        using var command = new NpgsqlCommand(sql, connection);
-        command.ExecuteNonQuery();
-    }
 }

@@ -14,7 +14,7 @@ internal static class NocBenchDatabase
     public static T WithDatabase<T>(string admin, List<DateOnly> days, Func<string, T> run)
     {
         var name = "noc_bench_" + Guid.NewGuid().ToString("N")[..8];
-        Execute(admin, $"create database {name}");
+        BenchSupport.Execute(admin, $"create database {name}", timeoutSeconds: 600);
         try
         {
             var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
@@ -24,13 +24,13 @@ internal static class NocBenchDatabase
                 Migrator.ApplyAsync(dataSource, typeof(PostgresSink).Assembly, ["noc"], default).GetAwaiter().GetResult();
                 new EventPartitions(dataSource).EnsureAsync(days, default).GetAwaiter().GetResult();
             }
-            Execute(admin, "checkpoint");
+            BenchSupport.Execute(admin, "checkpoint", timeoutSeconds: 600);
             return run(connectionString);
         }
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            Execute(admin, $"drop database if exists {name} with (force)");
+            BenchSupport.Execute(admin, $"drop database if exists {name} with (force)", timeoutSeconds: 600);
         }
     }
 
@@ -42,13 +42,5 @@ internal static class NocBenchDatabase
         using var command = new NpgsqlCommand("select count(*) from events", connection);
         var rows = (long)command.ExecuteScalar()!;
         if (rows != expected) throw new InvalidOperationException($"{rows:N0} rows in events, expected {expected:N0}");
-    }
-
-    private static void Execute(string connectionString, string sql)
-    {
-        using var connection = new NpgsqlConnection(connectionString);
-        connection.Open();
-        using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
-        command.ExecuteNonQuery();
     }
 }

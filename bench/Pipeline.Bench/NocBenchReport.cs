@@ -34,19 +34,13 @@ internal static class NocBenchReport
         foreach (var group in byName)
         {
             var runs = group.OrderBy(r => r.Round).ToList();
-            var ratio = Median(runs.Select(r => r.RowsPerSecond / RawIn(r.Round)));
-            text.AppendLine(c, $"| {group.Key} | {Median(runs.Select(r => r.RowsPerSecond)):N0} | {ratio:P0} | {string.Join(" / ", runs.Select(r => r.RowsPerSecond.ToString("N0", c)))} | {Median(runs.Select(r => r.CpuBusy)):P0} | {runs[0].Notes} |");
+            var ratio = BenchSupport.Median(runs.Select(r => r.RowsPerSecond / RawIn(r.Round)));
+            text.AppendLine(c, $"| {group.Key} | {BenchSupport.Median(runs.Select(r => r.RowsPerSecond)):N0} | {ratio:P0} | {string.Join(" / ", runs.Select(r => r.RowsPerSecond.ToString("N0", c)))} | {BenchSupport.Median(runs.Select(r => r.CpuBusy)):P0} | {runs[0].Notes} |");
         }
         text.AppendLine();
         text.AppendLine(c, $"Decoding a record into a row on the client, single-threaded: {decode.OnePassNs:N0} ns with the sink's one-pass reader (text and payload columns are slices of the record), {decode.FormerNs:N0} ns the former way (envelope deserialised, then the whole value decoded again to a string for jsonb).");
         text.AppendLine();
         text.AppendLine("The NOC sink's clock starts once the group has its partitions and stops when the runtime has committed the last batch; it includes reading from Kafka and decoding each envelope, which psql and the INSERT writer are spared (their rows are decoded before the clock starts). CPU busy is the share of both cores' time spent outside idle during the contender, machine-wide (PostgreSQL, psql, the bench process with its embedded Kafka).");
         return text.ToString();
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Npgsql;
 using Pipeline.Kafka.Embedded;
@@ -82,9 +80,9 @@ internal static class RestartBench
         kafka.CreateTopic(topic, partitions);
         var group = "restart_bench_" + Guid.NewGuid().ToString("N")[..8];
         var database = "restart_bench_" + Guid.NewGuid().ToString("N")[..8];
-        Execute(admin, $"create database {database}");
+        BenchSupport.Execute(admin, $"create database {database}");
         var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString;
-        var ports = Enumerable.Range(0, scenario == "rolling" ? 2 : 1).Select(_ => FreePort()).ToArray();
+        var ports = Enumerable.Range(0, scenario == "rolling" ? 2 : 1).Select(_ => BenchSupport.FreePort()).ToArray();
         var clock = new Stopwatch();
         var members = ports.Select(p => new MemberActivity(p, clock)).ToArray();
         var processes = new BenchProcess?[ports.Length];
@@ -133,7 +131,7 @@ internal static class RestartBench
                 if (process is not null) KeepLog(logs, scenario, variant, process);
             }
             NpgsqlConnection.ClearAllPools();
-            Execute(admin, $"drop database if exists {database} with (force)");
+            BenchSupport.Execute(admin, $"drop database if exists {database} with (force)");
         }
     }
 
@@ -223,21 +221,6 @@ internal static class RestartBench
     {
         using var command = new NpgsqlCommand(sql, connection);
         return Convert.ToDouble(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-    }
-
-    private static void Execute(string connectionString, string sql)
-    {
-        using var connection = new NpgsqlConnection(connectionString);
-        connection.Open();
-        using var command = new NpgsqlCommand(sql, connection);
-        command.ExecuteNonQuery();
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     /// <summary>With <c>--logs DIR</c>, each worker process's output goes to a file there (to see what a rebalance did).</summary>

@@ -238,7 +238,7 @@ internal static class ScrapeBench
     /// </summary>
     private static async Task<Row> PrometheusServerAsync(ExpositionServer server, string work, int rounds)
     {
-        var port = FreePort();
+        var port = BenchSupport.FreePort();
         var config = Path.Combine(work, "prometheus.yml");
         await File.WriteAllTextAsync(config, $$"""
             global: { scrape_interval: 5s, scrape_timeout: 4s }
@@ -315,13 +315,6 @@ internal static class ScrapeBench
         var stderr = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (await stdout) + stderr;
-    }
-
-    private static int FreePort()
-    {
-        using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)tcp.LocalEndPoint!).Port;
     }
 
     private static string Report(List<Row> rows, int series, int bytes, int rounds)

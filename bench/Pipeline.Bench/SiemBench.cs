@@ -214,9 +214,9 @@ internal static class SiemBench
         {
             var runs = group.OrderBy(r => r.Round).ToList();
             var ratios = runs.Where(r => LimitIn(r.Round) is not null).Select(r => r.EventsPerSecond / LimitIn(r.Round)!.Value).ToList();
-            text.AppendLine(c, $"| {group.Key} | {Median(runs.Select(r => r.EventsPerSecond)):N0} | {string.Join(" / ", runs.Select(r => r.EventsPerSecond.ToString("N0", c)))} | " +
-                $"{(ratios.Count > 0 ? Median(ratios).ToString("P0", c) : "")} | {Median(runs.Select(r => r.ProcessCpuUs)):N1} | {Median(runs.Select(r => r.SinkCpuUs)):N1} | " +
-                $"{Median(runs.Select(r => r.AllocatedPerEvent)):N0} | {Median(runs.Select(r => r.GcPauseShare)):P1} | {Median(runs.Select(r => r.Busy)):P0} | {runs[^1].Notes} |");
+            text.AppendLine(c, $"| {group.Key} | {BenchSupport.Median(runs.Select(r => r.EventsPerSecond)):N0} | {string.Join(" / ", runs.Select(r => r.EventsPerSecond.ToString("N0", c)))} | " +
+                $"{(ratios.Count > 0 ? BenchSupport.Median(ratios).ToString("P0", c) : "")} | {BenchSupport.Median(runs.Select(r => r.ProcessCpuUs)):N1} | {BenchSupport.Median(runs.Select(r => r.SinkCpuUs)):N1} | " +
+                $"{BenchSupport.Median(runs.Select(r => r.AllocatedPerEvent)):N0} | {BenchSupport.Median(runs.Select(r => r.GcPauseShare)):P1} | {BenchSupport.Median(runs.Select(r => r.Busy)):P0} | {runs[^1].Notes} |");
         }
         text.AppendLine();
         text.AppendLine(c, $"Where the SIEM sink's time goes ({events:N0} events in batches of {batch:N0}, no Kafka; each stage timed by the thread's CPU clock in a pass of its own on one thread, so the stages need not add up to the whole; the sink's own pass with its worker threads, as it runs):");
@@ -225,12 +225,6 @@ internal static class SiemBench
         text.AppendLine();
         text.AppendLine("Clocks start once the group has its partitions and stop when the last record is written. Process CPU is the bench process (the runtime, the sink and the embedded Kafka cluster serving the reads), as are allocations and GC pauses (the share of the run's wall time); sink thread CPU is the writing thread's CPU inside the sink's write (for the NOC sink only its part before the first await). The limit's document bytes come from an archive the real sink wrote before the measurement (only `event.ingested` differs).");
         return text.ToString();
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private sealed record Result(string Name, long Events, TimeSpan Elapsed, double ProcessCpuUs, double SinkCpuUs, double Busy, long Batches)

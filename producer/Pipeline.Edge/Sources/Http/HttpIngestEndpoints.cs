@@ -1,16 +1,9 @@
 using System.Buffers;
-using System.IO.Compression;
-using System.Net;
-using System.Net.WebSockets;
-using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Pipeline.Core.Ids;
 using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Routing;
@@ -44,9 +37,9 @@ internal static class HttpIngestEndpoints
 
         app.UseWebSockets();
         app.MapPost("/v1/events", (Func<HttpContext, Task<IResult>>)(context =>
-            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => IngestJson(body, origin, json, options.EventLimit, waiter)))).WithMetadata(IngestEndpoint.Instance);
+            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => BodyEventIngest.IngestJson(body, origin, json, options.EventLimit, waiter)))).WithMetadata(IngestEndpoint.Instance);
         app.MapPost("/v1/syslog", (Func<HttpContext, Task<IResult>>)(context =>
-            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => IngestSyslog(body, origin, syslog, options.EventLimit, waiter)))).WithMetadata(IngestEndpoint.Instance);
+            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => BodyEventIngest.IngestSyslog(body, origin, syslog, options.EventLimit, waiter)))).WithMetadata(IngestEndpoint.Instance);
         app.Map("/v1/stream", (HttpContext context) => WebSocketIngest.StreamAsync(context, listeners.For(context).WebSocket, options, auth, json, publisher, redact)).WithMetadata(IngestEndpoint.Instance);
     }
 
@@ -69,7 +62,7 @@ internal static class HttpIngestEndpoints
         int length;
         try
         {
-            (body, length) = await ReadBodyAsync(context.Request, options.MaxBodyBytes, context.RequestAborted);
+            (body, length) = await RequestBody.ReadAsync(context.Request, options.MaxBodyBytes, context.RequestAborted);
         }
         catch (BodyTooLargeException)
         {
@@ -91,7 +84,7 @@ internal static class HttpIngestEndpoints
         try
         {
             var waiter = string.Equals(context.Request.Query["ack"], "kafka", StringComparison.OrdinalIgnoreCase) ? new DeliveryWaiter() : null;
-            var origin = new IngestOrigin(markup, Peer(context), Stream(context, redact, caller.Tenant));
+            var origin = new IngestOrigin(markup, RequestOrigin.Peer(context), RequestOrigin.Stream(context, redact, caller.Tenant));
             var (response, full) = ingest(body.AsMemory(0, length), origin, waiter);
             if (full) return Busy(context, options, response);
             var status = response.Errors is { Count: > 0 } && response.Accepted + response.Shed + response.SampledOut == 0
@@ -115,185 +108,6 @@ internal static class HttpIngestEndpoints
         }
     }
 
-    private static (IngestResponse, bool) IngestJson(ReadOnlyMemory<byte> body, IngestOrigin origin, JsonEventIngest ingest, int limit, DeliveryWaiter? waiter)
-    {
-        var response = new IngestResponse();
-        var span = body.Span;
-        var first = span.IndexOfAnyExcept(" \t\r\n"u8);
-        if (first >= 0 && span[first] == (byte)'[')
-        {
-            JsonDocument document;
-            try
-            {
-                document = JsonDocument.Parse(body);
-            }
-            catch (JsonException ex)
-            {
-                (response.Errors ??= []).Add(new LineError(1, "not a JSON array: " + ex.Message));
-                return (response, false);
-            }
-            using (document)
-            {
-                var element = 0;
-                foreach (var item in document.RootElement.EnumerateArray())
-                {
-                    element++;
-                    var size = JsonMarshal.GetRawUtf8Value(item).Length;
-                    var taken = size > limit
-                        ? Take(JsonIngestOutcome.TooLarge, ingest.RefuseTooLarge(origin, size, limit), element, response)
-                        : Take(ingest.Publish(item, origin, waiter, out var error), error, element, response);
-                    if (!taken) return (response, true);
-                }
-            }
-            return (response, false);
-        }
-
-        foreach (var (line, text) in Lines(body))
-        {
-            JsonIngestOutcome outcome;
-            string? error;
-            JsonDocument document;
-            if (text.Length > limit)
-            {
-                Take(JsonIngestOutcome.TooLarge, ingest.RefuseTooLarge(origin, text.Length, limit), line, response);
-                continue;
-            }
-            try
-            {
-                document = JsonDocument.Parse(text);
-            }
-            catch (JsonException ex)
-            {
-                (response.Errors ??= []).Add(new LineError(line, "not JSON: " + ex.Message));
-                continue;
-            }
-            using (document) outcome = ingest.Publish(document.RootElement, origin, waiter, out error);
-            if (!Take(outcome, error, line, response)) return (response, true);
-        }
-        return (response, false);
-    }
-
-    /// <summary>Counts one event's fate; false when the buffers are full and the request must stop here.</summary>
-    private static bool Take(JsonIngestOutcome outcome, string? error, int line, IngestResponse response)
-    {
-        switch (outcome)
-        {
-            case JsonIngestOutcome.Invalid:
-                (response.Errors ??= []).Add(new LineError(line, error!));
-                return true;
-            case JsonIngestOutcome.TooLarge:
-                response.TooLarge++;
-                (response.Errors ??= []).Add(new LineError(line, error!));
-                return true;
-            case JsonIngestOutcome.SampledOut:
-                response.SampledOut++;
-                return true;
-            case JsonIngestOutcome.Accepted:
-                response.Accepted++;
-                return true;
-            case JsonIngestOutcome.Shed:
-                response.Shed++;
-                return true;
-            default:
-                response.ResumeFromLine = line;
-                return false;
-        }
-    }
-
-    private static (IngestResponse, bool) IngestSyslog(ReadOnlyMemory<byte> body, IngestOrigin origin, SyslogIngest ingest, int limit, DeliveryWaiter? waiter)
-    {
-        var response = new IngestResponse();
-        foreach (var (line, text) in Lines(body))
-        {
-            if (text.Length > limit)
-            {
-                Take(JsonIngestOutcome.TooLarge, ingest.RefuseTooLarge(origin, text.Length, limit), line, response);
-                continue;
-            }
-            var prepared = ingest.Prepare(text.Span, origin, out var error);
-            if (prepared is null)
-            {
-                if (error is null) response.SampledOut++;
-                else Take(JsonIngestOutcome.TooLarge, error, line, response);
-                continue;
-            }
-            switch (ingest.Offer(prepared, waiter))
-            {
-                case PublishOutcome.Accepted: response.Accepted++; break;
-                case PublishOutcome.Shed: response.Shed++; break;
-                case PublishOutcome.TooLarge:
-                    Take(JsonIngestOutcome.TooLarge, ingest.Limit.TooLargeError(prepared.Envelope.Length), line, response);
-                    break;
-                default:
-                    response.ResumeFromLine = line;
-                    return (response, true);
-            }
-        }
-        return (response, false);
-    }
-
-    /// <summary>The non-blank lines of a body with their 1-based numbers (blank lines count, so numbers match an editor's).</summary>
-    private static IEnumerable<(int Line, ReadOnlyMemory<byte> Text)> Lines(ReadOnlyMemory<byte> body)
-    {
-        var line = 0;
-        var rest = body;
-        while (!rest.IsEmpty)
-        {
-            line++;
-            var end = rest.Span.IndexOf((byte)'\n');
-            var text = end < 0 ? rest : rest[..end];
-            rest = end < 0 ? ReadOnlyMemory<byte>.Empty : rest[(end + 1)..];
-            if (text.Span.IndexOfAnyExcept(" \t\r"u8) >= 0) yield return (line, text);
-        }
-    }
-
-    /// <summary>Reads a request body (gunzipped when it says gzip) into a pooled buffer the caller returns; more than <paramref name="max"/> bytes throws <see cref="BodyTooLargeException"/>.</summary>
-    internal static async Task<(byte[] Body, int Length)> ReadBodyAsync(HttpRequest request, long max, CancellationToken cancellationToken)
-    {
-        Stream source = request.Body;
-        if (request.Headers.ContentEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
-            source = new GZipStream(source, CompressionMode.Decompress, leaveOpen: true);
-        await using (source)
-        {
-            var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(max + 1, Math.Max(request.ContentLength ?? 64 * 1024, 4096)));
-            var length = 0;
-            try
-            {
-                while (true)
-                {
-                    if (length == buffer.Length)
-                    {
-                        if (length > max) throw new BodyTooLargeException();
-                        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(max + 1, (long)buffer.Length * 2));
-                        buffer.AsSpan(0, length).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = bigger;
-                    }
-                    var read = await source.ReadAsync(buffer.AsMemory(length), cancellationToken);
-                    if (read == 0) break;
-                    length += read;
-                    if (length > max) throw new BodyTooLargeException();
-                }
-                return (buffer, length);
-            }
-            catch
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                throw;
-            }
-        }
-    }
-
-    internal static StreamMarkup Stream(HttpContext context, HashSet<string> redact, string? tenant)
-    {
-        var headers = context.Request.Headers.Where(h => !redact.Contains(h.Key))
-            .Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), h.Value.ToString())).ToList();
-        return new StreamMarkup(Ulid.NewString(DateTimeOffset.UtcNow), headers, tenant);
-    }
-
-    internal static IPEndPoint? Peer(HttpContext context) =>
-        context.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, context.Connection.RemotePort) : null;
-
     private static IResult TooLarge(HttpIngestOptions options) =>
         Reply(StatusCodes.Status413PayloadTooLarge, new IngestResponse { Error = $"the body is larger than {options.MaxBodyBytes} bytes; nothing was kept" });
 
@@ -305,6 +119,4 @@ internal static class HttpIngestEndpoints
     }
 
     private static IResult Reply(int status, IngestResponse response) => Results.Json(response, HttpJson.Default.IngestResponse, statusCode: status);
-
-    internal sealed class BodyTooLargeException : Exception;
 }

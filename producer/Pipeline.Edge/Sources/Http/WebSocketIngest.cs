@@ -32,7 +32,7 @@ internal static class WebSocketIngest
             return;
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var origin = new IngestOrigin(markup, HttpIngestEndpoints.Peer(context), HttpIngestEndpoints.Stream(context, redact, caller.Tenant));
+        var origin = new IngestOrigin(markup, RequestOrigin.Peer(context), RequestOrigin.Stream(context, redact, caller.Tenant));
         var buffer = ArrayPool<byte>.Shared.Rent(options.EventLimit + 1);
         var stored = 0L;
         var aborted = context.RequestAborted;

@@ -81,9 +81,9 @@ internal static class OtlpEndpoints
         int length;
         try
         {
-            (body, length) = await HttpIngestEndpoints.ReadBodyAsync(context.Request, options.MaxBodyBytes, context.RequestAborted);
+            (body, length) = await RequestBody.ReadAsync(context.Request, options.MaxBodyBytes, context.RequestAborted);
         }
-        catch (Exception ex) when (ex is HttpIngestEndpoints.BodyTooLargeException
+        catch (Exception ex) when (ex is BodyTooLargeException
             || ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
         {
             return TooLarge(encoding, options);
@@ -110,7 +110,7 @@ internal static class OtlpEndpoints
                 return OtlpReply.Failure(encoding, StatusCodes.Status400BadRequest,
                     $"the body is not an OTLP ExportLogsServiceRequest ({(encoding == OtlpEncoding.Protobuf ? "protobuf" : "JSON")}): {ex.Message}; nothing was kept");
             }
-            var origin = new IngestOrigin(listener.Otlp, HttpIngestEndpoints.Peer(context), HttpIngestEndpoints.Stream(context, redact, caller.Tenant));
+            var origin = new IngestOrigin(listener.Otlp, RequestOrigin.Peer(context), RequestOrigin.Stream(context, redact, caller.Tenant));
             var result = ingest.Publish(batch, origin);
             metrics.Records(result);
             if (result.Full)
