@@ -8,7 +8,7 @@ namespace Pipeline.Bench;
 
 /// <summary>
 /// What every benchmark command needs: its options, the repository it runs from, helper processes, free ports, one-off SQL
-/// against the bench cluster and the median of its rounds.
+/// against the bench cluster, a consumer group's join and the median of its rounds.
 /// </summary>
 internal static class BenchSupport
 {
@@ -84,5 +84,19 @@ internal static class BenchSupport
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>
+    /// Waits until the runtime's group has given it partitions (the embedded coordinator's join takes seconds, and a
+    /// sink's clock starts only then), at most a minute.
+    /// </summary>
+    public static void WaitForAssignment(Pipeline.Kafka.Consuming.ConsumerRuntime runtime)
+    {
+        var joining = Stopwatch.StartNew();
+        while (runtime.Assignment.Count == 0)
+        {
+            if (joining.Elapsed > TimeSpan.FromMinutes(1)) throw new TimeoutException("no partitions assigned");
+            Thread.Sleep(5);
+        }
     }
 }

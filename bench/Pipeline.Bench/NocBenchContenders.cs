@@ -65,11 +65,7 @@ internal static class NocBenchContenders
         runtime.StartAsync(default).GetAwaiter().GetResult();
         try
         {
-            while (runtime.Assignment.Count == 0)
-            {
-                if (joining.Elapsed > TimeSpan.FromMinutes(1)) throw new TimeoutException("no partitions assigned");
-                Thread.Sleep(5);
-            }
+            BenchSupport.WaitForAssignment(runtime);
             var joined = joining.Elapsed;
             var cpu = MachineCpu.Now();
             var clock = Stopwatch.StartNew();

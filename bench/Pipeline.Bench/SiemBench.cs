@@ -148,15 +148,10 @@ internal static class SiemBench
         var kafkaOptions = new KafkaOptions { BootstrapServers = kafka.BootstrapServers, Properties = { ["fetch.queue.backoff.ms"] = "20" } };
         using var meters = new UnreadMeters();
         var runtime = new ConsumerRuntime(options, kafkaOptions, measured, meters, new HealthState(), TimeProvider.System, NullLogger<ConsumerRuntime>.Instance);
-        var joining = Stopwatch.StartNew();
         runtime.StartAsync(default).GetAwaiter().GetResult();
         try
         {
-            while (runtime.Assignment.Count == 0)
-            {
-                if (joining.Elapsed > TimeSpan.FromMinutes(1)) throw new TimeoutException("no partitions assigned");
-                Thread.Sleep(5);
-            }
+            BenchSupport.WaitForAssignment(runtime);
             using var self = Process.GetCurrentProcess();
             var processCpu = self.TotalProcessorTime;
             var machine = MachineCpu.Now();
