@@ -53,7 +53,7 @@ internal static class ArchiveVerifier
         Checkpoint? checkpoint;
         try
         {
-            checkpoint = ArchiveJson.Read(Path.Combine(directory, ArchiveFormat.CheckpointFile), ArchiveJson.Default.Checkpoint);
+            checkpoint = ArchiveCheckpoint.Read(directory);
         }
         catch (InvalidDataException ex)
         {
