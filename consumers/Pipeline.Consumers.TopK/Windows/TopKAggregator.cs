@@ -4,27 +4,6 @@ using Pipeline.Kafka.Consuming;
 
 namespace Pipeline.Consumers.TopK.Windows;
 
-/// <summary>What the aggregator needs to know, taken from <see cref="TopKOptions"/>.</summary>
-internal sealed record AggregatorSettings(
-    IReadOnlyList<Dimension> Dimensions, IReadOnlyList<Granularity> Granularities, int Capacity,
-    TimeSpan AllowedLateness, TimeSpan MaxClockSkew, int MaxKeyLength)
-{
-    public static AggregatorSettings From(TopKOptions options) => new(options.DimensionList, options.Granularities, options.Capacity,
-        options.AllowedLateness, options.MaxClockSkew, options.MaxKeyLength);
-}
-
-/// <summary>Counts of what happened to the records of one batch (for metrics).</summary>
-internal sealed class ApplyStats(int granularities)
-{
-    public long Records;
-    public long Duplicates;
-    public long Future;
-    /// <summary>Weighted events counted into a window, per granularity.</summary>
-    public long[] Counted { get; } = new long[granularities];
-    /// <summary>Weighted events whose window had already closed, per granularity.</summary>
-    public long[] Late { get; } = new long[granularities];
-}
-
 /// <summary>
 /// The windowed heavy hitters of the partitions this member owns, in memory: for each source partition,
 /// its open windows per granularity, and in each window one <see cref="SpaceSaving"/> sketch per dimension.
@@ -55,7 +34,7 @@ internal sealed class TopKAggregator
     // The partition of the previous record: a batch brings each partition's records together, so most records skip
     // the lookup (which hashes the topic name).
     private PartitionState? _last;
-    private readonly byte[] _emptySketch;
+    private readonly AggregatorCheckpoints _checkpoints;
 
     public TopKAggregator(AggregatorSettings settings)
     {
@@ -66,7 +45,7 @@ internal sealed class TopKAggregator
         (_scanner, _event) = _keys.NewScanner();
         _targets = new WindowState?[_granularities.Length];
         _sizeTicks = [.. _granularities.Select(g => g.Size.Ticks)];
-        _emptySketch = SketchCodec.Encode(new SpaceSaving(settings.Capacity));
+        _checkpoints = new AggregatorCheckpoints(_partitions, _dimensions, _granularities, settings.Capacity);
     }
 
     public IReadOnlyList<Dimension> Dimensions => _dimensions;
@@ -264,79 +243,16 @@ internal sealed class TopKAggregator
     /// What changed since the last checkpoint, encoded for the store: dirty open windows, windows closed
     /// since, late counts, progress and the next offsets. <see cref="Checkpointed"/> clears it once stored.
     /// </summary>
-    public Checkpoint TakeCheckpoint(DateTimeOffset now)
-    {
-        var partials = new List<PartialRow>();
-        var late = new List<LateRow>();
-        var progress = new List<ProgressRow>();
-        foreach (var state in _partitions.Values)
-        {
-            var before = partials.Count;
-            for (var g = 0; g < _granularities.Length; g++)
-                foreach (var window in state.Open[g].Values)
-                    if (window.Dirty) AddRows(partials, state, window, closed: false);
-            foreach (var window in state.PendingClose) AddRows(partials, state, window, closed: true);
-            foreach (var ((g, start), weight) in state.PendingLate)
-                late.Add(new LateRow(state.Key, _granularities[g].Seconds, new DateTimeOffset(start, TimeSpan.Zero), weight));
-            // Every write of a partition carries its epoch (the store fences on it), so progress goes with any change.
-            if (state.ProgressDirty || partials.Count > before || state.PendingLate.Count > 0)
-            {
-                for (var g = 0; g < _granularities.Length; g++)
-                    progress.Add(new ProgressRow(state.Key, state.Epoch, _granularities[g].Seconds, state.Watermark,
-                        state.ClosedThrough[g] == long.MinValue ? null : new DateTimeOffset(state.ClosedThrough[g], TimeSpan.Zero),
-                        state.NextOffset));
-            }
-        }
-        return new Checkpoint(partials, late, progress, now);
-    }
-
-    private void AddRows(List<PartialRow> rows, PartitionState state, WindowState window, bool closed)
-    {
-        var g = _granularities[window.Granularity];
-        var start = new DateTimeOffset(window.StartTicks, TimeSpan.Zero);
-        for (var d = 0; d < _dimensions.Length; d++)
-        {
-            var sketch = window.Sketches[d];
-            // Every dimension gets a row, even with no key seen: the window's event count and "nothing seen" are answers too.
-            rows.Add(sketch is null
-                ? new PartialRow(state.Key, g.Seconds, start, _dimensions[d].Name, window.Events, 0, _settings.Capacity, _emptySketch, closed)
-                : new PartialRow(state.Key, g.Seconds, start, _dimensions[d].Name, window.Events, sketch.Total, sketch.Capacity, SketchCodec.Encode(sketch), closed));
-        }
-    }
+    public Checkpoint TakeCheckpoint(DateTimeOffset now) => _checkpoints.Take(now);
 
     /// <summary>The last checkpoint is stored: forget what it carried.</summary>
-    public void Checkpointed()
-    {
-        foreach (var state in _partitions.Values)
-        {
-            for (var g = 0; g < _granularities.Length; g++)
-                foreach (var window in state.Open[g].Values) window.Dirty = false;
-            state.PendingClose.Clear();
-            state.PendingLate.Clear();
-            state.ProgressDirty = false;
-        }
-    }
+    public void Checkpointed() => _checkpoints.Checkpointed();
 
     /// <summary>
     /// A checkpoint taken earlier whose commit got no answer turned out to be stored: what it carried that adds up
     /// in the store (late counts) and the windows it closed are no longer pending. Changes since stay pending.
     /// </summary>
-    public void Stored(Checkpoint carried)
-    {
-        foreach (var late in carried.Late)
-        {
-            if (!_partitions.TryGetValue(late.Partition, out var state)) continue;
-            var key = (Array.FindIndex(_granularities, x => x.Seconds == late.GranularitySeconds), late.WindowStart.UtcTicks);
-            if (!state.PendingLate.TryGetValue(key, out var pending)) continue;
-            if (pending <= late.Weight) state.PendingLate.Remove(key);
-            else state.PendingLate[key] = pending - late.Weight;
-        }
-        foreach (var row in carried.Partials)
-        {
-            if (!row.Closed || !_partitions.TryGetValue(row.Partition, out var state)) continue;
-            state.PendingClose.RemoveAll(w => _granularities[w.Granularity].Seconds == row.GranularitySeconds && w.StartTicks == row.WindowStart.UtcTicks);
-        }
-    }
+    public void Stored(Checkpoint carried) => _checkpoints.Stored(carried);
 
     /// <summary>Merges what this aggregator holds in memory for one window and dimension over every partition (tests, the benchmark).</summary>
     public MergedSketch MergeInMemory(string dimension, Granularity granularity, DateTimeOffset at)
