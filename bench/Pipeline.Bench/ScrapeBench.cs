@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -43,7 +41,7 @@ internal static class ScrapeBench
         var output = BenchSupport.ArgText(args, "--out") ?? Path.Combine(root, "bench", "results", $"scrape-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
         BenchSupport.RunScript(Path.Combine(root, "infra", "apt-install.sh"), "prometheus");
 
-        var body = Exposition(series);
+        var body = SyntheticExposition.Build(series);
         var work = Directory.CreateTempSubdirectory("bench-scrape-").FullName;
         var file = Path.Combine(work, "exposition.prom");
         await File.WriteAllBytesAsync(file, body);
@@ -69,64 +67,6 @@ internal static class ScrapeBench
         await File.WriteAllTextAsync(output, report);
         Console.Error.WriteLine($"[bench] written to {output}");
         return 0;
-    }
-
-    /// <summary>
-    /// An exposition shaped like real exporters': 200 families of 500 series each, counters, gauges, histograms
-    /// (buckets, sum, count) and summaries, with HELP and TYPE, two to four labels per series.
-    /// </summary>
-    public static byte[] Exposition(int series)
-    {
-        var text = new StringBuilder(series * 100);
-        var written = 0;
-        for (var family = 0; written < series; family++)
-        {
-            var kind = family % 4;
-            var name = kind switch
-            {
-                0 => $"bench_network_receive_bytes_{family}_total",
-                1 => $"bench_filesystem_avail_bytes_{family}",
-                2 => $"bench_request_duration_{family}_seconds",
-                _ => $"bench_rpc_latency_{family}_seconds",
-            };
-            text.Append("# HELP ").Append(name).Append(" A family of the benchmark exposition.\n");
-            text.Append("# TYPE ").Append(name).Append(' ').Append(kind switch { 0 => "counter", 1 => "gauge", 2 => "histogram", _ => "summary" }).Append('\n');
-            for (var i = 0; i < 500 && written < series; i++)
-            {
-                var labels = $"host=\"host-{i % 50}\",device=\"dev{i}\"";
-                switch (kind)
-                {
-                    case 0:
-                    case 1:
-                        text.Append(name).Append('{').Append(labels).Append("} ").Append((i * 7919L + family).ToString(CultureInfo.InvariantCulture)).Append('\n');
-                        written++;
-                        break;
-                    case 2:
-                        foreach (var le in (string[])["0.005", "0.05", "0.5", "5", "+Inf"])
-                        {
-                            text.Append(name).Append("_bucket{").Append(labels).Append(",le=\"").Append(le).Append("\"} ").Append(i * 3).Append('\n');
-                            written++;
-                        }
-                        text.Append(name).Append("_sum{").Append(labels).Append("} ").Append((i * 0.25).ToString(CultureInfo.InvariantCulture)).Append('\n');
-                        text.Append(name).Append("_count{").Append(labels).Append("} ").Append(i * 3).Append('\n');
-                        written += 2;
-                        i += 6;
-                        break;
-                    default:
-                        foreach (var q in (string[])["0.5", "0.9", "0.99"])
-                        {
-                            text.Append(name).Append('{').Append(labels).Append(",quantile=\"").Append(q).Append("\"} ").Append((i * 0.001).ToString(CultureInfo.InvariantCulture)).Append('\n');
-                            written++;
-                        }
-                        text.Append(name).Append("_sum{").Append(labels).Append("} ").Append((i * 1.5).ToString(CultureInfo.InvariantCulture)).Append('\n');
-                        text.Append(name).Append("_count{").Append(labels).Append("} ").Append(i).Append('\n');
-                        written += 2;
-                        i += 4;
-                        break;
-                }
-            }
-        }
-        return Encoding.UTF8.GetBytes(text.ToString());
     }
 
     private static Row ParseOnly(byte[] body, int rounds)
@@ -330,62 +270,5 @@ internal static class ScrapeBench
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {r.What} | {r.Samples:N0} | {r.Seconds:F3} | {r.Rate:N0} | {(r.CpuSeconds is { } c ? c.ToString("F2", CultureInfo.InvariantCulture) : "")} | {r.Rate / promtool.Rate:F1}× | {r.Note} |");
         return text.ToString();
-    }
-
-    /// <summary>Serves one exposition over HTTP on loopback, as an exporter would (text format 0.0.4).</summary>
-    private sealed class ExpositionServer : IDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly byte[] _header;
-        private readonly byte[] _body;
-
-        public ExpositionServer(byte[] body)
-        {
-            _body = body;
-            _header = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
-            _listener.Start();
-            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-            _ = AcceptAsync();
-        }
-
-        public int Port { get; }
-        public string Url => $"http://127.0.0.1:{Port}/metrics";
-
-        private async Task AcceptAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                TcpClient client;
-                try
-                {
-                    client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-                _ = Task.Run(async () =>
-                {
-                    using (client)
-                    {
-                        var stream = client.GetStream();
-                        var buffer = new byte[8192];
-                        var seen = 0;
-                        while (seen < 4 && await stream.ReadAsync(buffer) is var read and > 0)
-                            for (var i = 0; i < read; i++) seen = buffer[i] == (seen % 2 == 0 ? '\r' : '\n') ? seen + 1 : buffer[i] == '\r' ? 1 : 0;
-                        await stream.WriteAsync(_header);
-                        await stream.WriteAsync(_body);
-                    }
-                });
-            }
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            _stop.Dispose();
-        }
     }
 }
