@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text;
 using Confluent.Kafka;
 using Pipeline.Kafka.Embedded;
-using Pipeline.Kafka.Producing;
 
 namespace Pipeline.Bench;
 
@@ -74,7 +73,7 @@ internal static class EdgeBench
             {
                 continue;
             }
-            if (IsEdge(peer))
+            if (EdgePeers.IsEdge(peer))
             {
                 if (loads.Contains("http"))
                     rows.Add(await MeasureAsync(kafka, root, peer, HttpScenario, httpEvents, warmup, ++scenario, settings,
@@ -108,12 +107,12 @@ internal static class EdgeBench
         kafka.CreateTopic(topic, 6);
         var port = BenchSupport.FreePort();
         var work = Directory.CreateTempSubdirectory($"bench-{n}-").FullName;
-        using var process = IsEdge(peer) ? StartEdge(peer.StartsWith("edge@", StringComparison.Ordinal) ? peer[5..] : peer == "edge" && settings.EdgeDll is not null ? Path.GetDirectoryName(Path.GetFullPath(settings.EdgeDll)) : null, root, kafka, topic, port, work, settings.EdgeArgs, EdgeEnvironment(peer))
-            : StartRsyslog(kafka, topic, port, work, json: scenario == JsonOverTcpScenario, settings.UdpReceiveBufferMiB);
+        using var process = EdgePeers.IsEdge(peer) ? EdgePeers.StartEdge(peer.StartsWith("edge@", StringComparison.Ordinal) ? peer[5..] : peer == "edge" && settings.EdgeDll is not null ? Path.GetDirectoryName(Path.GetFullPath(settings.EdgeDll)) : null, root, kafka, topic, port, work, settings.EdgeArgs, EdgePeers.EdgeEnvironment(peer))
+            : EdgePeers.StartRsyslog(kafka, topic, port, work, json: scenario == JsonOverTcpScenario, settings.UdpReceiveBufferMiB);
         try
         {
             await WaitListeningAsync(process, port);
-            if (IsEdge(peer)) await WaitListeningAsync(process, port + 1);
+            if (EdgePeers.IsEdge(peer)) await WaitListeningAsync(process, port + 1);
             long before = 0;
             if (warmup > 0)
             {
@@ -130,7 +129,7 @@ internal static class EdgeBench
             if (Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1")
             {
                 lock (process.Output) foreach (var line in process.Output.TakeLast(40)) Console.Error.WriteLine($"[{peer}] {line}");
-                if (IsEdge(peer)) await PrintLossCountersAsync(port + 1);
+                if (EdgePeers.IsEdge(peer)) await PrintLossCountersAsync(port + 1);
             }
             return row;
         }
@@ -150,81 +149,10 @@ internal static class EdgeBench
             Console.Error.WriteLine($"[edge] {line}");
     }
 
-    /// <summary>
-    /// The peer <c>edge-jit</c>: the same published edge with its ReadyToRun code ignored (<c>DOTNET_ReadyToRun=0</c>),
-    /// so every method is compiled by the JIT as before ReadyToRun: what precompiling buys, in the same run.
-    /// Any <c>edge+NAME=VALUE[+NAME=VALUE]</c> peer runs the edge with those environment variables (runtime
-    /// settings to compare in one run, e.g. <c>edge+DOTNET_TieredPGO=0</c>), and <c>edge@DIR</c> the edge
-    /// published into DIR (another build to compare).
-    /// </summary>
-    private const string JitOnlyEdge = "edge-jit";
-
-    private static bool IsEdge(string peer) => peer is "edge" or JitOnlyEdge || peer.StartsWith("edge+", StringComparison.Ordinal) || peer.StartsWith("edge@", StringComparison.Ordinal);
-
-    private static Dictionary<string, string>? EdgeEnvironment(string peer) =>
-        peer == JitOnlyEdge ? new Dictionary<string, string> { ["DOTNET_ReadyToRun"] = "0" }
-        : peer.StartsWith("edge+", StringComparison.Ordinal)
-            ? peer.Split('+').Skip(1).Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1])
-            : null;
-
-    private static BenchProcess StartEdge(string? publishedIn, string root, EmbeddedKafkaCluster kafka, string topic, int port, string work, string[] extra, Dictionary<string, string>? environment)
-    {
-        // As deployed: the publish every build makes (Directory.Build.targets), unless another is named.
-        var dll = Path.Combine(publishedIn ?? Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "publish"), "Pipeline.Edge.dll");
-        return BenchProcess.Start("edge", "dotnet", [dll, "--kafka", kafka.BootstrapServers,
-            "--syslog-udp", $"127.0.0.1:{port}", "--syslog-tcp", $"127.0.0.1:{port}", "--http", $"127.0.0.1:{port + 1}",
-            "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true",
-            "--Edge:Routes:0:Name=bench", $"--Edge:Routes:0:Topic={topic}", "--Logging:LogLevel:Default=Information", .. extra],
-            environment);
-    }
-
     private const string HttpScenario = "http ndjson x4, max rate";
     private const string OtlpProtobufScenario = "otlp protobuf x4, max rate";
     private const string OtlpJsonScenario = "otlp json x4, max rate";
     private const string JsonOverTcpScenario = "json events, tcp x4 + mmjsonparse, max rate";
-
-    private static BenchProcess StartRsyslog(EmbeddedKafkaCluster kafka, string topic, int port, string work, bool json, int udpReceiveBufferMiB)
-    {
-        // The same work as the edge: parse the line, render a JSON document, publish it with lz4.
-        var brokers = string.Join(",", kafka.BootstrapServers.Split(',').Select(b => $"\"{b}\""));
-        var config = Path.Combine(work, "rsyslog.conf");
-        File.WriteAllText(config, $$"""
-            global(workDirectory="{{work}}" maxMessageSize="64k")
-            module(load="imtcp" MaxSessions="200")
-            module(load="imudp" threads="2")
-            module(load="omkafka")
-            module(load="mmjsonparse")
-            template(name="envelope" type="list" option.jsonf="on") {
-              property(outname="received_at" name="timegenerated" dateFormat="rfc3339" format="jsonf")
-              property(outname="timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")
-              property(outname="hostname" name="hostname" format="jsonf")
-              property(outname="app_name" name="app-name" format="jsonf")
-              property(outname="procid" name="procid" format="jsonf")
-              property(outname="msgid" name="msgid" format="jsonf")
-              property(outname="facility" name="syslogfacility" format="jsonf")
-              property(outname="severity" name="syslogseverity" format="jsonf")
-              property(outname="message" name="msg" format="jsonf")
-              property(outname="raw" name="rawmsg" format="jsonf")
-            }
-            template(name="json-envelope" type="list") {
-              constant(value="{\"received_at\":\"") property(name="timegenerated" dateFormat="rfc3339")
-              constant(value="\",\"hostname\":\"") property(name="hostname" format="json")
-              constant(value="\",\"app_name\":\"") property(name="app-name" format="json")
-              constant(value="\",\"severity\":") property(name="syslogseverity")
-              constant(value=",\"message\":\"") property(name="$!msg" format="json")
-              constant(value="\",\"payload\":") property(name="$!all-json")
-              constant(value="}")
-            }
-            ruleset(name="tokafka" queue.type="LinkedList" queue.size="2000000" queue.dequeueBatchSize="4096") {
-              {{(json ? "action(type=\"mmjsonparse\" cookie=\"@cee:\")" : "")}}
-              action(type="omkafka" topic="{{topic}}" broker=[{{brokers}}] template="{{(json ? "json-envelope" : "envelope")}}" partitions.auto="on"
-                     confParam=["compression.codec=lz4", "queue.buffering.max.ms={{new ProducerSettings().LingerMs}}", "batch.size=1000000", "queue.buffering.max.messages=1000000"])
-            }
-            input(type="imtcp" address="127.0.0.1" port="{{port}}" ruleset="tokafka")
-            input(type="imudp" address="127.0.0.1" port="{{port}}" ruleset="tokafka" rcvbufSize="{{udpReceiveBufferMiB}}m")
-            """);
-        return BenchProcess.Start("rsyslog", "rsyslogd", ["-n", "-f", config, "-i", Path.Combine(work, "rsyslogd.pid")]);
-    }
 
     private static async Task WaitListeningAsync(BenchProcess process, int port)
     {
@@ -299,8 +227,8 @@ internal static class EdgeBench
                 text.AppendLine(CultureInfo.InvariantCulture, $"{otlp.Scenario}: {otlp.Rate:N0} records/s = {otlp.Rate / edgeHttp.Rate:F2}x the edge's /v1/events rate; CPU per record = {PerMessage(otlp) / PerMessage(edgeHttp):F2}x.");
         if (edgeHttp is not null && rsyslogJson is not null)
             text.AppendLine(CultureInfo.InvariantCulture, $"JSON events: HTTP NDJSON (edge) / TCP + mmjsonparse (rsyslog) throughput = {edgeHttp.Rate / rsyslogJson.Rate:F2}; CPU per event = {PerMessage(edgeHttp) / PerMessage(rsyslogJson):F2}x.");
-        var jitTcp = rows.FirstOrDefault(r => r.Peer == JitOnlyEdge && r.Scenario.StartsWith("tcp", StringComparison.Ordinal));
-        var jitHttp = rows.FirstOrDefault(r => r.Peer == JitOnlyEdge && r.Scenario == HttpScenario);
+        var jitTcp = rows.FirstOrDefault(r => r.Peer == EdgePeers.JitOnlyEdge && r.Scenario.StartsWith("tcp", StringComparison.Ordinal));
+        var jitHttp = rows.FirstOrDefault(r => r.Peer == EdgePeers.JitOnlyEdge && r.Scenario == HttpScenario);
         if (jitTcp is not null && rsyslogTcp is not null && jitHttp is not null && rsyslogJson is not null)
             text.AppendLine(CultureInfo.InvariantCulture, $"The same edge without its ReadyToRun code (JIT only): TCP {jitTcp.Rate / rsyslogTcp.Rate:F2}, JSON events {jitHttp.Rate / rsyslogJson.Rate:F2} of rsyslog.");
         var edges = rows.Where(r => r.Peer == "edge" && (r.Scenario.StartsWith("tcp", StringComparison.Ordinal) || r.Scenario == HttpScenario)).ToList();
