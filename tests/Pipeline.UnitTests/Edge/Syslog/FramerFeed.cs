@@ -7,6 +7,9 @@ namespace Pipeline.UnitTests.Edge.Syslog;
 /// <summary>Feeding the syslog framer in tests: a buffer read to its end, and buffers made of separate segments.</summary>
 internal static class FramerFeed
 {
+    /// <summary>A frame limit no test frame reaches.</summary>
+    public const int Large = 64 * 1024;
+
     public static List<Frame> ReadAll(SyslogFrameReader reader, ReadOnlySequence<byte> buffer)
     {
         var frames = new List<Frame>();

@@ -15,8 +15,6 @@ namespace Pipeline.UnitTests.Edge.Syslog;
 /// </summary>
 public sealed class SyslogFrameReaderStreamTests
 {
-    private const int Large = 64 * 1024;
-
     [Fact]
     public void ArbitraryBytesNeverCrashTheFramerAndNoFrameExceedsTheLimit()
     {
@@ -70,10 +68,7 @@ public sealed class SyslogFrameReaderStreamTests
         var property = Prop.ForAll(inputs.ToArbitrary(), t =>
         {
             var ((messages, chunk), seed) = t;
-            var stream = EncodeOctetCounted(messages);
-            var sizes = RandomChunkSizes(stream.Length, chunk, seed);
-            return SameFrames(messages, FeedInChunks(stream, sizes, Large, out _))
-                && SameFrames(messages, FeedThroughPipe(stream, sizes, Large));
+            return FedInPiecesYieldsExactly(messages, EncodeOctetCounted(messages), chunk, seed);
         });
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), property);
     }
@@ -102,9 +97,7 @@ public sealed class SyslogFrameReaderStreamTests
         var property = Prop.ForAll(inputs.ToArbitrary(), t =>
         {
             var (((messages, stream), chunk), seed) = t;
-            var sizes = RandomChunkSizes(stream.Length, chunk, seed);
-            return SameFrames(messages, FeedInChunks(stream, sizes, Large, out _))
-                && SameFrames(messages, FeedThroughPipe(stream, sizes, Large));
+            return FedInPiecesYieldsExactly(messages, stream, chunk, seed);
         });
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), property);
     }
@@ -141,6 +134,14 @@ public sealed class SyslogFrameReaderStreamTests
             return SameFrames(expected, FeedInChunks(stream, sizes, Max, out _));
         });
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), property);
+    }
+
+    /// <summary>The stream fed in random pieces of at most <paramref name="chunk"/> bytes, by hand and through a pipe, gives exactly <paramref name="messages"/> both ways.</summary>
+    private static bool FedInPiecesYieldsExactly(byte[][] messages, byte[] stream, int chunk, int seed)
+    {
+        var sizes = RandomChunkSizes(stream.Length, chunk, seed);
+        return SameFrames(messages, FeedInChunks(stream, sizes, Large, out _))
+            && SameFrames(messages, FeedThroughPipe(stream, sizes, Large));
     }
 
     private static Gen<byte[]> Bytes(int minLength, int maxLength) =>

@@ -7,8 +7,6 @@ namespace Pipeline.UnitTests.Edge.Syslog;
 
 public sealed class SyslogFrameReaderTests
 {
-    private const int Large = 64 * 1024;
-
     [Theory]
     [InlineData("12 <13>1 - - -", FramingMode.OctetCounting)]
     [InlineData("0", FramingMode.OctetCounting)]
