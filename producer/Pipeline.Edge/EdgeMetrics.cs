@@ -37,6 +37,7 @@ internal sealed class EdgeMetrics
 
         HttpRefused = new CounterFamily(_meter, "edge_http_connections_refused_total", "HTTPS connections refused during the TLS handshake (reason tls): no client certificate from the CAs, too slow, not TLS.");
         HttpRateLimited = new CounterFamily(_meter, "edge_http_rate_limited_total", "Ingest requests answered 429, by reason: token (one token's limit) or address (one source address's).");
+        HttpBackpressure = new CounterFamily(_meter, "edge_http_backpressure_waits_total", "Times an ingest request waited for room because the buffers were full while Kafka acknowledged.");
 
         UdpDatagrams = new CounterFamily(_meter, "edge_udp_datagrams_total", "UDP datagrams received.");
         UdpTruncated = new CounterFamily(_meter, "edge_udp_truncated_total", "UDP datagrams longer than MaxMessageBytes (truncated).");
@@ -65,6 +66,7 @@ internal sealed class EdgeMetrics
 
     /// <summary>Labels: <c>listener</c>, <c>reason</c> (token, address).</summary>
     public CounterFamily HttpRateLimited { get; }
+    public CounterFamily HttpBackpressure { get; }
 
     public CounterFamily UdpDatagrams { get; }
     public CounterFamily UdpTruncated { get; }

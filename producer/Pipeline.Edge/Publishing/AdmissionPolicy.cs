@@ -16,6 +16,16 @@ internal enum MemoryAdmission
     HoldBack,
 }
 
+/// <summary>Whether an event would be taken now.</summary>
+internal enum Room
+{
+    Now,
+    /// <summary>Not now, but its sender can wait: the memory buffer is full and Kafka acknowledging.</summary>
+    AfterWaiting,
+    /// <summary>None: waiting would not help (the spool is full for its priority).</summary>
+    None,
+}
+
 /// <summary>Whether the spool takes an event of a given priority.</summary>
 internal enum SpoolAdmission
 {
@@ -73,15 +83,19 @@ internal sealed class AdmissionPolicy(MemoryBuffer memory, SpoolOptions spool)
     /// Whether an event of this priority and <paramref name="bytes"/> would be taken now, the spool holding
     /// <paramref name="spoolBytes"/> of <paramref name="spoolMaxBytes"/> (TCP waits for this; HTTP checks it before a batch).
     /// </summary>
-    public bool HasRoom(RoutePriority priority, BufferMode mode, long bytes, bool senderWaits, long spoolBytes, long spoolMaxBytes)
+    public bool HasRoom(RoutePriority priority, BufferMode mode, long bytes, bool senderWaits, long spoolBytes, long spoolMaxBytes) =>
+        RoomFor(priority, mode, bytes, senderWaits, spoolBytes, spoolMaxBytes) == Room.Now;
+
+    /// <summary>As <see cref="HasRoom"/>, telling a wait that ends (<see cref="Room.AfterWaiting"/>) from no room; one reading of each figure, so the answer is consistent.</summary>
+    public Room RoomFor(RoutePriority priority, BufferMode mode, long bytes, bool senderWaits, long spoolBytes, long spoolMaxBytes)
     {
         if (mode == BufferMode.Memory && SpoolUnread == 0)
         {
-            if (!Memory.IsFull(bytes)) return true;
-            if (HoldBack(senderWaits)) return false;
+            if (!Memory.IsFull(bytes)) return Room.Now;
+            if (HoldBack(senderWaits)) return Room.AfterWaiting;
         }
         var after = spoolBytes + bytes;
-        return after < spoolMaxBytes && (double)after / spoolMaxBytes < Threshold(priority);
+        return after < spoolMaxBytes && (double)after / spoolMaxBytes < Threshold(priority) ? Room.Now : Room.None;
     }
 
     private bool HoldBack(bool senderWaits) => senderWaits && Memory.KafkaAcknowledging;

@@ -146,6 +146,26 @@ internal sealed class EdgePublisher : IDisposable
     }
 
     /// <summary>
+    /// For a sender told <see cref="PublishOutcome.Full"/> that can wait but not stop reading (an HTTP request, its body
+    /// already read): waits while it is only held back (<see cref="MemoryAdmission.HoldBack"/>) and says whether to offer
+    /// again; false when waiting would not help (the spool has no room), and the caller answers busy.
+    /// </summary>
+    public async Task<bool> WaitToOfferAgainAsync(BufferMode mode, CancellationToken cancellationToken)
+    {
+        var delay = 1;
+        while (true)
+        {
+            switch (_policy.RoomFor(RoutePriority.Normal, mode, 0, senderWaits: true, _spool.Bytes, _spool.MaxBytes))
+            {
+                case Room.Now: return true;
+                case Room.None: return false;
+            }
+            await Task.Delay(delay, cancellationToken);
+            delay = Math.Min(delay * 2, 100);
+        }
+    }
+
+    /// <summary>
     /// Stops: gives Kafka up to <paramref name="timeout"/> to acknowledge what is in flight, then writes
     /// every unacknowledged in-memory event to the spool and closes it. Spooled records stay for the next run.
     /// </summary>

@@ -15,7 +15,7 @@ public sealed class MemoryBufferOptions
     public long MaxBytes { get; set; } = 32L << 20;
 
     /// <summary>
-    /// While the buffer is full, a sender that can wait (TCP, WebSocket) is held back as long as Kafka acknowledged
+    /// While the buffer is full, a sender that can wait (TCP, WebSocket, an HTTP request) is held back as long as Kafka acknowledged
     /// something within this time (it is only slower than the input); past it, its events overflow to the spool
     /// like everyone else's. Default 2 s.
     /// </summary>

@@ -269,4 +269,27 @@ public sealed class OtlpIngestTests
         var arrived = events.Select(e => e.Payload!.Value.GetProperty("attributes").GetProperty("seq").GetInt32()).ToHashSet();
         Assert.Superset(taken.ToHashSet(), arrived);
     }
+
+    [EmbeddedKafkaFact("slows the brokers")]
+    public async Task WhileKafkaAcknowledgesSlowerThanRecordsComeARequestWaitsForRoomAndEachRecordArrivesOnce()
+    {
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1);
+        var edge = await pipeline.StartEdgeAsync(["--Edge:Memory:MaxEvents=200", "--Edge:Producer:LingerMs=0"]);
+        // Every produce request takes 50 ms more: Kafka keeps acknowledging, far slower than a request's records come.
+        pipeline.Kafka.SetBrokerLatency(1, TimeSpan.FromMilliseconds(50));
+        for (var request = 0; request < 4; request++)
+        {
+            var records = Enumerable.Range(request * 1000, 1000).Select(n => Record($"record {n}", attributes: ("seq", AnyInt(n)))).ToArray();
+            var answer = await PostAsync($"{edge.HttpUrl}/v1/logs", Request(Resource(("service.name", "load")), Scope("s", "1"), records), Protobuf);
+            Assert.Equal(200, answer.Status);
+        }
+
+        var events = TopicReader.ReadEvents(pipeline.Kafka.BootstrapServers, "events", 4000, TimeSpan.FromSeconds(60));
+        Assert.Equal(Enumerable.Range(0, 4000), events.Select(e => e.Payload!.Value.GetProperty("attributes").GetProperty("seq").GetInt32()).Order());
+        var metrics = await MetricsText.ScrapeAsync(edge.Process);
+        Assert.True(metrics.Sum("edge_http_backpressure_waits_total") > 0, "the requests should have waited for room");
+        Assert.Equal(0, metrics.Sum("edge_spool_appended_records_total"));
+        Assert.Equal(4000, metrics.Sum("edge_otlp_log_records_total", ("outcome", "accepted")));
+        Assert.Equal(4000, TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "events", pipeline.Partitions("events")));
+    }
 }

@@ -21,8 +21,10 @@ namespace Pipeline.Edge.Sources.Http;
 /// array) and the good lines are kept; the reply is 200 unless no line at all was good (400). A line (array
 /// element, WebSocket message) over <c>MaxEventBytes</c>, or whose envelope would be larger than Kafka takes, is
 /// refused the same way with a <c>too_large:</c> error and counted in <c>too_large</c> and in the loss ledger. A body
-/// over <c>MaxBodyBytes</c> (before or after gzip) is 413 and nothing of it is kept. When the buffers are
-/// full the reply is 503 with Retry-After; it says how many lines were taken and from which line to resend.
+/// over <c>MaxBodyBytes</c> (before or after gzip) is 413 and nothing of it is kept. While the memory buffer is full
+/// and Kafka acknowledging, a request waits for room (as a TCP sender is held back) rather than go through the disk
+/// spool; when the buffers are full for good the reply is 503 with Retry-After, saying how many lines were taken and
+/// from which line to resend.
 /// </remarks>
 internal static class HttpIngestEndpoints
 {
@@ -33,20 +35,22 @@ internal static class HttpIngestEndpoints
         var json = app.Services.GetRequiredService<JsonEventIngest>();
         var syslog = app.Services.GetRequiredService<SyslogIngest>();
         var publisher = app.Services.GetRequiredService<EdgePublisher>();
+        var metrics = app.Services.GetRequiredService<EdgeMetrics>();
         var redact = options.RedactHeaders.ToHashSet(StringComparer.OrdinalIgnoreCase);
 
         app.UseWebSockets();
         app.MapPost("/v1/events", (Func<HttpContext, Task<IResult>>)(context =>
-            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => BodyEventIngest.IngestJson(body, origin, json, options.EventLimit, waiter)))).WithMetadata(IngestEndpoint.Instance);
+            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, metrics, redact, (body, origin, waiter, response) => BodyEventIngest.IngestJson(body, origin, json, options.EventLimit, waiter, response)))).WithMetadata(IngestEndpoint.Instance);
         app.MapPost("/v1/syslog", (Func<HttpContext, Task<IResult>>)(context =>
-            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, redact, (body, origin, waiter) => BodyEventIngest.IngestSyslog(body, origin, syslog, options.EventLimit, waiter)))).WithMetadata(IngestEndpoint.Instance);
+            IngestAsync(context, listeners.For(context).Http, options, auth, publisher, metrics, redact, (body, origin, waiter, response) => BodyEventIngest.IngestSyslog(body, origin, syslog, options.EventLimit, waiter, response)))).WithMetadata(IngestEndpoint.Instance);
         app.Map("/v1/stream", (HttpContext context) => WebSocketIngest.StreamAsync(context, listeners.For(context).WebSocket, options, auth, json, publisher, redact)).WithMetadata(IngestEndpoint.Instance);
     }
 
-    private delegate (IngestResponse Response, bool Full) Ingest(ReadOnlyMemory<byte> body, IngestOrigin origin, DeliveryWaiter? waiter);
+    /// <summary>Offers a body's events from <see cref="IngestResponse.ResumeFromLine"/> on; true when it stopped there, full.</summary>
+    private delegate bool Ingest(ReadOnlyMemory<byte> body, IngestOrigin origin, DeliveryWaiter? waiter, IngestResponse response);
 
     private static async Task<IResult> IngestAsync(HttpContext context, ListenerMarkup markup, HttpIngestOptions options, IngestAuthenticator auth,
-        EdgePublisher publisher, HashSet<string> redact, Ingest ingest)
+        EdgePublisher publisher, EdgeMetrics metrics, HashSet<string> redact, Ingest ingest)
     {
         var caller = auth.Authenticate(context.Request);
         if (!caller.Allowed)
@@ -85,8 +89,14 @@ internal static class HttpIngestEndpoints
         {
             var waiter = string.Equals(context.Request.Query["ack"], "kafka", StringComparison.OrdinalIgnoreCase) ? new DeliveryWaiter() : null;
             var origin = new IngestOrigin(markup, RequestOrigin.Peer(context), RequestOrigin.Stream(context, redact, caller.Tenant));
-            var (response, full) = ingest(body.AsMemory(0, length), origin, waiter);
-            if (full) return Busy(context, options, response);
+            var response = new IngestResponse();
+            while (ingest(body.AsMemory(0, length), origin, waiter, response))
+            {
+                // Kafka slower than the events come: the request waits and goes on where it stopped, as a TCP sender is
+                // held back; only buffers full for good (Kafka silent, the spool full) make it 503.
+                metrics.HttpBackpressure.For(("listener", markup.Name)).Inc();
+                if (!await publisher.WaitToOfferAgainAsync(markup.Buffer, context.RequestAborted)) return Busy(context, options, response);
+            }
             var status = response.Errors is { Count: > 0 } && response.Accepted + response.Shed + response.SampledOut == 0
                 ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK;
             if (waiter is not null)

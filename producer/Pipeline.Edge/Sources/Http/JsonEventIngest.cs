@@ -60,13 +60,14 @@ internal sealed class JsonEventIngest(Router router, EdgePublisher publisher, Lo
 
     /// <summary>
     /// Routes, samples, marks up and publishes one event at once, over borrowed bytes (the request body and
-    /// the thread's envelope buffer): the hot path of <c>POST /v1/events</c>.
+    /// the thread's envelope buffer): the hot path of <c>POST /v1/events</c>. Its request can wait for room
+    /// (<see cref="JsonIngestOutcome.Full"/> while Kafka only acknowledges slower than events come).
     /// </summary>
     public JsonIngestOutcome Publish(JsonElement payload, IngestOrigin origin, DeliveryWaiter? waiter, out string? error)
     {
         var prepared = PrepareInPlace(payload, origin, out var outcome, out error);
         if (prepared.Route is null) return outcome;
-        switch (publisher.Publish(prepared.Route, prepared.Cell, prepared.Key, prepared.HasKey, prepared.Envelope, prepared.Buffer, waiter))
+        switch (publisher.Publish(prepared.Route, prepared.Cell, prepared.Key, prepared.HasKey, prepared.Envelope, prepared.Buffer, waiter, senderWaits: true))
         {
             case PublishOutcome.Accepted: return JsonIngestOutcome.Accepted;
             case PublishOutcome.Shed: return JsonIngestOutcome.Shed;

@@ -35,7 +35,7 @@ public sealed class AdmissionPolicyTests
         var (policy, memory) = Policy(maxEvents: 2);
         memory.Enter(10);
         memory.Enter(10);
-        // A sender that cannot wait (UDP, HTTP) overflows at once.
+        // A sender that cannot wait (UDP) overflows at once.
         Assert.Equal(MemoryAdmission.SpoolMemoryFull, policy.ForMemory(senderWaits: false));
         // The buffer came into use just now: Kafka is taken to be acknowledging.
         Assert.Equal(MemoryAdmission.HoldBack, policy.ForMemory(senderWaits: true));
@@ -48,6 +48,30 @@ public sealed class AdmissionPolicyTests
         // An acknowledgement: Kafka is only slow again, the sender is held back again.
         memory.Progress();
         Assert.Equal(MemoryAdmission.HoldBack, policy.ForMemory(senderWaits: true));
+    }
+
+    [Fact]
+    public void ASenderThatCanWaitIsToldToWaitExactlyWhileItsEventWouldBeHeldBackAndNoRoomOnlyWhenTheSpoolIsFull()
+    {
+        var (policy, memory) = Policy(maxEvents: 1);
+        Room RoomFor(BufferMode mode, long spoolBytes = 0) => policy.RoomFor(RoutePriority.Normal, mode, 0, senderWaits: true, spoolBytes, 100);
+        Assert.Equal(Room.Now, RoomFor(BufferMode.Memory));
+        memory.Enter(10);
+        Assert.Equal(Room.AfterWaiting, RoomFor(BufferMode.Memory));
+        Assert.Equal(Room.None, policy.RoomFor(RoutePriority.Normal, BufferMode.Memory, 0, senderWaits: false, 95, 100)); // cannot wait: the spool decides
+        Assert.Equal(Room.Now, RoomFor(BufferMode.Disk)); // disk mode never holds back: every event is spooled
+        Assert.Equal(Room.None, RoomFor(BufferMode.Disk, spoolBytes: 95));
+
+        policy.SpoolAppended();
+        Assert.Equal(Room.None, RoomFor(BufferMode.Memory, spoolBytes: 95)); // older events wait in the spool: new ones queue behind them
+        policy.SpoolRead();
+        Assert.Equal(Room.AfterWaiting, RoomFor(BufferMode.Memory, spoolBytes: 95));
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        // Kafka silent: the spool takes it, or, full, the sender is told there is no room.
+        Assert.Equal(Room.Now, RoomFor(BufferMode.Memory));
+        Assert.Equal(Room.None, RoomFor(BufferMode.Memory, spoolBytes: 95));
+        Assert.Equal(MemoryAdmission.SpoolMemoryFull, policy.ForMemory(senderWaits: true));
     }
 
     [Fact]

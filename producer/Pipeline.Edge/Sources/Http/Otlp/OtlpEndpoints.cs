@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Pipeline.Core.Metrics;
 using Pipeline.Edge.Markup;
 using Pipeline.Edge.Publishing;
 using Pipeline.Edge.Routing;
@@ -20,7 +21,8 @@ namespace Pipeline.Edge.Sources.Http.Otlp;
 /// Answers, as the OTLP specification says: 200 with an empty <c>ExportLogsServiceResponse</c>, or with
 /// <c>partial_success</c> (rejected count and why) when some records were left out; 400 when the body is not an
 /// OTLP request (nothing of it kept); 401; 413 over <c>MaxBodyBytes</c>; 415 for another Content-Type or
-/// Content-Encoding; 503 with Retry-After when the buffers are full — a 503 after part of the request was taken
+/// Content-Encoding. While the memory buffer is full and Kafka acknowledging, a request waits for room (no disk);
+/// 503 with Retry-After when the buffers are full for good (Kafka silent, the spool full) — a 503 after part of the request was taken
 /// means the exporter sends all of it again, so that part arrives twice (OTLP has no per-record acknowledgement;
 /// records carrying <c>log.record.uid</c> keep it as their id, so sinks unique by id keep one copy).
 /// </remarks>
@@ -35,12 +37,13 @@ internal static class OtlpEndpoints
         var ingest = app.Services.GetRequiredService<OtlpLogIngest>();
         var publisher = app.Services.GetRequiredService<EdgePublisher>();
         var metrics = app.Services.GetRequiredService<OtlpMetrics>();
+        var backpressure = app.Services.GetRequiredService<EdgeMetrics>().HttpBackpressure;
         var redact = options.RedactHeaders.ToHashSet(StringComparer.OrdinalIgnoreCase);
 
         app.MapPost("/v1/logs", (Func<HttpContext, Task<IResult>>)(async context =>
         {
             var encoding = OtlpReply.EncodingOf(context.Request.ContentType);
-            var result = await ExportLogsAsync(context, encoding, listeners.For(context), options, auth, ingest, publisher, redact, metrics);
+            var result = await ExportLogsAsync(context, encoding, listeners.For(context), options, auth, ingest, publisher, redact, metrics, backpressure);
             metrics.Request(Logs, EncodingName(encoding), result is IStatusCodeHttpResult { StatusCode: { } status } ? status : StatusCodes.Status200OK);
             return result;
         })).WithMetadata(IngestEndpoint.Instance);
@@ -57,7 +60,7 @@ internal static class OtlpEndpoints
     }
 
     private static async Task<IResult> ExportLogsAsync(HttpContext context, OtlpEncoding? requested, HttpListenerMarkup listener, HttpIngestOptions options,
-        IngestAuthenticator auth, OtlpLogIngest ingest, EdgePublisher publisher, HashSet<string> redact, OtlpMetrics metrics)
+        IngestAuthenticator auth, OtlpLogIngest ingest, EdgePublisher publisher, HashSet<string> redact, OtlpMetrics metrics, CounterFamily backpressure)
     {
         if (requested is not { } encoding)
             return OtlpReply.Failure(OtlpEncoding.Json, StatusCodes.Status415UnsupportedMediaType,
@@ -111,9 +114,16 @@ internal static class OtlpEndpoints
                     $"the body is not an OTLP ExportLogsServiceRequest ({(encoding == OtlpEncoding.Protobuf ? "protobuf" : "JSON")}): {ex.Message}; nothing was kept");
             }
             var origin = new IngestOrigin(listener.Otlp, RequestOrigin.Peer(context), RequestOrigin.Stream(context, redact, caller.Tenant));
-            var result = ingest.Publish(batch, origin);
+            var result = OtlpExportResult.For(batch);
+            var full = false;
+            while (ingest.Publish(batch, origin, result))
+            {
+                // Kafka slower than the records come: the request waits and goes on where it stopped (as /v1/events does).
+                backpressure.For(("listener", listener.Otlp.Name)).Inc();
+                if (full = !await publisher.WaitToOfferAgainAsync(listener.Otlp.Buffer, context.RequestAborted)) break;
+            }
             metrics.Records(result);
-            if (result.Full)
+            if (full)
             {
                 return Busy(context, encoding, options,
                     $"the edge's buffers are full: {result.Accepted} of {batch.Records.Count + batch.Rejected} records were taken before they filled; retry later");

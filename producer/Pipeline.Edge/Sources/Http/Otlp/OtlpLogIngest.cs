@@ -14,8 +14,14 @@ internal sealed class OtlpExportResult
     public int Shed { get; set; }
     public int Rejected { get; set; }
     public string? FirstRejection { get; set; }
-    /// <summary>The buffers filled before every record was taken: the request is answered 503.</summary>
+    /// <summary>The buffers filled before every record was taken: <see cref="Next"/> is the first not taken.</summary>
     public bool Full { get; set; }
+
+    /// <summary>The record to offer next (all of them offered once it is the batch's count).</summary>
+    public int Next { get; set; }
+
+    /// <summary>A batch's result before any record is offered: what decoding it rejected.</summary>
+    public static OtlpExportResult For(OtlpLogBatch batch) => new() { Rejected = batch.Rejected, FirstRejection = batch.FirstRejection };
 
     public void Reject(string reason)
     {
@@ -34,23 +40,28 @@ internal sealed class OtlpLogIngest(Router router, EdgePublisher publisher, Loss
 {
     private readonly int _eventLimit = options.Http.EventLimit;
 
-    public OtlpExportResult Publish(OtlpLogBatch batch, IngestOrigin origin)
+    /// <summary>
+    /// Offers the records from <see cref="OtlpExportResult.Next"/> on, tallying <paramref name="result"/>; true when the buffers
+    /// filled first (<see cref="OtlpExportResult.Full"/>): the request can wait for room and call again to go on from there.
+    /// </summary>
+    public bool Publish(OtlpLogBatch batch, IngestOrigin origin, OtlpExportResult result)
     {
-        var result = new OtlpExportResult { Rejected = batch.Rejected, FirstRejection = batch.FirstRejection };
         var records = batch.Records;
-        for (var i = 0; i < records.Count && !result.Full; i++)
+        result.Full = false;
+        for (; result.Next < records.Count; result.Next++)
         {
-            var slot = records[i];
-            switch (PublishOne(batch, slot, origin))
+            switch (PublishOne(batch, records[result.Next], origin))
             {
                 case JsonIngestOutcome.Accepted: result.Accepted++; break;
                 case JsonIngestOutcome.SampledOut: result.SampledOut++; break;
                 case JsonIngestOutcome.Shed: result.Shed++; break;
                 case JsonIngestOutcome.Invalid: result.Reject($"a record is larger than {_eventLimit} bytes as an envelope (Edge:Http:MaxEventBytes)"); break;
-                default: result.Full = true; break;
+                default:
+                    result.Full = true;
+                    return true;
             }
         }
-        return result;
+        return false;
     }
 
     private JsonIngestOutcome PublishOne(OtlpLogBatch batch, in LogSlot slot, IngestOrigin origin)
@@ -85,7 +96,8 @@ internal sealed class OtlpLogIngest(Router router, EdgePublisher publisher, Loss
             return JsonIngestOutcome.Invalid;
         }
         var hasKey = TryKey(batch, slot, route, document, out var key);
-        return publisher.Publish(route, cell, key, hasKey, envelope, origin.Listener.Buffer) switch
+        // The request can wait for room (Full while Kafka only acknowledges slower than records come).
+        return publisher.Publish(route, cell, key, hasKey, envelope, origin.Listener.Buffer, senderWaits: true) switch
         {
             PublishOutcome.Accepted => JsonIngestOutcome.Accepted,
             PublishOutcome.Shed => JsonIngestOutcome.Shed,
