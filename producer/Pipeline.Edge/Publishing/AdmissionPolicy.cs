@@ -40,7 +40,8 @@ internal enum SpoolAdmission
 /// The edge's admission and shedding rules, in one place and free of I/O: given what the memory buffer holds,
 /// whether Kafka is acknowledging, how many spooled events wait and how full the spool is, where an event goes.
 /// <list type="bullet">
-/// <item>Memory mode goes straight to the producer while nothing older waits in the spool and the buffer has room.</item>
+/// <item>Memory mode goes straight to the producer while nothing older waits in the spool and the buffer has room;
+/// a sender that can wait waits for a short spool backlog to drain rather than write behind it.</item>
 /// <item>A full buffer holds back a sender that can wait while Kafka still acknowledges (the disk would add cost
 /// and fill without helping); once Kafka has been silent for <see cref="MemoryBufferOptions.SpoolAfterNoAckFor"/>,
 /// the spool is what keeps senders going through the outage.</item>
@@ -67,7 +68,7 @@ internal sealed class AdmissionPolicy(MemoryBuffer memory, SpoolOptions spool)
     /// <summary>Where a memory-mode event goes; <paramref name="senderWaits"/>: its sender can be held back and offer it again.</summary>
     public MemoryAdmission ForMemory(bool senderWaits)
     {
-        if (SpoolUnread > 0) return MemoryAdmission.SpoolBehindOlder;
+        if (SpoolUnread > 0) return WaitsBehindSpool(senderWaits) ? MemoryAdmission.HoldBack : MemoryAdmission.SpoolBehindOlder;
         if (!Memory.IsFull(0)) return MemoryAdmission.Produce;
         return HoldBack(senderWaits) ? MemoryAdmission.HoldBack : MemoryAdmission.SpoolMemoryFull;
     }
@@ -89,16 +90,31 @@ internal sealed class AdmissionPolicy(MemoryBuffer memory, SpoolOptions spool)
     /// <summary>As <see cref="HasRoom"/>, telling a wait that ends (<see cref="Room.AfterWaiting"/>) from no room; one reading of each figure, so the answer is consistent.</summary>
     public Room RoomFor(RoutePriority priority, BufferMode mode, long bytes, bool senderWaits, long spoolBytes, long spoolMaxBytes)
     {
-        if (mode == BufferMode.Memory && SpoolUnread == 0)
+        if (mode == BufferMode.Memory)
         {
-            if (!Memory.IsFull(bytes)) return Room.Now;
-            if (HoldBack(senderWaits)) return Room.AfterWaiting;
+            if (SpoolUnread == 0)
+            {
+                if (!Memory.IsFull(bytes)) return Room.Now;
+                if (HoldBack(senderWaits)) return Room.AfterWaiting;
+            }
+            else if (WaitsBehindSpool(senderWaits))
+            {
+                return Room.AfterWaiting;
+            }
         }
         var after = spoolBytes + bytes;
         return after < spoolMaxBytes && (double)after / spoolMaxBytes < Threshold(priority) ? Room.Now : Room.None;
     }
 
     private bool HoldBack(bool senderWaits) => senderWaits && Memory.KafkaAcknowledging;
+
+    /// <summary>
+    /// A sender that can wait waits for a short spool backlog to drain (no more than the memory buffer holds, while Kafka
+    /// acknowledges: milliseconds) instead of writing behind it; one moment's overflow then costs a pause, not a detour of
+    /// everything after it through the disk. Behind a long backlog (after an outage) it is not slowed: its events queue in
+    /// the spool.
+    /// </summary>
+    private bool WaitsBehindSpool(bool senderWaits) => HoldBack(senderWaits) && SpoolUnread <= Memory.MaxEvents;
 
     /// <summary>Spool fill from which a priority is refused.</summary>
     private double Threshold(RoutePriority priority) => priority switch

@@ -155,7 +155,7 @@ internal sealed class EdgePublisher : IDisposable
         var delay = 1;
         while (true)
         {
-            switch (_policy.RoomFor(RoutePriority.Normal, mode, 0, senderWaits: true, _spool.Bytes, _spool.MaxBytes))
+            switch (RoomToOfferAgain(mode))
             {
                 case Room.Now: return true;
                 case Room.None: return false;
@@ -164,6 +164,9 @@ internal sealed class EdgePublisher : IDisposable
             delay = Math.Min(delay * 2, 100);
         }
     }
+
+    /// <summary>For a sender told <see cref="PublishOutcome.Full"/> that can wait: room now, after waiting (held back), or none.</summary>
+    public Room RoomToOfferAgain(BufferMode mode) => _policy.RoomFor(RoutePriority.Normal, mode, 0, senderWaits: true, _spool.Bytes, _spool.MaxBytes);
 
     /// <summary>
     /// Stops: gives Kafka up to <paramref name="timeout"/> to acknowledge what is in flight, then writes

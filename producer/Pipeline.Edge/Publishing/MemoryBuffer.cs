@@ -44,6 +44,9 @@ internal sealed class MemoryBuffer(MemoryBufferOptions options, TimeProvider tim
 
     public long Events => Interlocked.Read(ref _events);
 
+    /// <summary>The most events it holds (<see cref="MemoryBufferOptions.MaxEvents"/>).</summary>
+    public int MaxEvents => options.MaxEvents;
+
     public long Bytes => Interlocked.Read(ref _bytes);
 
     /// <summary>Full: no more events, or not <paramref name="extraBytes"/> more bytes.</summary>

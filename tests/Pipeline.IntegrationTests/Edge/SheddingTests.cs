@@ -97,4 +97,30 @@ public sealed class SheddingTests
         Assert.Equal(0, metrics.Sum("edge_events_dropped_total"));
         Assert.Equal(count, TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "syslog", 6));
     }
+
+    [EmbeddedKafkaFact("takes the brokers down or slows them")]
+    public async Task WhileKafkaAcknowledgesSlowerThanDatagramsComeUdpProcessingPausesWithItsQueueRatherThanSendingThroughTheSpool()
+    {
+        const int count = 5000;
+        await using var pipeline = PipelineUnderTest.Start(brokers: 1);
+        var edge = await pipeline.StartEdgeAsync(["--Edge:Memory:MaxEvents=200", "--Edge:Producer:LingerMs=0"]);
+        // Every produce request takes 50 ms more: Kafka keeps acknowledging, far slower than the datagrams come.
+        pipeline.Kafka.SetBrokerLatency(1, TimeSpan.FromMilliseconds(50));
+
+        using var udp = new UdpClient();
+        udp.Connect("127.0.0.1", edge.SyslogPort);
+        for (var i = 0; i < count; i++)
+        {
+            await udp.SendAsync(Encoding.UTF8.GetBytes(SyslogSender.Line("slow-kafka-udp", i)));
+            if (i % 500 == 499) await Task.Delay(10); // well within the socket's buffer: what is measured is the edge's queue
+        }
+        var metrics = await Eventually.Until(() => MetricsText.ScrapeAsync(edge.Process),
+            m => m.Sum("edge_events_published_total") + m.Sum("edge_udp_socket_drops_total") >= count, TimeSpan.FromMinutes(2), "all published");
+        Assert.Equal(0, metrics.Sum("edge_udp_socket_drops_total"));
+        Assert.Equal(count, metrics.Sum("edge_events_published_total"));
+        Assert.Equal(0, metrics.Sum("edge_spool_overflow_total"));
+        Assert.Equal(0, metrics.Sum("edge_spool_appended_records_total"));
+        Assert.Equal(0, metrics.Sum("edge_events_dropped_total"));
+        Assert.Equal(count, TopicReader.EndOffsetSum(pipeline.Kafka.BootstrapServers, "syslog", 6));
+    }
 }

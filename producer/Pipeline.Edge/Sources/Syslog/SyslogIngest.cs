@@ -27,14 +27,34 @@ internal sealed class SyslogIngest(Router router, EdgePublisher publisher, LossL
     /// <summary>
     /// Takes one line (one datagram or frame) and publishes it; when every buffer is full the event is
     /// dropped and counted (<see cref="DropReason.BufferFull"/>). For transports that cannot push back (UDP).
+    /// While <paramref name="mayPause"/> says so, the calling thread pauses instead (its own queue absorbing what
+    /// arrives meanwhile) as long as the memory buffer is full and Kafka acknowledging: a moment's full buffer then
+    /// costs a pause, not a detour of every later event through the disk spool.
     /// </summary>
-    public PublishOutcome AcceptOrDrop(ReadOnlySpan<byte> line, IngestOrigin origin, bool truncated = false)
+    public PublishOutcome AcceptOrDrop(ReadOnlySpan<byte> line, IngestOrigin origin, bool truncated = false, Func<bool>? mayPause = null)
     {
-        var prepared = PrepareInPlace(line, origin, truncated, refuseOversize: false, out _);
-        if (prepared.Route is null) return PublishOutcome.Accepted;
-        var outcome = Offer(prepared, senderWaits: false);
-        if (outcome == PublishOutcome.Full) prepared.Cell.ReceivedAndDropped(DropReason.BufferFull);
-        return outcome;
+        var pause = 1;
+        var waits = mayPause is not null;
+        while (true)
+        {
+            var prepared = PrepareInPlace(line, origin, truncated, refuseOversize: false, out _);
+            if (prepared.Route is null) return PublishOutcome.Accepted;
+            var outcome = Offer(prepared, senderWaits: waits);
+            if (outcome != PublishOutcome.Full) return outcome;
+            switch (waits ? publisher.RoomToOfferAgain(prepared.Buffer) : Room.None)
+            {
+                case Room.None:
+                    prepared.Cell.ReceivedAndDropped(DropReason.BufferFull);
+                    return outcome;
+                case Room.AfterWaiting when mayPause!():
+                    Thread.Sleep(pause);
+                    pause = Math.Min(pause * 2, 10);
+                    break;
+                case Room.AfterWaiting:
+                    waits = false; // the caller's queue is filling: overflow to the spool after all
+                    break;
+            }
+        }
     }
 
     /// <summary>

@@ -24,8 +24,36 @@ public sealed class AdmissionPolicyTests
         Assert.Equal(MemoryAdmission.Produce, policy.ForMemory(senderWaits: false));
 
         policy.SpoolAppended();
-        Assert.Equal(MemoryAdmission.SpoolBehindOlder, policy.ForMemory(senderWaits: true));
+        Assert.Equal(MemoryAdmission.SpoolBehindOlder, policy.ForMemory(senderWaits: false));
         policy.SpoolRead();
+        Assert.Equal(MemoryAdmission.Produce, policy.ForMemory(senderWaits: true));
+    }
+
+    [Fact]
+    public void ASenderThatCanWaitWaitsForAShortSpoolBacklogToDrainButWritesBehindALongOneOrASilentKafka()
+    {
+        var (policy, memory) = Policy(maxEvents: 3);
+        memory.Enter(10); // Kafka is taken to be acknowledging from the moment the buffer comes into use
+        for (var i = 0; i < 3; i++) policy.SpoolAppended();
+        // No more than the memory buffer holds: drained within milliseconds while Kafka acknowledges.
+        Assert.Equal(MemoryAdmission.HoldBack, policy.ForMemory(senderWaits: true));
+        Assert.Equal(Room.AfterWaiting, policy.RoomFor(RoutePriority.Normal, BufferMode.Memory, 0, senderWaits: true, 0, 100));
+        Assert.Equal(MemoryAdmission.SpoolBehindOlder, policy.ForMemory(senderWaits: false));
+
+        // A longer backlog (an outage's): the sender is not slowed, its events queue in the spool behind it.
+        policy.SpoolAppended();
+        Assert.Equal(MemoryAdmission.SpoolBehindOlder, policy.ForMemory(senderWaits: true));
+        Assert.Equal(Room.Now, policy.RoomFor(RoutePriority.Normal, BufferMode.Memory, 0, senderWaits: true, 0, 100));
+
+        // Short again, but Kafka silent: nothing to wait for.
+        policy.SpoolRead();
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(MemoryAdmission.SpoolBehindOlder, policy.ForMemory(senderWaits: true));
+        memory.Progress();
+        Assert.Equal(MemoryAdmission.HoldBack, policy.ForMemory(senderWaits: true));
+
+        // Drained: straight to the producer.
+        for (var i = 0; i < 3; i++) policy.SpoolRead();
         Assert.Equal(MemoryAdmission.Produce, policy.ForMemory(senderWaits: true));
     }
 
@@ -63,7 +91,11 @@ public sealed class AdmissionPolicyTests
         Assert.Equal(Room.None, RoomFor(BufferMode.Disk, spoolBytes: 95));
 
         policy.SpoolAppended();
-        Assert.Equal(Room.None, RoomFor(BufferMode.Memory, spoolBytes: 95)); // older events wait in the spool: new ones queue behind them
+        // A short spool backlog with Kafka acknowledging: wait for it to drain, whatever the spool's fill.
+        Assert.Equal(Room.AfterWaiting, RoomFor(BufferMode.Memory, spoolBytes: 95));
+        policy.SpoolAppended();
+        Assert.Equal(Room.None, RoomFor(BufferMode.Memory, spoolBytes: 95)); // a longer one: new events queue behind it, and the spool is full
+        policy.SpoolRead();
         policy.SpoolRead();
         Assert.Equal(Room.AfterWaiting, RoomFor(BufferMode.Memory, spoolBytes: 95));
 

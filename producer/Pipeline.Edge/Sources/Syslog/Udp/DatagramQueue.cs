@@ -27,6 +27,12 @@ internal sealed class DatagramQueue : IDisposable
     /// <summary>Datagrams waiting to be processed.</summary>
     public int QueuedDatagrams => Volatile.Read(ref _queuedDatagrams);
 
+    /// <summary>Slabs handed over and not yet taken by a processing thread.</summary>
+    public int WaitingSlabs => _filled.Count;
+
+    /// <summary>Fewer than half the slabs wait to be processed: room left to absorb what arrives while processing pauses.</summary>
+    public bool LessThanHalfFull => _filled.Count < _maxSlabs / 2;
+
     /// <summary>An empty slab, made when fewer than the limit exist; null when every slab is taken for <paramref name="wait"/>.</summary>
     public DatagramSlab? Rent(TimeSpan wait)
     {
