@@ -20,7 +20,7 @@ internal enum MemoryAdmission
 internal enum Room
 {
     Now,
-    /// <summary>Not now, but its sender can wait: the memory buffer is full and Kafka acknowledging.</summary>
+    /// <summary>Not now, but its sender can wait: the memory buffer is full, or a short spool backlog drains, and Kafka acknowledges.</summary>
     AfterWaiting,
     /// <summary>None: waiting would not help (the spool is full for its priority).</summary>
     None,
