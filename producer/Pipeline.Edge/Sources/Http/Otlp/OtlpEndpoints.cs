@@ -115,15 +115,15 @@ internal static class OtlpEndpoints
             }
             var origin = new IngestOrigin(listener.Otlp, RequestOrigin.Peer(context), RequestOrigin.Stream(context, redact, caller.Tenant));
             var result = OtlpExportResult.For(batch);
-            var full = false;
             while (ingest.Publish(batch, origin, result))
             {
-                // Kafka slower than the records come: the request waits and goes on where it stopped (as /v1/events does).
+                // Kafka slower than the records come: the request waits and goes on where it stopped (as /v1/events does);
+                // when waiting would not help, result.Full stays set and the reply is 503.
                 backpressure.For(("listener", listener.Otlp.Name)).Inc();
-                if (full = !await publisher.WaitToOfferAgainAsync(listener.Otlp.Buffer, context.RequestAborted)) break;
+                if (!await publisher.WaitToOfferAgainAsync(listener.Otlp.Buffer, context.RequestAborted)) break;
             }
             metrics.Records(result);
-            if (full)
+            if (result.Full)
             {
                 return Busy(context, encoding, options,
                     $"the edge's buffers are full: {result.Accepted} of {batch.Records.Count + batch.Rejected} records were taken before they filled; retry later");
