@@ -6,23 +6,24 @@ namespace Pipeline.IntegrationTests.Infra;
 
 /// <summary>
 /// What every executable runs as when published: precompiled (ReadyToRun) and with the runtime settings its docs
-/// give. The edge runs without tiered PGO (docs/edge.md, "Why the edge runs without tiered PGO"); the workers keep it.
+/// give. The edge runs without tiered PGO (docs/edge.md, "Why the edge runs without tiered PGO"); the workers keep it
+/// and recompile a method after 1,000 calls instead of 30 (docs/consumers.md, "Recompiling at a start").
 /// </summary>
 public sealed class PublishedRuntimeTests
 {
-    public static TheoryData<string, bool> Executables => new()
+    public static TheoryData<string, bool, int?> Executables => new()
     {
-        { "producer/Pipeline.Edge", false },
-        { "consumers/Pipeline.Consumers.Postgres", true },
-        { "consumers/Pipeline.Consumers.Siem", true },
-        { "consumers/Pipeline.Consumers.TopK", true },
-        { "consumers/Pipeline.Consumers.Files", true },
-        { "infra/Pipeline.Ops", true },
+        { "producer/Pipeline.Edge", false, null },
+        { "consumers/Pipeline.Consumers.Postgres", true, 1000 },
+        { "consumers/Pipeline.Consumers.Siem", true, 1000 },
+        { "consumers/Pipeline.Consumers.TopK", true, 1000 },
+        { "consumers/Pipeline.Consumers.Files", true, 1000 },
+        { "infra/Pipeline.Ops", true, null },
     };
 
     [Theory]
     [MemberData(nameof(Executables))]
-    public void ThePublishedAssemblyIsPrecompiledAndItsRuntimeConfigSetsTieredPgoAsDocumented(string project, bool tieredPgo)
+    public void ThePublishedAssemblyIsPrecompiledAndItsRuntimeConfigSetsTieringAsDocumented(string project, bool tieredPgo, int? callCountThreshold)
     {
         var dll = Repository.Executable(project);
         using (var pe = new PEReader(File.OpenRead(dll)))
@@ -34,5 +35,8 @@ public sealed class PublishedRuntimeTests
         using var config = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(dll, ".runtimeconfig.json")));
         var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
         Assert.Equal(tieredPgo, properties.GetProperty("System.Runtime.TieredPGO").GetBoolean());
+        // Absent: the runtime's default of 30 calls.
+        int? threshold = properties.TryGetProperty("System.Runtime.TieredCompilation.CallCountThreshold", out var value) ? value.GetInt32() : null;
+        Assert.Equal(callCountThreshold, threshold);
     }
 }
