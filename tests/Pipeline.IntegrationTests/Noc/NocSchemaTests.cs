@@ -27,6 +27,33 @@ public sealed class NocSchemaTests
         Assert.Equal(0, await db.CountAsync("streams"));
     }
 
+    [Fact]
+    public async Task AWorkersMigrationsDoNotWaitForAnotherWorkersScopeButASecondInstanceWaitsForItsOwn()
+    {
+        await using var db = await PostgresServer.Instance.CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(db.ConnectionString);
+        await Migrator.ApplyCoreAsync(dataSource, default);
+        // Top-k in the middle of its migrations on a new database: its scope's lock held by an open transaction.
+        await using var other = await dataSource.OpenConnectionAsync();
+        await using var holding = await other.BeginTransactionAsync();
+        await Migrator.LockScopesAsync(other, holding, ["topk"], default);
+
+        // The NOC's own scope goes ahead meanwhile (under one lock for every scope it would wait here until the timeout).
+        var noc = await Migrator.ApplyAsync(dataSource, typeof(PostgresSink).Assembly, ["noc"], default).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(Migrator.Load(typeof(PostgresSink).Assembly, "noc").Count, noc.Count);
+
+        // A second top-k waits for the first one's lock...
+        var topk = Migrator.ApplyAsync(dataSource, typeof(Pipeline.Consumers.TopK.TopKSink).Assembly, ["topk"], default);
+        await Eventually.Until(() => db.ScalarAsync<long>("select count(*) from pg_locks l join pg_database d on d.oid = l.database where l.locktype = 'advisory' and not l.granted and d.datname = current_database()"), n => n == 1,
+            TimeSpan.FromSeconds(30), "the second top-k never waited for the first one's lock");
+        Assert.False(topk.IsCompleted);
+        // ...and applies the scope once it is released.
+        await holding.RollbackAsync();
+        var applied = await topk.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(Migrator.Load(typeof(Pipeline.Consumers.TopK.TopKSink).Assembly, "topk").Count, applied.Count);
+        Assert.Equal(1L, await db.ScalarAsync<long>("select count(*) from pg_class where relname = 'topk_windows'"));
+    }
+
     [KafkaFact]
     public async Task RetentionDropsTheDayPartitionsOlderThanTheLimitAndKeepsTheRecentOnesWithTheirRows()
     {
