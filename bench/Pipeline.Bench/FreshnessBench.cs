@@ -24,7 +24,8 @@ internal static class FreshnessBench
             (BenchSupport.ArgText(args, "--edge-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
             (BenchSupport.ArgText(args, "--worker-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
             // e.g. --env "DOTNET_TieredPGO=0" for every process started: for experiments on start-up.
-            (BenchSupport.ArgText(args, "--env") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]));
+            (BenchSupport.ArgText(args, "--env") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]),
+            FreshnessSettings.ParseStart(BenchSupport.ArgText(args, "--start-when") ?? "edge"));
         var root = BenchSupport.Repository();
         var output = BenchSupport.ArgText(args, "--out") ?? Path.Combine(root, "bench", "results", $"e2e-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
         var admin = BenchSupport.RunScript(Path.Combine(root, "infra", "postgres", "cluster.sh"), "start", "--database", "postgres");
@@ -50,4 +51,22 @@ internal static class FreshnessBench
 
 /// <summary>The e2e options that hold for every rate: how long to send, what counts as steady, the Kafka layout, and extras for the processes started.</summary>
 internal sealed record FreshnessSettings(int Seconds, int SteadyAfter, int Partitions, int Brokers, string[] EdgeArgs, string[] WorkerArgs,
-    IReadOnlyDictionary<string, string> Environment);
+    IReadOnlyDictionary<string, string> Environment, FreshnessStart StartWhen)
+{
+    public static FreshnessStart ParseStart(string text) => text switch
+    {
+        "edge" => FreshnessStart.EdgeListening,
+        "assigned" => FreshnessStart.WorkersAssigned,
+        _ => throw new ArgumentException($"--start-when '{text}': edge or assigned"),
+    };
+}
+
+/// <summary>When sending begins after the processes are started.</summary>
+internal enum FreshnessStart
+{
+    /// <summary>As soon as the edge takes connections: the workers may still be starting, and their start-up counts.</summary>
+    EdgeListening,
+
+    /// <summary>Once every worker holds its partitions (<c>consumer_partitions_assigned</c>): a pipeline just started, all of it running.</summary>
+    WorkersAssigned,
+}

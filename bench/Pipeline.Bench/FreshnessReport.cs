@@ -14,7 +14,7 @@ internal static class FreshnessReport
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.AppendLine(c, $"Freshness, whole pipeline from a cold start, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {System.Environment.ProcessorCount} cores, load average {load} when it began.");
-        text.AppendLine(c, $"Embedded Kafka ({settings.Brokers} brokers, {settings.Partitions} partitions per topic, in the benchmark process), edge, NOC, SIEM and top-k as processes; TCP for {settings.Seconds} s at each rate.");
+        text.AppendLine(c, $"Embedded Kafka ({settings.Brokers} brokers, {settings.Partitions} partitions per topic, in the benchmark process), edge, NOC, SIEM and top-k as processes; TCP for {settings.Seconds} s at each rate, sending from {(settings.StartWhen == FreshnessStart.WorkersAssigned ? "when every worker held its partitions" : "when the edge took connections (the workers still starting)")}.");
         text.AppendLine(c, $"Freshness = end of the sink's write − the edge's receipt, from each worker's consumer_freshness_seconds (quantiles interpolated in buckets; ≤ 1 s is exact). \"steady\": records written after the first {settings.SteadyAfter} s.");
         text.AppendLine();
         text.AppendLine("| rate/s | group | p50 s | p99 s | ≤ 1 s | max ≤ s | steady p50 s | steady p99 s | steady max ≤ s | catch-up s | CPU µs/event |");

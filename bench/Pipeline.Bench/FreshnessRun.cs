@@ -54,8 +54,12 @@ internal static class FreshnessRun
                     "--http", $"127.0.0.1:{port}", $"--Siem:Archive:Directory={Path.Combine(work, "archive")}", .. settings.WorkerArgs], env), port));
             }
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            // Sending starts as soon as the edge takes connections: the workers may still be starting (a cold start).
+            // By default sending starts as soon as the edge takes connections: the workers may still be starting (their start-up
+            // counts). --start-when assigned waits for each worker to hold its partitions: a pipeline just started, all running.
             await WaitHealthyAsync(http, edge, edgeHttp);
+            if (settings.StartWhen == FreshnessStart.WorkersAssigned)
+                foreach (var (worker, process, port) in processes.Where(p => p.Worker is not null))
+                    await WaitAssignedAsync(http, process, port, worker!.Group);
             var cpuAtStart = processes.Select(p => p.Process.CpuSeconds()).ToArray();
             var hostCpuAtStart = HostCpu();
             var startedAt = DateTimeOffset.UtcNow;
@@ -172,6 +176,20 @@ internal static class FreshnessRun
             await Task.Delay(20);
         }
         throw new TimeoutException($"{process.Name} not healthy");
+    }
+
+    /// <summary>Waits until the worker's member holds partitions of its topics (its group joined, its start positions loaded).</summary>
+    private static async Task WaitAssignedAsync(HttpClient http, BenchProcess process, int port, string group)
+    {
+        await WaitHealthyAsync(http, process, port);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"{process.Name} exited:\n{string.Join('\n', process.Output.TakeLast(20))}");
+            if (PromScrape.Sum(await PromScrape.ScrapeAsync(http, port), "consumer_partitions_assigned", ("group", group)) > 0) return;
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"{process.Name} holds no partitions");
     }
 
     /// <summary>CPU of this process (the embedded Kafka cluster and the sender).</summary>

@@ -29,7 +29,7 @@ static int Usage()
                Pipeline.Bench noc [--events N] [--partitions N] [--brokers N] [--batch-sizes 200,5000] [--write-connections 2] [--rounds N] [--out FILE]
                Pipeline.Bench siem [--events N] [--partitions N] [--brokers 1] [--batch-size 5000] [--rounds 2] [--contenders siem,limit,noc|none] [--out FILE]
                Pipeline.Bench restart [--rate 10000] [--seconds 55] [--partitions 12] [--scenarios steady,crash,rolling] [--variants 0,1,2,3,4] [--logs DIR] [--out FILE]
-               Pipeline.Bench e2e [--rates 1000,10000,30000] [--ladder] [--seconds 60] [--steady-after 30] [--partitions 12] [--brokers 3] [--edge-args "..."] [--worker-args "..."] [--env "K=V ..."] [--out FILE]
+               Pipeline.Bench e2e [--rates 1000,10000,30000] [--ladder] [--seconds 60] [--steady-after 30] [--partitions 12] [--brokers 3] [--edge-args "..."] [--worker-args "..."] [--env "K=V ..."] [--start-when edge|assigned] [--out FILE]
         """);
     return 2;
 }

@@ -78,7 +78,8 @@ internal sealed class EdgePublisher : IDisposable
         _memory = new MemoryPath(_producer, buffer, _policy, pending, _spool, ledger, reachability, log);
         _reports = new DeliveryReports(_memory, pending, ledger, metrics.ReceiveToAck, time);
         _drainer = new SpoolDrainer(_producer, _spool, spool.DrainWindow, _policy, pending, ledger, reachability, log);
-        _syncer = new SpoolSyncer(_spool, spool.FsyncInterval, time, log);
+        // Records are read back from the file: the drainer looks as soon as the syncer has written some.
+        _syncer = new SpoolSyncer(_spool, spool.FsyncInterval, time, log, _drainer.Wake);
 
         metrics.ObserveBuffers(_spool, () => buffer.Events);
         _overflowOrder = metrics.SpoolOverflow.For(("reason", "spool_not_empty"));

@@ -44,6 +44,9 @@ internal sealed class RecordingProducer : IOpaqueProducer
 {
     public List<(string Topic, byte[] Value, long Opaque)> Produced { get; } = [];
 
+    /// <summary>Messages queued so far, for a test thread watching a producing thread (read with <see cref="Volatile"/>).</summary>
+    public int ProducedCount;
+
     /// <summary>What the next calls answer (default: queued).</summary>
     public Queue<(ProduceStatus Status, ErrorCode Error)> Answers { get; } = new();
 
@@ -52,7 +55,11 @@ internal sealed class RecordingProducer : IOpaqueProducer
     {
         var (status, code) = Answers.TryDequeue(out var answer) ? answer : (ProduceStatus.Queued, ErrorCode.NoError);
         error = code;
-        if (status == ProduceStatus.Queued) Produced.Add((topic, value.ToArray(), opaque));
+        if (status == ProduceStatus.Queued)
+        {
+            Produced.Add((topic, value.ToArray(), opaque));
+            Volatile.Write(ref ProducedCount, Produced.Count);
+        }
         return status;
     }
 }

@@ -16,7 +16,7 @@ internal sealed class PublishingParts : IDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("publishing-test-").FullName;
     private readonly PrivateMeters _meters = new();
 
-    public PublishingParts(int drainWindow = 100, MemoryBufferOptions? memory = null)
+    public PublishingParts(int drainWindow = 100, MemoryBufferOptions? memory = null, TimeSpan? drainerIdleWait = null)
     {
         var metrics = new EdgeMetrics(_meters);
         Ledger = new LossLedger(metrics);
@@ -26,7 +26,7 @@ internal sealed class PublishingParts : IDisposable
         Kafka = new KafkaReachability(Health, Memory, NullLogger.Instance);
         Policy = new AdmissionPolicy(Memory, new SpoolOptions());
         MemoryPath = new MemoryPath(Producer, Memory, Policy, Pending, Spool, Ledger, Kafka, NullLogger.Instance);
-        Drainer = new SpoolDrainer(Producer, Spool, drainWindow, Policy, Pending, Ledger, Kafka, NullLogger.Instance);
+        Drainer = new SpoolDrainer(Producer, Spool, drainWindow, Policy, Pending, Ledger, Kafka, NullLogger.Instance, drainerIdleWait);
         Reports = new DeliveryReports(MemoryPath, Pending, Ledger, metrics.ReceiveToAck, Time);
     }
 

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Pipeline.Edge.Publishing;
+using Pipeline.Edge.Publishing.Spool;
 using Pipeline.Kafka.Producing;
 using Pipeline.UnitTests.Support;
 using Step = Pipeline.Edge.Publishing.SpoolDrainer.StepResult;
@@ -92,5 +93,44 @@ public sealed class SpoolDrainerTests : IDisposable
         var ledger = _parts.Cell.Snapshot();
         Assert.Equal(1, ledger.DroppedTotal);
         Assert.True(ledger.Balances);
+    }
+
+    [Fact]
+    public void AnIdleDrainerSleepsUntilWokenExceptForAFullProducerQueue()
+    {
+        Assert.Equal(SpoolDrainer.QueueFullRetry, _parts.Drainer.WaitAfter(Step.QueueFull));
+        Assert.Equal(SpoolDrainer.IdleWait, _parts.Drainer.WaitAfter(Step.Empty));
+        Assert.Equal(SpoolDrainer.IdleWait, _parts.Drainer.WaitAfter(Step.WindowFull));
+        Assert.True(SpoolDrainer.IdleWait >= TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void WithNoTimerAtAllAnAppendWakesTheSyncerWhichWakesTheDrainerOnceTheRecordIsWritten()
+    {
+        // Both threads sleep without end unless woken: a record reaching the producer shows that the wakes alone carry it.
+        using var parts = new PublishingParts(drainerIdleWait: Timeout.InfiniteTimeSpan);
+        var syncer = new SpoolSyncer(parts.Spool, TimeSpan.FromMilliseconds(10), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, parts.Drainer.Wake, idleWait: Timeout.InfiniteTimeSpan);
+        parts.Drainer.Start();
+        syncer.Start();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                // Appended as the memory path does when Kafka cannot take an event: no one tells the drainer.
+                Assert.True(parts.Spool.TryAppend(new SpoolEntry(parts.Cell.Listener, parts.Cell.Route, "syslog", default, false,
+                    System.Text.Encoding.UTF8.GetBytes("r" + i)), out _));
+                var produced = i + 1;
+                Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref parts.Producer.ProducedCount) == produced, TimeSpan.FromSeconds(30)),
+                    $"record {i} not produced: the append or the write did not wake the threads");
+                Assert.False(parts.Spool.HasUnsynced);
+            }
+            Assert.Equal("r2", parts.Value(2));
+        }
+        finally
+        {
+            syncer.Stop(TimeSpan.FromSeconds(5));
+            parts.Drainer.Stop(TimeSpan.FromSeconds(5));
+        }
     }
 }

@@ -34,4 +34,20 @@ public sealed class SpoolSyncerTests : IDisposable
         syncer.Tick();
         Assert.Equal(1, syncer.Checkpoints);
     }
+
+    [Fact]
+    public void ATickSaysWhetherItWroteRecordsSoThatTheDrainerIsWokenOnlyThen()
+    {
+        var time = new FakeTimeProvider();
+        using var spool = new SpoolLog(new SpoolOptions { Directory = _directory });
+        var syncer = new SpoolSyncer(spool, TimeSpan.FromMilliseconds(10), time, NullLogger.Instance);
+        Assert.False(spool.HasUnsynced);
+        Assert.False(syncer.Tick());
+
+        Assert.True(spool.TryAppend(new SpoolEntry("l", "r", "t", default, false, "one"u8), out _));
+        Assert.True(spool.HasUnsynced);
+        Assert.True(syncer.Tick());
+        Assert.False(spool.HasUnsynced);
+        Assert.False(syncer.Tick());
+    }
 }
