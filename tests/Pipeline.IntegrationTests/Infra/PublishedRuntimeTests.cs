@@ -7,23 +7,25 @@ namespace Pipeline.IntegrationTests.Infra;
 /// <summary>
 /// What every executable runs as when published: precompiled (ReadyToRun) and with the runtime settings its docs
 /// give. The edge runs without tiered PGO (docs/edge.md, "Why the edge runs without tiered PGO"); the workers keep it
-/// and recompile a method after 1,000 calls instead of 30 (docs/consumers.md, "Recompiling at a start").
+/// and recompile a method after 1,000 calls instead of 30 (docs/consumers.md, "Recompiling at a start"); the edge's
+/// thread-pool workers do not spin for work (docs/edge.md, "Thread-pool workers that do not spin").
 /// </summary>
 public sealed class PublishedRuntimeTests
 {
-    public static TheoryData<string, bool, int?> Executables => new()
+    public static TheoryData<string, bool, int?, int?> Executables => new()
     {
-        { "producer/Pipeline.Edge", false, null },
-        { "consumers/Pipeline.Consumers.Postgres", true, 1000 },
-        { "consumers/Pipeline.Consumers.Siem", true, 1000 },
-        { "consumers/Pipeline.Consumers.TopK", true, 1000 },
-        { "consumers/Pipeline.Consumers.Files", true, 1000 },
-        { "infra/Pipeline.Ops", true, null },
+        { "producer/Pipeline.Edge", false, null, 0 },
+        { "consumers/Pipeline.Consumers.Postgres", true, 1000, null },
+        { "consumers/Pipeline.Consumers.Siem", true, 1000, null },
+        { "consumers/Pipeline.Consumers.TopK", true, 1000, null },
+        { "consumers/Pipeline.Consumers.Files", true, 1000, null },
+        { "infra/Pipeline.Ops", true, null, null },
     };
 
     [Theory]
     [MemberData(nameof(Executables))]
-    public void ThePublishedAssemblyIsPrecompiledAndItsRuntimeConfigSetsTieringAsDocumented(string project, bool tieredPgo, int? callCountThreshold)
+    public void ThePublishedAssemblyIsPrecompiledAndItsRuntimeConfigSetsTieringAsDocumented(string project, bool tieredPgo, int? callCountThreshold,
+        int? spinLimit)
     {
         var dll = Repository.Executable(project);
         using (var pe = new PEReader(File.OpenRead(dll)))
@@ -38,5 +40,8 @@ public sealed class PublishedRuntimeTests
         // Absent: the runtime's default of 30 calls.
         int? threshold = properties.TryGetProperty("System.Runtime.TieredCompilation.CallCountThreshold", out var value) ? value.GetInt32() : null;
         Assert.Equal(callCountThreshold, threshold);
+        // Absent: the runtime's default spinning.
+        int? spin = properties.TryGetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", out var limit) ? limit.GetInt32() : null;
+        Assert.Equal(spinLimit, spin);
     }
 }
