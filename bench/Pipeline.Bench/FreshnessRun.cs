@@ -159,37 +159,39 @@ internal static class FreshnessRun
         Path.Combine(root, project, "bin", "Release", "net10.0", "linux-x64", "publish", Path.GetFileName(project) + ".dll");
 
     /// <summary>Waits for <c>/healthz</c>; a process that exits meanwhile ends the run with its last output.</summary>
-    private static async Task WaitHealthyAsync(HttpClient http, BenchProcess process, int port)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (DateTime.UtcNow < deadline)
+    private static Task WaitHealthyAsync(HttpClient http, BenchProcess process, int port) =>
+        WaitForAsync(process, "not healthy", async () =>
         {
-            if (process.HasExited) throw new InvalidOperationException($"{process.Name} exited:\n{string.Join('\n', process.Output.TakeLast(20))}");
             try
             {
                 using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
-                if (response.IsSuccessStatusCode) return;
+                return response.IsSuccessStatusCode;
             }
             catch (HttpRequestException)
             {
+                return false;
             }
-            await Task.Delay(20);
-        }
-        throw new TimeoutException($"{process.Name} not healthy");
-    }
+        });
 
     /// <summary>Waits until the worker's member holds partitions of its topics (its group joined, its start positions loaded).</summary>
     private static async Task WaitAssignedAsync(HttpClient http, BenchProcess process, int port, string group)
     {
         await WaitHealthyAsync(http, process, port);
+        await WaitForAsync(process, "holds no partitions", async () =>
+            PromScrape.Sum(await PromScrape.ScrapeAsync(http, port), "consumer_partitions_assigned", ("group", group)) > 0);
+    }
+
+    /// <summary>Polls <paramref name="ready"/> for up to two minutes; a process that exits meanwhile ends the run with its last output.</summary>
+    private static async Task WaitForAsync(BenchProcess process, string failure, Func<Task<bool>> ready)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited) throw new InvalidOperationException($"{process.Name} exited:\n{string.Join('\n', process.Output.TakeLast(20))}");
-            if (PromScrape.Sum(await PromScrape.ScrapeAsync(http, port), "consumer_partitions_assigned", ("group", group)) > 0) return;
+            if (await ready()) return;
             await Task.Delay(20);
         }
-        throw new TimeoutException($"{process.Name} holds no partitions");
+        throw new TimeoutException($"{process.Name} {failure}");
     }
 
     /// <summary>CPU of this process (the embedded Kafka cluster and the sender).</summary>
