@@ -7,18 +7,19 @@ namespace Pipeline.IntegrationTests.Infra;
 /// <summary>
 /// What every executable runs as when published: precompiled (ReadyToRun) and with the runtime settings its docs
 /// give. The edge runs without tiered PGO (docs/edge.md, "Why the edge runs without tiered PGO"); the workers keep it
-/// and recompile a method after 1,000 calls instead of 30 (docs/consumers.md, "Recompiling at a start"); the edge's
-/// thread-pool workers do not spin for work (docs/edge.md, "Thread-pool workers that do not spin").
+/// and recompile a method after 1,000 calls instead of 30 (docs/consumers.md, "Recompiling at a start"); the thread-pool
+/// workers of the edge and of every consumer do not spin for work (docs/edge.md, "Thread-pool workers that do not spin";
+/// docs/consumers.md); the operator tool keeps the runtime's defaults.
 /// </summary>
 public sealed class PublishedRuntimeTests
 {
     public static TheoryData<string, bool, int?, int?> Executables => new()
     {
         { "producer/Pipeline.Edge", false, null, 0 },
-        { "consumers/Pipeline.Consumers.Postgres", true, 1000, null },
-        { "consumers/Pipeline.Consumers.Siem", true, 1000, null },
-        { "consumers/Pipeline.Consumers.TopK", true, 1000, null },
-        { "consumers/Pipeline.Consumers.Files", true, 1000, null },
+        { "consumers/Pipeline.Consumers.Postgres", true, 1000, 0 },
+        { "consumers/Pipeline.Consumers.Siem", true, 1000, 0 },
+        { "consumers/Pipeline.Consumers.TopK", true, 1000, 0 },
+        { "consumers/Pipeline.Consumers.Files", true, 1000, 0 },
         { "infra/Pipeline.Ops", true, null, null },
     };
 
