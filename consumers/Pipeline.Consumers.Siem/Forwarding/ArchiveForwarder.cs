@@ -50,9 +50,19 @@ internal interface IForwardDestination : IAsyncDisposable
 /// prefix of batches the destination confirmed. On any failure it drops what is in flight, waits with
 /// capped exponential backoff and sends again from the cursor; after a restart it resumes from the
 /// cursor. It never touches the archive's writer, so a SIEM that is down never slows archiving.
+/// <para>
+/// The cursor file is written (and fsync'd) as soon as a confirmed batch delivered records, so a crash sends again
+/// at most what was unconfirmed. Progress over records the destination does not include (the alerts forwarder skips
+/// every event) is written at most once per <see cref="SkippedProgressInterval"/> and on stop: after a crash those
+/// records are read and skipped again, and nothing is sent twice because of it. Before, every archive commit cost the
+/// alerts forwarder a cursor write with two fsyncs, about a twelfth of the SIEM sink's CPU at 10,000 events/s.
+/// </para>
 /// </summary>
 internal sealed class ArchiveForwarder : BackgroundService
 {
+    /// <summary>How long progress over skipped records may stay only in memory.</summary>
+    internal static readonly TimeSpan SkippedProgressInterval = TimeSpan.FromSeconds(1);
+
     private readonly string _name;
     private readonly string _include;
     private readonly int _batchSize;
@@ -72,6 +82,9 @@ internal sealed class ArchiveForwarder : BackgroundService
     private readonly GaugeCell _up;
     private long _cursorSeq;
     private long _behindSinceTicks;
+    // The cursor moved over skipped records only since it was last written; and when it was last written.
+    private bool _cursorUnwritten;
+    private long _cursorWrittenAt;
 
     public ArchiveForwarder(string name, string include, int batchSize, TimeSpan initialBackoff, TimeSpan maxBackoff, IForwardDestination destination,
         ArchiveWriter archive, SiemMetrics metrics, HealthState health, TimeProvider time, ILogger log)
@@ -141,7 +154,7 @@ internal sealed class ArchiveForwarder : BackgroundService
                 Healthy();
 
                 if (inFlight.Count > 0) await Wait(_destination.ConfirmInterval, inFlight.Count < _destination.MaxInFlight ? commit : null, stoppingToken);
-                else if (!sentAny) await Wait(TimeSpan.FromSeconds(1), commit, stoppingToken);
+                else if (!sentAny) await Wait(_cursorUnwritten ? SkippedProgressDue() : TimeSpan.FromSeconds(1), commit, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -167,6 +180,7 @@ internal sealed class ArchiveForwarder : BackgroundService
                 }
             }
         }
+        if (_cursorUnwritten) WriteCursor();
         await _destination.DisposeAsync();
     }
 
@@ -182,23 +196,35 @@ internal sealed class ArchiveForwarder : BackgroundService
         _health.Report("forward:" + _name, true);
     }
 
-    /// <summary>Moves the cursor over the confirmed prefix and persists it.</summary>
+    /// <summary>Moves the cursor over the confirmed prefix; writes it at once when records were delivered, else when due.</summary>
     private void Advance(Queue<OutgoingBatch> inFlight)
     {
-        var moved = false;
+        var delivered = false;
         while (inFlight.Count > 0 && inFlight.Peek().Confirmed)
         {
             var batch = inFlight.Dequeue();
             _delivered.Inc(batch.Records.Count);
             _filtered.Inc(batch.Read - batch.Records.Count);
             Cursor = batch.End;
-            moved = true;
-        }
-        if (moved)
-        {
             Interlocked.Exchange(ref _cursorSeq, Cursor.Seq);
-            DurableFile.Replace(_cursorPath, JsonSerializer.SerializeToUtf8Bytes(Cursor, ArchiveJson.Default.ArchiveCursor));
+            _cursorUnwritten = true;
+            delivered |= batch.Records.Count > 0;
         }
+        if (_cursorUnwritten && (delivered || SkippedProgressDue() == TimeSpan.Zero)) WriteCursor();
+    }
+
+    /// <summary>How long until skipped progress must be written (zero: now).</summary>
+    private TimeSpan SkippedProgressDue()
+    {
+        var left = SkippedProgressInterval - _time.GetElapsedTime(_cursorWrittenAt);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    private void WriteCursor()
+    {
+        DurableFile.Replace(_cursorPath, JsonSerializer.SerializeToUtf8Bytes(Cursor, ArchiveJson.Default.ArchiveCursor));
+        _cursorUnwritten = false;
+        _cursorWrittenAt = _time.GetTimestamp();
     }
 
     private async Task Wait(TimeSpan timeout, Task? commit, CancellationToken cancellationToken)

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Pipeline.Consumers.Siem;
+using Pipeline.Consumers.Siem.Archive;
 using Pipeline.Consumers.Siem.Forwarding;
 using Pipeline.Core.Hosting;
 using Pipeline.Testing;
@@ -53,9 +55,14 @@ public sealed class ArchiveForwarderTests
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
-    private static ArchiveForwarder Forwarder(Pipeline.Consumers.Siem.Archive.ArchiveWriter archive, IForwardDestination destination, InProcessMetrics registry) =>
-        new("scripted", "all", 10, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20), destination, archive,
-            new SiemMetrics(registry), new HealthState(), TimeProvider.System, NullLogger.Instance);
+    private static ArchiveForwarder Forwarder(ArchiveWriter archive, IForwardDestination destination, InProcessMetrics registry,
+        string include = "all", TimeProvider? time = null) =>
+        new("scripted", include, 10, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20), destination, archive,
+            new SiemMetrics(registry), new HealthState(), time ?? TimeProvider.System, NullLogger.Instance);
+
+    /// <summary>The cursor as the file holds it (what a restart resumes from), or -1 when there is none.</summary>
+    private static long StoredSeq(ArchiveWriter archive) =>
+        ArchiveJson.Read(Path.Combine(archive.Directory, ArchiveFormat.CursorsFolder, "scripted.json"), ArchiveJson.Default.ArchiveCursor)?.Seq ?? -1;
 
     private static async Task Until(Func<bool> condition, string what)
     {
@@ -81,6 +88,8 @@ public sealed class ArchiveForwarderTests
         // Two batches in flight, only the first confirmed: the cursor stops after it.
         await Until(() => destination.Sent.Contains(20) && forwarder.Cursor.Seq == 10, "two batches sent, one confirmed");
         Assert.Equal(10, forwarder.Cursor.Seq);
+        // Delivered records move the stored cursor at once, not on a timer or at the stop.
+        Assert.Equal(10, StoredSeq(archive));
         Assert.Equal(10d, registry.Sum("siem_forward_records_total", ("destination", "scripted"), ("outcome", "delivered")));
 
         destination.Fail = true;
@@ -118,5 +127,33 @@ public sealed class ArchiveForwarderTests
         Assert.True(archive.Committed.Segment > 2, "the records should span several segments");
         Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), first.Sent);
         Assert.Equal(Enumerable.Range(41, 20).Select(i => (long)i), second.Sent);
+    }
+
+    [Fact]
+    public async Task ProgressOverSkippedRecordsIsStoredAtMostOnceASecondAndOnStop()
+    {
+        using var dir = new TempDir();
+        using var archive = TestArchive.Open(dir.Path);
+        for (var b = 0; b < 3; b++) TestArchive.WriteBatch(archive, b * 10, 10);
+        var time = new FakeTimeProvider();
+        var destination = new ScriptedDestination { ConfirmUpTo = long.MaxValue };
+        // Only alerts go out: every event of this archive is read and skipped, as the alerts forwarder skips them.
+        var forwarder = Forwarder(archive, destination, new InProcessMetrics(), include: "alerts", time: time);
+
+        await forwarder.StartAsync(CancellationToken.None);
+        await Until(() => forwarder.Cursor.Seq == 30, "every record read");
+        // The first skipped batch is stored (nothing was before); the two after it wait for the clock.
+        Assert.Equal(10, StoredSeq(archive));
+
+        time.Advance(ArchiveForwarder.SkippedProgressInterval);
+        await Until(() => StoredSeq(archive) == 30, "the skipped progress stored once its second passed");
+
+        for (var b = 3; b < 5; b++) TestArchive.WriteBatch(archive, b * 10, 10);
+        await Until(() => forwarder.Cursor.Seq == 50, "the new records read");
+        Assert.Equal(30, StoredSeq(archive));
+
+        await forwarder.StopAsync(CancellationToken.None);
+        Assert.Equal(50, StoredSeq(archive));
+        Assert.Empty(destination.Sent);
     }
 }
