@@ -30,29 +30,39 @@ internal sealed class ArchivedRecord(long seq, string type, string hash, string?
 /// </summary>
 internal sealed class ArchiveReader(string directory)
 {
-    public (List<ArchivedRecord> Records, ArchiveCursor Next) Read(ArchiveCursor from, ArchivePosition committed, int maxRecords)
+    /// <summary>
+    /// Reads up to <paramref name="maxRecords"/> committed records after <paramref name="from"/>; <c>Read</c> counts every
+    /// record read, <c>Records</c> holds those whose type <paramref name="includesType"/> takes (all without it): a
+    /// forwarder of alerts reads every event too, and copying each one's document out only to drop it was most of
+    /// what its reading allocated.
+    /// </summary>
+    public (List<ArchivedRecord> Records, int Read, ArchiveCursor Next) Read(ArchiveCursor from, ArchivePosition committed, int maxRecords,
+        Func<string, bool>? includesType = null)
     {
         var records = new List<ArchivedRecord>();
+        var read = 0;
         var cursor = from;
-        while (records.Count < maxRecords && cursor.Segment <= committed.Segment)
+        while (read < maxRecords && cursor.Segment <= committed.Segment)
         {
             var sealedSegment = cursor.Segment < committed.Segment;
             var path = Path.Combine(directory, ArchiveFormat.SegmentName(cursor.Segment));
             if (!File.Exists(path)) throw new InvalidDataException($"{path} is missing: the archive was altered; run verify");
             using var reader = new LineReader(path, cursor.Position, sealedSegment ? long.MaxValue : committed.Length);
-            while (records.Count < maxRecords && reader.ReadLine())
+            while (read < maxRecords && reader.ReadLine())
             {
                 if (reader.Torn) throw new InvalidDataException($"{path}: a torn line at byte {reader.LineStart} inside committed data; run verify");
                 if (!ParsedLine.TryParse(reader.Line, out var parsed, out var error))
                     throw new InvalidDataException($"{path}: the record at byte {reader.LineStart} is damaged ({error}); run verify");
-                records.Add(new ArchivedRecord(parsed.Seq, parsed.Type, Encoding.ASCII.GetString(parsed.HashHex), parsed.Topic, parsed.Partition,
-                    parsed.Offset, parsed.Doc.ToArray()));
+                read++;
+                if (includesType is null || includesType(parsed.Type))
+                    records.Add(new ArchivedRecord(parsed.Seq, parsed.Type, Encoding.ASCII.GetString(parsed.HashHex), parsed.Topic, parsed.Partition,
+                        parsed.Offset, parsed.Doc.ToArray()));
                 cursor = new ArchiveCursor(cursor.Segment, reader.LineEnd, parsed.Seq);
             }
-            if (records.Count >= maxRecords || !sealedSegment || cursor.Position < reader.Limit) break;
+            if (read >= maxRecords || !sealedSegment || cursor.Position < reader.Limit) break;
             cursor = new ArchiveCursor(cursor.Segment + 1, 0, cursor.Seq);
         }
-        return (records, cursor);
+        return (records, read, cursor);
     }
 }
 

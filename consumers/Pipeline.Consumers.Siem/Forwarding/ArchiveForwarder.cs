@@ -129,8 +129,8 @@ internal sealed class ArchiveForwarder : BackgroundService
                 var sentAny = false;
                 while (inFlight.Count < _destination.MaxInFlight)
                 {
-                    var (records, next) = _reader.Read(readFrom, _archive.Committed, _batchSize);
-                    if (records.Count == 0)
+                    var (records, read, next) = _reader.Read(readFrom, _archive.Committed, _batchSize, IncludesType);
+                    if (read == 0)
                     {
                         if (next == readFrom) break;
                         // Only the end of a sealed segment: step over it without sending.
@@ -139,7 +139,7 @@ internal sealed class ArchiveForwarder : BackgroundService
                         continue;
                     }
                     var included = records.Where(Includes).ToList();
-                    var batch = new OutgoingBatch(included, records.Count, next);
+                    var batch = new OutgoingBatch(included, read, next);
                     if (included.Count == 0) batch.Confirmed = true;
                     else await _destination.SendAsync(batch, stoppingToken);
                     inFlight.Enqueue(batch);
@@ -233,6 +233,14 @@ internal sealed class ArchiveForwarder : BackgroundService
         await (commit is null ? delay : Task.WhenAny(delay, commit));
         cancellationToken.ThrowIfCancellationRequested();
     }
+
+    /// <summary>Whether records of a type may be included (decided before the reader copies them out); null: every type.</summary>
+    private Func<string, bool>? IncludesType => _include switch
+    {
+        "events" => static type => type != ArchiveFormat.AlertType,
+        "alerts" => static type => type == ArchiveFormat.AlertType,
+        _ => null,
+    };
 
     private bool Includes(ArchivedRecord record) => _include switch
     {

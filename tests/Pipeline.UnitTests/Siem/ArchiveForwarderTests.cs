@@ -156,4 +156,33 @@ public sealed class ArchiveForwarderTests
         Assert.Equal(50, StoredSeq(archive));
         Assert.Empty(destination.Sent);
     }
+
+    [Fact]
+    public void TheReaderCountsEveryRecordButCopiesOutOnlyTheTypesItIsAskedFor()
+    {
+        using var dir = new TempDir();
+        using var archive = TestArchive.Open(dir.Path);
+        archive.RollIfDue();
+        for (var offset = 0; offset < 6; offset++)
+        {
+            archive.StageEvent(new Pipeline.Kafka.Consuming.ConsumedRecord("syslog", 0, offset, null, [], SiemTestData.T0), TestArchive.Doc("syslog", 0, offset));
+            if (offset % 3 == 2) archive.StageAlert(new Pipeline.Consumers.Siem.Normalising.EcsDocument().Set("rule.name", $"rule-{offset}"));
+        }
+        archive.Commit(new Dictionary<Pipeline.Kafka.Consuming.PartitionKey, long> { [new("syslog", 0)] = 6 }, null);
+        var reader = new ArchiveReader(archive.Directory);
+
+        var (alerts, read, next) = reader.Read(ArchiveCursor.Start, archive.Committed, 100, type => type == ArchiveFormat.AlertType);
+        Assert.Equal(8, read);
+        Assert.Equal([ArchiveFormat.AlertType, ArchiveFormat.AlertType], alerts.Select(r => r.Type));
+        Assert.Equal([4L, 8L], alerts.Select(r => r.Seq));
+        Assert.Equal(8, next.Seq);
+
+        // The limit counts records read, skipped or not: the fourth record ends the first read.
+        var (first, firstRead, firstNext) = reader.Read(ArchiveCursor.Start, archive.Committed, 4, type => type == ArchiveFormat.AlertType);
+        Assert.Equal(4, firstRead);
+        Assert.Equal([4L], first.Select(r => r.Seq));
+        var (rest, restRead, _) = reader.Read(firstNext, archive.Committed, 100);
+        Assert.Equal(4, restRead);
+        Assert.Equal([5L, 6L, 7L, 8L], rest.Select(r => r.Seq));
+    }
 }
