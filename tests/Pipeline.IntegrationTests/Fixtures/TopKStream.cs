@@ -119,7 +119,7 @@ internal static class Aggregators
     public static readonly TimeSpan Done = TimeSpan.FromSeconds(90);
 
     public static Task<PipelineProcess> StartAsync(PipelineUnderTest pipeline, TemporaryDatabase db, string group, string topic, string publishTopic,
-        int batchSize = 2000, bool waitHealthy = true) =>
+        int batchSize = 2000, bool waitHealthy = true, TimeSpan? idle = null) =>
         pipeline.StartConsumerAsync("consumers/Pipeline.Consumers.TopK",
             [
                 "--topics", topic, "--group", group, "--postgres", db.ConnectionString,
@@ -127,7 +127,7 @@ internal static class Aggregators
                 "--capacity", TopKStream.Capacity.ToString(CultureInfo.InvariantCulture), "--dimensions", string.Join(",", TopKStream.Dimensions),
                 // The product's idle timeout (10 s): a partition assigned before its first record arrives must not be
                 // taken as caught up while a busy machine is still producing the stream.
-                "--lateness", "00:00:05", "--idle", "00:00:10", "--publish-topic", publishTopic,
+                "--lateness", "00:00:05", "--idle", (idle ?? TimeSpan.FromSeconds(10)).ToString("c", CultureInfo.InvariantCulture), "--publish-topic", publishTopic,
             ],
             new Dictionary<string, string>
             {

@@ -109,8 +109,13 @@ public sealed class TopKProcessTests(TopKReferenceRun reference, ITestOutputHelp
         var group = "topk-two-" + Guid.NewGuid().ToString("N")[..8];
         var topic = "topk-two-" + Guid.NewGuid().ToString("N")[..8];
         reference.Pipeline.Kafka.CreateTopic(topic, TopKStream.Partitions);
-        var a = await Aggregators.StartAsync(reference.Pipeline, db, group, topic, reference.PublishTopic + "-two", waitHealthy: false);
-        var b = await Aggregators.StartAsync(reference.Pipeline, db, group, topic, reference.PublishTopic + "-two", waitHealthy: false);
+        // Both members hold their partitions before the stream is produced: a partition that gets no record within the
+        // idle timeout of its assignment closes the stream's windows (all in the past) and counts their records late.
+        // Producing and fetching on a machine busy with other tests once took longer than 10 s; 30 s keeps that out
+        // of reach (the last windows close 30 s after the last record instead of 10).
+        var idle = TimeSpan.FromSeconds(30);
+        var a = await Aggregators.StartAsync(reference.Pipeline, db, group, topic, reference.PublishTopic + "-two", waitHealthy: false, idle: idle);
+        var b = await Aggregators.StartAsync(reference.Pipeline, db, group, topic, reference.PublishTopic + "-two", waitHealthy: false, idle: idle);
         await a.WaitHealthyAsync();
         await b.WaitHealthyAsync();
         // Both members hold partitions before any record exists: the stream is split between them from the start.
