@@ -9,6 +9,15 @@ internal sealed class MetricsText
 
     public static async Task<MetricsText> ScrapeAsync(PipelineProcess process) => Parse(await process.GetAsync("/metrics"));
 
+    /// <summary>
+    /// A scrape once the worker's <c>consumer_records_total{outcome="written"}</c> for <paramref name="group"/> reached
+    /// <paramref name="records"/>: the counter moves just after a write's transaction commits, so a test that saw the
+    /// commit waits for it before holding it to an exact count.
+    /// </summary>
+    public static Task<MetricsText> WhenWrittenAsync(PipelineProcess process, string group, long records, TimeSpan patience) =>
+        Eventually.Until(() => ScrapeAsync(process), m => m.Sum("consumer_records_total", ("group", group), ("outcome", "written")) >= records,
+            patience, $"the worker counted {records} records written");
+
     public static MetricsText Parse(string text)
     {
         var metrics = new MetricsText();

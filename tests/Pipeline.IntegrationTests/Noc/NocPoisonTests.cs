@@ -64,8 +64,7 @@ public sealed class NocPoisonTests
         Assert.Equal(values.Count, await connection.ExecuteScalarAsync<long>(
             "select next_offset from consumer_offsets where group_id = @Group and topic = @topic and partition = 0", new { Group, topic }));
         // The counter moves just after a write's transaction commits: wait for it, then hold it to exactly the records.
-        var metrics = await Eventually.Until(() => MetricsText.ScrapeAsync(noc),
-            m => m.Sum("consumer_records_total", ("group", Group), ("outcome", "written")) >= 300, TimeSpan.FromSeconds(30), "the worker counted every row");
+        var metrics = await MetricsText.WhenWrittenAsync(noc, Group, 300, TimeSpan.FromSeconds(30));
         Assert.Equal(300, metrics.Sum("consumer_records_total", ("group", Group), ("outcome", "written")));
         Assert.Equal(3, metrics.Sum("consumer_records_total", ("group", Group), ("outcome", "dead_lettered")));
         Assert.Equal(0, metrics.Sum("consumer_write_retries_total", ("group", Group)));
@@ -109,8 +108,7 @@ public sealed class NocPoisonTests
         var positions = (await connection.QueryAsync<(int Partition, long Next)>(
             "select partition, next_offset from consumer_offsets where group_id = @Group and topic = @topic order by partition", new { Group, topic })).ToList();
         Assert.Equal([(0, 600L), (1, 600L)], positions);
-        var metrics = await Eventually.Until(() => MetricsText.ScrapeAsync(noc),
-            m => m.Sum("consumer_records_total", ("group", Group), ("outcome", "written")) >= 1199, TimeSpan.FromSeconds(30), "the worker counted every row");
+        var metrics = await MetricsText.WhenWrittenAsync(noc, Group, 1199, TimeSpan.FromSeconds(30));
         Assert.Equal(1199, metrics.Sum("consumer_records_total", ("group", Group), ("outcome", "written")));
         await noc.StopAsync();
     }

@@ -28,8 +28,7 @@ public sealed class NocSinkTests(NocStreamFixture fixture, ITestOutputHelper out
         Assert.True(partitions >= fixture.Stream.Days.Count, $"{partitions} day partitions for {fixture.Stream.Days.Count} days");
 
         // The counter moves just after a write's transaction commits: wait for it, then hold it to exactly the events.
-        var metrics = await Eventually.Until(() => MetricsText.ScrapeAsync(noc),
-            m => m.Sum("consumer_records_total", ("group", group), ("outcome", "written")) >= fixture.Events, Patience, "the worker counted every record");
+        var metrics = await MetricsText.WhenWrittenAsync(noc, group, fixture.Events, Patience);
         Assert.Equal(fixture.Events, metrics.Sum("consumer_records_total", ("group", group), ("outcome", "written")));
         Assert.Equal(0, metrics.Sum("consumer_records_total", ("group", group), ("outcome", "dead_lettered")));
         Assert.Equal(0, metrics.Sum("consumer_lag_messages", ("group", group)));
@@ -54,9 +53,7 @@ public sealed class NocSinkTests(NocStreamFixture fixture, ITestOutputHelper out
 
         var second = await NocConsumers.StartNocAsync(fixture.Pipeline, db.ConnectionString, group, fixture.Topic, args);
         await NocConsumers.WaitForRowsAsync(db, fixture.Topic, fixture.Events, Patience, second);
-        var metrics = await Eventually.Until(() => MetricsText.ScrapeAsync(second),
-            m => m.Sum("consumer_records_total", ("group", group), ("outcome", "written")) >= fixture.Events - atKill, Patience,
-            "the restarted worker counted what it wrote");
+        var metrics = await MetricsText.WhenWrittenAsync(second, group, fixture.Events - atKill, Patience);
         await second.StopAsync();
 
         await NocTable.AssertExactlyOneRowPerRecordAsync(db, fixture.Pipeline.Kafka.BootstrapServers, fixture.Topic, fixture.Partitions);

@@ -43,9 +43,7 @@ public sealed class ReplayTests
         await WaitForPositionsAsync(database, group, syslog, ends);
         // The counter moves just after the write's transaction commits (3,000 records are one batch): wait for it, then hold
         // it to exactly the records read again.
-        var metrics = await Eventually.Until(() => MetricsText.ScrapeAsync(again),
-            m => m.Sum("consumer_records_total", ("group", group), ("outcome", "written")) >= 3_000, TimeSpan.FromSeconds(30),
-            "the restarted worker counted the records it read again");
+        var metrics = await MetricsText.WhenWrittenAsync(again, group, 3_000, TimeSpan.FromSeconds(30));
         Assert.Equal(3_000, metrics.Sum("consumer_records_total", ("group", group), ("outcome", "written")));
         Assert.Equal(3_000, await database.CountAsync("events"));
 
