@@ -45,6 +45,8 @@ internal static class EdgeBench
         [
             $"--Edge:Listeners:syslog-udp:ReceiveBufferBytes={udpReceiveBufferMiB * 1024L * 1024}",
             .. udpQueueMiB > 0 ? [$"--Edge:Listeners:syslog-udp:QueueBytes={udpQueueMiB * 1024L * 1024}"] : Array.Empty<string>(),
+            // More edge settings for a trial, e.g. --edge-options "Edge:Listeners:syslog-udp:ProcessLoops=1".
+            .. (BenchSupport.ArgText(args, "--edge-options") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(o => "--" + o),
         ], edgeDll);
         // Each scenario first runs the same load at this fraction of its size, not counted: the figures are a
         // long-running daemon's steady state (the edge's JIT has compiled its hot paths), not its first seconds.

@@ -9,24 +9,25 @@ namespace Pipeline.IntegrationTests.Infra;
 /// give. The edge runs without tiered PGO (docs/edge.md, "Why the edge runs without tiered PGO"); the workers keep it
 /// and recompile a method after 1,000 calls instead of 30 (docs/consumers.md, "Recompiling at a start"); the thread-pool
 /// workers of the edge and of every consumer do not spin for work (docs/edge.md, "Thread-pool workers that do not spin";
-/// docs/consumers.md); the operator tool keeps the runtime's defaults.
+/// docs/consumers.md); the workers collect garbage without a background thread (docs/consumers.md, "Garbage collection
+/// without a background thread"); the operator tool keeps the runtime's defaults.
 /// </summary>
 public sealed class PublishedRuntimeTests
 {
-    public static TheoryData<string, bool, int?, int?> Executables => new()
+    public static TheoryData<string, bool, int?, int?, bool> Executables => new()
     {
-        { "producer/Pipeline.Edge", false, null, 0 },
-        { "consumers/Pipeline.Consumers.Postgres", true, 1000, 0 },
-        { "consumers/Pipeline.Consumers.Siem", true, 1000, 0 },
-        { "consumers/Pipeline.Consumers.TopK", true, 1000, 0 },
-        { "consumers/Pipeline.Consumers.Files", true, 1000, 0 },
-        { "infra/Pipeline.Ops", true, null, null },
+        { "producer/Pipeline.Edge", false, null, 0, true },
+        { "consumers/Pipeline.Consumers.Postgres", true, 1000, 0, false },
+        { "consumers/Pipeline.Consumers.Siem", true, 1000, 0, false },
+        { "consumers/Pipeline.Consumers.TopK", true, 1000, 0, false },
+        { "consumers/Pipeline.Consumers.Files", true, 1000, 0, false },
+        { "infra/Pipeline.Ops", true, null, null, true },
     };
 
     [Theory]
     [MemberData(nameof(Executables))]
-    public void ThePublishedAssemblyIsPrecompiledAndItsRuntimeConfigSetsTieringAsDocumented(string project, bool tieredPgo, int? callCountThreshold,
-        int? spinLimit)
+    public void ThePublishedAssemblyIsPrecompiledAndItsRuntimeConfigSetsTieringAndCollectionAsDocumented(string project, bool tieredPgo, int? callCountThreshold,
+        int? spinLimit, bool concurrentGc)
     {
         var dll = Repository.Executable(project);
         using (var pe = new PEReader(File.OpenRead(dll)))
@@ -44,5 +45,6 @@ public sealed class PublishedRuntimeTests
         // Absent: the runtime's default spinning.
         int? spin = properties.TryGetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", out var limit) ? limit.GetInt32() : null;
         Assert.Equal(spinLimit, spin);
+        Assert.Equal(concurrentGc, properties.GetProperty("System.GC.Concurrent").GetBoolean());
     }
 }
