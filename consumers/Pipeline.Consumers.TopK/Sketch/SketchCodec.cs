@@ -5,9 +5,11 @@ namespace Pipeline.Consumers.TopK.Sketch;
 
 /// <summary>
 /// The stored form of a <see cref="SpaceSaving"/> sketch (the <c>sketch</c> column of <c>topk_windows</c>):
-/// a version byte, then varints for capacity, total and entry count, then each entry in heap order as a
-/// UTF-8 key (length-prefixed), count and error. Compact (a 1,000-key sketch of host names is about 20 KiB)
-/// and exact: <see cref="Decode"/> rebuilds the same heap, so a restored sketch continues as the original.
+/// a version byte, then varints for capacity, total and entry count, then each entry as a UTF-8 key
+/// (length-prefixed), count and error, in the sketch's order (counts ascending, ties in eviction order). Compact
+/// (a 1,000-key sketch of host names is about 20 KiB) and exact: <see cref="Decode"/> rebuilds the same buckets,
+/// so a restored sketch continues as the original. Counts ascending are also a valid min-heap, the order versions
+/// before the buckets wrote and expect: either reads the other's sketches.
 /// </summary>
 internal static class SketchCodec
 {
@@ -28,14 +30,14 @@ internal static class SketchCodec
             WriteVarint(data, ref at, (ulong)sketch.Capacity);
             WriteVarint(data, ref at, (ulong)sketch.Total);
             WriteVarint(data, ref at, (ulong)sketch.Count);
-            for (var i = 0; i < sketch.Count; i++)
+            for (var entry = sketch.FirstStored(); entry >= 0; entry = sketch.NextStored(entry))
             {
-                var key = sketch.KeyAtSlot(i);
+                var key = sketch.KeyOf(entry);
                 WriteVarint(data, ref at, (ulong)key.Length);
                 key.CopyTo(data[at..]);
                 at += key.Length;
-                WriteVarint(data, ref at, (ulong)sketch.CountAtSlot(i));
-                WriteVarint(data, ref at, (ulong)sketch.ErrorAtSlot(i));
+                WriteVarint(data, ref at, (ulong)sketch.CountOf(entry));
+                WriteVarint(data, ref at, (ulong)sketch.ErrorOf(entry));
             }
             return data[..at].ToArray();
         }

@@ -1,6 +1,4 @@
 using System.IO.Hashing;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Pipeline.Consumers.TopK.Sketch;
@@ -9,35 +7,43 @@ namespace Pipeline.Consumers.TopK.Sketch;
 /// The Space-Saving heavy-hitter sketch (Metwally, Agrawal, El Abbadi 2005) with weighted updates: at most
 /// <see cref="Capacity"/> keys are tracked, each with a count that never underestimates and an error that
 /// bounds the overestimate (<c>count - error &lt;= true count &lt;= count</c>). When the sketch is full an
-/// untracked key replaces the key with the smallest count and inherits that count as its error, so any
+/// untracked key replaces a key with the smallest count and inherits that count as its error, so any
 /// key's overestimate is at most <c>Total / Capacity</c>, and any key with a true count above that is tracked.
 /// <para>
-/// Layout, for the hot path (every event updates one sketch per window and dimension): the entries form a
-/// binary min-heap by count kept in arrays of structs — the heap as (count, entry) pairs, so a sift reads one
-/// array; the entries as (error, where the key is, hash) and each entry's heap slot — a <see cref="SketchIndex"/> from key hash to
-/// entry, and the keys' UTF-8 in a <see cref="KeyArena"/>, not in strings. The caller hashes a key once
-/// (<see cref="Hash"/>) for the sketches of every window it updates, and lookups take the key's UTF-8 as the
-/// envelope carried it: an update allocates nothing, whether the key is tracked or replaces another.
+/// Layout, for the hot path (every event updates one sketch per window and dimension): the paper's "stream
+/// summary" — one bucket per distinct count, in a list from the smallest count up, each bucket holding its keys
+/// in a list in the order they reached that count. An update moves a key to the next bucket (or renames its
+/// bucket, when it is alone there): a few links, where a heap sifted a newcomer down past every key tied at the
+/// minimum (7 levels on average in a sketch of 1,000 on a long tail, where most updates evict). The eviction
+/// order is fixed: the key that has held the minimum longest goes first. Entries and buckets are arrays of
+/// structs linked by number, a <see cref="SketchIndex"/> maps key hash to entry, and the keys' UTF-8 lives in
+/// a <see cref="KeyArena"/>, not in strings. The caller hashes a key once (<see cref="Hash"/>) for the sketches
+/// of every window it updates, and lookups take the key's UTF-8 as the envelope carried it: an update allocates
+/// nothing, whether the key is tracked or replaces another.
 /// </para>
 /// <para>
-/// The heap is the same as the one of node objects this replaced, comparison for comparison: the heap
-/// layout is what <see cref="SketchCodec"/> stores, and a restored sketch continues exactly as the
-/// original would have, ties included (a replay after a restore counts the same as an uninterrupted run).
-/// A unit test holds it to the former implementation, slot by slot.
+/// <see cref="SketchCodec"/> stores the entries in that order (counts ascending, ties in bucket order), and a
+/// restore rebuilds the same buckets: a restored sketch continues exactly as the original would have, ties
+/// included (a replay after a restore counts the same as an uninterrupted run). A unit test holds the
+/// structure to a plain reference of the same policy, update for update.
 /// </para>
 /// Not thread-safe: one sketch belongs to one partition's state, which one thread updates at a time.
 /// </summary>
 internal sealed class SpaceSaving
 {
+    private const int None = -1;
+
     // Entries, numbered 0 to _size - 1 (an evicted entry's number is reused by its replacement): what a lookup
-    // needs (hash, where the key is) sits together, one cache line.
+    // needs (hash, where the key is) and the entry's links sit together.
     private Entry[] _entries;
-    // Each entry's heap slot, apart from the entries: a sift rewrites one per level, and 4 bytes an entry keep
-    // those writes within a few cache lines.
-    private int[] _slotOf;
+    // Buckets by number; free ones are chained through Next from _freeBucket. There are never more than
+    // _size + 1 in use (one per distinct count, and one made for a move before the emptied one is freed).
+    private Bucket[] _buckets;
+    private int _bucketsMade;
+    private int _freeBucket = None;
+    // The bucket of the smallest count (the first of the list), None while the sketch is empty.
+    private int _min = None;
     private readonly KeyArena _keys;
-    // The heap by slot: count and entry number together, so a sift reads one array.
-    private HeapSlot[] _heap;
     private SketchIndex _index;
     private int _size;
 
@@ -48,8 +54,7 @@ internal sealed class SpaceSaving
         // The arrays grow up to the capacity as keys arrive: most window × dimension × partition sketches stay small.
         var room = Math.Min(capacity, 16);
         _entries = new Entry[room];
-        _slotOf = new int[room];
-        _heap = new HeapSlot[room];
+        _buckets = new Bucket[room + 1];
         _index = new SketchIndex(room);
         _keys = new KeyArena(room * 16);
     }
@@ -70,7 +75,7 @@ internal sealed class SpaceSaving
     /// The most an untracked key can have been counted: the smallest tracked count once the sketch is full
     /// (a key is only evicted when it holds the minimum, and the minimum never decreases), else 0.
     /// </summary>
-    public long UntrackedMax => IsFull ? _heap[0].Count : 0;
+    public long UntrackedMax => IsFull ? _buckets[_min].Count : 0;
 
     // Per process, as string hashes are: which keys share an index run cannot be chosen from outside.
     private static readonly long HashSeed = Random.Shared.NextInt64();
@@ -93,15 +98,8 @@ internal sealed class SpaceSaving
         if (weight <= 0) return;
         Total += weight;
         var entry = Find(key, hash);
-        if (entry >= 0)
-        {
-            var slot = _slotOf[entry];
-            _heap[slot].Count += weight;
-            // Half the slots are leaves, and heavy keys (the ones updated most) sit low: nothing to move there.
-            if (2 * slot + 1 < _size) SiftDown(slot);
-            return;
-        }
-        AddUntracked(key, hash, weight);
+        if (entry >= 0) Raise(entry, weight);
+        else AddUntracked(key, hash, weight);
     }
 
     private void AddUntracked(ReadOnlySpan<byte> key, int hash, long weight)
@@ -111,15 +109,14 @@ internal sealed class SpaceSaving
             if (_size == _entries.Length) Grow(Math.Min(Capacity, _entries.Length * 2));
             var added = _size;
             _entries[added] = new Entry { Key = AppendKey(key), Hash = hash };
-            _slotOf[added] = added;
             _size++;
-            _heap[added] = new HeapSlot { Count = weight, Entry = added };
             Insert(added);
-            SiftUp(added);
+            Append(added, BucketFor(weight, after: None, from: _min));
             return;
         }
-        // Replace the minimum: the newcomer may have been among the evicted, so it inherits the minimum as its error.
-        var entry = _heap[0].Entry;
+        // Replace the key that has held the minimum longest: the newcomer may have been among the evicted, so it
+        // inherits the minimum as its error.
+        var entry = _buckets[_min].Head;
         Remove(entry);
         ref var replaced = ref _entries[entry];
         if (!_keys.TryOverwrite(ref replaced.Key, key))
@@ -128,17 +125,88 @@ internal sealed class SpaceSaving
             replaced.Key = AppendKey(key);
         }
         replaced.Hash = hash;
-        replaced.Error = _heap[0].Count;
-        _heap[0].Count += weight;
+        replaced.Error = _buckets[_min].Count;
         Insert(entry);
-        SiftDown(0);
+        Raise(entry, weight);
+    }
+
+    /// <summary>Moves <paramref name="entry"/> up by <paramref name="weight"/>: to the bucket of its new count, made if there is none.</summary>
+    private void Raise(int entry, long weight)
+    {
+        var from = _entries[entry].Bucket;
+        ref var bucket = ref _buckets[from];
+        var count = bucket.Count + weight;
+        var next = bucket.Next;
+        // Alone in its bucket with no bucket of the new count: the bucket takes the new count (a heavy key's usual
+        // update, and an eviction's when the minimum was held once).
+        if (bucket.Head == bucket.Tail && (next == None || _buckets[next].Count > count))
+        {
+            bucket.Count = count;
+            return;
+        }
+        var to = BucketFor(count, after: from, from: next);
+        Unlink(entry, from);
+        Append(entry, to);
+    }
+
+    /// <summary>
+    /// The bucket of <paramref name="count"/>, looked for from bucket <paramref name="from"/> (whose predecessor
+    /// is <paramref name="after"/>) up; made in its place in the list if there is none. A weight of 1 finds it at
+    /// once; a larger weight walks past the counts it jumps over.
+    /// </summary>
+    private int BucketFor(long count, int after, int from)
+    {
+        var at = from;
+        while (at != None && _buckets[at].Count < count)
+        {
+            after = at;
+            at = _buckets[at].Next;
+        }
+        if (at != None && _buckets[at].Count == count) return at;
+        var made = _freeBucket;
+        if (made != None) _freeBucket = _buckets[made].Next;
+        else made = _bucketsMade++;
+        _buckets[made] = new Bucket { Count = count, Head = None, Tail = None, Previous = after, Next = at };
+        if (after == None) _min = made;
+        else _buckets[after].Next = made;
+        if (at != None) _buckets[at].Previous = made;
+        return made;
+    }
+
+    private void Append(int entry, int bucket)
+    {
+        ref var b = ref _buckets[bucket];
+        ref var e = ref _entries[entry];
+        e.Bucket = bucket;
+        e.Previous = b.Tail;
+        e.Next = None;
+        if (b.Tail == None) b.Head = entry;
+        else _entries[b.Tail].Next = entry;
+        b.Tail = entry;
+    }
+
+    /// <summary>Takes <paramref name="entry"/> out of <paramref name="bucket"/>, freeing the bucket if that empties it.</summary>
+    private void Unlink(int entry, int bucket)
+    {
+        ref var e = ref _entries[entry];
+        ref var b = ref _buckets[bucket];
+        if (e.Previous == None) b.Head = e.Next;
+        else _entries[e.Previous].Next = e.Next;
+        if (e.Next == None) b.Tail = e.Previous;
+        else _entries[e.Next].Previous = e.Previous;
+        if (b.Head != None) return;
+        if (b.Previous == None) _min = b.Next;
+        else _buckets[b.Previous].Next = b.Next;
+        if (b.Next != None) _buckets[b.Next].Previous = b.Previous;
+        b.Next = _freeBucket;
+        _freeBucket = bucket;
     }
 
     /// <summary>The tracked entries, largest count first (ties by key, ordinal).</summary>
     public List<SketchEntry> Entries()
     {
         var list = new List<SketchEntry>(_size);
-        for (var i = 0; i < _size; i++) list.Add(AtSlot(i));
+        for (var entry = 0; entry < _size; entry++) list.Add(At(entry));
         list.Sort(SketchEntry.ByCountDescending);
         return list;
     }
@@ -147,11 +215,37 @@ internal sealed class SpaceSaving
     public SketchEntry? Find(string key)
     {
         var utf8 = Encoding.UTF8.GetBytes(key);
-        return Find(utf8, Hash(utf8)) is var entry and >= 0 ? AtSlot(_slotOf[entry]) : null;
+        return Find(utf8, Hash(utf8)) is var entry and >= 0 ? At(entry) : null;
     }
 
-    /// <summary>The UTF-8 key in heap slot <paramref name="slot"/>, valid until the next update (the codec writes it as it is).</summary>
-    internal ReadOnlySpan<byte> KeyAtSlot(int slot) => _keys.Text(in _entries[_heap[slot].Entry].Key);
+    /// <summary>
+    /// The first entry number in stored order — counts ascending, ties in the order they reached the count, the
+    /// next to be evicted first — or -1 when empty. <see cref="NextStored"/> walks on; the codec stores that order.
+    /// </summary>
+    internal int FirstStored() => _min == None ? None : _buckets[_min].Head;
+
+    /// <summary>The entry after <paramref name="entry"/> in stored order, or -1 after the last.</summary>
+    internal int NextStored(int entry)
+    {
+        if (_entries[entry].Next is var next and not None) return next;
+        var bucket = _buckets[_entries[entry].Bucket].Next;
+        return bucket == None ? None : _buckets[bucket].Head;
+    }
+
+    /// <summary>The entries in stored order (tests).</summary>
+    internal IEnumerable<SketchEntry> StoredOrder()
+    {
+        for (var entry = FirstStored(); entry != None; entry = NextStored(entry)) yield return At(entry);
+    }
+
+    /// <summary>The UTF-8 key of entry <paramref name="entry"/>, valid until the next update (the codec writes it as it is).</summary>
+    internal ReadOnlySpan<byte> KeyOf(int entry) => _keys.Text(in _entries[entry].Key);
+
+    /// <summary>The count of entry <paramref name="entry"/>.</summary>
+    internal long CountOf(int entry) => _buckets[_entries[entry].Bucket].Count;
+
+    /// <summary>The error of entry <paramref name="entry"/>.</summary>
+    internal long ErrorOf(int entry) => _entries[entry].Error;
 
     /// <summary>Bytes the key arena holds, live or not (tests hold its growth to what is live).</summary>
     internal int KeyBytesReserved => _keys.Reserved;
@@ -159,34 +253,25 @@ internal sealed class SpaceSaving
     /// <summary>UTF-8 bytes the tracked keys hold.</summary>
     internal int KeyBytesLive => _keys.Live;
 
-    /// <summary>The count in heap slot <paramref name="slot"/>.</summary>
-    internal long CountAtSlot(int slot) => _heap[slot].Count;
-
-    /// <summary>The error in heap slot <paramref name="slot"/>.</summary>
-    internal long ErrorAtSlot(int slot) => _entries[_heap[slot].Entry].Error;
+    private SketchEntry At(int entry) => new(Encoding.UTF8.GetString(KeyOf(entry)), CountOf(entry), ErrorOf(entry));
 
     /// <summary>
-    /// The entry in heap slot <paramref name="slot"/> (0 to <see cref="Count"/> - 1): the codec stores entries in
-    /// heap order, so a restore rebuilds the very same heap.
+    /// Rebuilds a sketch from its stored entries. Stored in order (counts ascending, as <see cref="SketchCodec"/>
+    /// writes), they come back in the same buckets in the same order. Any other order (a heap, as versions before
+    /// the buckets stored) is sorted by count, ties kept as stored. Entries beyond the capacity are dropped
+    /// smallest first; they are at most the remaining minimum, so the bounds still hold.
     /// </summary>
-    internal SketchEntry AtSlot(int slot)
-    {
-        ref var entry = ref _entries[_heap[slot].Entry];
-        return new SketchEntry(Encoding.UTF8.GetString(_keys.Text(in entry.Key)), _heap[slot].Count, entry.Error);
-    }
-
-    /// <summary>
-    /// Rebuilds a sketch from stored heap order. Entries beyond the capacity are dropped smallest first;
-    /// they are at most the remaining minimum, so the bounds still hold.
-    /// </summary>
-    internal static SpaceSaving Restore(int capacity, long total, IReadOnlyList<SketchEntry> heapOrder)
+    internal static SpaceSaving Restore(int capacity, long total, IReadOnlyList<SketchEntry> stored)
     {
         var sketch = new SpaceSaving(capacity) { Total = total };
-        var asStored = heapOrder.Count <= capacity && IsMinHeap(heapOrder);
-        // Not a heap as stored (written by another version, or a smaller capacity now): insert the largest entries.
-        var kept = asStored ? heapOrder
-            : heapOrder.OrderByDescending(e => e.Count).ThenBy(e => e.Key, StringComparer.Ordinal).Take(capacity).ToList();
-        if (kept.Count > sketch._entries.Length) sketch.Grow(kept.Count);
+        IEnumerable<SketchEntry> kept = stored;
+        if (stored.Count > capacity)
+            kept = stored.OrderByDescending(e => e.Count).ThenBy(e => e.Key, StringComparer.Ordinal).Take(capacity).OrderBy(e => e.Count);
+        else if (!IsAscending(stored))
+            kept = stored.OrderBy(e => e.Count);
+        var room = Math.Min(capacity, stored.Count);
+        if (room > sketch._entries.Length) sketch.Grow(room);
+        var last = None;
         foreach (var e in kept)
         {
             // Stored keys are UTF-8 written from valid text: they come back as they were stored.
@@ -195,27 +280,26 @@ internal sealed class SpaceSaving
             if (sketch.Find(key, hash) >= 0) throw new InvalidDataException($"sketch holds key '{e.Key}' twice");
             var added = sketch._size;
             sketch._entries[added] = new Entry { Key = sketch.AppendKey(key), Hash = hash, Error = e.Error };
-            sketch._slotOf[added] = added;
             sketch._size++;
-            sketch._heap[added] = new HeapSlot { Count = e.Count, Entry = added };
             sketch.Insert(added);
-            if (!asStored) sketch.SiftUp(added);
+            // Ascending: the entry goes into the last bucket or a new one after it.
+            last = last != None && sketch._buckets[last].Count == e.Count ? last : sketch.BucketFor(e.Count, after: last, from: None);
+            sketch.Append(added, last);
         }
         return sketch;
     }
 
-    private static bool IsMinHeap(IReadOnlyList<SketchEntry> entries)
+    private static bool IsAscending(IReadOnlyList<SketchEntry> entries)
     {
         for (var i = 1; i < entries.Count; i++)
-            if (entries[(i - 1) / 2].Count > entries[i].Count) return false;
+            if (entries[i - 1].Count > entries[i].Count) return false;
         return true;
     }
 
     private void Grow(int room)
     {
         Array.Resize(ref _entries, room);
-        Array.Resize(ref _slotOf, room);
-        Array.Resize(ref _heap, room);
+        Array.Resize(ref _buckets, room + 1);
         _index.Resize(room);
         for (var entry = 0; entry < _size; entry++) Insert(entry);
     }
@@ -231,68 +315,6 @@ internal sealed class SpaceSaving
     private void Insert(int entry) => _index.Insert(_entries[entry].Hash, entry);
 
     private void Remove(int entry) => _index.Remove(_entries[entry].Hash, entry);
-
-    // Both sifts move a "hole" instead of swapping, so each step writes one slot.
-    private void SiftUp(int slot)
-    {
-        var moving = _heap[slot];
-        while (slot > 0)
-        {
-            var parent = (slot - 1) / 2;
-            if (_heap[parent].Count <= moving.Count) break;
-            Move(parent, slot);
-            slot = parent;
-        }
-        Place(moving, slot);
-    }
-
-    private void SiftDown(int slot)
-    {
-        // The hot loop of an eviction (a newcomer goes down from the root past every key at the minimum, 7 levels on
-        // average in a sketch of 1,000): no bounds checks (every slot below _size is inside both arrays) and the
-        // smaller child picked without a branch, which a Zipf tail makes unpredictable. Ties go left, as always.
-        ref var heap = ref MemoryMarshal.GetArrayDataReference(_heap);
-        ref var slotOf = ref MemoryMarshal.GetArrayDataReference(_slotOf);
-        var size = _size;
-        var moving = Unsafe.Add(ref heap, slot);
-        while (true)
-        {
-            var left = 2 * slot + 1;
-            if (left + 1 >= size)
-            {
-                // One child at most: the last level.
-                if (left < size && Unsafe.Add(ref heap, left).Count < moving.Count)
-                {
-                    Unsafe.Add(ref heap, slot) = Unsafe.Add(ref heap, left);
-                    Unsafe.Add(ref slotOf, Unsafe.Add(ref heap, slot).Entry) = slot;
-                    slot = left;
-                }
-                break;
-            }
-            var leftCount = Unsafe.Add(ref heap, left).Count;
-            var rightCount = Unsafe.Add(ref heap, left + 1).Count;
-            if (moving.Count <= Math.Min(leftCount, rightCount)) break;
-            var child = left + (rightCount < leftCount ? 1 : 0);
-            ref var up = ref Unsafe.Add(ref heap, slot);
-            up = Unsafe.Add(ref heap, child);
-            Unsafe.Add(ref slotOf, up.Entry) = slot;
-            slot = child;
-        }
-        Unsafe.Add(ref heap, slot) = moving;
-        Unsafe.Add(ref slotOf, moving.Entry) = slot;
-    }
-
-    private void Move(int from, int to)
-    {
-        _heap[to] = _heap[from];
-        _slotOf[_heap[to].Entry] = to;
-    }
-
-    private void Place(HeapSlot moving, int slot)
-    {
-        _heap[slot] = moving;
-        _slotOf[moving.Entry] = slot;
-    }
 
     /// <summary>Appends a key to the arena, compacting it first if it is full (every entry below _size is live).</summary>
     private KeyText AppendKey(ReadOnlySpan<byte> key)
@@ -310,17 +332,24 @@ internal sealed class SpaceSaving
         public ref KeyText KeyOf(int i) => ref entries[i].Key;
     }
 
-    // 24 bytes: the error first, so that no padding falls between the key's ints and it.
+    // 40 bytes: the error first, so that no padding falls between it and the ints.
     private struct Entry
     {
         public long Error;
         public KeyText Key;
         public int Hash;
+        public int Bucket;
+        public int Previous;
+        public int Next;
     }
 
-    private struct HeapSlot
+    // The keys at one count, in the order they reached it; buckets in a list by count, ascending.
+    private struct Bucket
     {
         public long Count;
-        public int Entry;
+        public int Head;
+        public int Tail;
+        public int Previous;
+        public int Next;
     }
 }

@@ -140,10 +140,10 @@ public sealed class SpaceSavingTests
     [InlineData(50, 1_000, 1.0)]
     [InlineData(1_000, 100_000, 1.1)]
     [InlineData(1_000, 2_000, 0.6)]
-    public void UpdatesLeaveTheSameHeapAsTheFormerImplementationSlotForSlot(int capacity, int keys, double exponent)
+    public void UpdatesFollowThePlainReferenceOfTheSamePolicyUpdateForUpdate(int capacity, int keys, double exponent)
     {
         // A seeded Zipf stream with the benchmark's weights (1, and 4 for a sampled event), span and string updates
-        // mixed, restores in the middle: after every step both hold the same entries in the same heap slots.
+        // mixed, restores in the middle: every thousand steps both hold the same entries in the same order.
         var zipf = new Zipf(keys, exponent, seed: capacity + keys);
         var random = new Random(7);
         var sketch = new SpaceSaving(capacity);
@@ -154,23 +154,52 @@ public sealed class SpaceSavingTests
             var weight = random.Next(10) == 0 ? 4L : 1L;
             if (i % 2 == 0) sketch.Add(Encoding.UTF8.GetBytes(key), weight);
             else sketch.Add(key, weight);
-            reference.Add(key.AsSpan(), weight);
-            if (i % 50_000 == 49_999)
-            {
-                sketch = SketchCodec.Decode(SketchCodec.Encode(sketch));
-                AssertSameHeap(reference, sketch);
-            }
+            reference.Add(key, weight);
+            if (i % 50_000 == 49_999) sketch = SketchCodec.Decode(SketchCodec.Encode(sketch));
+            if (i % 1_000 == 999) AssertSameOrder(reference, sketch);
         }
-        AssertSameHeap(reference, sketch);
+        AssertSameOrder(reference, sketch);
         Assert.Equal(reference.Entries(), sketch.Entries());
         Assert.Equal(reference.UntrackedMax, sketch.UntrackedMax);
+    }
+
+    [Fact]
+    public void WeightsThatJumpPastManyCountsLandInOrder()
+    {
+        // Sampled events weigh what their sample rate says (up to thousands): an update then passes many buckets.
+        var random = new Random(13);
+        var sketch = new SpaceSaving(100);
+        var reference = new ReferenceSpaceSaving(100);
+        for (var i = 0; i < 50_000; i++)
+        {
+            var key = "k" + random.Next(400);
+            var weight = random.Next(4) == 0 ? random.Next(1, 5_000) : 1L;
+            sketch.Add(key, weight);
+            reference.Add(key, weight);
+            if (i % 500 == 499) AssertSameOrder(reference, sketch);
+        }
+        AssertSameOrder(reference, sketch);
+    }
+
+    [Fact]
+    public void ASketchStoredInHeapOrderByAFormerVersionIsReadByCount()
+    {
+        // Versions before the buckets stored a min-heap, slot by slot: not ascending, yet the same entries.
+        var heapOrder = new List<SketchEntry> { new("a", 1, 0), new("b", 5, 1), new("c", 2, 0), new("d", 7, 2), new("e", 6, 0), new("f", 2, 1) };
+        var sketch = SpaceSaving.Restore(6, 23, heapOrder);
+        Assert.Equal(["a", "c", "f", "b", "e", "d"], sketch.StoredOrder().Select(e => e.Key));
+        Assert.Equal(heapOrder.OrderByDescending(e => e.Count).ThenBy(e => e.Key, StringComparer.Ordinal), sketch.Entries());
+        Assert.Equal(1, sketch.UntrackedMax);
+        sketch.Add("g", 1);
+        Assert.Equal(new SketchEntry("g", 2, 1), sketch.Find("g"));
+        Assert.Null(sketch.Find("a"));
     }
 
     [Fact]
     public void KeysOfEveryLengthReplacingEachOtherStayReadableAndTheirArenaStaysBounded()
     {
         // Keys from 1 to 300 chars (a replacement mostly does not fit the evicted key's room, so the arena appends and
-        // compacts), checked against the former implementation slot for slot; the arena stays within a few times
+        // compacts), checked against the reference entry for entry; the arena stays within a few times
         // the most the tracked keys ever held, however many keys went through it.
         var random = new Random(5);
         var sketch = new SpaceSaving(64);
@@ -181,11 +210,11 @@ public sealed class SpaceSavingTests
             var n = random.Next(2_000);
             var key = n.ToString(System.Globalization.CultureInfo.InvariantCulture).PadRight(1 + n * 7919 % 300, (char)('a' + n % 26));
             sketch.Add(Encoding.UTF8.GetBytes(key), 1 + n % 3);
-            reference.Add(key.AsSpan(), 1 + n % 3);
+            reference.Add(key, 1 + n % 3);
             mostLive = Math.Max(mostLive, sketch.KeyBytesLive);
         }
-        AssertSameHeap(reference, sketch);
-        Assert.Equal(Enumerable.Range(0, sketch.Count).Sum(slot => Encoding.UTF8.GetByteCount(sketch.AtSlot(slot).Key)), sketch.KeyBytesLive);
+        AssertSameOrder(reference, sketch);
+        Assert.Equal(sketch.StoredOrder().Sum(entry => Encoding.UTF8.GetByteCount(entry.Key)), sketch.KeyBytesLive);
         Assert.InRange(sketch.KeyBytesReserved, sketch.KeyBytesLive, 4 * (mostLive + 300));
     }
 
@@ -193,8 +222,8 @@ public sealed class SpaceSavingTests
     public void TheStoredFormIsTheVersionOneLayoutForKeysOfAnyLengthAndScript()
     {
         // Keys of 1 to 300 chars, ASCII and not (a key's UTF-8 length needs one, two or three varint bytes around 127
-        // and 16,383 bytes), written as version 1 always was: version, capacity, total, count, then per heap slot the
-        // UTF-8 length, the key, count and error.
+        // and 16,383 bytes), written as version 1 always was: version, capacity, total, count, then per entry the
+        // UTF-8 length, the key, count and error (entries by count ascending, which is also a min-heap).
         var sketch = new SpaceSaving(40);
         var random = new Random(3);
         for (var i = 0; i < 2_000; i++)
@@ -213,9 +242,10 @@ public sealed class SpaceSavingTests
         Varint((ulong)sketch.Capacity);
         Varint((ulong)sketch.Total);
         Varint((ulong)sketch.Count);
-        for (var slot = 0; slot < sketch.Count; slot++)
+        var stored = sketch.StoredOrder().ToList();
+        Assert.Equal(stored.OrderBy(e => e.Count).Select(e => e.Count), stored.Select(e => e.Count));
+        foreach (var entry in stored)
         {
-            var entry = sketch.AtSlot(slot);
             var utf8 = System.Text.Encoding.UTF8.GetBytes(entry.Key);
             Varint((ulong)utf8.Length);
             expected.AddRange(utf8);
@@ -260,11 +290,11 @@ public sealed class SpaceSavingTests
         Assert.Throws<InvalidDataException>(() => SketchCodec.Decode(data));
     }
 
-    private static void AssertSameHeap(ReferenceSpaceSaving reference, SpaceSaving sketch)
+    private static void AssertSameOrder(ReferenceSpaceSaving reference, SpaceSaving sketch)
     {
         Assert.Equal(reference.Total, sketch.Total);
         Assert.Equal(reference.Count, sketch.Count);
-        for (var slot = 0; slot < reference.Count; slot++) Assert.Equal(reference.AtSlot(slot), sketch.AtSlot(slot));
+        Assert.Equal(reference.StoredOrder(), sketch.StoredOrder());
         foreach (var entry in reference.Entries()) Assert.Equal(entry, sketch.Find(entry.Key));
     }
 }
