@@ -42,6 +42,30 @@ public sealed class LossLedgerTests
     }
 
     [Fact]
+    public void ACellIsFoundByTheNamesValuesWhicheverLedgerAndStringsAsk()
+    {
+        // The thread remembers its last cell by reference: equal names in other strings, another ledger asked in
+        // between, and the pair asked again must each still get the right cell.
+        using var meters = new InProcessMetrics();
+        var first = new LossLedger(new EdgeMetrics(meters));
+        var second = new LossLedger(new EdgeMetrics(meters));
+        var listener = "syslog-udp";
+        var route = "default";
+        var cell = first.Cell(listener, route);
+        Assert.Same(cell, first.Cell(listener, route));
+        Assert.Same(cell, first.Cell(new string(listener.AsSpan()), new string(route.AsSpan())));
+        var other = second.Cell(listener, route);
+        Assert.NotSame(cell, other);
+        Assert.Same(cell, first.Cell(listener, route));
+        Assert.Same(other, second.Cell(listener, route));
+        var elsewhere = first.Cell(listener, "security");
+        Assert.NotSame(cell, elsewhere);
+        Assert.Equal(("syslog-udp", "security"), (elsewhere.Listener, elsewhere.Route));
+        Assert.Same(cell, first.Cell(listener, route));
+        Assert.Equal(2, first.Cells.Count);
+    }
+
+    [Fact]
     public async Task TheLedgerBalancesInEveryCollectionOfTwoExportersWhileEventsMove()
     {
         // Two MeterProviders, as a process with a Prometheus scrape and an OTLP push has, collecting at the same
