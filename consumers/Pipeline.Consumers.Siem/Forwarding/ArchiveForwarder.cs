@@ -111,7 +111,10 @@ internal sealed class ArchiveForwarder : BackgroundService
 
     public string Name => _name;
 
-    /// <summary>The durable cursor (for tests and the lag gauges).</summary>
+    /// <summary>
+    /// The cursor past every confirmed record (for tests and the lag gauges): stored before it moves when records were
+    /// delivered; progress over filtered records alone is stored when due.
+    /// </summary>
     public ArchiveCursor Cursor { get; private set; } = ArchiveCursor.Start;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -180,7 +183,7 @@ internal sealed class ArchiveForwarder : BackgroundService
                 }
             }
         }
-        if (_cursorUnwritten) WriteCursor();
+        if (_cursorUnwritten) WriteCursor(Cursor);
         await _destination.DisposeAsync();
     }
 
@@ -200,17 +203,20 @@ internal sealed class ArchiveForwarder : BackgroundService
     private void Advance(Queue<OutgoingBatch> inFlight)
     {
         var delivered = false;
+        var end = Cursor;
         while (inFlight.Count > 0 && inFlight.Peek().Confirmed)
         {
             var batch = inFlight.Dequeue();
             _delivered.Inc(batch.Records.Count);
             _filtered.Inc(batch.Read - batch.Records.Count);
-            Cursor = batch.End;
-            Interlocked.Exchange(ref _cursorSeq, Cursor.Seq);
+            end = batch.End;
             _cursorUnwritten = true;
             delivered |= batch.Records.Count > 0;
         }
-        if (_cursorUnwritten && (delivered || SkippedProgressDue() == TimeSpan.Zero)) WriteCursor();
+        // Stored first, then shown: whoever sees the cursor move past delivered records finds it stored too.
+        if (_cursorUnwritten && (delivered || SkippedProgressDue() == TimeSpan.Zero)) WriteCursor(end);
+        Cursor = end;
+        Interlocked.Exchange(ref _cursorSeq, end.Seq);
     }
 
     /// <summary>How long until skipped progress must be written (zero: now).</summary>
@@ -220,9 +226,9 @@ internal sealed class ArchiveForwarder : BackgroundService
         return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
-    private void WriteCursor()
+    private void WriteCursor(ArchiveCursor cursor)
     {
-        DurableFile.Replace(_cursorPath, JsonSerializer.SerializeToUtf8Bytes(Cursor, ArchiveJson.Default.ArchiveCursor));
+        DurableFile.Replace(_cursorPath, JsonSerializer.SerializeToUtf8Bytes(cursor, ArchiveJson.Default.ArchiveCursor));
         _cursorUnwritten = false;
         _cursorWrittenAt = _time.GetTimestamp();
     }
