@@ -41,8 +41,9 @@ internal sealed class SpaceSaving
     private Bucket[] _buckets;
     private int _bucketsMade;
     private int _freeBucket = None;
-    // The bucket of the smallest count (the first of the list), None while the sketch is empty.
+    // The buckets of the smallest and the largest count (the ends of the list), None while the sketch is empty.
     private int _min = None;
+    private int _max = None;
     private readonly KeyArena _keys;
     private SketchIndex _index;
     private int _size;
@@ -152,11 +153,17 @@ internal sealed class SpaceSaving
     /// <summary>
     /// The bucket of <paramref name="count"/>, looked for from bucket <paramref name="from"/> (whose predecessor
     /// is <paramref name="after"/>) up; made in its place in the list if there is none. A weight of 1 finds it at
-    /// once; a larger weight walks past the counts it jumps over.
+    /// once; a larger weight walks past the counts it jumps over, unless it goes past them all (a sample rate far
+    /// above every count: then it is put at the end at once, so no weight makes an update walk the whole list).
     /// </summary>
     private int BucketFor(long count, int after, int from)
     {
         var at = from;
+        if (_max != None && count > _buckets[_max].Count)
+        {
+            after = _max;
+            at = None;
+        }
         while (at != None && _buckets[at].Count < count)
         {
             after = at;
@@ -169,7 +176,8 @@ internal sealed class SpaceSaving
         _buckets[made] = new Bucket { Count = count, Head = None, Tail = None, Previous = after, Next = at };
         if (after == None) _min = made;
         else _buckets[after].Next = made;
-        if (at != None) _buckets[at].Previous = made;
+        if (at == None) _max = made;
+        else _buckets[at].Previous = made;
         return made;
     }
 
@@ -197,7 +205,8 @@ internal sealed class SpaceSaving
         if (b.Head != None) return;
         if (b.Previous == None) _min = b.Next;
         else _buckets[b.Previous].Next = b.Next;
-        if (b.Next != None) _buckets[b.Next].Previous = b.Previous;
+        if (b.Next == None) _max = b.Previous;
+        else _buckets[b.Next].Previous = b.Previous;
         b.Next = _freeBucket;
         _freeBucket = bucket;
     }
