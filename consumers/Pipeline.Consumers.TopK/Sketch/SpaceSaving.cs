@@ -10,15 +10,13 @@ namespace Pipeline.Consumers.TopK.Sketch;
 /// untracked key replaces a key with the smallest count and inherits that count as its error, so any
 /// key's overestimate is at most <c>Total / Capacity</c>, and any key with a true count above that is tracked.
 /// <para>
-/// Layout, for the hot path (every event updates one sketch per window and dimension): the paper's "stream
-/// summary" — one bucket per distinct count, in a list from the smallest count up, each bucket holding its keys
-/// in a list in the order they reached that count. An update moves a key to the next bucket (or renames its
-/// bucket, when it is alone there): a few links, where a heap sifted a newcomer down past every key tied at the
-/// minimum (7 levels on average in a sketch of 1,000 on a long tail, where most updates evict). The eviction
-/// order is fixed: the key that has held the minimum longest goes first. Entries and buckets are arrays of
-/// structs linked by number, a <see cref="SketchIndex"/> maps key hash to entry, and the keys' UTF-8 lives in
-/// a <see cref="KeyArena"/>, not in strings. The caller hashes a key once (<see cref="Hash"/>) for the sketches
-/// of every window it updates, and lookups take the key's UTF-8 as the envelope carried it: an update allocates
+/// Layout, for the hot path (every event updates one sketch per window and dimension): the entries' order by count
+/// is a <see cref="CountBuckets"/> (a bucket per count, where a heap sifted an evicting newcomer down past every key
+/// tied at the minimum, 7 levels on average in a sketch of 1,000 on a long tail, where most updates evict); a full
+/// sketch evicts the key that has held the minimum longest. The entries are an array of structs (error, where the
+/// key is, hash), a <see cref="SketchIndex"/> maps key hash to entry, and the keys' UTF-8 lives in a
+/// <see cref="KeyArena"/>, not in strings. The caller hashes a key once (<see cref="Hash"/>) for the sketches of
+/// every window it updates, and lookups take the key's UTF-8 as the envelope carried it: an update allocates
 /// nothing, whether the key is tracked or replaces another.
 /// </para>
 /// <para>
@@ -31,19 +29,12 @@ namespace Pipeline.Consumers.TopK.Sketch;
 /// </summary>
 internal sealed class SpaceSaving
 {
-    private const int None = -1;
+    private const int None = CountBuckets.None;
 
     // Entries, numbered 0 to _size - 1 (an evicted entry's number is reused by its replacement): what a lookup
-    // needs (hash, where the key is) and the entry's links sit together.
+    // needs (hash, where the key is) and the entry's place among the counts sit together.
     private Entry[] _entries;
-    // Buckets by number; free ones are chained through Next from _freeBucket. There are never more than
-    // _size + 1 in use (one per distinct count, and one made for a move before the emptied one is freed).
-    private Bucket[] _buckets;
-    private int _bucketsMade;
-    private int _freeBucket = None;
-    // The buckets of the smallest and the largest count (the ends of the list), None while the sketch is empty.
-    private int _min = None;
-    private int _max = None;
+    private readonly CountBuckets _counts;
     private readonly KeyArena _keys;
     private SketchIndex _index;
     private int _size;
@@ -55,7 +46,7 @@ internal sealed class SpaceSaving
         // The arrays grow up to the capacity as keys arrive: most window × dimension × partition sketches stay small.
         var room = Math.Min(capacity, 16);
         _entries = new Entry[room];
-        _buckets = new Bucket[room + 1];
+        _counts = new CountBuckets(room);
         _index = new SketchIndex(room);
         _keys = new KeyArena(room * 16);
     }
@@ -76,7 +67,7 @@ internal sealed class SpaceSaving
     /// The most an untracked key can have been counted: the smallest tracked count once the sketch is full
     /// (a key is only evicted when it holds the minimum, and the minimum never decreases), else 0.
     /// </summary>
-    public long UntrackedMax => IsFull ? _buckets[_min].Count : 0;
+    public long UntrackedMax => IsFull ? _counts.MinCount : 0;
 
     // Per process, as string hashes are: which keys share an index run cannot be chosen from outside.
     private static readonly long HashSeed = Random.Shared.NextInt64();
@@ -99,7 +90,7 @@ internal sealed class SpaceSaving
         if (weight <= 0) return;
         Total += weight;
         var entry = Find(key, hash);
-        if (entry >= 0) Raise(entry, weight);
+        if (entry >= 0) _counts.Raise(new EntryLinks(_entries), entry, weight);
         else AddUntracked(key, hash, weight);
     }
 
@@ -112,12 +103,12 @@ internal sealed class SpaceSaving
             _entries[added] = new Entry { Key = AppendKey(key), Hash = hash };
             _size++;
             Insert(added);
-            Append(added, BucketFor(weight, after: None, from: _min));
+            _counts.Place(new EntryLinks(_entries), added, weight);
             return;
         }
         // Replace the key that has held the minimum longest: the newcomer may have been among the evicted, so it
         // inherits the minimum as its error.
-        var entry = _buckets[_min].Head;
+        var entry = _counts.Evictable;
         Remove(entry);
         ref var replaced = ref _entries[entry];
         if (!_keys.TryOverwrite(ref replaced.Key, key))
@@ -126,89 +117,9 @@ internal sealed class SpaceSaving
             replaced.Key = AppendKey(key);
         }
         replaced.Hash = hash;
-        replaced.Error = _buckets[_min].Count;
+        replaced.Error = _counts.MinCount;
         Insert(entry);
-        Raise(entry, weight);
-    }
-
-    /// <summary>Moves <paramref name="entry"/> up by <paramref name="weight"/>: to the bucket of its new count, made if there is none.</summary>
-    private void Raise(int entry, long weight)
-    {
-        var from = _entries[entry].Bucket;
-        ref var bucket = ref _buckets[from];
-        var count = bucket.Count + weight;
-        var next = bucket.Next;
-        // Alone in its bucket with no bucket of the new count: the bucket takes the new count (a heavy key's usual
-        // update, and an eviction's when the minimum was held once).
-        if (bucket.Head == bucket.Tail && (next == None || _buckets[next].Count > count))
-        {
-            bucket.Count = count;
-            return;
-        }
-        var to = BucketFor(count, after: from, from: next);
-        Unlink(entry, from);
-        Append(entry, to);
-    }
-
-    /// <summary>
-    /// The bucket of <paramref name="count"/>, looked for from bucket <paramref name="from"/> (whose predecessor
-    /// is <paramref name="after"/>) up; made in its place in the list if there is none. A weight of 1 finds it at
-    /// once; a larger weight walks past the counts it jumps over, unless it goes past them all (a sample rate far
-    /// above every count: then it is put at the end at once, so no weight makes an update walk the whole list).
-    /// </summary>
-    private int BucketFor(long count, int after, int from)
-    {
-        var at = from;
-        if (_max != None && count > _buckets[_max].Count)
-        {
-            after = _max;
-            at = None;
-        }
-        while (at != None && _buckets[at].Count < count)
-        {
-            after = at;
-            at = _buckets[at].Next;
-        }
-        if (at != None && _buckets[at].Count == count) return at;
-        var made = _freeBucket;
-        if (made != None) _freeBucket = _buckets[made].Next;
-        else made = _bucketsMade++;
-        _buckets[made] = new Bucket { Count = count, Head = None, Tail = None, Previous = after, Next = at };
-        if (after == None) _min = made;
-        else _buckets[after].Next = made;
-        if (at == None) _max = made;
-        else _buckets[at].Previous = made;
-        return made;
-    }
-
-    private void Append(int entry, int bucket)
-    {
-        ref var b = ref _buckets[bucket];
-        ref var e = ref _entries[entry];
-        e.Bucket = bucket;
-        e.Previous = b.Tail;
-        e.Next = None;
-        if (b.Tail == None) b.Head = entry;
-        else _entries[b.Tail].Next = entry;
-        b.Tail = entry;
-    }
-
-    /// <summary>Takes <paramref name="entry"/> out of <paramref name="bucket"/>, freeing the bucket if that empties it.</summary>
-    private void Unlink(int entry, int bucket)
-    {
-        ref var e = ref _entries[entry];
-        ref var b = ref _buckets[bucket];
-        if (e.Previous == None) b.Head = e.Next;
-        else _entries[e.Previous].Next = e.Next;
-        if (e.Next == None) b.Tail = e.Previous;
-        else _entries[e.Next].Previous = e.Previous;
-        if (b.Head != None) return;
-        if (b.Previous == None) _min = b.Next;
-        else _buckets[b.Previous].Next = b.Next;
-        if (b.Next == None) _max = b.Previous;
-        else _buckets[b.Next].Previous = b.Previous;
-        b.Next = _freeBucket;
-        _freeBucket = bucket;
+        _counts.Raise(new EntryLinks(_entries), entry, weight);
     }
 
     /// <summary>The tracked entries, largest count first (ties by key, ordinal).</summary>
@@ -227,19 +138,11 @@ internal sealed class SpaceSaving
         return Find(utf8, Hash(utf8)) is var entry and >= 0 ? At(entry) : null;
     }
 
-    /// <summary>
-    /// The first entry number in stored order — counts ascending, ties in the order they reached the count, the
-    /// next to be evicted first — or -1 when empty. <see cref="NextStored"/> walks on; the codec stores that order.
-    /// </summary>
-    internal int FirstStored() => _min == None ? None : _buckets[_min].Head;
+    /// <summary>The first entry number in stored order (see <see cref="CountBuckets.FirstStored"/>), or -1 when empty; the codec stores that order.</summary>
+    internal int FirstStored() => _counts.FirstStored();
 
     /// <summary>The entry after <paramref name="entry"/> in stored order, or -1 after the last.</summary>
-    internal int NextStored(int entry)
-    {
-        if (_entries[entry].Next is var next and not None) return next;
-        var bucket = _buckets[_entries[entry].Bucket].Next;
-        return bucket == None ? None : _buckets[bucket].Head;
-    }
+    internal int NextStored(int entry) => _counts.NextStored(new EntryLinks(_entries), entry);
 
     /// <summary>The entries in stored order (tests).</summary>
     internal IEnumerable<SketchEntry> StoredOrder()
@@ -251,7 +154,7 @@ internal sealed class SpaceSaving
     internal ReadOnlySpan<byte> KeyOf(int entry) => _keys.Text(in _entries[entry].Key);
 
     /// <summary>The count of entry <paramref name="entry"/>.</summary>
-    internal long CountOf(int entry) => _buckets[_entries[entry].Bucket].Count;
+    internal long CountOf(int entry) => _counts.CountOf(new EntryLinks(_entries), entry);
 
     /// <summary>The error of entry <paramref name="entry"/>.</summary>
     internal long ErrorOf(int entry) => _entries[entry].Error;
@@ -280,7 +183,6 @@ internal sealed class SpaceSaving
             kept = stored.OrderBy(e => e.Count);
         var room = Math.Min(capacity, stored.Count);
         if (room > sketch._entries.Length) sketch.Grow(room);
-        var last = None;
         foreach (var e in kept)
         {
             // Stored keys are UTF-8 written from valid text: they come back as they were stored.
@@ -291,9 +193,7 @@ internal sealed class SpaceSaving
             sketch._entries[added] = new Entry { Key = sketch.AppendKey(key), Hash = hash, Error = e.Error };
             sketch._size++;
             sketch.Insert(added);
-            // Ascending: the entry goes into the last bucket or a new one after it.
-            last = last != None && sketch._buckets[last].Count == e.Count ? last : sketch.BucketFor(e.Count, after: last, from: None);
-            sketch.Append(added, last);
+            sketch._counts.PlaceLast(new EntryLinks(sketch._entries), added, e.Count);
         }
         return sketch;
     }
@@ -308,7 +208,7 @@ internal sealed class SpaceSaving
     private void Grow(int room)
     {
         Array.Resize(ref _entries, room);
-        Array.Resize(ref _buckets, room + 1);
+        _counts.Grow(room);
         _index.Resize(room);
         for (var entry = 0; entry < _size; entry++) Insert(entry);
     }
@@ -341,24 +241,18 @@ internal sealed class SpaceSaving
         public ref KeyText KeyOf(int i) => ref entries[i].Key;
     }
 
-    // 40 bytes: the error first, so that no padding falls between it and the ints.
+    private readonly struct EntryLinks(Entry[] entries) : ICountLinks
+    {
+        public ref CountLink Of(int entry) => ref entries[entry].Links;
+    }
+
+    // 40 bytes: the error first, so that no padding falls between it and the ints; the links beside the key and
+    // hash, which the lookup before every move has just read.
     private struct Entry
     {
         public long Error;
         public KeyText Key;
         public int Hash;
-        public int Bucket;
-        public int Previous;
-        public int Next;
-    }
-
-    // The keys at one count, in the order they reached it; buckets in a list by count, ascending.
-    private struct Bucket
-    {
-        public long Count;
-        public int Head;
-        public int Tail;
-        public int Previous;
-        public int Next;
+        public CountLink Links;
     }
 }
