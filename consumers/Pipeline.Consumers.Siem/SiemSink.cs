@@ -88,11 +88,11 @@ internal sealed class SiemSink : IBatchSink, IDisposable
         List<Alert>? alerts = null;
         try
         {
-            // Each record on its own first (on every core), then in order: chain, counts, detection.
-            var normalised = _batch.Normalise(batch, offsets, ingested);
-            for (var index = 0; index < normalised.Length; index++)
+            // Each record on its own (on every core), taken in order as runs of them are ready: chain, counts, detection.
+            using var normalised = _batch.Start(batch, offsets, ingested);
+            for (var index = 0; index < batch.Records.Count; index++)
             {
-                ref readonly var n = ref normalised[index];
+                ref readonly var n = ref normalised.Await(index);
                 if (n.Skipped)
                 {
                     skipped++;
