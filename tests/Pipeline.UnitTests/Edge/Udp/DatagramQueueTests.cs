@@ -77,4 +77,34 @@ public sealed class DatagramQueueTests
         Assert.Same(second, b);
         Assert.False(queue.TryTake(out _));
     }
+
+    [Fact]
+    public async Task AProcessingThreadWaitingForASlabGetsTheNextOneEnqueuedAndStopsOnComplete()
+    {
+        using var queue = new DatagramQueue(limitBytes: 8 * 1024, slabBytes: 1024);
+        var taking = Task.Factory.StartNew(() => queue.TryTake(out var slab) ? slab : null, TaskCreationOptions.LongRunning);
+        var filled = queue.Rent(TimeSpan.Zero)!;
+        filled.Append([], [7]);
+
+        queue.Enqueue(filled);
+
+        Assert.Same(filled, await taking.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, queue.WaitingSlabs);
+        var ending = Task.Factory.StartNew(() => queue.TryTake(out _), TaskCreationOptions.LongRunning);
+        queue.Complete();
+        Assert.False(await ending.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task AReceiverWaitingForRoomGetsTheSlabReturnedWhileItWaits()
+    {
+        using var queue = new DatagramQueue(limitBytes: 2 * 1024, slabBytes: 1024);
+        var first = queue.Rent(TimeSpan.Zero)!;
+        Assert.NotNull(queue.Rent(TimeSpan.Zero));
+        var renting = Task.Factory.StartNew(() => queue.Rent(TimeSpan.FromSeconds(30)), TaskCreationOptions.LongRunning);
+
+        queue.Return(first);
+
+        Assert.Same(first, await renting.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
 }
