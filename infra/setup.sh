@@ -6,13 +6,14 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-# Servers and peers used at run time and by tests: PostgreSQL, rsyslog (forwarding tests, TLS through gnutls, and the
+# jemalloc, the allocator the edge runs on (shared/Pipeline.Core/Hosting/JemallocPreload.cs). Servers and peers used at
+# run time and by tests: PostgreSQL, rsyslog (forwarding tests, TLS through gnutls, and the
 # benchmark's peer), logger (bsdutils), curl, kcat, docker-compose and python3-yaml (validate and read docker-compose.yml); prometheus (promtool: the
 # scrape benchmark's peer; a real server scrapes a running pipeline in the tests; its promtool checks and unit-tests
 # infra/observability) and prometheus-node-exporter (a real exporter the scrape tests pull from);
 # Chromium (the status page's browser tests drive Debian's build through Playwright; no browser is downloaded) with a
 # font, and tmux (ops top is tested in it).
-infra/apt-install.sh postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose python3-yaml ca-certificates openssl \
+infra/apt-install.sh libjemalloc2 postgresql postgresql-client rsyslog rsyslog-kafka rsyslog-gnutls bsdutils curl kcat docker-compose python3-yaml ca-certificates openssl \
   chromium fonts-dejavu-core tmux prometheus prometheus-node-exporter
 # syslog-ng beside rsyslog (the forwarding tests run both): unpacked into a private folder, see the script.
 infra/syslog-ng/private.sh >/dev/null

@@ -1,3 +1,4 @@
+using Pipeline.Core.Hosting;
 using Pipeline.Kafka.Embedded;
 using Pipeline.Kafka.Producing;
 
@@ -27,6 +28,9 @@ internal static class EdgePeers
     {
         // As deployed: the publish every build makes (Directory.Build.targets), unless another is named.
         var dll = Path.Combine(publishedIn ?? Path.Combine(root, "producer", "Pipeline.Edge", "bin", "Release", "net10.0", "linux-x64", "publish"), "Pipeline.Edge.dll");
+        // On jemalloc, as `local` and the container image start it, unless the peer names its own LD_PRELOAD (`edge+LD_PRELOAD=`: glibc).
+        environment = new Dictionary<string, string>(environment ?? []);
+        JemallocPreload.AddTo(environment);
         return BenchProcess.Start("edge", "dotnet", [dll, "--kafka", kafka.BootstrapServers,
             "--syslog-udp", $"127.0.0.1:{port}", "--syslog-tcp", $"127.0.0.1:{port}", "--http", $"127.0.0.1:{port + 1}",
             "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true",

@@ -1,3 +1,4 @@
+using Pipeline.Core.Hosting;
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
@@ -39,9 +40,12 @@ internal static class FreshnessRun
         {
             var syslogPort = BenchSupport.FreePort();
             var edgeHttp = BenchSupport.FreePort();
+            // The edge on jemalloc, as `ops local` starts it (unless --env names an LD_PRELOAD).
+            var edgeEnvironment = Environment(settings);
+            JemallocPreload.AddTo(edgeEnvironment);
             var edge = BenchProcess.Start("edge", "dotnet", [Dll(root, "producer/Pipeline.Edge"), "--kafka", kafka.BootstrapServers,
                 "--syslog-udp", $"127.0.0.1:{syslogPort}", "--syslog-tcp", $"127.0.0.1:{syslogPort}", "--http", $"127.0.0.1:{edgeHttp}",
-                "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true", .. settings.EdgeArgs], Environment(settings));
+                "--spool", Path.Combine(work, "spool"), "--Edge:Http:AllowAnonymous=true", .. settings.EdgeArgs], edgeEnvironment);
             processes.Add((null, edge, edgeHttp));
             foreach (var worker in Workers)
             {

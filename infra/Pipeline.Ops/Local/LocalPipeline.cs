@@ -1,3 +1,4 @@
+using Pipeline.Core.Hosting;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -68,6 +69,9 @@ internal static class LocalPipeline
         {
             ["Postgres__ConnectionString"] = settings.PostgresConnectionString,
         };
+        // The edge on jemalloc where it is installed (JemallocPreload says why), as its container image runs it.
+        var edgeEnvironment = new Dictionary<string, string>(common);
+        JemallocPreload.AddTo(edgeEnvironment);
         var children = new List<ChildProcess>();
         StatusPage? statusPage = null;
         try
@@ -79,7 +83,7 @@ internal static class LocalPipeline
                  // A local run takes HTTP events without a token; production configures Edge:Http:Tokens.
                  "--Edge:Http:AllowAnonymous=true", "--Edge:Http:AnonymousTenant=local",
                  // OTLP's own port, as an OpenTelemetry SDK expects by default (0 leaves it off).
-                 .. settings.OtlpPort > 0 ? ["--otlp", $"{settings.Bind}:{settings.OtlpPort}"] : Array.Empty<string>()], common));
+                 .. settings.OtlpPort > 0 ? ["--otlp", $"{settings.Bind}:{settings.OtlpPort}"] : Array.Empty<string>()], edgeEnvironment));
 
             var started = new List<(string Name, int Port)>();
             string? siemArchive = null;

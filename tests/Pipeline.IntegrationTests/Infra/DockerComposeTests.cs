@@ -106,6 +106,18 @@ public sealed partial class DockerComposeTests
     }
 
     [Fact]
+    public async Task TheEdgeRunsOnTheJemallocItsImageInstallsWhereEveryArchitecturesImageLinksIt()
+    {
+        var preload = Environment((await ComposeAsync()).Services["edge"]).Single(e => e.Key == "LD_PRELOAD").Value;
+        var dockerfile = File.ReadAllText(Repository.Path_("infra", "docker", "Dockerfile"));
+
+        Assert.Equal("/usr/local/lib/libjemalloc.so.2", preload);
+        Assert.Contains("libjemalloc2", dockerfile, StringComparison.Ordinal);
+        Assert.Contains($"ln -s \"$(find /usr/lib -name libjemalloc.so.2 | head -n 1)\" {preload}", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("libjemalloc2", File.ReadAllText(Repository.Path_("infra", "setup.sh")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EveryLongRunningServiceHasAHealthcheckAndEachWorkerChecksThePortItListensOn()
     {
         foreach (var (name, service) in (await ComposeAsync()).Services)

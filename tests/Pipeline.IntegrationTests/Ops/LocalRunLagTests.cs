@@ -34,6 +34,9 @@ public sealed class LocalRunLagTests(ITestOutputHelper output)
         try
         {
             await local.WaitHealthyAsync(TimeSpan.FromSeconds(90));
+            // The edge as `local` starts it runs on jemalloc (installed by setup), as its container image does.
+            var edgeMaps = await File.ReadAllTextAsync($"/proc/{EdgePid(syslog)}/maps");
+            Assert.Contains("libjemalloc.so.2", edgeMaps, StringComparison.Ordinal);
             var envFile = Path.Combine(state, "local.env");
             await Eventually.True(() => File.Exists(envFile), TimeSpan.FromSeconds(60), "local.env written");
             Assert.Contains("PIPELINE_SIEM_ARCHIVE=", await File.ReadAllTextAsync(envFile), StringComparison.Ordinal);
@@ -69,6 +72,30 @@ public sealed class LocalRunLagTests(ITestOutputHelper output)
             await local.DisposeAsync();
             Directory.Delete(state, recursive: true);
         }
+    }
+
+    /// <summary>The edge process `local` started: the one whose command line binds syslog to <paramref name="syslogPort"/>.</summary>
+    private static int EdgePid(int syslogPort)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string[] args;
+            try
+            {
+                args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+            if (args.Any(a => a.EndsWith("Pipeline.Edge.dll", StringComparison.Ordinal)) && args.Contains($"127.0.0.1:{syslogPort}")) return pid;
+        }
+        throw new InvalidOperationException($"no edge process with syslog on port {syslogPort}");
     }
 
     /// <summary>Runs <c>source local.env; infra/ops.sh lag --interval 0 --threshold 0 …</c> in bash from the repository root, as a user would.</summary>
