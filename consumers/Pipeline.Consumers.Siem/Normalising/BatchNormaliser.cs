@@ -85,7 +85,7 @@ internal sealed class BatchNormaliser(EcsNormaliser normaliser, DetectionEngine 
         }
         _claimed = 0;
         // One run is the caller's: helpers only for the rest.
-        _helping = Math.Min(_helpers.Length, _runs - 1);
+        _helping = Math.Clamp(_runs - 1, 0, _helpers.Length);
         for (var h = 0; h < _helping; h++)
             _helpers[h] = Task.Factory.StartNew(static state => ((Helper)state!).Work(), new Helper(this, h + 1), CancellationToken.None,
                 TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);

@@ -125,6 +125,15 @@ public sealed class BatchNormaliserTests
             Normalised(normaliser, batch, new Dictionary<PartitionKey, long>()));
     }
 
+    [Fact]
+    public void AnEmptyBatchGivesNoRecordAndTheNextBatchComesOutWhole()
+    {
+        var normaliser = NewNormaliser(4);
+
+        Assert.Equal(0, normaliser.Normalise(new SinkBatch([], new Dictionary<PartitionKey, long>()), new Dictionary<PartitionKey, long>(), Ingested).Length);
+        Assert.Equal(Normalised(1, Batch(), new Dictionary<PartitionKey, long>()), Normalised(normaliser, Batch(), new Dictionary<PartitionKey, long>()));
+    }
+
     private static BatchNormaliser NewNormaliser(int threads) =>
         new(new EcsNormaliser(new Classifier(SiemTestData.ShippedOptions().Classification)), new Pipeline.Consumers.Siem.Detection.DetectionEngine(SiemTestData.ShippedOptions().Detection), threads);
 
