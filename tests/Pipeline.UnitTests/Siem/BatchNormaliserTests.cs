@@ -129,9 +129,10 @@ public sealed class BatchNormaliserTests
     public void AnEmptyBatchGivesNoRecordAndTheNextBatchComesOutWhole()
     {
         var normaliser = NewNormaliser(4);
+        var batch = Batch();
 
         Assert.Equal(0, normaliser.Normalise(new SinkBatch([], new Dictionary<PartitionKey, long>()), new Dictionary<PartitionKey, long>(), Ingested).Length);
-        Assert.Equal(Normalised(1, Batch(), new Dictionary<PartitionKey, long>()), Normalised(normaliser, Batch(), new Dictionary<PartitionKey, long>()));
+        Assert.Equal(Normalised(1, batch, new Dictionary<PartitionKey, long>()), Normalised(normaliser, batch, new Dictionary<PartitionKey, long>()));
     }
 
     private static BatchNormaliser NewNormaliser(int threads) =>
