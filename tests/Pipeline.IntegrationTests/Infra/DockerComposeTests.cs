@@ -108,7 +108,9 @@ public sealed partial class DockerComposeTests
     [Fact]
     public async Task TheEdgeRunsOnTheJemallocItsImageInstallsWhereEveryArchitecturesImageLinksIt()
     {
-        var preload = Environment((await ComposeAsync()).Services["edge"]).Single(e => e.Key == "LD_PRELOAD").Value;
+        var edge = Environment((await ComposeAsync()).Services["edge"]).ToDictionary(e => e.Key, e => e.Value);
+        var preload = edge["LD_PRELOAD"];
+        Assert.Equal(Pipeline.Core.Hosting.JemallocPreload.Settings, edge["MALLOC_CONF"]);
         var dockerfile = File.ReadAllText(Repository.Path_("infra", "docker", "Dockerfile"));
 
         Assert.Equal("/usr/local/lib/libjemalloc.so.2", preload);

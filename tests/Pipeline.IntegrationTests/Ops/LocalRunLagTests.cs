@@ -35,8 +35,9 @@ public sealed class LocalRunLagTests(ITestOutputHelper output)
         {
             await local.WaitHealthyAsync(TimeSpan.FromSeconds(90));
             // The edge as `local` starts it runs on jemalloc (installed by setup), as its container image does.
-            var edgeMaps = await File.ReadAllTextAsync($"/proc/{EdgePid(syslog)}/maps");
-            Assert.Contains("libjemalloc.so.2", edgeMaps, StringComparison.Ordinal);
+            var edgePid = EdgePid(syslog);
+            Assert.Contains("libjemalloc.so.2", await File.ReadAllTextAsync($"/proc/{edgePid}/maps"), StringComparison.Ordinal);
+            Assert.Contains($"MALLOC_CONF={Pipeline.Core.Hosting.JemallocPreload.Settings}", (await File.ReadAllTextAsync($"/proc/{edgePid}/environ")).Split('\0'));
             var envFile = Path.Combine(state, "local.env");
             await Eventually.True(() => File.Exists(envFile), TimeSpan.FromSeconds(60), "local.env written");
             Assert.Contains("PIPELINE_SIEM_ARCHIVE=", await File.ReadAllTextAsync(envFile), StringComparison.Ordinal);

@@ -21,8 +21,17 @@ public sealed class JemallocPreloadTests
 
         // This test process runs without a preload of its own (else AddTo keeps the child's inherited one).
         Assert.Null(Environment.GetEnvironmentVariable(JemallocPreload.Variable));
+        Assert.Null(Environment.GetEnvironmentVariable(JemallocPreload.SettingsVariable));
         Assert.Equal(installed, plain[JemallocPreload.Variable]);
+        Assert.Equal("tcache_max:131072", plain[JemallocPreload.SettingsVariable]);
         Assert.Equal("", glibc[JemallocPreload.Variable]);
+        Assert.False(glibc.ContainsKey(JemallocPreload.SettingsVariable));
         Assert.Equal("/opt/own/libtcmalloc.so", own[JemallocPreload.Variable]);
+        Assert.False(own.ContainsKey(JemallocPreload.SettingsVariable));
+
+        var tuned = new Dictionary<string, string> { [JemallocPreload.SettingsVariable] = "narenas:2" };
+        JemallocPreload.AddTo(tuned);
+        Assert.Equal(installed, tuned[JemallocPreload.Variable]);
+        Assert.Equal("narenas:2", tuned[JemallocPreload.SettingsVariable]);
     }
 }
