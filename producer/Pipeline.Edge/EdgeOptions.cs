@@ -163,8 +163,12 @@ public sealed class ListenerOptions
     /// <summary>Largest datagram, frame or event accepted, in bytes. Default 64 KiB.</summary>
     public int MaxMessageBytes { get; set; } = 64 * 1024;
 
-    /// <summary>UDP: threads taking datagrams from the socket (in batches); two cover each other's scheduling delays. Default 2.</summary>
-    public int ReceiveLoops { get; set; } = 2;
+    /// <summary>
+    /// UDP: threads taking datagrams from the socket (in batches). Default 1: threads sharing one socket take turns on
+    /// its lock and each call returns fewer datagrams, so a second thread made a burst slower and dearer (BENCHMARKS.md,
+    /// "One receive thread per UDP socket"); the kernel's buffer covers the receive thread's scheduling delays.
+    /// </summary>
+    public int ReceiveLoops { get; set; } = 1;
 
     /// <summary>UDP: threads parsing, routing and publishing received datagrams. Default 2.</summary>
     public int ProcessLoops { get; set; } = 2;

@@ -8,7 +8,7 @@ namespace Pipeline.UnitTests.Edge.Publishing;
 
 /// <summary>
 /// <c>Edge:Producer:MessageTimeoutMs</c> does what docs/edge.md says: 0 (never) unless set, and then what was set;
-/// the linger the edge runs with unless set is the one docs/edge.md and the shipped appsettings.json give.
+/// the linger the edge runs with unless set, and its UDP receive threads, are the ones docs/edge.md and the shipped appsettings.json give.
 /// </summary>
 public sealed class EdgeProducerSettingsTests
 {
@@ -54,5 +54,20 @@ public sealed class EdgeProducerSettingsTests
         Assert.Equal(new ProducerSettings().LingerMs, shipped.Producer.LingerMs);
         Assert.Equal(new ProducerSettings().LingerMs, documented);
         Assert.Equal(20, ProducerFactory.Config(new KafkaOptions { BootstrapServers = "127.0.0.1:9092" }, Bind().Producer, "edge-test").LingerMs);
+    }
+
+    [Fact]
+    public void OneThreadReceivesPerUdpSocketByDefaultInTheCodeTheShippedSettingsAndTheDocs()
+    {
+        var root = SiemTestData.RepoRoot;
+        var shipped = new ConfigurationBuilder().AddJsonFile(Path.Combine(root, "producer", "Pipeline.Edge", "appsettings.json")).Build()
+            .GetSection(EdgeOptions.Section).Get<EdgeOptions>()!;
+        var row = File.ReadLines(Path.Combine(root, "docs", "edge.md")).Single(l => l.StartsWith("| `Edge:Listeners:<name>:ReceiveLoops`", StringComparison.Ordinal));
+        var documented = row.Split('|')[3].Split(',').Select(v => int.Parse(v.Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+        Assert.Equal(1, new ListenerOptions().ReceiveLoops);
+        Assert.Equal(1, shipped.Listeners["syslog-udp"].ReceiveLoops);
+        Assert.Equal([new ListenerOptions().ReceiveLoops, new ListenerOptions().ProcessLoops], documented);
+        Assert.Equal(new ListenerOptions().ProcessLoops, shipped.Listeners["syslog-udp"].ProcessLoops);
     }
 }
