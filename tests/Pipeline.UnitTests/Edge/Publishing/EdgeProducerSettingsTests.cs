@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Pipeline.Edge;
 using Pipeline.Kafka;
@@ -44,30 +45,34 @@ public sealed class EdgeProducerSettingsTests
     [Fact]
     public void TheDefaultLingerIsTheOneTheDocsAndTheShippedSettingsGive()
     {
-        var root = SiemTestData.RepoRoot;
-        var shipped = new ConfigurationBuilder().AddJsonFile(Path.Combine(root, "producer", "Pipeline.Edge", "appsettings.json")).Build()
-            .GetSection(EdgeOptions.Section).Get<EdgeOptions>()!;
-        var row = File.ReadLines(Path.Combine(root, "docs", "edge.md")).Single(l => l.StartsWith("| `Edge:Producer:Compression`, `LingerMs`", StringComparison.Ordinal));
-        var documented = int.Parse(row.Split('|')[3].Split(',')[1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var shipped = Shipped();
+        var documented = DocumentedDefaults("| `Edge:Producer:Compression`, `LingerMs`")[1];
 
         Assert.Equal(20, new ProducerSettings().LingerMs);
         Assert.Equal(new ProducerSettings().LingerMs, shipped.Producer.LingerMs);
-        Assert.Equal(new ProducerSettings().LingerMs, documented);
+        Assert.Equal(new ProducerSettings().LingerMs.ToString(CultureInfo.InvariantCulture), documented);
         Assert.Equal(20, ProducerFactory.Config(new KafkaOptions { BootstrapServers = "127.0.0.1:9092" }, Bind().Producer, "edge-test").LingerMs);
     }
 
     [Fact]
     public void OneThreadReceivesPerUdpSocketByDefaultInTheCodeTheShippedSettingsAndTheDocs()
     {
-        var root = SiemTestData.RepoRoot;
-        var shipped = new ConfigurationBuilder().AddJsonFile(Path.Combine(root, "producer", "Pipeline.Edge", "appsettings.json")).Build()
-            .GetSection(EdgeOptions.Section).Get<EdgeOptions>()!;
-        var row = File.ReadLines(Path.Combine(root, "docs", "edge.md")).Single(l => l.StartsWith("| `Edge:Listeners:<name>:ReceiveLoops`", StringComparison.Ordinal));
-        var documented = row.Split('|')[3].Split(',').Select(v => int.Parse(v.Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var shipped = Shipped();
+        var documented = DocumentedDefaults("| `Edge:Listeners:<name>:ReceiveLoops`");
 
         Assert.Equal(1, new ListenerOptions().ReceiveLoops);
         Assert.Equal(1, shipped.Listeners["syslog-udp"].ReceiveLoops);
-        Assert.Equal([new ListenerOptions().ReceiveLoops, new ListenerOptions().ProcessLoops], documented);
+        Assert.Equal([new ListenerOptions().ReceiveLoops.ToString(CultureInfo.InvariantCulture), new ListenerOptions().ProcessLoops.ToString(CultureInfo.InvariantCulture)], documented);
         Assert.Equal(new ListenerOptions().ProcessLoops, shipped.Listeners["syslog-udp"].ProcessLoops);
     }
+
+    /// <summary>The edge's options as the shipped appsettings.json gives them.</summary>
+    private static EdgeOptions Shipped() =>
+        new ConfigurationBuilder().AddJsonFile(Path.Combine(SiemTestData.RepoRoot, "producer", "Pipeline.Edge", "appsettings.json")).Build()
+            .GetSection(EdgeOptions.Section).Get<EdgeOptions>()!;
+
+    /// <summary>The default column of the docs/edge.md settings row that starts with <paramref name="row"/>, split at its commas.</summary>
+    private static string[] DocumentedDefaults(string row) =>
+        [.. File.ReadLines(Path.Combine(SiemTestData.RepoRoot, "docs", "edge.md")).Single(l => l.StartsWith(row, StringComparison.Ordinal))
+            .Split('|')[3].Split(',').Select(v => v.Trim())];
 }
