@@ -25,6 +25,7 @@ internal ref struct EnvelopeFastScan
     private readonly ReadOnlySpan<ulong> _stops;
     private readonly ReadOnlySpan<ulong> _beyondAscii;
     private readonly ScannedEvent _into;
+    private readonly Rfc3339.MinuteCache _minute;
     private readonly bool _payload;
     private readonly bool _metric;
     private int _at;
@@ -32,9 +33,10 @@ internal ref struct EnvelopeFastScan
     /// <param name="json">One record's value.</param>
     /// <param name="stops">Scratch space of at least twice <see cref="StringStops.WordsFor"/> the value's length.</param>
     /// <param name="into">The event to fill, reset with <paramref name="json"/> by the caller.</param>
+    /// <param name="minute">The scanner's cache of the last minute of <c>received_at</c> read.</param>
     /// <param name="payload">Whether a <c>payload</c> object must be read (then the reader path does it).</param>
     /// <param name="metric">Whether a <c>metric</c> object must be read (then the reader path does it).</param>
-    public EnvelopeFastScan(ReadOnlySpan<byte> json, Span<ulong> stops, ScannedEvent into, bool payload, bool metric)
+    public EnvelopeFastScan(ReadOnlySpan<byte> json, Span<ulong> stops, ScannedEvent into, Rfc3339.MinuteCache minute, bool payload, bool metric)
     {
         var words = StringStops.WordsFor(json.Length);
         _stops = stops[..words];
@@ -42,6 +44,7 @@ internal ref struct EnvelopeFastScan
         StringStops.Build(json, stops[..words], stops.Slice(words, words));
         _json = json;
         _into = into;
+        _minute = minute;
         _payload = payload;
         _metric = metric;
     }
@@ -74,7 +77,7 @@ internal ref struct EnvelopeFastScan
             }
             case EnvelopeField.ReceivedAt:
             {
-                if (_json[_at] != '"' || !String(out var raw, out var escaped) || escaped || !Rfc3339.TryParse(raw, out var at)) return false;
+                if (_json[_at] != '"' || !String(out var raw, out var escaped) || escaped || !Rfc3339.TryParse(raw, _minute, out var at)) return false;
                 _into.ReceivedAt = at;
                 return true;
             }

@@ -176,12 +176,20 @@ internal static class SourceIp
         // The word's last char is a letter or '_' (which ends no marker).
         var last = word[^1] | 0x20;
         if (last is < 'a' or > 'z') return false;
-        Span<byte> lower = stackalloc byte[16];
-        Ascii.ToLower(word, lower, out _);
-        lower = lower[..word.Length];
         foreach (var marker in MarkersByLastLetter[last - 'a'])
-            if (lower.EndsWith(marker)) return true;
+            if (EndsWithIgnoringCase(word, marker)) return true;
         return false;
+    }
+
+    /// <summary>Whether the word (ASCII letters and '_') ends with the lower-case <paramref name="marker"/>, in any case.</summary>
+    private static bool EndsWithIgnoringCase(ReadOnlySpan<byte> word, byte[] marker)
+    {
+        if (marker.Length > word.Length) return false;
+        var tail = word[^marker.Length..];
+        // Setting 0x20 lowers an ASCII letter and turns '_' into DEL, which is in no marker.
+        for (var i = 0; i < marker.Length; i++)
+            if ((tail[i] | 0x20) != marker[i]) return false;
+        return true;
     }
 
     private static bool IsDigits(ReadOnlySpan<byte> s)

@@ -153,6 +153,33 @@ public sealed class EnvelopeFastScanTests
         }
     }
 
+    [Theory]
+    // Same minute: the cached minute is reused, the rest is still read and checked.
+    [InlineData("2026-12-07T13:05:01.25Z", true)]
+    [InlineData("2026-12-07T13:05:59+01:00", true)]
+    [InlineData("2026-12-07T13:05:60Z", false)]
+    [InlineData("2026-12-07T13:05:1xZ", false)]
+    [InlineData("2026-12-07T13:05:02", false)]
+    [InlineData("2026-12-07T13:05;02Z", false)]
+    // Another minute, valid or not, is read whole.
+    [InlineData("2026-12-07T13:06:00Z", true)]
+    [InlineData("2026-02-29T13:05:00Z", false)]
+    [InlineData("2026-12-07T24:05:00Z", false)]
+    [InlineData("2026-12-07X13:05:00Z", false)]
+    public void TheMinuteOfThePreviousTimeIsReusedOnlyWhenItIsTheSame(string text, bool valid)
+    {
+        var cache = new Rfc3339.MinuteCache();
+        Assert.True(Rfc3339.TryParse("2026-12-07T13:05:00.5Z"u8, cache, out _));
+        var bytes = Encoding.ASCII.GetBytes(text);
+        Assert.Equal(valid, Rfc3339.TryParse(bytes, cache, out var cached));
+        Assert.Equal(valid, Rfc3339.TryParse(bytes, out var uncached));
+        Assert.Equal(uncached, cached);
+        Assert.Equal(uncached.Offset, cached.Offset);
+        if (valid) Assert.Equal(DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture), cached);
+        // An invalid time leaves the cached minute as it was: the next time of that minute is still read right.
+        Assert.True(Rfc3339.TryParse("2026-12-07T13:05:07Z"u8, cache, out var next));
+        Assert.Equal(new DateTimeOffset(2026, 12, 7, 13, 5, 7, TimeSpan.Zero), next);
+    }
     private static string Fields(ScannedEvent e) => string.Join("|",
         e.HasId, e.ReceivedAt?.ToString("O"), e.ReceivedAt?.Offset, e.SampleRate, e.Severity,
         Text(e, e.Host), Text(e, e.App), Text(e, e.Tenant), Text(e, e.Kind), Text(e, e.Message), Text(e, e.SenderIp));
