@@ -26,6 +26,7 @@ internal ref struct EnvelopeFastScan
     private readonly ReadOnlySpan<ulong> _beyondAscii;
     private readonly ScannedEvent _into;
     private readonly Rfc3339.MinuteCache _minute;
+    private readonly EnvelopeLayout _layout;
     private readonly bool _payload;
     private readonly bool _metric;
     private int _at;
@@ -34,9 +35,10 @@ internal ref struct EnvelopeFastScan
     /// <param name="stops">Scratch space of at least twice <see cref="StringStops.WordsFor"/> the value's length.</param>
     /// <param name="into">The event to fill, reset with <paramref name="json"/> by the caller.</param>
     /// <param name="minute">The scanner's cache of the last minute of <c>received_at</c> read.</param>
+    /// <param name="layout">The scanner's names of the previous envelope, expected again.</param>
     /// <param name="payload">Whether a <c>payload</c> object must be read (then the reader path does it).</param>
     /// <param name="metric">Whether a <c>metric</c> object must be read (then the reader path does it).</param>
-    public EnvelopeFastScan(ReadOnlySpan<byte> json, Span<ulong> stops, ScannedEvent into, Rfc3339.MinuteCache minute, bool payload, bool metric)
+    public EnvelopeFastScan(ReadOnlySpan<byte> json, Span<ulong> stops, ScannedEvent into, Rfc3339.MinuteCache minute, EnvelopeLayout layout, bool payload, bool metric)
     {
         var words = StringStops.WordsFor(json.Length);
         _stops = stops[..words];
@@ -45,6 +47,7 @@ internal ref struct EnvelopeFastScan
         _json = json;
         _into = into;
         _minute = minute;
+        _layout = layout;
         _payload = payload;
         _metric = metric;
     }
@@ -55,9 +58,9 @@ internal ref struct EnvelopeFastScan
         if (!SkipSpace() || _json[_at] != '{') return false;
         _at++;
         if (!SkipSpace()) return false;
-        while (true)
+        for (var position = 0; ; position++)
         {
-            if (!PropertyName(out var name) || !TopLevel(name) || !SkipSpace()) return false;
+            if (!Name(_layout.TopLevel, FieldNames.TopLevel, position, out var field) || !TopLevel(field) || !SkipSpace()) return false;
             var c = _json[_at++];
             // What follows the object is not read (as on the reader path).
             if (c == '}') return _into.HasId;
@@ -65,9 +68,9 @@ internal ref struct EnvelopeFastScan
         }
     }
 
-    private bool TopLevel(ReadOnlySpan<byte> name)
+    private bool TopLevel(EnvelopeField field)
     {
-        switch (FieldNames.TopLevel.Find(name))
+        switch (field)
         {
             case EnvelopeField.Id:
             {
@@ -94,9 +97,9 @@ internal ref struct EnvelopeFastScan
             case EnvelopeField.Kind:
                 return OptionalString(out _into.Kind);
             case EnvelopeField.Source:
-                return _json[_at] == '{' ? Members(FieldNames.OfSource) : SkipValue(1);
+                return _json[_at] == '{' ? Members(_layout.Source, FieldNames.OfSource) : SkipValue(1);
             case EnvelopeField.Syslog:
-                return _json[_at] == '{' ? Members(FieldNames.OfSyslog) : SkipValue(1);
+                return _json[_at] == '{' ? Members(_layout.Syslog, FieldNames.OfSyslog) : SkipValue(1);
             case EnvelopeField.Payload when _payload:
             case EnvelopeField.Metric when _metric:
                 return false;
@@ -106,7 +109,7 @@ internal ref struct EnvelopeFastScan
     }
 
     /// <summary>The members of the object at the cursor (<c>source</c> or <c>syslog</c>), each read or skipped.</summary>
-    private bool Members(FieldNames fields)
+    private bool Members(NameLayout layout, FieldNames fields)
     {
         _at++;
         if (!SkipSpace()) return false;
@@ -115,9 +118,9 @@ internal ref struct EnvelopeFastScan
             _at++;
             return true;
         }
-        while (true)
+        for (var position = 0; ; position++)
         {
-            if (!PropertyName(out var name) || !Member(fields.Find(name)) || !SkipSpace()) return false;
+            if (!Name(layout, fields, position, out var field) || !Member(field) || !SkipSpace()) return false;
             var c = _json[_at++];
             if (c == '}') return true;
             if (c != ',' || !SkipSpace()) return false;
@@ -155,6 +158,28 @@ internal ref struct EnvelopeFastScan
         // Text of ASCII only (nearly all: the edge escapes every char beyond it) is valid UTF-8 as it is.
         var ascii = !StringStops.Any(_beyondAscii, start, start + raw.Length);
         return escaped ? _into.TryCopyEscaped(raw, ascii, out slot) : _into.TryKeepUtf8(start, raw.Length, ascii, out slot);
+    }
+
+    /// <summary>
+    /// The property name at the cursor, its colon and the space up to its value, as the field it is: the name the
+    /// previous envelope had at this <paramref name="position"/> when the same bytes are here, else found and looked up
+    /// in <paramref name="names"/> (and expected here next time).
+    /// </summary>
+    private bool Name(NameLayout layout, FieldNames names, int position, out EnvelopeField field)
+    {
+        var matched = layout.Match(_json, _at, position, out field);
+        if (matched > 0)
+        {
+            _at += matched;
+            return SkipSpace();
+        }
+        var start = _at;
+        if (!PropertyName(out var name)) return false;
+        field = names.Find(name);
+        // The token is remembered as written when the colon follows the closing quote (as writers put it).
+        var colon = start + name.Length + 2;
+        layout.Remember(position, _json[colon] == ':' ? _json.Slice(start, name.Length + 3) : default, field);
+        return true;
     }
 
     /// <summary>A property name (no escapes), its colon, and the space up to its value.</summary>

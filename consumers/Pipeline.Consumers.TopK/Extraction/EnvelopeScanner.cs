@@ -18,6 +18,7 @@ internal sealed class EnvelopeScanner
     private readonly bool _readMetric;
     private ulong[] _stops = new ulong[16];
     private readonly Rfc3339.MinuteCache _minute = new();
+    private readonly EnvelopeLayout _layout = new();
 
     /// <param name="payloadPaths">The dotted payload fields to read (from <c>payload.</c> dimensions), in order.</param>
     /// <param name="readMetric">Whether to read the <c>metric</c> object (some dimension is a metric one).</param>
@@ -34,7 +35,7 @@ internal sealed class EnvelopeScanner
     public bool Scan(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
     {
         into.Reset(utf8Json);
-        if (new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, _minute, payload: _paths.Length > 0, metric: _readMetric).Scan()) return true;
+        if (new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, _minute, _layout, payload: _paths.Length > 0, metric: _readMetric).Scan()) return true;
         into.Reset();
         return ScanWithReader(utf8Json, into);
     }
@@ -43,7 +44,7 @@ internal sealed class EnvelopeScanner
     internal bool ScanFast(ReadOnlySpan<byte> utf8Json, ScannedEvent into)
     {
         into.Reset(utf8Json);
-        return new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, _minute, payload: _paths.Length > 0, metric: _readMetric).Scan();
+        return new EnvelopeFastScan(utf8Json, Stops(utf8Json.Length), into, _minute, _layout, payload: _paths.Length > 0, metric: _readMetric).Scan();
     }
 
     /// <summary>Room for both bitmaps of <see cref="StringStops"/>, one after the other.</summary>

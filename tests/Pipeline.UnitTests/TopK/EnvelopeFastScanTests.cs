@@ -120,6 +120,38 @@ public sealed class EnvelopeFastScanTests
     }
 
     [Fact]
+    public void NamesOtherThanThePreviousEnvelopesAtTheSamePlaceAreReadAsTheReaderReadsThem()
+    {
+        // One scanner expects each envelope's names where the one before had them: every pair in both orders.
+        string[] envelopes =
+        [
+            """{"id":"a","received_at":"2025-03-14T12:00:00Z","tenant":"t1","syslog":{"hostname":"h1","app_name":"a1","severity":3},"message":"m1"}""",
+            """{"id":"b","received_at":"2025-03-14T12:00:01Z","tenant":"t2","syslog":{"app_name":"a2","hostname":"h2","severity":4},"message":"m2"}""",
+            """{"received_at":"2025-03-14T12:00:02Z","id":"c","message":"m3","syslog":{"hostname":"h3"},"tenant":"t3"}""",
+            """{"id" :"d","received_at": "2025-03-14T12:00:03Z","tenant" : "t4","syslog":{ "hostname" :"h4","app_name":"a4"},"message":"m4"}""",
+            """{"id":"e","received_at":"2025-03-14T12:00:04Z","tenanx":"t5","syslog":{"hostnamx":"h5","app_name":"a5","severitx":1},"message":"m5"}""",
+            """{"id":"f","received_at":"2025-03-14T12:00:05Z","tena\u006et":"t6","syslog":{"host\u006eame":"h6"},"message":"m6"}""",
+            """{"id":"g","received_at":"2025-03-14T12:00:06Z","tenant":"t7","syslog":{"host":"h7","name":"x","hostname":"h7b"},"message":"m7"}""",
+            """{"id":"h","received_at":"2025-03-14T12:00:07Z","tenant":"t8","syslog":{"hostname":"h8","app_name":"a8","severity":3},"message":"m8","a_name_longer_than_thirty_two_bytes":1}""",
+            """{"id":"i","received_at":"2025-03-14T12:00:08Z","tenant":"t9","syslog":{"hostname":"h9","app_name":"a9","severity":3},"message":"m9","a_name_longer_than_thirty_two_bytes":1}""",
+            """{"id":"j","received_at":"2025-03-14T12:00:09Z","tenant":"t0","syslog":{"hostname":"h0","app_name":"a0","severity":"3"},"message":"m0"}""",
+        ];
+        var scanner = new EnvelopeScanner([]);
+        for (var i = 0; i < envelopes.Length; i++)
+            for (var j = 0; j < envelopes.Length; j++)
+                foreach (var text in new[] { envelopes[i], envelopes[j] })
+                {
+                    var bytes = Encoding.UTF8.GetBytes(text);
+                    var fast = new ScannedEvent(0);
+                    var reader = new ScannedEvent(0);
+                    var answer = new EnvelopeScanner([]).ScanWithReader(bytes, reader);
+                    Assert.True(answer, text);
+                    Assert.True(scanner.Scan(bytes, fast));
+                    Assert.Equal(Fields(reader), Fields(fast));
+                }
+    }
+
+    [Fact]
     public void AMessageThatIsNotValidUtf8IsRefusedNotThrown()
     {
         var bytes = TopKTestData.Syslog(TopKTestData.Base, message: "abc");
