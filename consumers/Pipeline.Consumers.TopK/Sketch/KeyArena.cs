@@ -5,12 +5,27 @@ using System.Runtime.Intrinsics;
 
 namespace Pipeline.Consumers.TopK.Sketch;
 
-/// <summary>Where a key's UTF-8 lies in a <see cref="KeyArena"/>: <see cref="Room"/> bytes reserved, <see cref="Length"/> used.</summary>
+/// <summary>
+/// Where a key's UTF-8 lies in a <see cref="KeyArena"/>: <see cref="Room"/> bytes reserved, <see cref="Length"/> used.
+/// Eight bytes, so that a sketch's entry is 32 (two to a cache line): a key is at most <see cref="KeyArena.MaxKeyBytes"/>.
+/// </summary>
 internal struct KeyText
 {
     public int Start;
-    public int Length;
-    public int Room;
+    private ushort _length;
+    private ushort _room;
+
+    public int Length
+    {
+        readonly get => _length;
+        set => _length = checked((ushort)value);
+    }
+
+    public int Room
+    {
+        readonly get => _room;
+        set => _room = checked((ushort)value);
+    }
 }
 
 /// <summary>
@@ -26,6 +41,9 @@ internal sealed class KeyArena
     private int _used;
     // Bytes no live key owns (evicted rooms, and the slack of rooms written over by shorter keys).
     private int _garbage;
+
+    /// <summary>The longest key in bytes (keys are cut at <c>TopK:MaxKeyLength</c> chars, at most 4,096: 12,291 bytes).</summary>
+    public const int MaxKeyBytes = ushort.MaxValue;
 
     public KeyArena(int initialBytes) => _bytes = new byte[Math.Max(16, initialBytes)];
 
@@ -102,6 +120,7 @@ internal sealed class KeyArena
     /// <summary>Appends a new key; the caller made room (<see cref="Fits"/>, <see cref="Compact"/>).</summary>
     public KeyText Append(ReadOnlySpan<byte> text)
     {
+        if (text.Length > MaxKeyBytes) throw new ArgumentException($"a key of {text.Length} bytes is longer than a sketch keeps ({MaxKeyBytes}; keys are cut at TopK:MaxKeyLength chars, at most 4,096)");
         text.CopyTo(_bytes.AsSpan(_used));
         var key = new KeyText { Start = _used, Length = text.Length, Room = text.Length };
         _used += text.Length;

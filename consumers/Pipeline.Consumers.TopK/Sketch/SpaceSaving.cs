@@ -88,6 +88,8 @@ internal sealed class SpaceSaving
     public void Add(ReadOnlySpan<byte> key, int hash, long weight)
     {
         if (weight <= 0) return;
+        // Refused before anything changes (the aggregator's keys are far shorter: it cuts them at TopK:MaxKeyLength).
+        if (key.Length > KeyArena.MaxKeyBytes) throw new ArgumentException($"a key of {key.Length} bytes is longer than a sketch keeps ({KeyArena.MaxKeyBytes})", nameof(key));
         Total += weight;
         var entry = Find(key, hash);
         if (entry >= 0) _counts.Raise(new EntryLinks(_entries), entry, weight);
@@ -246,8 +248,8 @@ internal sealed class SpaceSaving
         public ref CountLink Of(int entry) => ref entries[entry].Links;
     }
 
-    // 40 bytes: the error first, so that no padding falls between it and the ints; the links beside the key and
-    // hash, which the lookup before every move has just read.
+    // 32 bytes, two to a cache line: the error first, so that no padding falls between it and the ints; the links
+    // beside the key and hash, which the lookup before every move has just read.
     private struct Entry
     {
         public long Error;

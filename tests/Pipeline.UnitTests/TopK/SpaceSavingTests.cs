@@ -219,6 +219,21 @@ public sealed class SpaceSavingTests
     }
 
     [Fact]
+    public void AKeyLongerThanASketchKeepsIsRefusedClearlyAndTheSketchGoesOn()
+    {
+        // The aggregator cuts keys at TopK:MaxKeyLength (at most 4,096 chars, 12,291 bytes); the sketch's own limit is
+        // 65,535 bytes, and a longer key from any other caller is an error, not a wrapped length.
+        var sketch = new SpaceSaving(4);
+        sketch.Add(new string('€', 4_096), 1);
+        var error = Assert.Throws<ArgumentException>(() => sketch.Add(new string('x', KeyArena.MaxKeyBytes + 1), 1));
+        Assert.Contains("longer than a sketch keeps", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, sketch.Total);
+        sketch.Add("a", 2);
+        Assert.Equal(["a", new string('€', 4_096)], sketch.Entries().Select(e => e.Key));
+        Assert.Equal(3, sketch.Total);
+    }
+
+    [Fact]
     public void TheStoredFormIsTheVersionOneLayoutForKeysOfAnyLengthAndScript()
     {
         // Keys of 1 to 300 chars, ASCII and not (a key's UTF-8 length needs one, two or three varint bytes around 127
