@@ -44,7 +44,7 @@ internal ref struct Utf8Cut
                 return false;
             }
         }
-        text.CopyTo(_destination[Written..]);
+        ShortCopy.To(text, _destination[Written..]);
         Written += text.Length;
         return true;
     }

@@ -76,35 +76,9 @@ internal sealed class KeyArena
     {
         if (text.Length > key.Room) return false;
         _garbage += key.Length - text.Length;
-        if (!text.IsEmpty) Copy(text, ref _bytes[key.Start]);
+        ShortCopy.To(text, _bytes.AsSpan(key.Start));
         key.Length = text.Length;
         return true;
-    }
-
-    /// <summary>
-    /// Copies a key: most are 4 to 16 bytes, and a long-tail dimension writes one over an evicted key on most
-    /// updates, so those are two overlapping inline moves instead of a call to the general copy.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(ReadOnlySpan<byte> text, ref byte destination)
-    {
-        ref var source = ref MemoryMarshal.GetReference(text);
-        var bytes = (nuint)text.Length;
-        if (bytes is >= 8 and <= 16)
-        {
-            var head = Unsafe.ReadUnaligned<ulong>(ref source);
-            var tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, bytes - 8));
-            Unsafe.WriteUnaligned(ref destination, head);
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref destination, bytes - 8), tail);
-        }
-        else if (bytes is >= 4 and < 8)
-        {
-            var head = Unsafe.ReadUnaligned<uint>(ref source);
-            var tail = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref source, bytes - 4));
-            Unsafe.WriteUnaligned(ref destination, head);
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref destination, bytes - 4), tail);
-        }
-        else text.CopyTo(MemoryMarshal.CreateSpan(ref destination, text.Length));
     }
 
     /// <summary>Gives the room of a key that is going away back (to be reclaimed by the next compaction).</summary>
@@ -121,7 +95,7 @@ internal sealed class KeyArena
     public KeyText Append(ReadOnlySpan<byte> text)
     {
         if (text.Length > MaxKeyBytes) throw new ArgumentException($"a key of {text.Length} bytes is longer than a sketch keeps ({MaxKeyBytes}; keys are cut at TopK:MaxKeyLength chars, at most 4,096)");
-        text.CopyTo(_bytes.AsSpan(_used));
+        ShortCopy.To(text, _bytes.AsSpan(_used));
         var key = new KeyText { Start = _used, Length = text.Length, Room = text.Length };
         _used += text.Length;
         return key;
