@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace Pipeline.Consumers.TopK.Extraction;
 
@@ -33,22 +32,9 @@ internal sealed class NameLayout
         field = EnvelopeField.Other;
         if ((uint)position >= MaxPositions) return 0;
         var length = _lengths[position];
-        // Two overlapping reads of each side compare the whole token (every remembered token is 4 bytes or more).
-        if (length == 0 || at + length > json.Length) return 0;
-        ref var given = ref Unsafe.Add(ref MemoryMarshal.GetReference(json), at);
-        ref var expected = ref _tokens[position * MaxToken];
-        var bytes = (nuint)length;
-        bool same;
-        if (bytes <= 8)
-            same = Unsafe.ReadUnaligned<uint>(ref given) == Unsafe.ReadUnaligned<uint>(ref expected)
-                && Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref given, bytes - 4)) == Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref expected, bytes - 4));
-        else if (bytes <= 16)
-            same = Unsafe.ReadUnaligned<ulong>(ref given) == Unsafe.ReadUnaligned<ulong>(ref expected)
-                && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref given, bytes - 8)) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref expected, bytes - 8));
-        else
-            same = Vector128.LoadUnsafe(ref given) == Vector128.LoadUnsafe(ref expected)
-                && Vector128.LoadUnsafe(ref given, bytes - 16) == Vector128.LoadUnsafe(ref expected, bytes - 16);
-        if (!same) return 0;
+        // Every remembered token is 4 to 32 bytes: compared in two overlapping reads of each side.
+        if (length == 0 || at + length > json.Length
+            || !ShortBytes.Equal(ref Unsafe.Add(ref MemoryMarshal.GetReference(json), at), ref _tokens[position * MaxToken], length)) return 0;
         field = _fields[position];
         return length;
     }

@@ -203,7 +203,7 @@ internal static class SourceIp
     private static int Copy(ReadOnlySpan<byte> address, Span<byte> destination)
     {
         if (address.Length > destination.Length) return 0;
-        ShortCopy.To(address, destination);
+        ShortBytes.Copy(address, destination);
         return address.Length;
     }
 }

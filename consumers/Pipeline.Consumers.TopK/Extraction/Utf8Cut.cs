@@ -44,7 +44,7 @@ internal ref struct Utf8Cut
                 return false;
             }
         }
-        ShortCopy.To(text, _destination[Written..]);
+        ShortBytes.Copy(text, _destination[Written..]);
         Written += text.Length;
         return true;
     }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace Pipeline.Consumers.TopK.Sketch;
 
@@ -45,6 +44,12 @@ internal sealed class KeyArena
     /// <summary>The longest key in bytes (keys are cut at <c>TopK:MaxKeyLength</c> chars, at most 4,096: 12,291 bytes).</summary>
     public const int MaxKeyBytes = ushort.MaxValue;
 
+    /// <summary>Refuses a key longer than <see cref="MaxKeyBytes"/>, naming its length.</summary>
+    public static void ThrowIfTooLong(int length)
+    {
+        if (length > MaxKeyBytes) throw new ArgumentException($"a key of {length} bytes is longer than a sketch keeps ({MaxKeyBytes}; keys are cut at TopK:MaxKeyLength chars, at most 4,096)");
+    }
+
     public KeyArena(int initialBytes) => _bytes = new byte[Math.Max(16, initialBytes)];
 
     public ReadOnlySpan<byte> Text(in KeyText key) => new(_bytes, key.Start, key.Length);
@@ -54,21 +59,8 @@ internal sealed class KeyArena
     public bool Holds(in KeyText key, ReadOnlySpan<byte> text)
     {
         if (key.Length != text.Length) return false;
-        // Every update of every sketch compares one key, mostly of 3 to 16 bytes (names, levels, addresses): two
-        // overlapping reads compare those inline, where the general comparison is a call and a dispatch on length.
-        ref var stored = ref _bytes[key.Start];
-        ref var given = ref MemoryMarshal.GetReference(text);
-        var bytes = (nuint)text.Length;
-        if (bytes is >= 8 and <= 16)
-            return Unsafe.ReadUnaligned<ulong>(ref stored) == Unsafe.ReadUnaligned<ulong>(ref given)
-                && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref stored, bytes - 8)) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref given, bytes - 8));
-        if (bytes is >= 4 and < 8)
-            return Unsafe.ReadUnaligned<uint>(ref stored) == Unsafe.ReadUnaligned<uint>(ref given)
-                && Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref stored, bytes - 4)) == Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref given, bytes - 4));
-        if (bytes is > 16 and <= 32)
-            return Vector128.LoadUnsafe(ref stored) == Vector128.LoadUnsafe(ref given)
-                && Vector128.LoadUnsafe(ref stored, bytes - 16) == Vector128.LoadUnsafe(ref given, bytes - 16);
-        return text.SequenceEqual(new ReadOnlySpan<byte>(_bytes, key.Start, key.Length));
+        // Every update of every sketch compares one key, mostly of 3 to 16 bytes (names, levels, addresses).
+        return ShortBytes.Equal(ref _bytes[key.Start], ref MemoryMarshal.GetReference(text), text.Length);
     }
 
     /// <summary>Writes <paramref name="text"/> into <paramref name="key"/>'s own room; false when it does not fit.</summary>
@@ -76,7 +68,7 @@ internal sealed class KeyArena
     {
         if (text.Length > key.Room) return false;
         _garbage += key.Length - text.Length;
-        ShortCopy.To(text, _bytes.AsSpan(key.Start));
+        ShortBytes.Copy(text, _bytes.AsSpan(key.Start));
         key.Length = text.Length;
         return true;
     }
@@ -94,8 +86,8 @@ internal sealed class KeyArena
     /// <summary>Appends a new key; the caller made room (<see cref="Fits"/>, <see cref="Compact"/>).</summary>
     public KeyText Append(ReadOnlySpan<byte> text)
     {
-        if (text.Length > MaxKeyBytes) throw new ArgumentException($"a key of {text.Length} bytes is longer than a sketch keeps ({MaxKeyBytes}; keys are cut at TopK:MaxKeyLength chars, at most 4,096)");
-        ShortCopy.To(text, _bytes.AsSpan(_used));
+        ThrowIfTooLong(text.Length);
+        ShortBytes.Copy(text, _bytes.AsSpan(_used));
         var key = new KeyText { Start = _used, Length = text.Length, Room = text.Length };
         _used += text.Length;
         return key;

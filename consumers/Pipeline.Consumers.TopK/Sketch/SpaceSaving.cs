@@ -89,7 +89,7 @@ internal sealed class SpaceSaving
     {
         if (weight <= 0) return;
         // Refused before anything changes (the aggregator's keys are far shorter: it cuts them at TopK:MaxKeyLength).
-        if (key.Length > KeyArena.MaxKeyBytes) throw new ArgumentException($"a key of {key.Length} bytes is longer than a sketch keeps ({KeyArena.MaxKeyBytes})", nameof(key));
+        KeyArena.ThrowIfTooLong(key.Length);
         Total += weight;
         var entry = Find(key, hash);
         if (entry >= 0) _counts.Raise(new EntryLinks(_entries), entry, weight);
